@@ -3,6 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import {
   backend,
+  message as frame,
   frontend,
   lastReadyStatus,
   type Message,
@@ -320,12 +321,7 @@ class Connection {
         parts = [kind, cstr(named(name))];
       }
     }
-    const newBody = Buffer.concat(parts);
-    const out = Buffer.allocUnsafe(5 + newBody.length);
-    out[0] = message.raw[0]!;
-    out.writeInt32BE(4 + newBody.length, 1);
-    newBody.copy(out, 5);
-    return out;
+    return frame(message.type, Buffer.concat(parts));
   }
 
   private enqueue(job: Job): void {
@@ -395,10 +391,10 @@ class Connection {
           }
           if (this.statements.size > 0) {
             const closes = [...this.statements].map((name) =>
-              frontendMessage('C', Buffer.concat([Buffer.from('S'), cstr(name)])),
+              frame('C', Buffer.concat([Buffer.from('S'), cstr(name)])),
             );
             await this.ctx.db.execProtocolRaw(
-              Buffer.concat([...closes, frontendMessage('S', Buffer.alloc(0))]),
+              Buffer.concat([...closes, frame('S', Buffer.alloc(0))]),
             );
           }
         } catch {
@@ -414,14 +410,6 @@ class Connection {
 
 function cstr(value: string): Buffer {
   return Buffer.from(`${value}\0`, 'utf8');
-}
-
-function frontendMessage(type: string, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out[0] = type.charCodeAt(0);
-  out.writeInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
-  return out;
 }
 
 /**

@@ -92,7 +92,8 @@ export function lastReadyStatus(bytes: Uint8Array): 'I' | 'T' | 'E' | undefined 
   return status;
 }
 
-function message(type: string, body: Buffer): Buffer {
+/** Frames a typed message (either direction): tag, int32 length, body. */
+export function message(type: string, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = type.charCodeAt(0);
   out.writeInt32BE(4 + body.length, 1);
