@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import {
   backend,
@@ -55,6 +57,8 @@ type Status = 'I' | 'T' | 'E';
  */
 export async function startPgliteServer(options: PgliteServerOptions): Promise<PgliteServer> {
   const host = options.host ?? '127.0.0.1';
+  // PGlite creates its own directory but not missing parents.
+  if (options.dataDir) await mkdir(dirname(options.dataDir), { recursive: true });
   const db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
   const parameters = await startupParameters(db);
   const lock = new SessionLock();

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { neon, neonConfig } from '@neondatabase/serverless';
+import { Client as QStash, Receiver } from '@upstash/qstash';
+import { Redis } from '@upstash/redis';
+import { Index } from '@upstash/vector';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+/**
+ * The four services of the suite's local cloud (started once by the `globalSetup` in
+ * test/helpers/local-cloud.ts), working together through their official SDKs: QStash delivers a
+ * signed message to a handler, which writes it to Postgres, Redis and the vector index.
+ */
+describe('the local cloud as one system', () => {
+  const env = inject('localCloud');
+  neonConfig.fetchEndpoint = (host, port) => `http://${host}:${port}/sql`;
+  const sql = neon(env.DATABASE_URL!);
+  const redis = new Redis({
+    url: env.UPSTASH_REDIS_REST_URL!,
+    token: env.UPSTASH_REDIS_REST_TOKEN!,
+  });
+  const index = new Index({
+    url: env.UPSTASH_VECTOR_REST_URL!,
+    token: env.UPSTASH_VECTOR_REST_TOKEN!,
+  });
+  const qstash = new QStash({ baseUrl: env.QSTASH_URL!, token: env.QSTASH_TOKEN! });
+  const receiver = new Receiver({
+    currentSigningKey: env.QSTASH_CURRENT_SIGNING_KEY!,
+    nextSigningKey: env.QSTASH_NEXT_SIGNING_KEY!,
+  });
+  const table = `integration_${Date.now()}`;
+  let handler: Server;
+  let url: string;
+  const rejected: string[] = [];
+
+  beforeAll(async () => {
+    await sql.query(`create table ${table} (id text primary key, title text not null)`);
+    handler = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', async () => {
+        const valid = await receiver
+          .verify({ signature: String(req.headers['upstash-signature']), body, url })
+          .catch(() => false);
+        if (!valid) {
+          rejected.push(body);
+          res.writeHead(401).end();
+          return;
+        }
+        const item = JSON.parse(body) as { id: string; title: string };
+        await sql.query(`insert into ${table} values ($1, $2) on conflict (id) do nothing`, [
+          item.id,
+          item.title,
+        ]);
+        await index.upsert({ id: item.id, data: item.title, metadata: { table } });
+        await redis.set(`integration:${item.id}`, item.title);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => handler.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(handler.address() as AddressInfo).port}/ingest`;
+  });
+  afterAll(async () => {
+    await sql.query(`drop table if exists ${table}`);
+    handler?.close();
+  });
+
+  it('delivers a signed message whose handler writes to Postgres, Redis and the vector index', async () => {
+    const id = `item-${Date.now()}`;
+    await qstash.publishJSON({ url, body: { id, title: 'Dates and coffee in Riyadh' } });
+
+    const deadline = Date.now() + 10_000;
+    while ((await redis.get(`integration:${id}`)) === null) {
+      if (Date.now() > deadline) throw new Error('the message was not delivered within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(rejected).toEqual([]);
+    expect(await sql.query(`select title from ${table} where id = $1`, [id])).toEqual([
+      { title: 'Dates and coffee in Riyadh' },
+    ]);
+    const [hit] = await index.query({
+      data: 'coffee in Riyadh',
+      topK: 1,
+      filter: `table = '${table}'`,
+    });
+    expect(hit?.id).toBe(id);
+  });
+
+  it('has a handler that refuses a request not signed by QStash', async () => {
+    const response = await fetch(url, { method: 'POST', body: '{"id":"forged","title":"x"}' });
+    expect(response.status).toBe(401);
+    expect(await redis.get('integration:forged')).toBeNull();
+  });
+});

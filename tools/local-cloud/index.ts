@@ -1,0 +1,159 @@
+import { join } from 'node:path';
+import type { RunningService } from './http.ts';
+import { type NeonBackend, type NeonService, startNeon } from './neon/index.ts';
+import {
+  QSTASH_DEV_CREDENTIALS,
+  QSTASH_DEV_PORT,
+  type QStashService,
+  startQStash,
+} from './qstash/index.ts';
+import { type RedisService, startRedis } from './redis/index.ts';
+import { startVector, type VectorIndexConfig, type VectorService } from './vector/index.ts';
+
+/** Default ports of `npm run local-cloud`; QStash's is the one the SDK's `QSTASH_DEV` mode probes. */
+export const DEFAULT_PORTS = {
+  neon: 4444,
+  pg: 5433,
+  redis: 8079,
+  vector: 8078,
+  qstash: QSTASH_DEV_PORT,
+} as const;
+
+/** Fixed development credentials: loopback-only services, so they guard against mistakes, not attackers. */
+export const DEV_CREDENTIALS = {
+  redisToken: 'local-redis-token',
+  redisReadonlyToken: 'local-redis-readonly-token',
+  vectorToken: 'local-vector-token',
+  vectorReadonlyToken: 'local-vector-readonly-token',
+  // The QStash SDK's own dev-mode credentials, so that an app running with `QSTASH_DEV=true`
+  // finds this server on port 8080 and uses it unchanged.
+  qstashToken: QSTASH_DEV_CREDENTIALS.token,
+  qstashCurrentSigningKey: QSTASH_DEV_CREDENTIALS.currentSigningKey,
+  qstashNextSigningKey: QSTASH_DEV_CREDENTIALS.nextSigningKey,
+} as const;
+
+export type LocalCloudOptions = {
+  host?: string;
+  /** Ports per service; `0` picks a free one (tests). Defaults: `DEFAULT_PORTS`. */
+  ports?: Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
+  /** Where PGlite, the vector index and QStash keep their data; absent = all in memory. */
+  dataDir?: string;
+  /** Postgres server to put behind the Neon proxy instead of PGlite (`DATABASE_URL`). */
+  databaseUrl?: string;
+  /** Redis server to put behind the REST API instead of the embedded engine (`REDIS_URL`). */
+  redisUrl?: string;
+  vectorIndex?: VectorIndexConfig;
+  credentials?: Partial<typeof DEV_CREDENTIALS>;
+  /** QStash retry delays (ms before attempt n); tests pass a fast one. */
+  qstashRetryBackoff?: (attempt: number) => number;
+};
+
+export type LocalCloud = {
+  neon: NeonService;
+  redis: RedisService;
+  vector: VectorService;
+  qstash: QStashService;
+  /** The settings a Worker (or any SDK user) needs, as `.dev.vars` names them. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+};
+
+/** Sift's vector index: hybrid (dense + BM25 sparse), 384 dimensions, cosine. */
+export const DEFAULT_VECTOR_INDEX: VectorIndexConfig = {
+  kind: 'hybrid',
+  dimension: 384,
+  similarity: 'COSINE',
+};
+
+/**
+ * Starts Neon, Upstash Redis, Upstash Vector and QStash on loopback. If one fails to start, the
+ * ones already running are stopped before the error is thrown, so a port clash leaves nothing
+ * behind.
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const host = options.host ?? '127.0.0.1';
+  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const credentials = { ...DEV_CREDENTIALS, ...options.credentials };
+  const dataDir = options.dataDir;
+  const started: RunningService[] = [];
+  const track = <T extends RunningService>(service: T) => {
+    started.push(service);
+    return service;
+  };
+
+  try {
+    const neonBackend: NeonBackend = options.databaseUrl
+      ? { kind: 'server', url: options.databaseUrl }
+      : { kind: 'pglite', dataDir: dataDir && join(dataDir, 'pglite'), pgPort: ports.pg };
+    const neon = track(await startNeon({ host, port: ports.neon, backend: neonBackend }));
+    const redis = track(
+      await startRedis({
+        host,
+        port: ports.redis,
+        token: credentials.redisToken,
+        readonlyToken: credentials.redisReadonlyToken,
+        backend: options.redisUrl
+          ? { kind: 'server', url: options.redisUrl }
+          : { kind: 'embedded', dataFile: dataDir && join(dataDir, 'redis.json') },
+      }),
+    );
+    const vector = track(
+      await startVector({
+        host,
+        port: ports.vector,
+        token: credentials.vectorToken,
+        readonlyToken: credentials.vectorReadonlyToken,
+        index: options.vectorIndex ?? DEFAULT_VECTOR_INDEX,
+        dataDir: dataDir && join(dataDir, 'vector'),
+      }),
+    );
+    const qstash = track(
+      await startQStash({
+        host,
+        port: ports.qstash,
+        token: credentials.qstashToken,
+        currentSigningKey: credentials.qstashCurrentSigningKey,
+        nextSigningKey: credentials.qstashNextSigningKey,
+        dataDir: dataDir && join(dataDir, 'qstash'),
+        retryBackoff: options.qstashRetryBackoff,
+      }),
+    );
+
+    const env: Record<string, string> = {
+      DATABASE_URL: neon.connectionString,
+      NEON_FETCH_ENDPOINT: neon.fetchEndpoint,
+      NEON_WS_PROXY: neon.wsProxy,
+      UPSTASH_REDIS_REST_URL: redis.url,
+      UPSTASH_REDIS_REST_TOKEN: redis.token,
+      UPSTASH_VECTOR_REST_URL: vector.url,
+      UPSTASH_VECTOR_REST_TOKEN: vector.token,
+      QSTASH_URL: qstash.url,
+      QSTASH_TOKEN: qstash.token,
+      QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
+      QSTASH_NEXT_SIGNING_KEY: qstash.nextSigningKey,
+    };
+
+    let stopping: Promise<void> | undefined;
+    return {
+      neon,
+      redis,
+      vector,
+      qstash,
+      env,
+      stop() {
+        stopping ??= stopAll(started);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll(started);
+    throw error;
+  }
+}
+
+async function stopAll(services: RunningService[]): Promise<void> {
+  // Reverse order: QStash may still be delivering to services started before it.
+  for (const service of [...services].reverse()) {
+    await service.close().catch(() => {});
+  }
+}
