@@ -1,18 +1,18 @@
 import { Client } from '@upstash/qstash';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Destination, type Setup, startDestination, startService } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  type Destination,
+  freshServiceAndDestination,
+  type Setup,
+  startService,
+} from './harness.ts';
 
 let setup: Setup;
 let destination: Destination;
 
-beforeEach(async () => {
-  setup = await startService();
-  destination = await startDestination();
-});
-
-afterEach(async () => {
-  await setup.service.close();
-  await destination.close();
+freshServiceAndDestination((s, d) => {
+  setup = s;
+  destination = d;
 });
 
 /** Asserts a QStash-style failure: the status and a JSON `{error}` body. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@upstash/qstash';
+import { afterEach, beforeEach } from 'vitest';
 import {
   type QStashService,
   type QStashServiceOptions,
@@ -172,4 +173,22 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export function header(request: Received | undefined, name: string): string | undefined {
   const value = request?.headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Gives each test a fresh service and a fresh recording destination (handed to `assign`), and
+ * closes both after it.
+ */
+export function freshServiceAndDestination(
+  assign: (setup: Setup, destination: Destination) => void,
+): void {
+  let current: [Setup, Destination] | undefined;
+  beforeEach(async () => {
+    current = [await startService(), await startDestination()];
+    assign(...current);
+  });
+  afterEach(async () => {
+    await current?.[0].service.close();
+    await current?.[1].close();
+  });
 }

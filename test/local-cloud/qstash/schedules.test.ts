@@ -1,25 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Destination,
   eventually,
+  freshServiceAndDestination,
   header,
   type Setup,
   sleep,
-  startDestination,
-  startService,
 } from './harness.ts';
 
 let setup: Setup;
 let destination: Destination;
 
-beforeEach(async () => {
-  setup = await startService();
-  destination = await startDestination();
-});
-
-afterEach(async () => {
-  await setup.service.close();
-  await destination.close();
+freshServiceAndDestination((s, d) => {
+  setup = s;
+  destination = d;
 });
 
 const MINUTE = 60_000;

@@ -1,27 +1,24 @@
 import { Receiver, SignatureError } from '@upstash/qstash';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Destination,
+  freshServiceAndDestination,
   header,
   type Received,
   type Setup,
-  startDestination,
-  startService,
 } from './harness.ts';
 
 let setup: Setup;
 let destination: Destination;
 
-beforeEach(async () => {
-  setup = await startService();
-  destination = await startDestination();
+freshServiceAndDestination((s, d) => {
+  setup = s;
+  destination = d;
 });
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  await setup.service.close();
-  await destination.close();
 });
 
 async function deliveredOnce(url: string, body: string): Promise<Received> {

@@ -162,42 +162,34 @@ function rename(engine: Engine, argv: string[], nx: boolean): Reply {
   return nx ? 1 : OK;
 }
 
+/** How many of the keys in `argv[1..]` `test` holds for (deleted, existing). */
+function countKeys(argv: string[], test: (key: string) => boolean): number {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (test(argv[i] as string)) n++;
+  return n;
+}
+
 export const keyCommands: CommandTable = {
+  // UNLINK is DEL without blocking, TOUCH is EXISTS that bumps access times: the same here.
   del: {
     arity: -2,
     flags: WRITE,
-    run: (engine, argv) => {
-      let n = 0;
-      for (let i = 1; i < argv.length; i++) if (engine.db.delete(argv[i] as string)) n++;
-      return n;
-    },
+    run: (engine, argv) => countKeys(argv, (k) => engine.db.delete(k)),
   },
   unlink: {
     arity: -2,
     flags: WRITE,
-    run: (engine, argv) => {
-      let n = 0;
-      for (let i = 1; i < argv.length; i++) if (engine.db.delete(argv[i] as string)) n++;
-      return n;
-    },
+    run: (engine, argv) => countKeys(argv, (k) => engine.db.delete(k)),
   },
   exists: {
     arity: -2,
     flags: READONLY,
-    run: (engine, argv) => {
-      let n = 0;
-      for (let i = 1; i < argv.length; i++) if (engine.db.exists(argv[i] as string)) n++;
-      return n;
-    },
+    run: (engine, argv) => countKeys(argv, (k) => engine.db.exists(k)),
   },
   touch: {
     arity: -2,
     flags: READONLY,
-    run: (engine, argv) => {
-      let n = 0;
-      for (let i = 1; i < argv.length; i++) if (engine.db.exists(argv[i] as string)) n++;
-      return n;
-    },
+    run: (engine, argv) => countKeys(argv, (k) => engine.db.exists(k)),
   },
   type: {
     arity: 2,
