@@ -1,0 +1,12 @@
+/**
+ * The database schema, one module per area. Import from here in application code:
+ * `import { content, contentTranslations } from '../shared/db/schema/index.ts'`.
+ */
+export * from './audit.ts';
+export * from './auth.ts';
+export * from './content.ts';
+export * from './events.ts';
+export * from './operations.ts';
+export * from './search.ts';
+export * from './tenancy.ts';
+export * from './webhooks.ts';

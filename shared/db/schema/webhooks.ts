@@ -1,0 +1,146 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  unique,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import { newId } from '../../ids.ts';
+import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { organizations, users } from './tenancy.ts';
+
+/**
+ * An upstream system that pushes content in (`POST /webhooks/inbound/:id`). The signing secret
+ * is needed in clear to verify signatures, so it is stored encrypted (by the application, with
+ * a key outside the database), never hashed.
+ */
+export const webhookSources = pgTable(
+  'webhook_sources',
+  {
+    id: text('id')
+      .primaryKey()
+      .$defaultFn(() => newId('webhookSource')),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The payload dialect and signature scheme: `generic`, `contentful`, `wordpress`... */
+    kind: text('kind').notNull(),
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    /** Mapping options for the kind (field names, default locale...). */
+    config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
+    lastReceivedAt: timestamptz('last_received_at'),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    disabledAt: timestamptz('disabled_at'),
+  },
+  (t) => [
+    index('webhook_sources_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    check('webhook_sources_config_object', sql`jsonb_typeof(${t.config}) = 'object'`),
+  ],
+);
+
+/** An outbound endpoint that receives signed events (delivered through QStash). */
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: text('id')
+      .primaryKey()
+      .$defaultFn(() => newId('subscription')),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Event types delivered (`content.published`, ...); `*` for all. */
+    eventTypes: text('event_types').array().notNull(),
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    active: boolean('active').notNull().default(true),
+    /** Consecutive failed deliveries; past a threshold the subscription is disabled. */
+    failureCount: integer('failure_count').notNull().default(0),
+    disabledAt: timestamptz('disabled_at'),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('webhook_subscriptions_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    // Fan-out reads the organisation's live subscriptions on every change.
+    index('webhook_subscriptions_org_active_idx')
+      .on(t.orgId)
+      .where(sql`${t.active} and ${t.disabledAt} is null`),
+    unique('webhook_subscriptions_org_id_key').on(t.orgId, t.id),
+    check('webhook_subscriptions_url_scheme', sql`${t.url} ~ '^https?://'`),
+    check('webhook_subscriptions_event_types_present', sql`cardinality(${t.eventTypes}) >= 1`),
+    check('webhook_subscriptions_failure_count', sql`${t.failureCount} >= 0`),
+  ],
+);
+
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', [
+  'pending',
+  'delivered',
+  'failed',
+]);
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatus.enumValues)[number];
+
+/** One event for one subscription, and how its delivery went. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id')
+      .primaryKey()
+      .$defaultFn(() => newId('delivery')),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    subscriptionId: text('subscription_id').notNull(),
+    eventType: text('event_type').notNull(),
+    eventId: text('event_id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: webhookDeliveryStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    nextAttemptAt: timestamptz('next_attempt_at'),
+    qstashMessageId: text('qstash_message_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deliveredAt: timestamptz('delivered_at'),
+  },
+  (t) => [
+    foreignKey({
+      name: 'webhook_deliveries_subscription_fk',
+      columns: [t.orgId, t.subscriptionId],
+      foreignColumns: [webhookSubscriptions.orgId, webhookSubscriptions.id],
+    }).onDelete('cascade'),
+    // The jobs queue delivers at least once: one delivery per event per subscription.
+    uniqueIndex('webhook_deliveries_subscription_event_key').on(
+      t.orgId,
+      t.subscriptionId,
+      t.eventId,
+    ),
+    index('webhook_deliveries_org_subscription_created_idx').on(
+      t.orgId,
+      t.subscriptionId,
+      t.createdAt,
+      t.id,
+    ),
+    // The retry sweeper looks across organisations for what is due.
+    index('webhook_deliveries_status_next_attempt_idx')
+      .on(t.status, t.nextAttemptAt)
+      .where(sql`${t.nextAttemptAt} is not null`),
+    check('webhook_deliveries_attempts', sql`${t.attempts} >= 0`),
+    check(
+      'webhook_deliveries_delivered_at',
+      sql`(${t.status} = 'delivered') = (${t.deliveredAt} is not null)`,
+    ),
+  ],
+);

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import { MIGRATIONS_FOLDER, migrateDatabase } from '../../tools/db/migrate.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests use the query builder, not the relational API
+export type Database = PgDatabase<PgQueryResultHKT, any>;
+
+type Query = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
+
+export type TestDatabase = {
+  backend: Backend;
+  db: Database;
+  /** Raw SQL on any connection; rows as objects. */
+  query: Query;
+  /** Runs `fn` inside a transaction on one connection, then rolls it back (for SET LOCAL). */
+  rolledBack<T>(fn: (query: Query) => Promise<T>): Promise<T>;
+  /** A connection string (the server only: PGlite in-process has none). */
+  url: string | undefined;
+  close(): Promise<void>;
+};
+
+export type Backend = 'pglite' | 'postgres';
+
+/**
+ * The backends every database test runs on: PGlite in-process always (fast, Postgres 18), and
+ * the Postgres server when `DATABASE_URL` is set (CI: Postgres 15).
+ */
+export const backends: Backend[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+/**
+ * A fresh database on `backend`, migrated unless `migrate: false`. On the server it is a
+ * throw-away `sift_t_<random>` database, dropped by `close()`, so test files running in
+ * parallel never see each other's rows.
+ */
+export async function openDatabase(
+  backend: Backend,
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const migrate = options.migrate ?? true;
+  if (backend === 'pglite') {
+    const client = await PGlite.create();
+    const db = drizzlePglite({ client });
+    if (migrate) await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    const query: Query = async (text, params) => (await client.query(text, params)).rows as never[];
+    return {
+      backend,
+      db,
+      query,
+      url: undefined,
+      rolledBack: (fn) =>
+        client.transaction(async (tx) => {
+          try {
+            return await fn(async (text, params) => (await tx.query(text, params)).rows as never[]);
+          } finally {
+            if (!tx.closed) await tx.rollback();
+          }
+        }),
+      close: () => client.close(),
+    };
+  }
+
+  const { url, drop } = await createServerDatabase();
+  if (migrate) await migrateDatabase(url);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const query: Query = async (text, params) => (await pool.query(text, params)).rows;
+  return {
+    backend,
+    db: drizzleNodePg({ client: pool }),
+    query,
+    url,
+    rolledBack: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        return await fn(async (text, params) => (await client.query(text, params)).rows);
+      } finally {
+        await client.query('rollback');
+        client.release();
+      }
+    },
+    close: async () => {
+      await pool.end();
+      await drop();
+    },
+  };
+}
+
+/** `create database sift_t_<random>` on the server of `DATABASE_URL`, and how to drop it. */
+export async function createServerDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) throw new Error('DATABASE_URL is not set');
+  const name = `sift_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        // WITH (FORCE): a connection a failed test left open must not keep the database alive.
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** The SQLSTATE of a failed query (`23505` unique violation...), or undefined. */
+export async function sqlState(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    // drizzle wraps driver errors; the driver's error (with `code`) is the cause.
+    const e = error as { code?: string; cause?: { code?: string } };
+    const code = e.code ?? e.cause?.code;
+    if (code) return code;
+    throw error;
+  }
+  return undefined;
+}
+
+/** The nodes of an EXPLAIN (FORMAT JSON) plan, flattened. */
+export type PlanNode = {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+};
+
+export function planNodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
+}
+
+/** EXPLAIN (FORMAT JSON) of `text` with sequential scans disabled, as flattened nodes. */
+export async function explain(database: TestDatabase, text: string): Promise<PlanNode[]> {
+  return database.rolledBack(async (query) => {
+    // Small test tables are cheaper to scan whole; this asks whether an index *can* serve the
+    // query with the order it needs, which is what these tests are about.
+    await query('set local enable_seqscan = off');
+    const [row] = await query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${text}`);
+    const raw = row?.['QUERY PLAN'];
+    const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
+    return planNodes(parsed[0]!.Plan);
+  });
+}

@@ -1,0 +1,174 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events } from '../../shared/db/schema/index.ts';
+import { findSchemaDrift } from '../../tools/db/check.ts';
+import { MIGRATIONS_FOLDER, migrateDatabase } from '../../tools/db/migrate.ts';
+import {
+  type PgliteServer,
+  startPgliteServer,
+} from '../../tools/local-cloud/neon/pglite-server.ts';
+import { backends, createServerDatabase, openDatabase, type TestDatabase } from './harness.ts';
+
+const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
+  entries: Array<{ tag: string }>;
+};
+const allTags = journal.entries.map((entry) => entry.tag);
+
+const TABLES = [
+  'api_keys',
+  'audit_log',
+  'categories',
+  'content',
+  'content_translations',
+  'content_versions',
+  'dead_letters',
+  'events',
+  'idempotency_records',
+  'invitations',
+  'memberships',
+  'operations',
+  'organizations',
+  'session_events',
+  'synonyms',
+  'users',
+  'webhook_deliveries',
+  'webhook_sources',
+  'webhook_subscriptions',
+];
+
+/**
+ * Indexes on tenant tables that do not lead with org_id, each because the query it serves runs
+ * before an organisation is known or across all of them.
+ */
+const GLOBAL_INDEXES = new Set([
+  'api_keys_hash_key', // authenticating a key
+  'invitations_token_hash_key', // accepting an invitation
+  'memberships_user_idx', // a user's organisations, at sign-in
+  'content_publish_due_idx', // scheduling cron
+  'content_unpublish_due_idx', // scheduling cron
+  'idempotency_records_expires_idx', // pruning cron
+  'webhook_deliveries_status_next_attempt_idx', // retry sweeper
+  'content_tags_idx', // GIN: cannot lead with text org_id without btree_gin
+  'content_translations_search_idx', // GIN, likewise
+]);
+
+/** Runs a tools/db script on this Node, as `npm run db:*` would. */
+const runScript = (script: string, env: Record<string, string>) =>
+  promisify(execFile)(process.execPath, [script], { env: { ...process.env, ...env } });
+
+describe('migrate CLI on the local cloud PGlite (wire protocol)', () => {
+  let server: PgliteServer;
+  let url: string;
+  beforeAll(async () => {
+    server = await startPgliteServer({ port: 0, password: 'postgres' });
+    url = `postgresql://postgres:postgres@127.0.0.1:${server.port}/postgres`;
+  });
+  afterAll(() => server?.close());
+
+  it('applies every migration from empty, then reports nothing to apply', async () => {
+    const first = await runScript('tools/db/migrate.ts', { DATABASE_URL: url });
+    expect(first.stdout).toContain(`applied ${allTags.length} migration(s)`);
+    for (const tag of allTags) expect(first.stdout).toContain(tag);
+    const second = await runScript('tools/db/migrate.ts', { DATABASE_URL: url });
+    expect(second.stdout).toContain('up to date, nothing to apply');
+    expect(await migrateDatabase(url)).toEqual({ applied: 0, tags: [] });
+  });
+});
+
+describe.runIf(process.env.DATABASE_URL)('migrateDatabase on the Postgres server', () => {
+  it('applies every migration to an empty database once, even when two runs race', async () => {
+    const { url, drop } = await createServerDatabase();
+    try {
+      const results = await Promise.all([migrateDatabase(url), migrateDatabase(url)]);
+      // The advisory lock serialises them: one applies everything, the other nothing.
+      expect(results.map((r) => r.applied).sort()).toEqual([0, allTags.length]);
+      expect(await migrateDatabase(url)).toEqual({ applied: 0, tags: [] });
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('schema and migrations', () => {
+  it('agree: drizzle-kit generate finds nothing to add', { timeout: 120_000 }, async () => {
+    const report = await findSchemaDrift();
+    expect(report.pending.map((p) => p.sql)).toEqual([]);
+    expect(report.clean).toBe(true);
+  });
+});
+
+describe.each(backends)('the migrated schema (%s)', (backend) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await openDatabase(backend);
+  });
+  afterAll(() => database?.close());
+
+  it('has every table', async () => {
+    const rows = await database.query<{ name: string }>(
+      `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
+       order by 1`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(TABLES);
+  });
+
+  it('has the events table of its drizzle definition', async () => {
+    const columns = await database.query<{ name: string; type: string; not_null: boolean }>(
+      `select attname as name, format_type(atttypid, atttypmod) as type, attnotnull as not_null
+       from pg_attribute where attrelid = 'events'::regclass and attnum > 0 and not attisdropped
+       order by attnum`,
+    );
+    const config = getTableConfig(events);
+    expect(columns).toEqual(
+      config.columns.map((c) => ({
+        name: c.name,
+        type: c
+          .getSQLType()
+          .replace(/^timestamp(\(\d+\))? with time zone$/, 'timestamp with time zone'),
+        not_null: c.notNull,
+      })),
+    );
+  });
+
+  it('leads every index on tenant data with org_id, except the global look-ups', async () => {
+    const rows = await database.query<{ index: string; first: string }>(
+      `select i.relname as index, a.attname as first
+       from pg_index x
+       join pg_class t on t.oid = x.indrelid
+       join pg_class i on i.oid = x.indexrelid
+       join pg_namespace n on n.oid = t.relnamespace
+       left join pg_attribute a on a.attrelid = t.oid and a.attnum = x.indkey[0]
+       where n.nspname = 'public' and not t.relispartition
+         and exists (select 1 from pg_attribute o where o.attrelid = t.oid and o.attname = 'org_id')`,
+    );
+    const offenders = rows.filter(
+      (r) => r.first !== 'org_id' && !r.index.endsWith('_pkey') && !GLOBAL_INDEXES.has(r.index),
+    );
+    // Primary keys on ids are global by nature; (content_id, version) and (id, occurred_at) too.
+    expect(offenders.map((r) => r.index).sort()).toEqual([
+      'content_translations_content_id_locale_pk',
+      'content_versions_content_id_version_pk',
+      'events_id_occurred_at_pk',
+    ]);
+  });
+
+  it('defines the enums the API validates against', async () => {
+    const rows = await database.query<{ name: string; labels: string }>(
+      `select t.typname as name, string_agg(e.enumlabel, ',' order by e.enumsortorder) as labels
+       from pg_type t join pg_enum e on e.enumtypid = t.oid group by 1 order by 1`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.name, r.labels]))).toEqual({
+      audit_actor_type: 'user,api_key,system',
+      content_status: 'draft,in_review,approved,published,archived',
+      membership_role: 'owner,admin,editor,author,viewer',
+      operation_status: 'queued,running,applied,failed',
+      session_event_kind: 'created,refreshed,revoked,reuse_detected,expired',
+      synonym_kind: 'one_way,multi_way',
+      webhook_delivery_status: 'pending,delivered,failed',
+    });
+  });
+});

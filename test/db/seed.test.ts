@@ -1,0 +1,182 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slugify } from '../../shared/text/slug.ts';
+import { migrateDatabase } from '../../tools/db/migrate.ts';
+import { composeSampleItems } from '../../tools/db/sample-data/compose.ts';
+import { SAMPLE_SYNONYMS, SAMPLE_USERS } from '../../tools/db/sample-data/people.ts';
+import { type SeedResult, seed, seedDatabase } from '../../tools/db/seed.ts';
+import {
+  type PgliteServer,
+  startPgliteServer,
+} from '../../tools/local-cloud/neon/pglite-server.ts';
+import { backends, openDatabase, type TestDatabase } from './harness.ts';
+
+const items = composeSampleItems();
+const EXPECTED: SeedResult = {
+  organizations: 1,
+  users: SAMPLE_USERS.length,
+  memberships: SAMPLE_USERS.filter((u) => u.role).length,
+  categories: 11,
+  content: 360,
+  translations: items.reduce((n, item) => n + Object.keys(item.translations).length, 0),
+  versions: 360,
+  synonyms: SAMPLE_SYNONYMS.length,
+};
+const NOTHING: SeedResult = {
+  organizations: 0,
+  users: 0,
+  memberships: 0,
+  categories: 0,
+  content: 0,
+  translations: 0,
+  versions: 0,
+  synonyms: 0,
+};
+
+describe('sample content', () => {
+  it('is the same on every run, whatever the time', () => {
+    const again = composeSampleItems();
+    expect(again.map((i) => i.translations)).toEqual(items.map((i) => i.translations));
+    expect(again.map((i) => i.status)).toEqual(items.map((i) => i.status));
+  });
+
+  it('mixes bilingual and single-locale items and every workflow status', () => {
+    const count = (locales: string) =>
+      items.filter((i) => Object.keys(i.translations).sort().join('+') === locales).length;
+    expect(count('ar+en')).toBeGreaterThan(200);
+    expect(count('ar')).toBeGreaterThan(20);
+    expect(count('en')).toBeGreaterThan(20);
+    const statuses = new Set(items.map((i) => i.status));
+    expect([...statuses].sort()).toEqual([
+      'approved',
+      'archived',
+      'draft',
+      'in_review',
+      'published',
+    ]);
+  });
+
+  it('writes Arabic in Arabic script and English in Latin script, with unique titles', () => {
+    const latin = /[A-Za-z]/;
+    const arabic = /[\u0600-\u06ff]/;
+    for (const item of items) {
+      const { ar, en } = item.translations;
+      if (ar) {
+        for (const text of [ar.title, ar.summary, ar.body]) {
+          expect(text).not.toMatch(latin);
+          expect(text).toMatch(arabic);
+          expect(text).not.toMatch(/\{[swpSP]\}/);
+        }
+      }
+      if (en) {
+        for (const text of [en.title, en.summary, en.body]) {
+          expect(text).not.toMatch(arabic);
+          expect(text).not.toMatch(/lorem|ipsum|\{/i);
+        }
+        expect(en.body.split('\n\n').length).toBeGreaterThanOrEqual(3);
+      }
+    }
+    for (const locale of ['ar', 'en'] as const) {
+      const titles = items.flatMap((i) => i.translations[locale]?.title ?? []);
+      expect(new Set(titles).size).toBe(titles.length);
+      expect(new Set(titles.map((t) => slugify(t))).size).toBe(titles.length);
+    }
+  });
+});
+
+describe.each(backends)('seed (%s)', (backend) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await openDatabase(backend);
+  });
+  afterAll(() => database?.close());
+
+  const run = () => (database.url ? seedDatabase(database.url) : seed(database.db));
+
+  /** Row counts and a digest of every seeded row, to prove a second run changes nothing. */
+  const fingerprint = async () =>
+    (
+      await database.query<{ table: string; rows: string; digest: string }>(
+        `select 'content' as table, count(*)::text as rows,
+                md5(string_agg(t::text, '|' order by t.id)) as digest from content t
+         union all select 'content_translations', count(*)::text,
+                md5(string_agg(t::text, '|' order by t.content_id, t.locale)) from content_translations t
+         union all select 'content_versions', count(*)::text,
+                md5(string_agg(t::text, '|' order by t.content_id, t.version)) from content_versions t
+         union all select 'users', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from users t
+         union all select 'categories', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from categories t
+         union all select 'synonyms', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from synonyms t
+         union all select 'memberships', count(*)::text,
+                md5(string_agg(t::text, '|' order by t.user_id)) from memberships t`,
+      )
+    ).map((r) => ({ ...r }));
+
+  it('loads the expected rows, and a second run changes nothing', { timeout: 60_000 }, async () => {
+    expect(await run()).toEqual(EXPECTED);
+    const before = await fingerprint();
+    expect(await run()).toEqual(NOTHING);
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('gives every role a member and the platform a super admin', async () => {
+    const roles = await database.query<{ role: string; n: string }>(
+      `select role::text, count(*)::text as n from memberships m join organizations o on o.id = m.org_id
+       where o.slug = 'sift-demo' group by 1 order by 1`,
+    );
+    expect(roles.map((r) => r.role)).toEqual(
+      ['owner', 'admin', 'editor', 'author', 'viewer'].sort(),
+    );
+    const [admins] = await database.query<{ n: string }>(
+      'select count(*)::text as n from users where is_super_admin',
+    );
+    expect(admins?.n).toBe('1');
+  });
+
+  it('stores slugs made from titles, a first version per item, and plausible times', async () => {
+    const translations = await database.query<{ title: string; slug: string }>(
+      'select title, slug from content_translations',
+    );
+    for (const t of translations) expect(t.slug).toBe(slugify(t.title));
+    const [check] = await database.query<Record<string, string>>(
+      `select
+         (select count(*) from content c where not exists (
+            select 1 from content_versions v where v.content_id = c.id and v.version = 1
+              and v.snapshot->>'id' = c.id and v.status = c.status))::text as missing_versions,
+         (select count(*) from content where updated_at < created_at or created_at > now())::text as bad_times,
+         (select count(*) from content where status in ('published', 'archived') and published_at is null)::text as unpublished,
+         (select count(*) from content where status = 'approved' and publish_at > now())::text as scheduled,
+         (select count(*) from content where category_id is null)::text as uncategorised,
+         (select count(*) from content c where not exists (
+            select 1 from content_translations t where t.content_id = c.id and t.locale = c.default_locale))::text as no_default_text`,
+    );
+    expect(check).toMatchObject({
+      missing_versions: '0',
+      bad_times: '0',
+      unpublished: '0',
+      uncategorised: '0',
+      no_default_text: '0',
+    });
+    expect(Number(check?.scheduled)).toBeGreaterThan(0);
+  });
+});
+
+describe('seed CLI on the local cloud PGlite (wire protocol)', () => {
+  let server: PgliteServer;
+  let url: string;
+  beforeAll(async () => {
+    server = await startPgliteServer({ port: 0, password: 'postgres' });
+    url = `postgresql://postgres:postgres@127.0.0.1:${server.port}/postgres`;
+    await migrateDatabase(url);
+  });
+  afterAll(() => server?.close());
+
+  it('seeds once, then reports nothing to insert', { timeout: 60_000 }, async () => {
+    const run = () =>
+      promisify(execFile)(process.execPath, ['tools/db/seed.ts'], {
+        env: { ...process.env, DATABASE_URL: url },
+      });
+    expect((await run()).stdout).toContain(`inserted 1 organizations, ${EXPECTED.users} users`);
+    expect((await run()).stdout).toContain('sample data already present, nothing inserted');
+  });
+});

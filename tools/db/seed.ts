@@ -1,0 +1,390 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import {
+  type ContentSnapshot,
+  categories,
+  content,
+  contentTranslations,
+  contentVersions,
+  memberships,
+  organizations,
+  synonyms,
+  users,
+} from '../../shared/db/schema/index.ts';
+import { newId } from '../../shared/ids.ts';
+import { slugify } from '../../shared/text/slug.ts';
+import { LOCAL_DATABASE_URL, redactUrl } from './migrate.ts';
+import { CATEGORY_BANKS } from './sample-data/categories.ts';
+import { composeSampleItems, type SampleItem, WRITER_COUNT } from './sample-data/compose.ts';
+import { SAMPLE_ORG, SAMPLE_SYNONYMS, SAMPLE_USERS } from './sample-data/people.ts';
+
+// Any drizzle Postgres database: node-postgres here, PGlite in tests.
+// biome-ignore lint/suspicious/noExplicitAny: the schema type parameter is irrelevant here
+type Database = PgDatabase<PgQueryResultHKT, any>;
+
+export type SeedOptions = {
+  /** How many content items (default 360). */
+  items?: number;
+  /** The moment the sample timeline is anchored to (default: now). */
+  now?: Date;
+};
+
+/** Rows inserted per table; all zero when the sample data was already there. */
+export type SeedResult = {
+  organizations: number;
+  users: number;
+  memberships: number;
+  categories: number;
+  content: number;
+  translations: number;
+  versions: number;
+  synonyms: number;
+};
+
+const DAY = 86_400_000;
+
+/**
+ * Loads the sample data into a migrated database: the `sift-demo` organisation, its members
+ * (one or more per role, plus a platform super admin), categories, a few hundred bilingual
+ * content items with their translations and first version, and synonyms.
+ *
+ * Idempotent: every row is matched on a natural key (organisation slug, lower(email), category
+ * slug, the item's slug in its default locale, the synonym set) and only missing rows are
+ * inserted, in one transaction, so a second run changes nothing. The text is the same on every
+ * run (seeded composition); ids are fresh `newId()`s on the first insert, their timestamps
+ * matching `created_at`; times are relative to `options.now`.
+ */
+export async function seedDatabase(url: string, options: SeedOptions = {}): Promise<SeedResult> {
+  const client = new pg.Client({ connectionString: url, application_name: 'sift-seed' });
+  await client.connect();
+  try {
+    return await seed(drizzle({ client }), options);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `seedDatabase` on an open drizzle database (tests use PGlite in-process). */
+export async function seed(db: Database, options: SeedOptions = {}): Promise<SeedResult> {
+  const now = options.now ?? new Date();
+  const items = composeSampleItems(options.items ?? 360);
+  return db.transaction(async (tx) => {
+    const result: SeedResult = {
+      organizations: 0,
+      users: 0,
+      memberships: 0,
+      categories: 0,
+      content: 0,
+      translations: 0,
+      versions: 0,
+      synonyms: 0,
+    };
+    const orgCreatedAt = new Date(now.getTime() - 600 * DAY);
+
+    const org = await tx
+      .insert(organizations)
+      .values({
+        id: newId('organization', orgCreatedAt.getTime()),
+        slug: SAMPLE_ORG.slug,
+        name: SAMPLE_ORG.name,
+        defaultLocale: SAMPLE_ORG.defaultLocale,
+        locales: SAMPLE_ORG.locales,
+        createdAt: orgCreatedAt,
+        updatedAt: orgCreatedAt,
+      })
+      .onConflictDoNothing()
+      .returning({ id: organizations.id });
+    result.organizations = org.length;
+    const [sampleOrg] = await tx
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.slug, SAMPLE_ORG.slug));
+    if (!sampleOrg) throw new Error(`organisation ${SAMPLE_ORG.slug} is missing`);
+    const orgId = sampleOrg.id;
+
+    // Users, matched case-insensitively on email (the unique index).
+    const userRows = SAMPLE_USERS.map((user, i) => {
+      const createdAt = new Date(orgCreatedAt.getTime() + i * DAY);
+      return {
+        id: newId('user', createdAt.getTime()),
+        email: user.email,
+        name: user.name,
+        locale: user.locale,
+        isSuperAdmin: user.isSuperAdmin ?? false,
+        emailVerifiedAt: createdAt,
+        lastLoginAt: new Date(now.getTime() - (i + 1) * 3_600_000),
+        createdAt,
+        updatedAt: createdAt,
+      };
+    });
+    result.users = (
+      await tx.insert(users).values(userRows).onConflictDoNothing().returning({ id: users.id })
+    ).length;
+    const userIds = new Map(
+      (
+        await tx
+          .select({ id: users.id, email: sql<string>`lower(${users.email})` })
+          .from(users)
+          .where(
+            inArray(
+              sql`lower(${users.email})`,
+              SAMPLE_USERS.map((u) => u.email.toLowerCase()),
+            ),
+          )
+      ).map((row) => [row.email, row.id]),
+    );
+    const userId = (email: string) => {
+      const id = userIds.get(email.toLowerCase());
+      if (!id) throw new Error(`sample user ${email} is missing`);
+      return id;
+    };
+
+    result.memberships = (
+      await tx
+        .insert(memberships)
+        .values(
+          SAMPLE_USERS.flatMap((user) =>
+            user.role ? [{ orgId, userId: userId(user.email), role: user.role }] : [],
+          ),
+        )
+        .onConflictDoNothing()
+        .returning({ userId: memberships.userId })
+    ).length;
+
+    // Categories: parents first, so children can point at them.
+    const categoryIds = await liveCategoryIds(tx, orgId);
+    const parents = CATEGORY_BANKS.map((bank, position) => ({
+      slug: bank.slug,
+      names: bank.names,
+      descriptions: bank.descriptions,
+      position,
+      parentSlug: null as string | null,
+    }));
+    const children = CATEGORY_BANKS.flatMap((bank) =>
+      bank.subcategories.map((sub, position) => ({
+        slug: sub.slug,
+        names: sub.names,
+        descriptions: {},
+        position,
+        parentSlug: bank.slug,
+      })),
+    );
+    for (const level of [parents, children]) {
+      const missing = level.filter((category) => !categoryIds.has(category.slug));
+      if (missing.length === 0) continue;
+      const inserted = await tx
+        .insert(categories)
+        .values(
+          missing.map((category) => ({
+            id: newId('category', orgCreatedAt.getTime()),
+            orgId,
+            slug: category.slug,
+            parentId: category.parentSlug ? categoryIds.get(category.parentSlug) : null,
+            names: category.names,
+            descriptions: category.descriptions,
+            position: category.position,
+            createdAt: orgCreatedAt,
+            updatedAt: orgCreatedAt,
+          })),
+        )
+        .returning({ id: categories.id, slug: categories.slug });
+      for (const row of inserted) categoryIds.set(row.slug, row.id);
+      result.categories += inserted.length;
+    }
+
+    // Content: an item exists when its default-locale slug is taken by a live translation.
+    const existingSlugs = new Set(
+      (
+        await tx
+          .select({ locale: contentTranslations.locale, slug: contentTranslations.slug })
+          .from(contentTranslations)
+          .where(and(eq(contentTranslations.orgId, orgId), isNull(contentTranslations.deletedAt)))
+      ).map((row) => `${row.locale}/${row.slug}`),
+    );
+    const writers = SAMPLE_USERS.filter((u) => u.role === 'author' || u.role === 'editor');
+    const editors = SAMPLE_USERS.filter((u) => u.role === 'editor');
+    if (writers.length < WRITER_COUNT || editors.length === 0) {
+      throw new Error('the sample users need five writers and an editor');
+    }
+    const pending = items
+      .map((item) => ({ item, slugs: slugsOf(item) }))
+      .filter(
+        ({ item, slugs }) =>
+          !existingSlugs.has(`${item.defaultLocale}/${slugs[item.defaultLocale]}`),
+      );
+    for (const batch of chunks(pending, 100)) {
+      const rows = batch.map(({ item, slugs }) => {
+        const writer = writers[item.writer]!;
+        const editor = editors[item.writer % editors.length]!;
+        return buildRows(item, slugs, {
+          orgId,
+          categoryId: categoryIds.get(item.category) ?? null,
+          createdBy: userId(writer.email),
+          updatedBy: userId(item.status === 'draft' ? writer.email : editor.email),
+          now,
+        });
+      });
+      await tx.insert(content).values(rows.map((r) => r.content));
+      const translations = rows.flatMap((r) => r.translations);
+      await tx.insert(contentTranslations).values(translations);
+      await tx.insert(contentVersions).values(rows.map((r) => r.version));
+      result.content += rows.length;
+      result.translations += translations.length;
+      result.versions += rows.length;
+    }
+
+    // Synonym sets, matched on their whole definition.
+    const synonymKey = (s: {
+      locale: string;
+      kind: string;
+      root: string | null;
+      terms: string[];
+    }) => JSON.stringify([s.locale, s.kind, s.root, s.terms]);
+    const existingSynonyms = new Set(
+      (await tx.select().from(synonyms).where(eq(synonyms.orgId, orgId))).map(synonymKey),
+    );
+    const missingSynonyms = SAMPLE_SYNONYMS.filter((s) => !existingSynonyms.has(synonymKey(s)));
+    if (missingSynonyms.length > 0) {
+      const owner = SAMPLE_USERS.find((u) => u.role === 'owner')!;
+      await tx.insert(synonyms).values(
+        missingSynonyms.map((s) => ({
+          id: newId('synonym'),
+          orgId,
+          locale: s.locale,
+          kind: s.kind,
+          root: s.root,
+          terms: s.terms,
+          createdBy: userId(owner.email),
+        })),
+      );
+      result.synonyms = missingSynonyms.length;
+    }
+    return result;
+  });
+}
+
+async function liveCategoryIds(db: Database, orgId: string): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ id: categories.id, slug: categories.slug })
+    .from(categories)
+    .where(and(eq(categories.orgId, orgId), isNull(categories.deletedAt)));
+  return new Map(rows.map((row) => [row.slug, row.id]));
+}
+
+function slugsOf(item: SampleItem): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(item.translations).map(([locale, text]) => [locale, slugify(text.title)]),
+  );
+}
+
+type RowContext = {
+  orgId: string;
+  categoryId: string | null;
+  createdBy: string;
+  updatedBy: string;
+  now: Date;
+};
+
+/** The content row, its translations and its first version, with times made absolute. */
+function buildRows(item: SampleItem, slugs: Record<string, string>, ctx: RowContext) {
+  const at = (daysFromNow: number) =>
+    new Date(Math.floor((ctx.now.getTime() + daysFromNow * DAY) / 1000) * 1000);
+  const createdAt = at(-item.ageDays);
+  const updatedAt = at(-item.ageDays + item.editedAfterDays);
+  const publishedAt =
+    item.publishedAfterDays === null ? null : at(-item.ageDays + item.publishedAfterDays);
+  const publishAt = item.publishInDays === null ? null : at(item.publishInDays);
+  const unpublishAt = item.unpublishInDays === null ? null : at(item.unpublishInDays);
+  const id = newId('content', createdAt.getTime());
+
+  const translations = Object.entries(item.translations).map(([locale, text]) => ({
+    contentId: id,
+    orgId: ctx.orgId,
+    locale,
+    title: text.title,
+    summary: text.summary,
+    body: text.body,
+    slug: slugs[locale]!,
+    createdAt,
+    updatedAt,
+  }));
+  const row = {
+    id,
+    orgId: ctx.orgId,
+    status: item.status,
+    version: 1,
+    categoryId: ctx.categoryId,
+    tags: item.tags,
+    metadata: item.metadata,
+    defaultLocale: item.defaultLocale,
+    publishAt,
+    unpublishAt,
+    publishedAt,
+    createdBy: ctx.createdBy,
+    updatedBy: ctx.updatedBy,
+    createdAt,
+    updatedAt,
+  };
+  const iso = (date: Date | null) => date?.toISOString() ?? null;
+  const snapshot: ContentSnapshot = {
+    id,
+    org_id: ctx.orgId,
+    status: item.status,
+    version: 1,
+    category_id: ctx.categoryId,
+    tags: item.tags,
+    metadata: item.metadata,
+    default_locale: item.defaultLocale,
+    publish_at: iso(publishAt),
+    unpublish_at: iso(unpublishAt),
+    published_at: iso(publishedAt),
+    created_by: ctx.createdBy,
+    updated_by: ctx.updatedBy,
+    created_at: createdAt.toISOString(),
+    updated_at: updatedAt.toISOString(),
+    deleted_at: null,
+    translations: Object.fromEntries(
+      translations.map((t) => [
+        t.locale,
+        { title: t.title, summary: t.summary, body: t.body, slug: t.slug },
+      ]),
+    ),
+  };
+  return {
+    content: row,
+    translations,
+    version: {
+      contentId: id,
+      version: 1,
+      orgId: ctx.orgId,
+      snapshot,
+      status: item.status,
+      createdBy: ctx.updatedBy,
+      createdAt: updatedAt,
+    },
+  };
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+if (import.meta.main) {
+  const url = process.env.DATABASE_URL || LOCAL_DATABASE_URL;
+  try {
+    const result = await seedDatabase(url);
+    const inserted = Object.entries(result).filter(([, n]) => n > 0);
+    console.log(
+      inserted.length === 0
+        ? `${redactUrl(url)}: sample data already present, nothing inserted`
+        : `${redactUrl(url)}: inserted ${inserted.map(([table, n]) => `${n} ${table}`).join(', ')}`,
+    );
+  } catch (error) {
+    console.error(`seeding ${redactUrl(url)} failed (did you run tools/db/migrate.ts?):`, error);
+    process.exitCode = 1;
+  }
+}
