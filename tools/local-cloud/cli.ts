@@ -23,8 +23,15 @@ const Settings = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
 });
 
-async function main(): Promise<void> {
-  const parsed = Settings.safeParse(process.env);
+/**
+ * Starts the local cloud from the `LOCAL_CLOUD_*` settings in `environment`, writes `.dev.vars`
+ * and prints the summary. On a bad setting or a taken port it says why and exits (2 and 1): it is
+ * the start-up of a command, shared by `npm run local-cloud` and `npm run dev`.
+ */
+export async function startFromEnvironment(
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<LocalCloud> {
+  const parsed = Settings.safeParse(environment);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       console.error(`local-cloud: ${issue.path.join('.')}: ${issue.message}`);
@@ -88,7 +95,11 @@ async function main(): Promise<void> {
     'local-cloud ready',
   ];
   console.log(lines.join('\n'));
+  return cloud;
+}
 
+async function main(): Promise<void> {
+  const cloud = await startFromEnvironment();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -109,9 +120,13 @@ async function main(): Promise<void> {
 
 /**
  * Sets `KEY="value"` lines in a dotenv file, keeping every other line (other secrets, comments)
- * as it was.
+ * as it was; with `keepExisting`, only adds the keys the file does not set yet.
  */
-export function writeDevVars(path: string, values: Record<string, string>): void {
+export function writeDevVars(
+  path: string,
+  values: Record<string, string>,
+  options: { keepExisting?: boolean } = {},
+): void {
   const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
   const pending = new Map(Object.entries(values));
   const out = lines.map((line) => {
@@ -119,7 +134,7 @@ export function writeDevVars(path: string, values: Record<string, string>): void
     if (!key || !pending.has(key)) return line;
     const value = pending.get(key)!;
     pending.delete(key);
-    return `${key}=${JSON.stringify(value)}`;
+    return options.keepExisting ? line : `${key}=${JSON.stringify(value)}`;
   });
   while (out.length > 0 && out.at(-1) === '') out.pop();
   for (const [key, value] of pending) out.push(`${key}=${JSON.stringify(value)}`);

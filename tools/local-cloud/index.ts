@@ -121,8 +121,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const env: Record<string, string> = {
       DATABASE_URL: neon.connectionString,
-      NEON_FETCH_ENDPOINT: neon.fetchEndpoint,
-      NEON_WS_PROXY: neon.wsProxy,
+      // The Worker derives the proxy's /sql and WebSocket endpoints from DATABASE_URL's host.
+      NEON_LOCAL: 'true',
       UPSTASH_REDIS_REST_URL: redis.url,
       UPSTASH_REDIS_REST_TOKEN: redis.token,
       UPSTASH_VECTOR_REST_URL: vector.url,

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/** Something with the methods the code calls on a binding; a missing binding is `undefined`. */
+const binding = <T>(name: string, methods: string[]) =>
+  z.custom<T>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+    { message: `must be a ${name} binding` },
+  );
+
+const queue = binding<Queue>('Queue', ['send', 'sendBatch']);
+const url = (protocols: RegExp) => z.url({ protocol: protocols, message: 'must be a URL' });
+/**
+ * Every setting and binding the Worker needs, validated at the start of each `fetch`, `queue` and
+ * `scheduled` call. Names match wrangler.toml and the README; values are never echoed back.
+ */
+export const EnvSchema = z.object({
+  ENVIRONMENT: z.enum(['development', 'test', 'production']),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+
+  DATABASE_URL: url(/^postgres(ql)?$/),
+  /** "true" when DATABASE_URL names the local cloud's Neon proxy (plain HTTP and WebSocket). */
+  NEON_LOCAL: z
+    .enum(['true', 'false', ''])
+    .default('')
+    .transform((value) => value === 'true'),
+  UPSTASH_REDIS_REST_URL: url(/^https?$/),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  UPSTASH_VECTOR_REST_URL: url(/^https?$/),
+  UPSTASH_VECTOR_REST_TOKEN: z.string().min(1),
+  QSTASH_URL: url(/^https?$/),
+  QSTASH_TOKEN: z.string().min(1),
+  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
+  QSTASH_NEXT_SIGNING_KEY: z.string().min(1),
+
+  CACHE: binding<KVNamespace>('KV namespace', ['get', 'put', 'delete']),
+  WRITES: queue,
+  EVENTS: queue,
+  JOBS: queue,
+  WRITES_DLQ: queue,
+  EVENTS_DLQ: queue,
+  JOBS_DLQ: queue,
+});
+
+export type AppEnv = z.infer<typeof EnvSchema>;
+
+export type EnvProblem = { setting: string; rule: string };
+
+export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: EnvProblem[] };
+
+// The env object is the same for every request an isolate serves: validate it once.
+const validated = new WeakMap<object, EnvResult>();
+
+/** Validates the Worker's env (cached per env object). Problems name settings, never values. */
+export function validateEnv(env: object): EnvResult {
+  const cached = validated.get(env);
+  if (cached) return cached;
+  const parsed = EnvSchema.safeParse(env);
+  const result: EnvResult = parsed.success
+    ? { ok: true, env: parsed.data }
+    : {
+        ok: false,
+        problems: parsed.error.issues.map((issue) => {
+          const setting = issue.path.join('.');
+          const value = (env as Record<string, unknown>)[setting];
+          return {
+            setting,
+            rule: value === undefined || value === '' ? 'is missing' : issue.message,
+          };
+        }),
+      };
+  validated.set(env, result);
+  return result;
+}

@@ -1,0 +1,79 @@
+/**
+ * Prefixed, time-sortable identifiers in the TypeID format: `<prefix>_<26 chars>`, the suffix a
+ * UUIDv7 (48-bit millisecond timestamp, then random bits) in Crockford base32. They sort by
+ * creation time as plain strings, leak nothing sequential, and say what they identify.
+ */
+export const ID_PREFIXES = {
+  organization: 'org',
+  user: 'usr',
+  invitation: 'inv',
+  apiKey: 'key',
+  session: 'ses',
+  sessionEvent: 'sev',
+  category: 'cat',
+  content: 'cnt',
+  synonym: 'syn',
+  operation: 'op',
+  auditLog: 'aud',
+  event: 'evt',
+  webhookSource: 'whs',
+  subscription: 'sub',
+  delivery: 'dlv',
+  request: 'req',
+  deadLetter: 'dlq',
+  query: 'qry',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+export type IdPrefix = (typeof ID_PREFIXES)[IdKind];
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** A new id of `kind`, e.g. `newId('content')` → `cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`. */
+export function newId(kind: IdKind, now: number = Date.now()): string {
+  return `${ID_PREFIXES[kind]}_${encode(uuidv7Bytes(now))}`;
+}
+
+/** Whether `value` is a well-formed id of `kind` (prefix and 26-character suffix). */
+export function isId(kind: IdKind, value: string): boolean {
+  const prefix = `${ID_PREFIXES[kind]}_`;
+  return (
+    value.length === prefix.length + 26 &&
+    value.startsWith(prefix) &&
+    /^[0-7][0-9a-hjkmnp-tv-z]{25}$/.test(value.slice(prefix.length))
+  );
+}
+
+/** The creation time encoded in an id (milliseconds since the epoch). */
+export function idTimestamp(id: string): number {
+  const suffix = id.slice(id.lastIndexOf('_') + 1);
+  // The first 10 base32 characters hold 50 bits: two zero bits, then the 48-bit timestamp.
+  let ms = 0;
+  for (const ch of suffix.slice(0, 10)) ms = ms * 32 + ALPHABET.indexOf(ch);
+  return ms;
+}
+
+function uuidv7Bytes(now: number): Uint8Array {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  let ms = Math.floor(now);
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms & 0xff;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  return bytes;
+}
+
+/** 128 bits as 26 Crockford base32 characters, most significant first (two leading zero bits). */
+function encode(bytes: Uint8Array): string {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out = ALPHABET[Number(value & 31n)] + out;
+    value >>= 5n;
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import { Index } from '@upstash/vector';
+import {
+  type HttpDatabase,
+  httpDatabase,
+  type PooledDatabase,
+  pooledDatabase,
+} from './db/client.ts';
+import type { AppEnv } from './env.ts';
+import type { Logger } from './logger.ts';
+import { envelope, type Origin } from './messages.ts';
+
+/**
+ * What a request, queue batch or cron run talks to. Built per invocation from the validated env
+ * (env exists only inside a call); each client is created on first use, so a health check or a
+ * 404 costs nothing.
+ */
+export type Services = {
+  readonly db: HttpDatabase;
+  /** Runs `fn` in one interactive transaction on a short-lived WebSocket pool. */
+  transaction<T>(fn: (tx: PooledDatabase) => Promise<T>): Promise<T>;
+  readonly redis: Redis;
+  readonly vector: Index;
+  readonly kv: KVNamespace;
+  readonly queues: { writes: Queue; events: Queue; jobs: Queue };
+  /**
+   * Sends a typed message, stamped with this invocation's request id and trace, to a queue.
+   * Durable once it resolves; throws when the queue refuses (callers answer 503).
+   */
+  enqueue<P>(
+    queue: QueueName,
+    type: string,
+    payload: P,
+    options?: { delaySeconds?: number; orgId?: string },
+  ): Promise<void>;
+  readonly logger: Logger;
+};
+
+export type QueueName = 'writes' | 'events' | 'jobs';
+
+export type ServiceContext = {
+  /** Keeps work alive after the response (`ctx.waitUntil`). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** The request (or message, or cron run) on whose behalf the services act. */
+  context: Origin;
+};
+
+/** Network clients fail fast: a dependency that is down should cost milliseconds, not seconds. */
+const RETRY = { retries: 2, backoff: (attempt: number) => 25 * 2 ** attempt };
+
+export function createServices(
+  env: AppEnv,
+  logger: Logger,
+  { waitUntil, context }: ServiceContext,
+): Services {
+  const queues = { writes: env.WRITES, events: env.EVENTS, jobs: env.JOBS };
+  let db: HttpDatabase | undefined;
+  let redis: Redis | undefined;
+  let vector: Index | undefined;
+  return {
+    get db() {
+      db ??= httpDatabase(env);
+      return db;
+    },
+    async transaction(fn) {
+      const { db: pooled, pool } = pooledDatabase(env);
+      try {
+        return await pooled.transaction((tx) => fn(tx as unknown as PooledDatabase));
+      } finally {
+        waitUntil(pool.end());
+      }
+    },
+    get redis() {
+      redis ??= new Redis({
+        url: env.UPSTASH_REDIS_REST_URL,
+        token: env.UPSTASH_REDIS_REST_TOKEN,
+        retry: RETRY,
+        // Auto-pipelining batches a request's commands into one round trip.
+        enableAutoPipelining: true,
+      });
+      return redis;
+    },
+    get vector() {
+      vector ??= new Index({
+        url: env.UPSTASH_VECTOR_REST_URL,
+        token: env.UPSTASH_VECTOR_REST_TOKEN,
+        retry: RETRY,
+      });
+      return vector;
+    },
+    kv: env.CACHE,
+    queues,
+    async enqueue(queue, type, payload, options = {}) {
+      const origin = { ...context, ...(options.orgId ? { orgId: options.orgId } : {}) };
+      await queues[queue].send(envelope(type, payload, origin), {
+        contentType: 'json',
+        ...(options.delaySeconds ? { delaySeconds: options.delaySeconds } : {}),
+      });
+    },
+    logger,
+  };
+}

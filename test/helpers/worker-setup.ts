@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { migrateDatabase } from '../../tools/db/migrate.ts';
+import { startTestCloud } from './local-cloud.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The Worker's settings for the suite's local cloud, as bindings. */
+    workerBindings: Record<string, string>;
+  }
+}
+
+/**
+ * The Workers test project's `globalSetup`: a local cloud on free ports with a migrated database
+ * (a fresh database on the Postgres server when `DATABASE_URL` is set, else PGlite in memory),
+ * its settings handed to the Worker as bindings, everything torn down after the run.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let databaseUrl: string | undefined;
+  let dropDatabase = async () => {};
+  if (process.env.DATABASE_URL) {
+    const server = new URL(process.env.DATABASE_URL);
+    const name = `sift_worker_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: server.toString() });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    server.pathname = `/${name}`;
+    databaseUrl = server.toString();
+    dropDatabase = async () => {
+      const again = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await again.connect();
+      await again.query(`drop database if exists ${name} with (force)`);
+      await again.end();
+    };
+  }
+  const cloud = await startTestCloud({ databaseUrl });
+  const { host, port } = cloud.neon.pg;
+  const direct = databaseUrl ?? `postgresql://postgres:postgres@${host}:${port}/postgres`;
+  await migrateDatabase(direct);
+  project.provide('workerBindings', cloud.env);
+  return async () => {
+    await cloud.stop();
+    await dropDatabase();
+  };
+}

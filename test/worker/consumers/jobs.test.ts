@@ -1,0 +1,220 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { deadLetters, operations } from '../../../shared/db/schema/index.ts';
+import { newId } from '../../../shared/ids.ts';
+import { envelope } from '../../../shared/messages.ts';
+import { retryDelaySeconds } from '../../../workers/consumers/policy.ts';
+import worker from '../../../workers/index.ts';
+import { createOrg, DEAD_DATABASE_URL, eventually, testDb } from '../helpers.ts';
+
+const db = testDb();
+
+/** A recording dead-letter queue in front of the real one. */
+function recordingDlq() {
+  const sent: unknown[] = [];
+  const queue = {
+    send: async (body: unknown, options?: QueueSendOptions) => {
+      sent.push(body);
+      await env.JOBS_DLQ.send(body, options);
+    },
+    sendBatch: (messages: Iterable<MessageSendRequest>) => env.JOBS_DLQ.sendBatch(messages),
+  } as unknown as Queue;
+  return { sent, queue };
+}
+
+async function deliver(
+  bodies: unknown[],
+  options: { attempts?: number; overrides?: Partial<Env> } = {},
+) {
+  const batch = createMessageBatch(
+    'sift-jobs',
+    bodies.map((body, i) => ({
+      id: `msg-${i}-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: options.attempts ?? 1,
+      body,
+    })),
+  );
+  // getQueueResult records that a message was retried, not its delay: watch the calls for that.
+  const retries = batch.messages.map((message) => vi.spyOn(message, 'retry'));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...options.overrides } as Env, ctx);
+  return {
+    batch,
+    result: await getQueueResult(batch, ctx),
+    retryDelays: retries.map((spy) => spy.mock.calls.map(([o]) => o?.delaySeconds)),
+  };
+}
+
+const completed = (operationId: string, status: 'applied' | 'failed' = 'applied', extra = {}) =>
+  envelope(
+    'operation.completed',
+    { operation_id: operationId, status, ...extra },
+    { requestId: 'req-test' },
+  );
+
+describe('the JOBS consumer', () => {
+  let orgId: string;
+  let operationId: string;
+
+  beforeEach(async () => {
+    operationId = newId('operation');
+    orgId = await createOrg('jobs');
+    await db
+      .insert(operations)
+      .values({ id: operationId, orgId, kind: 'test.job', status: 'queued' });
+  });
+
+  const operation = async () =>
+    (await db.select().from(operations).where(eq(operations.id, operationId)))[0];
+
+  it('records an operation as applied and acks the message', async () => {
+    const { batch, result } = await deliver([completed(operationId)]);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(result.retryMessages).toEqual([]);
+    expect(await operation()).toMatchObject({ status: 'applied', error: null });
+    expect((await operation())?.completedAt).toBeInstanceOf(Date);
+  });
+
+  it('records a failure with its problem', async () => {
+    const problem = {
+      type: '/problems/conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'slug taken',
+    };
+    const { result } = await deliver([completed(operationId, 'failed', { error: problem })]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await operation()).toMatchObject({ status: 'failed', error: problem });
+  });
+
+  it('acks a redelivery of a message already recorded without changing anything', async () => {
+    await deliver([completed(operationId)]);
+    const first = await operation();
+    const { result } = await deliver([completed(operationId)], { attempts: 2 });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect((await operation())?.completedAt).toEqual(first?.completedAt);
+  });
+
+  it('retries with exponential backoff when a dependency is down', async () => {
+    const { batch, result, retryDelays } = await deliver([completed(operationId)], {
+      attempts: 3,
+      overrides: { DATABASE_URL: DEAD_DATABASE_URL },
+    });
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(retryDelays[0]).toHaveLength(1);
+    const delay = retryDelays[0]![0]!;
+    // 2^3 = 8 s, with ±20% jitter.
+    expect(delay).toBeGreaterThanOrEqual(6);
+    expect(delay).toBeLessThanOrEqual(10);
+    expect(result.retryMessages[0]!.msgId).toBe(batch.messages[0]!.id);
+    expect((await operation())?.status).toBe('queued');
+  });
+
+  it.each([
+    ['not an envelope', { hello: 'world' }, 'not a Sift envelope'],
+    [
+      'an unknown type',
+      envelope('nobody.handles.this', {}, {}),
+      'no handler for message type nobody.handles.this',
+    ],
+    [
+      'a payload that breaks its schema',
+      envelope('operation.completed', { operation_id: 'x', status: 'maybe' }, {}),
+      'invalid payload: operation_id',
+    ],
+  ])('sends %s straight to the dead-letter queue with the reason', async (_label, body, reason) => {
+    const dlq = recordingDlq();
+    const { batch, result } = await deliver([body], { overrides: { JOBS_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(result.retryMessages).toEqual([]);
+    expect(dlq.sent).toHaveLength(1);
+    expect(dlq.sent[0]).toMatchObject({
+      dead_letter: { queue: 'sift-jobs', message_id: batch.messages[0]!.id, attempts: 1 },
+      body,
+    });
+    expect((dlq.sent[0] as { dead_letter: { reason: string } }).dead_letter.reason).toContain(
+      reason,
+    );
+  });
+
+  it('dead-letters a completion for an operation that does not exist', async () => {
+    const dlq = recordingDlq();
+    const missing = newId('operation');
+    const { result } = await deliver([completed(missing)], { overrides: { JOBS_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect((dlq.sent[0] as { dead_letter: { reason: string } }).dead_letter.reason).toBe(
+      `operation ${missing} does not exist`,
+    );
+  });
+
+  it('lands dead letters in Postgres, where an admin can find them', async () => {
+    const body = { not: 'an envelope', marker: crypto.randomUUID() };
+    const { batch } = await deliver([body]);
+    const messageId = batch.messages[0]!.id;
+    const [row] = await eventually(async () => {
+      const rows = await db.select().from(deadLetters).where(eq(deadLetters.messageId, messageId));
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(row).toMatchObject({ queue: 'sift-jobs', body, attempts: 1 });
+    expect(row?.reason).toContain('not a Sift envelope');
+  });
+});
+
+describe('the dead-letter consumer', () => {
+  it('records wrapped and exhausted messages once each, however often delivered', async () => {
+    const marker = crypto.randomUUID();
+    const wrapped = {
+      dead_letter: {
+        queue: 'sift-jobs',
+        message_id: `wrapped-${marker}`,
+        attempts: 1,
+        reason: 'bad',
+        failed_at: new Date().toISOString(),
+      },
+      body: { marker },
+    };
+    const exhausted = envelope('operation.completed', { marker }, {});
+    const messages = [
+      { id: `dl-a-${marker}`, timestamp: new Date(), attempts: 1, body: wrapped },
+      { id: `exhausted-${marker}`, timestamp: new Date(), attempts: 1, body: exhausted },
+    ];
+    for (let i = 0; i < 2; i++) {
+      const batch = createMessageBatch<unknown>('sift-jobs-dlq', messages);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    }
+    const rows = await db.select().from(deadLetters);
+    const mine = rows.filter((r) => JSON.stringify(r.body).includes(marker));
+    expect(mine.map((r) => [r.messageId, r.reason]).sort()).toEqual([
+      [`exhausted-${marker}`, 'retries exhausted'],
+      [`wrapped-${marker}`, 'bad'],
+    ]);
+  });
+
+  it('retries the batch when Postgres is down, losing nothing', async () => {
+    const batch = createMessageBatch('sift-jobs-dlq', [
+      { id: `down-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 2, body: { x: 1 } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, DATABASE_URL: DEAD_DATABASE_URL } as Env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.ackAll).toBe(false);
+    expect(result.retryBatch.retry).toBe(true);
+  });
+});
+
+describe('retryDelaySeconds', () => {
+  it('doubles from about 2 s and stops at 15 minutes', () => {
+    const mid = () => 0.5;
+    expect([1, 2, 3, 4, 10, 20].map((n) => retryDelaySeconds(n, mid))).toEqual([
+      2, 4, 8, 16, 900, 900,
+    ]);
+    expect(retryDelaySeconds(3, () => 0)).toBe(6);
+    expect(retryDelaySeconds(3, () => 1)).toBe(10);
+  });
+});

@@ -1,0 +1,94 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { expect, vi } from 'vitest';
+import { httpDatabase } from '../../shared/db/client.ts';
+import { organizations } from '../../shared/db/schema/index.ts';
+import { validateEnv } from '../../shared/env.ts';
+import { type Problem, ProblemSchema } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import worker from '../../workers/index.ts';
+
+export const BASE = 'http://sift.test';
+
+/**
+ * Calls the Worker's `fetch` as the runtime does. `overrides` replaces settings or bindings for
+ * this call only (a missing setting, a dependency pointed at a dead port), which is how the
+ * misconfiguration and outage tests change the world without touching the shared one.
+ */
+export async function call(
+  path: string,
+  init: RequestInit = {},
+  overrides: Partial<Record<keyof Env, unknown>> = {},
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(`${BASE}${path}`, init),
+    { ...env, ...overrides } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Asserts a problem+json response and returns its parsed document. */
+export async function expectProblem(response: Response, status: number): Promise<Problem> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  const problem = ProblemSchema.parse(await response.json());
+  expect(problem.status).toBe(status);
+  expect(problem.request_id).toBe(response.headers.get('x-request-id'));
+  return problem;
+}
+
+/** Collects the JSON log lines written while it is active. */
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+    try {
+      lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+    } catch {
+      lines.push({ raw: String(line) });
+    }
+  });
+  return {
+    lines,
+    restore: () => spy.mockRestore(),
+  };
+}
+
+/** A URL on which nothing listens (a dependency that is down). */
+export const DEAD_URL = 'http://127.0.0.1:9';
+
+/** A connection string for a Postgres that is down (its Neon proxy is the dead port). */
+export const DEAD_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:9/postgres';
+
+/** The suite's database, over the same Neon HTTP driver the Worker uses. */
+export function testDb() {
+  const validated = validateEnv(env);
+  if (!validated.ok) throw new Error(`test env invalid: ${JSON.stringify(validated.problems)}`);
+  return httpDatabase(validated.env);
+}
+
+/** A fresh organisation for a test's rows (tests never share data). */
+export async function createOrg(label: string): Promise<string> {
+  const id = newId('organization');
+  const suffix = id.slice(-8);
+  await testDb()
+    .insert(organizations)
+    .values({ id, slug: `${label}-${suffix}`, name: `${label} test` });
+  return id;
+}
+
+/** Polls `check` until it returns something truthy, failing after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../../../workers/api/index.ts';
+import { call } from '../../helpers.ts';
+
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; summary?: string }>>;
+  components: { schemas: Record<string, unknown> };
+};
+
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+
+describe('GET /openapi.json', () => {
+  it('is an OpenAPI 3.1 document with the problem schema', async () => {
+    const response = await call('/openapi.json');
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as Document;
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.components.schemas.Problem).toBeDefined();
+  });
+
+  it('documents every registered route, and nothing that is not registered', async () => {
+    const document = (await (await call('/openapi.json')).json()) as Document;
+    const registered = createApp()
+      .routes.filter((route) => route.method !== 'ALL')
+      .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((method) => HTTP_METHODS.includes(method))
+        .map((method) => `${method} ${path}`),
+    );
+    expect(registered.length).toBeGreaterThan(0);
+    expect([...new Set(registered)].sort()).toEqual(documented.sort());
+  });
+
+  it('gives every operation a summary, a success response and the 500 problem', async () => {
+    const document = (await (await call('/openapi.json')).json()) as Document;
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        expect(operation.summary, `${method} ${path}`).toBeTruthy();
+        expect(
+          Object.keys(operation.responses).some((s) => s.startsWith('2')),
+          `${method} ${path}`,
+        ).toBe(true);
+        expect(operation.responses['500'], `${method} ${path}`).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('renders the reference from the local script and the local document, nothing from a CDN', async () => {
+    const response = await call('/docs');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    const html = await response.text();
+    expect(html).toContain('/docs/assets/scalar.js');
+    expect(html).toContain('/openapi.json');
+    const external = [...html.matchAll(/(?:src|href)=["'](https?:\/\/[^"']+)/g)].map((m) => m[1]);
+    expect(external).toEqual([]);
+  });
+});

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { buildAssets } from './build-assets.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { seedDatabase } from './db/seed.ts';
+import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
+
+/**
+ * `npm run dev`: the local cloud, the database migrated and seeded with sample data, then
+ * `wrangler dev` serving the Worker against it. Ctrl-C stops everything.
+ *
+ * Settings: the local cloud's `LOCAL_CLOUD_*` (README), plus `DEV_PORT` (default 8787) for the
+ * Worker. Development values for the Worker's own vars go into `.dev.vars` unless set there.
+ */
+const root = join(import.meta.dirname, '..');
+const port = Number(process.env.DEV_PORT ?? 8787);
+
+async function main() {
+  buildAssets();
+  const cloud = await startFromEnvironment(process.env);
+  const devVars = resolve(process.env.LOCAL_CLOUD_DEV_VARS ?? '.dev.vars');
+  writeDevVars(
+    devVars,
+    {
+      ENVIRONMENT: 'development',
+      CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000',
+      LOG_LEVEL: 'debug',
+    },
+    { keepExisting: true },
+  );
+
+  const { host, port: pgPort } = cloud.neon.pg;
+  const direct =
+    cloud.neon.backend === 'pglite'
+      ? `postgresql://postgres:postgres@${host}:${pgPort}/postgres`
+      : (process.env.DATABASE_URL as string);
+  const { applied } = await migrateDatabase(direct);
+  console.log(`dev: database migrated (${applied} new migration${applied === 1 ? '' : 's'})`);
+  const seeded = await seedDatabase(direct);
+  console.log(`dev: sample data ${JSON.stringify(seeded)}`);
+
+  const wrangler = spawn(
+    join(root, 'node_modules/.bin/wrangler'),
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      join(root, '.data/wrangler'),
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    },
+  );
+  let announced = false;
+  wrangler.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (!announced && /Ready on/.test(chunk.toString())) {
+      announced = true;
+      console.log(
+        `\nSift is running at http://127.0.0.1:${port} (reference: http://127.0.0.1:${port}/docs). Ctrl-C stops it.\n`,
+      );
+    }
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    wrangler.kill('SIGINT');
+    await cloud.stop();
+    process.exit(code);
+  };
+  wrangler.on('exit', (code) => void stop(code ?? 0));
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+}
+
+await main();

@@ -1,0 +1,107 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { TrieRouter } from 'hono/router/trie-router';
+import { AppError, ERRORS, type ErrorCode, problem } from '../../shared/errors.ts';
+import { createLogger } from '../../shared/logger.ts';
+import type { App, AppBindings } from './app.ts';
+
+const PROBLEM_JSON = 'application/problem+json';
+
+/** The code for a bare HTTPException (thrown by Hono or a library) of a given status. */
+const STATUS_CODE: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  412: 'PRECONDITION_FAILED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** A problem+json response carrying the request id (and whatever headers the error asks for). */
+export function problemResponse(
+  c: Context<AppBindings>,
+  code: ErrorCode,
+  detail: string,
+  extra: Pick<AppError, 'errors' | 'extensions' | 'headers'> = {
+    errors: undefined,
+    extensions: undefined,
+    headers: undefined,
+  },
+): Response {
+  const requestId = c.var.requestId ?? 'unknown';
+  const body = problem(code, detail, {
+    requestId,
+    instance: new URL(c.req.url).pathname,
+    errors: extra.errors,
+    extensions: extra.extensions,
+  });
+  return c.body(JSON.stringify(body), ERRORS[code].status, {
+    'Content-Type': PROBLEM_JSON,
+    ...extra.headers,
+  });
+}
+
+/**
+ * Every error becomes RFC 9457 problem+json. Expected failures (AppError, Hono's own
+ * HTTPExceptions) say what went wrong; anything else is a 500 that says nothing internal and is
+ * logged with its stack. Only 5xx are logged here: 4xx are the client's business and already in
+ * the request line.
+ */
+export const onError: ErrorHandler<AppBindings> = (error, c) => {
+  const logger = c.var.logger ?? createLogger({ fields: { request_id: c.var.requestId } });
+  if (error instanceof AppError) {
+    if (error.status >= 500) logger.error(error.message, { code: error.code, error });
+    return problemResponse(c, error.code, error.message, error);
+  }
+  if (error instanceof HTTPException) {
+    const code = STATUS_CODE[error.status] ?? (error.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
+    if (error.status >= 500) logger.error(error.message, { code, error });
+    return problemResponse(c, code, error.message || ERRORS[code].title);
+  }
+  logger.error('unhandled error', { code: 'INTERNAL', error });
+  return problemResponse(
+    c,
+    'INTERNAL',
+    `Something went wrong on our side. If it persists, report request ${c.var.requestId}.`,
+  );
+};
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * 404 for paths no route serves; 405 with `Allow` for paths a route serves under other methods.
+ * The routes are matched by a router built once from the app's registered (non-middleware)
+ * routes.
+ */
+export function notFound(app: App): NotFoundHandler<AppBindings> {
+  let routes: TrieRouter<string> | undefined;
+  return (c) => {
+    if (!routes) {
+      routes = new TrieRouter<string>();
+      for (const route of app.routes) {
+        if (route.method !== 'ALL') routes.add(route.method, route.path, route.path);
+      }
+    }
+    const router = routes;
+    const path = new URL(c.req.url).pathname;
+    const allowed = METHODS.filter((method) => {
+      const lookup = method === 'HEAD' ? 'GET' : method;
+      return router.match(lookup, path)[0].length > 0;
+    });
+    if (allowed.length > 0) {
+      return problemResponse(
+        c,
+        'METHOD_NOT_ALLOWED',
+        `${c.req.method} is not allowed on ${path}; use ${allowed.join(', ')}.`,
+        { errors: undefined, extensions: { allowed }, headers: { Allow: allowed.join(', ') } },
+      );
+    }
+    return problemResponse(c, 'NOT_FOUND', `No resource at ${path}.`);
+  };
+}

@@ -1,0 +1,54 @@
+import type { AppEnv } from '../../shared/env.ts';
+import { validateEnv } from '../../shared/env.ts';
+import { createLogger, type Logger } from '../../shared/logger.ts';
+import { recordDeadLetters } from './dead-letters.ts';
+import { jobsConsumer } from './jobs.ts';
+import { type Consumer, consume } from './policy.ts';
+
+/**
+ * The consumers by queue name (wrangler.toml). WRITES and EVENTS have no message types yet: the
+ * content and engagement issues add theirs; until then any message there is dead-lettered with
+ * the reason, never silently dropped.
+ */
+function consumers(env: AppEnv): Record<string, Consumer> {
+  return {
+    'sift-writes': { deadLetterQueue: env.WRITES_DLQ, handlers: {} },
+    'sift-events': { deadLetterQueue: env.EVENTS_DLQ, handlers: {} },
+    'sift-jobs': jobsConsumer(env.JOBS_DLQ),
+  };
+}
+
+const DEAD_LETTER_QUEUES = new Set(['sift-writes-dlq', 'sift-events-dlq', 'sift-jobs-dlq']);
+
+/** The Worker's `queue` entry: validate the env, then dispatch the batch by queue name. */
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  rawEnv: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
+  const logger: Logger = createLogger({
+    level: rawEnv.LOG_LEVEL === 'debug' ? 'debug' : 'info',
+    fields: { queue: batch.queue },
+  });
+  const result = validateEnv(rawEnv);
+  if (!result.ok) {
+    // Nothing can be processed; keep the messages (they retry, then dead-letter) and say why.
+    logger.error('misconfigured deployment; retrying the batch', { problems: result.problems });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  const deps = { env: result.env, logger, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
+  if (DEAD_LETTER_QUEUES.has(batch.queue)) {
+    await recordDeadLetters(batch, deps);
+    return;
+  }
+  const consumer = consumers(result.env)[batch.queue];
+  if (!consumer) {
+    logger.error('no consumer for this queue; retrying the batch', {
+      messages: batch.messages.length,
+    });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  await consume(batch, consumer, deps);
+}

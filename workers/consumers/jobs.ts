@@ -1,0 +1,70 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { operations } from '../../shared/db/schema/index.ts';
+import { isId } from '../../shared/ids.ts';
+import { type Consumer, handler, PermanentError } from './policy.ts';
+
+/** `operation.completed`: a piece of queued work finished; record it on its operation. */
+export const OperationCompleted = z
+  .object({
+    operation_id: z
+      .string()
+      .refine((id) => isId('operation', id), 'must be an operation id (op_…)'),
+    status: z.enum(['applied', 'failed']),
+    /** The problem document, when it failed. */
+    error: z
+      .object({
+        type: z.string(),
+        title: z.string(),
+        status: z.number().int(),
+        detail: z.string().optional(),
+      })
+      .catchall(z.unknown())
+      .optional(),
+  })
+  .refine((p) => (p.status === 'failed') === (p.error !== undefined), {
+    message: 'error is required when (and only when) status is failed',
+    path: ['error'],
+  });
+
+export function jobsConsumer(deadLetterQueue: Queue): Consumer {
+  return {
+    deadLetterQueue,
+    handlers: {
+      'operation.completed': handler({
+        payload: OperationCompleted,
+        async handle(payload, { services, logger }) {
+          const updated = await services.db
+            .update(operations)
+            .set({
+              status: payload.status,
+              error: payload.error ?? null,
+              completedAt: sql`now()`,
+              updatedAt: sql`now()`,
+            })
+            .where(
+              and(
+                eq(operations.id, payload.operation_id),
+                inArray(operations.status, ['queued', 'running']),
+              ),
+            )
+            .returning({ id: operations.id });
+          if (updated.length > 0) {
+            logger.info('operation completed', {
+              operation_id: payload.operation_id,
+              status: payload.status,
+            });
+            return;
+          }
+          // Redelivered after it was recorded, or it never existed: only the latter is an error.
+          const [existing] = await services.db
+            .select({ status: operations.status })
+            .from(operations)
+            .where(eq(operations.id, payload.operation_id));
+          if (!existing)
+            throw new PermanentError(`operation ${payload.operation_id} does not exist`);
+        },
+      }),
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { validateEnv } from '../../shared/env.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { createServices } from '../../shared/services.ts';
+import { startSpan } from '../../shared/trace.ts';
+import { ensureEventPartitions } from './ensure-event-partitions.ts';
+import { pruneIdempotency } from './prune-idempotency.ts';
+import type { CronJob } from './types.ts';
+
+/** Jobs by cron expression; each expression is declared in wrangler.toml's `[triggers]`. */
+export const CRON_JOBS: Record<string, CronJob> = {
+  '17 * * * *': pruneIdempotency,
+  '0 3 * * *': ensureEventPartitions,
+};
+
+/**
+ * The Worker's `scheduled` entry: validate the env, run the job for this cron, log the outcome.
+ * A failure is rethrown so the platform records the run as failed (and retries cron failures
+ * per its policy); the next tick runs again regardless.
+ */
+export async function handleScheduled(
+  controller: ScheduledController,
+  rawEnv: Env,
+  ctx: ExecutionContext,
+): Promise<Record<string, unknown> | undefined> {
+  const trace = startSpan(undefined);
+  const logger = createLogger({
+    level: rawEnv.LOG_LEVEL === 'debug' ? 'debug' : 'info',
+    fields: { cron: controller.cron, trace_id: trace.traceId, span_id: trace.spanId },
+  });
+  const result = validateEnv(rawEnv);
+  if (!result.ok) {
+    logger.error('misconfigured deployment; cron skipped', { problems: result.problems });
+    throw new Error(`misconfigured: ${result.problems.map((p) => p.setting).join(', ')}`);
+  }
+  const job = CRON_JOBS[controller.cron];
+  if (!job) {
+    logger.error('no job for this cron expression');
+    return undefined;
+  }
+  const jobLogger = logger.with({ job: job.name });
+  const services = createServices(result.env, jobLogger, {
+    waitUntil: (p) => ctx.waitUntil(p),
+    context: { trace },
+  });
+  const started = performance.now();
+  try {
+    const outcome = await job.run({
+      services,
+      logger: jobLogger,
+      scheduledTime: controller.scheduledTime,
+    });
+    jobLogger.info('cron job done', {
+      ...outcome,
+      latency_ms: Math.round(performance.now() - started),
+    });
+    return outcome;
+  } catch (error) {
+    jobLogger.error('cron job failed', { error });
+    throw error;
+  }
+}

@@ -1,0 +1,15 @@
+import { createApp } from './api/index.ts';
+import { handleQueue } from './consumers/index.ts';
+import { handleScheduled } from './cron/index.ts';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env, ctx) {
+    await handleQueue(batch, env, ctx);
+  },
+  async scheduled(controller, env, ctx) {
+    await handleScheduled(controller, env, ctx);
+  },
+} satisfies ExportedHandler<Env, unknown>;
