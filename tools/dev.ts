@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
@@ -39,6 +41,12 @@ async function main() {
   const seeded = await seedDatabase(direct);
   console.log(`dev: sample data ${JSON.stringify(seeded)}`);
 
+  // KV, queue and cache state of `wrangler dev` lives next to the local cloud's data.
+  const dataDir = process.env.LOCAL_CLOUD_DATA_DIR ?? join(root, '.data');
+  const inMemory = ['1', 'true'].includes(process.env.LOCAL_CLOUD_IN_MEMORY ?? '');
+  const persistTo = inMemory
+    ? mkdtempSync(join(tmpdir(), 'sift-wrangler-'))
+    : join(resolve(dataDir), 'wrangler');
   const wrangler = spawn(
     join(root, 'node_modules/.bin/wrangler'),
     [
@@ -48,13 +56,15 @@ async function main() {
       '--port',
       String(port),
       '--persist-to',
-      join(root, '.data/wrangler'),
+      persistTo,
+      '--env-file',
+      devVars,
       '--show-interactive-dev-session=false',
     ],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      env: workerProcessEnv(cloud.env),
     },
   );
   let announced = false;
@@ -79,6 +89,18 @@ async function main() {
   wrangler.on('exit', (code) => void stop(code ?? 0));
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+}
+
+/**
+ * The environment `wrangler dev` runs with. Wrangler also reads the Worker's settings from its own
+ * process environment, where they would override .dev.vars: a shell's `DATABASE_URL` naming the
+ * Postgres server behind the local cloud is not the URL the Worker must use. So those names are
+ * left out.
+ */
+function workerProcessEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
+  for (const name of [...Object.keys(settings), 'REDIS_URL']) delete env[name];
+  return env;
 }
 
 await main();

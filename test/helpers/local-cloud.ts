@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { migrateDatabase } from '../../tools/db/migrate.ts';
 import {
   type LocalCloud,
   type LocalCloudOptions,
@@ -20,19 +21,17 @@ export function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCl
   });
 }
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The settings of the suite's local cloud (`DATABASE_URL`, `UPSTASH_REDIS_REST_URL`, ...). */
-    localCloud: Record<string, string>;
-  }
-}
-
 /**
  * A vitest `globalSetup`: one local cloud for a whole test project, its settings available in
  * tests as `inject('localCloud')`, stopped when the run ends.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cloud = await startTestCloud();
+  const { host, port } = cloud.neon.pg;
+  // On the Postgres server this migrates the shared database in place: migrations are idempotent.
+  await migrateDatabase(
+    process.env.DATABASE_URL ?? `postgresql://postgres:postgres@${host}:${port}/postgres`,
+  );
   project.provide('localCloud', cloud.env);
   return () => cloud.stop();
 }

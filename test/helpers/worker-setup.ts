@@ -4,13 +4,6 @@ import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { startTestCloud } from './local-cloud.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The Worker's settings for the suite's local cloud, as bindings. */
-    workerBindings: Record<string, string>;
-  }
-}
-
 /**
  * The Workers test project's `globalSetup`: a local cloud on free ports with a migrated database
  * (a fresh database on the Postgres server when `DATABASE_URL` is set, else PGlite in memory),

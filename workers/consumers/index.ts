@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../../shared/logger.ts';
 import { recordDeadLetters } from './dead-letters.ts';
 import { jobsConsumer } from './jobs.ts';
 import { type Consumer, consume } from './policy.ts';
+import { DEAD_LETTER_QUEUES, WORK_QUEUES } from './queues.ts';
 
 /**
  * The consumers by queue name (wrangler.toml). WRITES and EVENTS have no message types yet: the
@@ -12,13 +13,13 @@ import { type Consumer, consume } from './policy.ts';
  */
 function consumers(env: AppEnv): Record<string, Consumer> {
   return {
-    'sift-writes': { deadLetterQueue: env.WRITES_DLQ, handlers: {} },
-    'sift-events': { deadLetterQueue: env.EVENTS_DLQ, handlers: {} },
-    'sift-jobs': jobsConsumer(env.JOBS_DLQ),
+    [WORK_QUEUES.writes]: { deadLetterQueue: env.WRITES_DLQ, handlers: {} },
+    [WORK_QUEUES.events]: { deadLetterQueue: env.EVENTS_DLQ, handlers: {} },
+    [WORK_QUEUES.jobs]: jobsConsumer(env.JOBS_DLQ),
   };
 }
 
-const DEAD_LETTER_QUEUES = new Set(['sift-writes-dlq', 'sift-events-dlq', 'sift-jobs-dlq']);
+const DEAD_LETTERS = new Set<string>(Object.values(DEAD_LETTER_QUEUES));
 
 /** The Worker's `queue` entry: validate the env, then dispatch the batch by queue name. */
 export async function handleQueue(
@@ -38,7 +39,7 @@ export async function handleQueue(
     return;
   }
   const deps = { env: result.env, logger, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
-  if (DEAD_LETTER_QUEUES.has(batch.queue)) {
+  if (DEAD_LETTERS.has(batch.queue)) {
     await recordDeadLetters(batch, deps);
     return;
   }

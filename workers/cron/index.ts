@@ -4,12 +4,12 @@ import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
 import { pruneIdempotency } from './prune-idempotency.ts';
+import { CRON_SCHEDULE, type CronJobName } from './schedule.ts';
 import type { CronJob } from './types.ts';
 
-/** Jobs by cron expression; each expression is declared in wrangler.toml's `[triggers]`. */
-export const CRON_JOBS: Record<string, CronJob> = {
-  '17 * * * *': pruneIdempotency,
-  '0 3 * * *': ensureEventPartitions,
+const JOBS: Record<CronJobName, CronJob> = {
+  'prune-idempotency': pruneIdempotency,
+  'ensure-event-partitions': ensureEventPartitions,
 };
 
 /**
@@ -32,7 +32,8 @@ export async function handleScheduled(
     logger.error('misconfigured deployment; cron skipped', { problems: result.problems });
     throw new Error(`misconfigured: ${result.problems.map((p) => p.setting).join(', ')}`);
   }
-  const job = CRON_JOBS[controller.cron];
+  const name = CRON_SCHEDULE[controller.cron as keyof typeof CRON_SCHEDULE];
+  const job = name ? JOBS[name] : undefined;
   if (!job) {
     logger.error('no job for this cron expression');
     return undefined;

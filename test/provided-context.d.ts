@@ -1,0 +1,11 @@
+import 'vitest';
+
+/** Values the test projects' global setups provide to tests and to the Workers pool. */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The local cloud's settings (`DATABASE_URL`, `UPSTASH_REDIS_REST_URL`, ...). */
+    localCloud: Record<string, string>;
+    /** The Worker's settings for the suite's local cloud, as bindings. */
+    workerBindings: Record<string, string>;
+  }
+}

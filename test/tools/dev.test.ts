@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { neon } from '@neondatabase/serverless';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useLocalNeon } from '../local-cloud/neon/backends.ts';
+
+useLocalNeon();
+
+const ROOT = join(import.meta.dirname, '../..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * `npm run dev` end to end: one command, and Sift answers on localhost with the sample data
+ * loaded. Run against the embedded backends, as on a machine with no database or Redis server
+ * (a shell DATABASE_URL must not leak into the Worker either).
+ */
+describe('npm run dev', () => {
+  let child: ChildProcess;
+  let output = '';
+  let dir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sift-dev-'));
+    port = await freePort();
+    child = spawn(process.execPath, [join(ROOT, 'tools/dev.ts')], {
+      cwd: ROOT,
+      env: {
+        // With DATABASE_URL / REDIS_URL set (CI) the local cloud fronts those servers, and the
+        // Worker must still get the proxy's settings, not the shell's DATABASE_URL.
+        ...process.env,
+        LOCAL_CLOUD_NEON_PORT: '0',
+        LOCAL_CLOUD_PG_PORT: '0',
+        LOCAL_CLOUD_REDIS_PORT: '0',
+        LOCAL_CLOUD_VECTOR_PORT: '0',
+        LOCAL_CLOUD_QSTASH_PORT: '0',
+        LOCAL_CLOUD_IN_MEMORY: '1',
+        LOCAL_CLOUD_DEV_VARS: join(dir, '.dev.vars'),
+        DEV_PORT: String(port),
+      },
+      stdio: 'pipe',
+    });
+    child.stdout?.on('data', (d) => {
+      output += d;
+    });
+    child.stderr?.on('data', (d) => {
+      output += d;
+    });
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('Sift is running at')) {
+      if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`npm run dev not ready in 90 s:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the API on the printed URL, ready, with its dependencies up', async () => {
+    expect(output).toContain(`Sift is running at http://127.0.0.1:${port}`);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(ready.status).toBe(200);
+    const docs = await fetch(`http://127.0.0.1:${port}/docs/assets/scalar.js`);
+    expect(docs.status).toBe(200);
+  });
+
+  it('has migrated the database and loaded the bilingual sample data', async () => {
+    const databaseUrl = /^ {2}DATABASE_URL=(\S+)$/m.exec(output)?.[1];
+    expect(databaseUrl).toBeDefined();
+    const [row] = await neon(databaseUrl!).query(
+      `select count(distinct c.id)::int as items,
+              count(*) filter (where t.locale = 'ar')::int as arabic,
+              count(*) filter (where t.locale = 'en')::int as english
+         from content c
+         join organizations o on o.id = c.org_id and o.slug = 'sift-demo'
+         join content_translations t on t.content_id = c.id`,
+    );
+    expect(row?.items).toBeGreaterThanOrEqual(300);
+    expect(row?.arabic).toBeGreaterThan(100);
+    expect(row?.english).toBeGreaterThan(100);
+  });
+
+  it('stops everything on Ctrl-C', async () => {
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(
+      fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) }),
+    ).rejects.toThrow();
+  });
+});

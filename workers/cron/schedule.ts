@@ -1,0 +1,10 @@
+/**
+ * Which job runs on which cron trigger. The triggers themselves are declared in wrangler.toml;
+ * a test checks the two lists agree.
+ */
+export const CRON_SCHEDULE = {
+  '17 * * * *': 'prune-idempotency',
+  '0 3 * * *': 'ensure-event-partitions',
+} as const;
+
+export type CronJobName = (typeof CRON_SCHEDULE)[keyof typeof CRON_SCHEDULE];
