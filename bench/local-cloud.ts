@@ -15,6 +15,7 @@ import { Redis } from '@upstash/redis';
 import { Index } from '@upstash/vector';
 import IORedis from 'ioredis';
 import pg from 'pg';
+import { createRandom } from '../shared/random.ts';
 import { type NeonService, startNeon } from '../tools/local-cloud/neon/index.ts';
 import { VectorEngine } from '../tools/local-cloud/vector/engine.ts';
 import { startVector } from '../tools/local-cloud/vector/index.ts';
@@ -23,18 +24,6 @@ import { type Measurement, measure, table } from './measure.ts';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONCURRENCY = [1, 16];
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run indexes the same vectors. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function redisSection(): Promise<Measurement[]> {
   const { startRedis } = await import('../tools/local-cloud/redis/index.ts');
@@ -148,7 +137,7 @@ async function vectorSection(): Promise<Measurement[]> {
   const rows: Measurement[] = [];
   const dimension = 384;
   for (const count of [10_000, 100_000]) {
-    const next = random(count);
+    const next = createRandom(count); // the same vectors every run
     const vectorOf = () => Array.from({ length: dimension }, () => next() * 2 - 1);
     const service = await startVector({
       port: 0,

@@ -1,4 +1,5 @@
 import type { ContentStatus } from '../../../shared/db/schema/index.ts';
+import { createRandom } from '../../../shared/random.ts';
 import { CATEGORY_BANKS } from './categories.ts';
 import {
   CLOSING_SENTENCES,
@@ -41,18 +42,6 @@ export type SampleItem = {
   /** Days after seeding a published item is scheduled to be archived. */
   unpublishInDays: number | null;
 };
-
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; the same seed gives the same sequence. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 
