@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { signingKeySetting } from './auth/tokens.ts';
 
 /** Something with the methods the code calls on a binding; a missing binding is `undefined`. */
 const binding = <T>(name: string, methods: string[]) =>
@@ -11,6 +12,8 @@ const binding = <T>(name: string, methods: string[]) =>
   );
 
 const queue = binding<Queue>('Queue', ['send', 'sendBatch']);
+const durableObject = <T extends Rpc.DurableObjectBranded | undefined>() =>
+  binding<DurableObjectNamespace<T>>('Durable Object namespace', ['idFromName', 'get']);
 const url = (protocols: RegExp) => z.url({ protocol: protocols, message: 'must be a URL' });
 /**
  * Every setting and binding the Worker needs, validated at the start of each `fetch`, `queue` and
@@ -45,6 +48,21 @@ export const EnvSchema = z.object({
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
   QSTASH_NEXT_SIGNING_KEY: z.string().min(1),
 
+  /** The private JWK that signs access tokens (`npm run auth:keygen`). */
+  AUTH_SIGNING_KEY: signingKeySetting,
+  /** A second key, still accepted and published in the JWKS while keys rotate. */
+  AUTH_PREVIOUS_SIGNING_KEY: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined)
+    .pipe(signingKeySetting.optional()),
+  /** `iss` of access tokens: the API's public origin. */
+  AUTH_ISSUER: z.url({ message: 'must be a URL' }),
+  /** `aud` of access tokens. */
+  AUTH_AUDIENCE: z.string().min(1).default('sift-api'),
+  /** How long a request waits for the rate limiter before failing open. */
+  RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
+
   CACHE: binding<KVNamespace>('KV namespace', ['get', 'put', 'delete']),
   WRITES: queue,
   EVENTS: queue,
@@ -52,9 +70,14 @@ export const EnvSchema = z.object({
   WRITES_DLQ: queue,
   EVENTS_DLQ: queue,
   JOBS_DLQ: queue,
+  RATE_LIMITER: durableObject<import('../durable-objects/rate-limiter.ts').RateLimiter>(),
+  SESSIONS: durableObject<import('../durable-objects/sessions.ts').Sessions>(),
 });
 
 export type AppEnv = z.infer<typeof EnvSchema>;
+
+/** Secrets the Worker reads when set but does not require (wrangler.toml lists the required). */
+export const OPTIONAL_SECRETS = ['AUTH_PREVIOUS_SIGNING_KEY'] as const;
 
 export type EnvProblem = { setting: string; rule: string };
 

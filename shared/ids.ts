@@ -22,6 +22,7 @@ export const ID_PREFIXES = {
   request: 'req',
   deadLetter: 'dlq',
   query: 'qry',
+  accessRule: 'acr',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -34,6 +34,8 @@ export type Services = {
     options?: { delaySeconds?: number; orgId?: string },
   ): Promise<void>;
   readonly logger: Logger;
+  /** Keeps work alive after the response (`ctx.waitUntil`). */
+  waitUntil(promise: Promise<unknown>): void;
 };
 
 export type QueueName = 'writes' | 'events' | 'jobs';
@@ -98,5 +100,6 @@ export function createServices(
       });
     },
     logger,
+    waitUntil,
   };
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateSigningKey } from '../shared/auth/tokens.ts';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { seedDatabase } from './db/seed.ts';
@@ -27,6 +28,9 @@ async function main() {
       ENVIRONMENT: 'development',
       CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000',
       LOG_LEVEL: 'debug',
+      AUTH_ISSUER: `http://127.0.0.1:${port}`,
+      // Generated once and kept, so tokens survive restarts of the dev server.
+      AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey('dev')),
     },
     { keepExisting: true },
   );

@@ -2,6 +2,9 @@ import { createApp } from './api/index.ts';
 import { handleQueue } from './consumers/index.ts';
 import { handleScheduled } from './cron/index.ts';
 
+export { RateLimiter } from '../durable-objects/rate-limiter.ts';
+export { Sessions } from '../durable-objects/sessions.ts';
+
 const app = createApp();
 
 export default {

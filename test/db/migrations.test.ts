@@ -18,6 +18,7 @@ const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json
 const allTags = journal.entries.map((entry) => entry.tag);
 
 const TABLES = [
+  'access_rules',
   'api_keys',
   'audit_log',
   'categories',
@@ -162,6 +163,8 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
        from pg_type t join pg_enum e on e.enumtypid = t.oid group by 1 order by 1`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.name, r.labels]))).toEqual({
+      access_list: 'allow,deny',
+      access_subject_type: 'ip,api_key',
       audit_actor_type: 'user,api_key,system',
       content_status: 'draft,in_review,approved,published,archived',
       membership_role: 'owner,admin,editor,author,viewer',

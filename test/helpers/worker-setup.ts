@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { generateSigningKey } from '../../shared/auth/tokens.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { startTestCloud } from './local-cloud.ts';
 
@@ -32,7 +33,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { host, port } = cloud.neon.pg;
   const direct = databaseUrl ?? `postgresql://postgres:postgres@${host}:${port}/postgres`;
   await migrateDatabase(direct);
-  project.provide('workerBindings', cloud.env);
+  // Two signing keys, as during a rotation: tokens signed by either must verify.
+  const [current, previous] = await Promise.all([
+    generateSigningKey('test-current'),
+    generateSigningKey('test-previous'),
+  ]);
+  project.provide('workerBindings', {
+    ...cloud.env,
+    AUTH_SIGNING_KEY: JSON.stringify(current),
+    AUTH_PREVIOUS_SIGNING_KEY: JSON.stringify(previous),
+  });
   return async () => {
     await cloud.stop();
     await dropDatabase();

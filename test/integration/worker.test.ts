@@ -4,6 +4,7 @@ import { validate } from '@readme/openapi-parser';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestHarness, type TestHarness } from 'wrangler';
+import { generateSigningKey } from '../../shared/auth/tokens.ts';
 import { createClient } from '../../workers/client.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,7 +31,7 @@ describe('the Worker over HTTP', () => {
             NEON_LOCAL: NEON_LOCAL ?? 'true',
             QSTASH_URL: QSTASH_URL ?? '',
           },
-          secrets,
+          secrets: { ...secrets, AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey()) },
         },
       ],
     });
@@ -58,6 +59,40 @@ describe('the Worker over HTTP', () => {
       const checks = (await ready.json()).checks;
       expect(Object.values(checks).map((c) => c.status)).toEqual(['up', 'up', 'up', 'up']);
     }
+  });
+
+  it('signs up, refreshes and signs out through the Durable Objects of a real wrangler build', async () => {
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const email = `founder-${Date.now()}@example.com`;
+    const signup = await post('/v1/auth/signup', {
+      email,
+      password: 'an integration test passphrase',
+      name: 'Founder',
+      organization: { name: `Integration ${Date.now()}` },
+    });
+    expect(signup.status).toBe(201);
+    const tokens = (await signup.json()) as { access_token: string; refresh_token: string };
+    const whoami = await fetch(`${base}/v1/whoami`, {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(whoami.headers.get('ratelimit')).toBeTruthy();
+    expect(await whoami.json()).toMatchObject({ kind: 'user', role: 'owner' });
+    const refreshed = await post('/v1/auth/refresh', { refresh_token: tokens.refresh_token });
+    expect(refreshed.status).toBe(200);
+    const next = (await refreshed.json()) as { access_token: string; refresh_token: string };
+    expect(next.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await post('/v1/auth/logout', {}, next.access_token)).status).toBe(204);
+    expect((await post('/v1/auth/refresh', { refresh_token: next.refresh_token })).status).toBe(
+      401,
+    );
   });
 
   it('serves the reference UI script as a static asset', async () => {

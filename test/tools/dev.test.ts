@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { neon } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_PASSWORD } from '../../tools/db/sample-data/people.ts';
 import { useLocalNeon } from '../local-cloud/neon/backends.ts';
 
 useLocalNeon();
@@ -93,6 +94,28 @@ describe('npm run dev', () => {
     expect(row?.items).toBeGreaterThanOrEqual(300);
     expect(row?.arabic).toBeGreaterThan(100);
     expect(row?.english).toBeGreaterThan(100);
+  });
+
+  it('signs in a sample user with the development password, with a generated signing key', async () => {
+    const login = await fetch(`http://127.0.0.1:${port}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        email: 'huda.almansouri@sift-demo.example',
+        password: SAMPLE_PASSWORD,
+      }),
+    });
+    expect(login.status).toBe(200);
+    const tokens = (await login.json()) as { access_token: string; organization: { slug: string } };
+    expect(tokens.organization.slug).toBe('sift-demo');
+    const whoami = await fetch(`http://127.0.0.1:${port}/v1/whoami`, {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(await whoami.json()).toMatchObject({ kind: 'user', role: 'owner' });
+    const jwks = (await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json()) as {
+      keys: Array<{ kid: string }>;
+    };
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['dev']);
   });
 
   it('stops everything on Ctrl-C', async () => {

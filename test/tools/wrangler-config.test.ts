@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
-import { EnvSchema } from '../../shared/env.ts';
+import { EnvSchema, OPTIONAL_SECRETS } from '../../shared/env.ts';
 import { DEAD_LETTER_QUEUES, WORK_QUEUES } from '../../workers/consumers/queues.ts';
 import { CRON_SCHEDULE } from '../../workers/cron/schedule.ts';
 
@@ -46,14 +46,31 @@ describe('wrangler.toml', () => {
     const declared = [
       ...(config.kv_namespaces as Array<{ binding: string }>).map((kv) => kv.binding),
       ...((config.queues.producers ?? []) as Array<{ binding: string }>).map((p) => p.binding),
+      ...(config.durable_objects.bindings as Array<{ name: string }>).map((d) => d.name),
       ...Object.keys(config.vars),
       ...(config.secrets?.required ?? []),
+      ...OPTIONAL_SECRETS,
     ].sort();
     expect(declared).toEqual(Object.keys(EnvSchema.shape).sort());
   });
 
+  it('migrates every Durable Object class it binds, as SQLite-backed classes', () => {
+    const classes = (config.durable_objects.bindings as Array<{ class_name: string }>)
+      .map((d) => d.class_name)
+      .sort();
+    const migrated = config.migrations
+      .flatMap((m: { new_sqlite_classes?: string[] }) => m.new_sqlite_classes ?? [])
+      .sort();
+    expect(migrated).toEqual(classes);
+  });
+
   it('has every var and secret documented in the README', () => {
-    for (const name of [...Object.keys(config.vars), ...(config.secrets?.required ?? [])]) {
+    const settings = [
+      ...Object.keys(config.vars),
+      ...(config.secrets?.required ?? []),
+      ...OPTIONAL_SECRETS,
+    ];
+    for (const name of settings) {
       expect(readme, name).toContain(`\`${name}\``);
     }
   });

@@ -14,6 +14,9 @@ export const BASE = 'http://sift.test';
  * Calls the Worker's `fetch` as the runtime does. `overrides` replaces settings or bindings for
  * this call only (a missing setting, a dependency pointed at a dead port), which is how the
  * misconfiguration and outage tests change the world without touching the shared one.
+ *
+ * Each call comes from a random documentation-range IP (`CF-Connecting-IP`) unless the test
+ * sets one, so per-IP rate limits never couple unrelated tests.
  */
 export async function call(
   path: string,
@@ -21,13 +24,19 @@ export async function call(
   overrides: Partial<Record<keyof Env, unknown>> = {},
 ): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`${BASE}${path}`, init),
-    { ...env, ...overrides } as Env,
-    ctx,
-  );
+  const request = new Request(`${BASE}${path}`, init);
+  if (!request.headers.has('CF-Connecting-IP')) {
+    request.headers.set('CF-Connecting-IP', randomIp());
+  }
+  const response = await worker.fetch(request, { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** An address in 198.18.0.0/15 (benchmarking range), different on every call. */
+export function randomIp(): string {
+  const n = Math.floor(Math.random() * 2 ** 17);
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
 /** Asserts a problem+json response and returns its parsed document. */

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { hashPassword } from '../../shared/auth/passwords.ts';
 import {
   type ContentSnapshot,
   categories,
@@ -18,7 +19,12 @@ import { slugify } from '../../shared/text/slug.ts';
 import { LOCAL_DATABASE_URL, redactUrl } from './migrate.ts';
 import { CATEGORY_BANKS } from './sample-data/categories.ts';
 import { composeSampleItems, type SampleItem, WRITER_COUNT } from './sample-data/compose.ts';
-import { SAMPLE_ORG, SAMPLE_SYNONYMS, SAMPLE_USERS } from './sample-data/people.ts';
+import {
+  SAMPLE_ORG,
+  SAMPLE_PASSWORD,
+  SAMPLE_SYNONYMS,
+  SAMPLE_USERS,
+} from './sample-data/people.ts';
 
 // Any drizzle Postgres database: node-postgres here, PGlite in tests.
 // biome-ignore lint/suspicious/noExplicitAny: the schema type parameter is irrelevant here
@@ -104,7 +110,9 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     if (!sampleOrg) throw new Error(`organisation ${SAMPLE_ORG.slug} is missing`);
     const orgId = sampleOrg.id;
 
-    // Users, matched case-insensitively on email (the unique index).
+    // Users, matched case-insensitively on email (the unique index). All share one development
+    // password (README), so every role can sign in locally.
+    const passwordHash = await hashPassword(SAMPLE_PASSWORD);
     const userRows = SAMPLE_USERS.map((user, i) => {
       const createdAt = new Date(orgCreatedAt.getTime() + i * DAY);
       return {
@@ -113,6 +121,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
         name: user.name,
         locale: user.locale,
         isSuperAdmin: user.isSuperAdmin ?? false,
+        passwordHash,
         emailVerifiedAt: createdAt,
         lastLoginAt: new Date(now.getTime() - (i + 1) * 3_600_000),
         createdAt,
@@ -122,6 +131,19 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     result.users = (
       await tx.insert(users).values(userRows).onConflictDoNothing().returning({ id: users.id })
     ).length;
+    // Databases seeded before sample users had a password get one.
+    await tx
+      .update(users)
+      .set({ passwordHash })
+      .where(
+        and(
+          isNull(users.passwordHash),
+          inArray(
+            sql`lower(${users.email})`,
+            SAMPLE_USERS.map((u) => u.email.toLowerCase()),
+          ),
+        ),
+      );
     const userIds = new Map(
       (
         await tx

@@ -122,6 +122,16 @@ async function main(): Promise<void> {
  * Sets `KEY="value"` lines in a dotenv file, keeping every other line (other secrets, comments)
  * as it was; with `keepExisting`, only adds the keys the file does not set yet.
  */
+/**
+ * A value as dotenv reads it back unchanged: double-quoted (dotenv expands `\n` there), or
+ * single-quoted, which dotenv takes literally, when it holds double quotes (a JSON key) that
+ * dotenv would not unescape.
+ */
+function dotenvValue(value: string): string {
+  if (value.includes('"') && !value.includes("'") && !value.includes('\n')) return `'${value}'`;
+  return JSON.stringify(value);
+}
+
 export function writeDevVars(
   path: string,
   values: Record<string, string>,
@@ -134,10 +144,10 @@ export function writeDevVars(
     if (!key || !pending.has(key)) return line;
     const value = pending.get(key)!;
     pending.delete(key);
-    return options.keepExisting ? line : `${key}=${JSON.stringify(value)}`;
+    return options.keepExisting ? line : `${key}=${dotenvValue(value)}`;
   });
   while (out.length > 0 && out.at(-1) === '') out.pop();
-  for (const [key, value] of pending) out.push(`${key}=${JSON.stringify(value)}`);
+  for (const [key, value] of pending) out.push(`${key}=${dotenvValue(value)}`);
   writeFileSync(path, `${out.join('\n')}\n`, { mode: 0o600 });
 }
 

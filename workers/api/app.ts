@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Principal } from '../../shared/auth/permissions.ts';
 import type { AppEnv } from '../../shared/env.ts';
 import { AppError, fieldErrors } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -15,6 +16,12 @@ export type AppBindings = {
     /** The validated settings (raw bindings stay on `c.env`). */
     env: AppEnv;
     services: Services;
+    /** Who is calling, once `identify` has checked the credentials; unset for anonymous calls. */
+    principal: Principal | undefined;
+    /** Credentials that `identify` refused; `refuseBadCredentials` answers 401 with it. */
+    credentialError: AppError | undefined;
+    /** Set by `accessLists` when the caller's IP or key is on the allow list (no rate limit). */
+    allowListed: boolean | undefined;
   };
 };
 

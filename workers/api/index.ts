@@ -4,20 +4,35 @@ import { timing } from 'hono/timing';
 import { newId } from '../../shared/ids.ts';
 import { type App, newApp } from './app.ts';
 import { notFound, onError } from './errors.ts';
+import { identify, refuseBadCredentials } from './middleware/auth.ts';
 import { limitBody } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
 import { validatedEnv } from './middleware/env.ts';
 import { requestLogger } from './middleware/log.ts';
+import { accessLists, rateLimit } from './middleware/rate-limit.ts';
 import { services } from './middleware/services.ts';
 import { traceContext } from './middleware/trace.ts';
+import { registerAdmin } from './routes/admin/index.ts';
+import { registerAuditLog } from './routes/audit-log/index.ts';
+import { registerAuth } from './routes/auth/index.ts';
 import { registerDocs } from './routes/docs/index.ts';
+import { registerInvitations } from './routes/invitations/index.ts';
+import { registerKeys } from './routes/keys/index.ts';
+import { registerMembers } from './routes/members/index.ts';
 import { registerSystem } from './routes/system/index.ts';
+import { registerWellKnown } from './routes/well-known/index.ts';
+import { registerWhoami } from './routes/whoami/index.ts';
 
 /**
  * The middleware every request passes, in order: request id (an incoming `X-Request-Id` is
  * kept), trace context, the request logger, Server-Timing, env validation, CORS, secure headers,
  * the body-size limit, then the per-request services. Env validation comes before anything that
  * reads settings; Server-Timing wraps everything after the log line starts.
+ *
+ * On `/v1`, four more: `identify` (reads the access token or API key), the allow / deny lists
+ * (a denied IP or key gets 403 before any work), the rate limiter (which needs to know the
+ * caller; bad credentials count against the IP), then the 401 for bad credentials. Each route
+ * then declares the permission it needs.
  */
 export function useMiddleware(app: App): void {
   app.use('*', requestId({ headerName: 'X-Request-Id', generator: () => newId('request') }));
@@ -29,6 +44,10 @@ export function useMiddleware(app: App): void {
   app.use('*', secureHeaders());
   app.use('*', limitBody());
   app.use('*', services());
+  app.use('/v1/*', identify());
+  app.use('/v1/*', accessLists());
+  app.use('/v1/*', rateLimit());
+  app.use('/v1/*', refuseBadCredentials());
 }
 
 /** Problem+json for errors, unknown paths (404) and unsupported methods (405). */
@@ -41,7 +60,24 @@ export function useErrorHandling(app: App): void {
 export function createApp() {
   const app = newApp();
   useMiddleware(app);
-  const routes = registerDocs(registerSystem(app));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An access token from `POST /v1/auth/login` (a 15-minute ES256 JWT), or an API key ' +
+      '(`sk_live_…`).',
+  });
+  const routes = registerWhoami(
+    registerAdmin(
+      registerAuditLog(
+        registerKeys(
+          registerInvitations(
+            registerMembers(registerAuth(registerWellKnown(registerDocs(registerSystem(app))))),
+          ),
+        ),
+      ),
+    ),
+  );
   useErrorHandling(app);
   return routes;
 }

@@ -2,19 +2,20 @@ import type { AppEnv } from '../../shared/env.ts';
 import { validateEnv } from '../../shared/env.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { recordDeadLetters } from './dead-letters.ts';
+import { eventsConsumer } from './events.ts';
 import { jobsConsumer } from './jobs.ts';
 import { type Consumer, consume } from './policy.ts';
 import { DEAD_LETTER_QUEUES, WORK_QUEUES } from './queues.ts';
 
 /**
- * The consumers by queue name (wrangler.toml). WRITES and EVENTS have no message types yet: the
- * content and engagement issues add theirs; until then any message there is dead-lettered with
- * the reason, never silently dropped.
+ * The consumers by queue name (wrangler.toml). WRITES has no message types yet (the content
+ * issue adds them): until then any message there is dead-lettered with the reason, never
+ * silently dropped.
  */
 function consumers(env: AppEnv): Record<string, Consumer> {
   return {
     [WORK_QUEUES.writes]: { deadLetterQueue: env.WRITES_DLQ, handlers: {} },
-    [WORK_QUEUES.events]: { deadLetterQueue: env.EVENTS_DLQ, handlers: {} },
+    [WORK_QUEUES.events]: eventsConsumer(env.EVENTS_DLQ),
     [WORK_QUEUES.jobs]: jobsConsumer(env.JOBS_DLQ),
   };
 }

@@ -2,6 +2,7 @@
  * The database schema, one module per area. Import from here in application code:
  * `import { content, contentTranslations } from '../shared/db/schema/index.ts'`.
  */
+export * from './access.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './content.ts';

@@ -18,6 +18,9 @@ export type SampleUser = {
 };
 
 /** At least one member in every role; authors and editors write and review the content. */
+/** The development password of every sample user (README: "Set-up"). Never use it elsewhere. */
+export const SAMPLE_PASSWORD = 'sift demo password';
+
 export const SAMPLE_USERS: SampleUser[] = [
   {
     email: 'huda.almansouri@sift-demo.example',
@@ -36,7 +39,8 @@ export const SAMPLE_USERS: SampleUser[] = [
     email: 'platform@sift.example',
     name: 'Sift Platform Admin',
     locale: 'en',
-    role: null,
+    // A membership gives the super admin an organisation to sign in to; the flag does the rest.
+    role: 'viewer',
     isSuperAdmin: true,
   },
 ];

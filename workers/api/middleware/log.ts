@@ -28,7 +28,16 @@ export const requestLogger = () =>
       await next();
     } finally {
       const status = c.res.status;
+      const principal = c.var.principal;
       const fields = {
+        ...(principal
+          ? {
+              org_id: principal.orgId,
+              ...(principal.kind === 'user'
+                ? { user_id: principal.userId }
+                : { api_key_id: principal.keyId }),
+            }
+          : {}),
         method: c.req.method,
         route: c.req.routePath,
         path: new URL(c.req.url).pathname,

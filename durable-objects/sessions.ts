@@ -1,0 +1,519 @@
+import { DurableObject } from 'cloudflare:workers';
+import { deviceLabel } from '../shared/auth/device.ts';
+import { timingSafeEqual } from '../shared/auth/passwords.ts';
+import {
+  hashRefreshToken,
+  newRefreshToken,
+  parseRefreshToken,
+} from '../shared/auth/refresh-tokens.ts';
+import { ipOrNull, SESSION_EVENT, type SessionEvent } from '../shared/auth/session-events.ts';
+import type { SessionEventKind } from '../shared/db/schema/auth.ts';
+import { isId, newId } from '../shared/ids.ts';
+import { createLogger } from '../shared/logger.ts';
+import { envelope } from '../shared/messages.ts';
+
+const SECOND = 1_000;
+const DAY = 86_400 * SECOND;
+
+/** A session ends 30 days after sign-in, however active it is. */
+export const SESSION_ABSOLUTE_TTL_MS = 30 * DAY;
+/** ...and after 14 days without a refresh (or a live-session check). */
+export const SESSION_IDLE_TTL_MS = 14 * DAY;
+/**
+ * How long after its rotation a refresh token still counts as a concurrent race rather than
+ * reuse. Two tabs (or a retried request) refreshing with the same token at once is normal: the
+ * first one wins and gets the next token, the others get `raced` and the family lives on, so the
+ * winner is not signed out by its own sibling. A token replayed later than this can only be a
+ * copy (a stolen token, or a client that lost the rotation), and then the whole family is
+ * revoked (RFC 9700 4.14.2). The window is short enough that an attacker holding a stolen
+ * token cannot wait for the victim's next refresh and slip in within it.
+ */
+export const REUSE_LEEWAY_MS = 5 * SECOND;
+/**
+ * Rotated hashes kept per session for reuse detection (the newest). A session refreshing every
+ * 15 minutes for 30 days rotates ~2,900 times; older tokens than these fall out and are then
+ * merely `unknown`, which bounds the object's storage while keeping every token of the last
+ * ~16 hours of activity recognisable as reuse.
+ */
+export const MAX_ROTATED_PER_SESSION = 64;
+/** Live sessions per user; signing in beyond this ends the least recently used one. */
+export const MAX_LIVE_SESSIONS = 50;
+/** An ended session's row outlives its end by at least this (see `alarm`). */
+const ENDED_RETENTION_MS = DAY;
+/** `isLive` refreshes `last_seen_at` at most this often (it runs on every sensitive request). */
+const TOUCH_INTERVAL_MS = 60 * SECOND;
+/** Outbox messages per `sendBatch` (the Queues limit is 100). */
+const OUTBOX_BATCH = 100;
+/** Longest wait before retrying an outbox that the queue refused. */
+const MAX_FLUSH_BACKOFF_MS = 5 * 60 * SECOND;
+
+/** A session as the API shows it (`GET /v1/auth/sessions`). */
+export type SessionView = {
+  id: string;
+  org_id: string;
+  device: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  /** When it ends unless refreshed: the earlier of the absolute and the idle expiry. */
+  expires_at: string;
+};
+
+export type CreateSessionInput = {
+  sessionId: string;
+  orgId: string;
+  ip: string | null;
+  userAgent: string | null;
+};
+
+export type RotateInput = { refreshToken: string; ip: string | null; userAgent: string | null };
+
+export type RotateFailure = 'unknown' | 'expired' | 'revoked' | 'reused' | 'raced';
+
+export type RotateResult =
+  | { ok: true; refreshToken: string; session: SessionView }
+  | {
+      ok: false;
+      reason: RotateFailure;
+      sessionId?: string;
+      /** The organisation the session was for, when the session was found (for the audit row). */
+      orgId?: string;
+      familyRevoked: boolean;
+    };
+
+type EndReason = 'revoked' | 'expired' | 'reused';
+
+type SessionRow = {
+  id: string;
+  org_id: string;
+  token_hash: string;
+  ip: string | null;
+  user_agent: string | null;
+  device: string;
+  created_at: number;
+  last_seen_at: number;
+  ended_at: number | null;
+  end_reason: EndReason | null;
+};
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    ip TEXT,
+    user_agent TEXT,
+    device TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    end_reason TEXT
+  );
+  CREATE TABLE IF NOT EXISTS rotated_tokens (
+    hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    rotated_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS rotated_tokens_session_idx ON rotated_tokens (session_id, rotated_at);
+  CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL
+  );
+`;
+
+const expiresAt = (row: Pick<SessionRow, 'created_at' | 'last_seen_at'>) =>
+  Math.min(row.created_at + SESSION_ABSOLUTE_TTL_MS, row.last_seen_at + SESSION_IDLE_TTL_MS);
+
+const encoder = new TextEncoder();
+const sameHash = (a: string, b: string) => timingSafeEqual(encoder.encode(a), encoder.encode(b));
+
+/**
+ * One user's sessions (`env.SESSIONS.idFromName(userId)`). Each sign-in creates a session, which
+ * is one refresh-token family: the current token's hash, the hashes it replaced, the device it
+ * is used from. Refreshing rotates the token; presenting a rotated one again is reuse and ends
+ * the family (see `REUSE_LEEWAY_MS` for the concurrent-refresh exception).
+ *
+ * State lives in the object's SQLite storage. Every state change writes its session event into
+ * an outbox table in the same synchronous step, and an alarm delivers the outbox to `EVENTS`
+ * (whose consumer writes `session_events`), so an event is never lost between a change and its
+ * record, and a queue outage only delays it. The same alarm ends sessions at their expiry and
+ * purges ended ones once their tokens could no longer be valid anyway.
+ */
+export class Sessions extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly logger = createLogger({ fields: { durable_object: 'Sessions' } });
+  private flushFailures = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(SCHEMA);
+    });
+  }
+
+  /** The user this object belongs to: the name it was addressed by. */
+  private get userId(): string {
+    const name = this.ctx.id.name;
+    if (!name || !isId('user', name)) {
+      throw new Error('Sessions objects are addressed with idFromName(userId)');
+    }
+    return name;
+  }
+
+  /** Starts a session (a new refresh-token family) and returns its first refresh token. */
+  async create(input: CreateSessionInput): Promise<{ refreshToken: string; session: SessionView }> {
+    if (!isId('session', input.sessionId)) throw new Error('sessionId must be a ses_… id');
+    const refreshToken = newRefreshToken(this.userId, input.sessionId);
+    const hash = await hashRefreshToken(refreshToken);
+    const now = Date.now();
+    const userAgent = input.userAgent?.slice(0, 512) ?? null;
+    const row: SessionRow = {
+      id: input.sessionId,
+      org_id: input.orgId,
+      token_hash: hash,
+      ip: ipOrNull(input.ip),
+      user_agent: userAgent,
+      device: deviceLabel(userAgent),
+      created_at: now,
+      last_seen_at: now,
+      ended_at: null,
+      end_reason: null,
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO sessions (id, org_id, token_hash, ip, user_agent, device, created_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        row.id,
+        row.org_id,
+        row.token_hash,
+        row.ip,
+        row.user_agent,
+        row.device,
+        row.created_at,
+        row.last_seen_at,
+      );
+      this.emit('created', row, now);
+      const live = this.liveRows(now);
+      for (const old of live.slice(MAX_LIVE_SESSIONS)) this.end(old, 'revoked', now);
+    });
+    await this.schedule(now);
+    return { refreshToken, session: view(row) };
+  }
+
+  /**
+   * Refreshes: trades the session's current refresh token for a new one. A token rotated out
+   * within `REUSE_LEEWAY_MS` is a lost race (`raced`, nothing revoked); one rotated out earlier
+   * is reuse (`reused`: the whole family is revoked).
+   */
+  async rotate(input: RotateInput): Promise<RotateResult> {
+    const parsed = parseRefreshToken(input.refreshToken);
+    if (!parsed || parsed.userId !== this.userId) {
+      return { ok: false, reason: 'unknown', familyRevoked: false };
+    }
+    const { sessionId } = parsed;
+    // Hash first: from the session read to the write below everything is synchronous, so no
+    // other call can interleave, and of several concurrent refreshes exactly one sees its token
+    // as the current one.
+    const presented = await hashRefreshToken(input.refreshToken);
+    const next = newRefreshToken(parsed.userId, sessionId);
+    const nextHash = await hashRefreshToken(next);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): RotateResult => {
+      const row = this.row(sessionId);
+      if (!row) return { ok: false, reason: 'unknown', sessionId, familyRevoked: false };
+      const failure = { ok: false as const, sessionId, orgId: row.org_id, familyRevoked: false };
+      if (row.ended_at !== null) {
+        return { ...failure, reason: row.end_reason === 'expired' ? 'expired' : 'revoked' };
+      }
+      if (expiresAt(row) <= now) {
+        this.end(row, 'expired', now);
+        return { ...failure, reason: 'expired' };
+      }
+      if (sameHash(row.token_hash, presented)) {
+        const userAgent = input.userAgent?.slice(0, 512) ?? null;
+        const updated: SessionRow = {
+          ...row,
+          token_hash: nextHash,
+          ip: ipOrNull(input.ip),
+          user_agent: userAgent,
+          device: deviceLabel(userAgent),
+          last_seen_at: now,
+        };
+        this.sql.exec(
+          `UPDATE sessions SET token_hash = ?, ip = ?, user_agent = ?, device = ?, last_seen_at = ?
+           WHERE id = ?`,
+          updated.token_hash,
+          updated.ip,
+          updated.user_agent,
+          updated.device,
+          updated.last_seen_at,
+          row.id,
+        );
+        this.sql.exec(
+          'INSERT OR REPLACE INTO rotated_tokens (hash, session_id, rotated_at) VALUES (?, ?, ?)',
+          presented,
+          row.id,
+          now,
+        );
+        this.sql.exec(
+          `DELETE FROM rotated_tokens WHERE session_id = ?1 AND hash NOT IN (
+             SELECT hash FROM rotated_tokens WHERE session_id = ?1
+             ORDER BY rotated_at DESC LIMIT ?2)`,
+          row.id,
+          MAX_ROTATED_PER_SESSION,
+        );
+        this.emit('refreshed', updated, now);
+        return { ok: true, refreshToken: next, session: view(updated) };
+      }
+      const rotated = this.sql
+        .exec<{ rotated_at: number }>(
+          'SELECT rotated_at FROM rotated_tokens WHERE hash = ? AND session_id = ?',
+          presented,
+          row.id,
+        )
+        .toArray()[0];
+      if (!rotated) return { ...failure, reason: 'unknown' };
+      if (now - rotated.rotated_at <= REUSE_LEEWAY_MS) return { ...failure, reason: 'raced' };
+      const userAgent = input.userAgent?.slice(0, 512) ?? null;
+      this.emit(
+        'reuse_detected',
+        {
+          id: row.id,
+          ip: ipOrNull(input.ip),
+          user_agent: userAgent,
+          device: deviceLabel(userAgent),
+        },
+        now,
+      );
+      this.end(row, 'reused', now);
+      return { ...failure, reason: 'reused', familyRevoked: true };
+    });
+    await this.schedule(now);
+    return result;
+  }
+
+  /**
+   * Whether `refreshToken` is the current token of a live session, without spending it (so a
+   * route can check a request against the database before rotating). Not part of the shared
+   * contract: only the refresh route uses it.
+   */
+  async isCurrent(refreshToken: string): Promise<boolean> {
+    const parsed = parseRefreshToken(refreshToken);
+    if (!parsed || parsed.userId !== this.userId) return false;
+    const presented = await hashRefreshToken(refreshToken);
+    const row = this.row(parsed.sessionId);
+    return (
+      row !== undefined &&
+      row.ended_at === null &&
+      expiresAt(row) > Date.now() &&
+      sameHash(row.token_hash, presented)
+    );
+  }
+
+  /** Whether the session exists, is not revoked and has not expired (sensitive routes ask). */
+  async isLive(sessionId: string): Promise<boolean> {
+    const now = Date.now();
+    const row = this.row(sessionId);
+    if (!row || row.ended_at !== null || expiresAt(row) <= now) return false;
+    if (now - row.last_seen_at >= TOUCH_INTERVAL_MS) {
+      this.sql.exec('UPDATE sessions SET last_seen_at = ? WHERE id = ?', now, sessionId);
+    }
+    return true;
+  }
+
+  /** The live sessions, most recently used first. */
+  async list(): Promise<SessionView[]> {
+    return this.liveRows(Date.now()).map(view);
+  }
+
+  /** Ends one live session; false when it is unknown, already ended or expired. */
+  async revoke(sessionId: string): Promise<boolean> {
+    const now = Date.now();
+    const revoked = this.ctx.storage.transactionSync(() => {
+      const row = this.row(sessionId);
+      if (!row || row.ended_at !== null || expiresAt(row) <= now) return false;
+      this.end(row, 'revoked', now);
+      return true;
+    });
+    if (revoked) await this.schedule(now);
+    return revoked;
+  }
+
+  /**
+   * Ends every live session, except `except` (the caller's own, to "sign out other devices"),
+   * or only those for `orgId` (a member removed from an organisation). Returns the ids ended.
+   */
+  async revokeAll(options: { except?: string; orgId?: string } = {}): Promise<string[]> {
+    const now = Date.now();
+    const ended = this.ctx.storage.transactionSync(() => {
+      const rows = this.liveRows(now).filter(
+        (row) =>
+          row.id !== options.except &&
+          (options.orgId === undefined || row.org_id === options.orgId),
+      );
+      for (const row of rows) this.end(row, 'revoked', now);
+      return rows.map((row) => row.id);
+    });
+    if (ended.length > 0) await this.schedule(now);
+    return ended;
+  }
+
+  /** Points a live session at another organisation (its next access tokens are for that one). */
+  async setOrg(sessionId: string, orgId: string): Promise<boolean> {
+    const row = this.row(sessionId);
+    if (!row || row.ended_at !== null || expiresAt(row) <= Date.now()) return false;
+    this.sql.exec('UPDATE sessions SET org_id = ? WHERE id = ?', orgId, sessionId);
+    return true;
+  }
+
+  /** Ends expired sessions, purges long-dead ones, and delivers the outbox. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      const expired = this.sql
+        .exec<SessionRow>(
+          `SELECT * FROM sessions WHERE ended_at IS NULL
+           AND MIN(created_at + ?, last_seen_at + ?) <= ?`,
+          SESSION_ABSOLUTE_TTL_MS,
+          SESSION_IDLE_TTL_MS,
+          now,
+        )
+        .toArray();
+      for (const row of expired) this.end(row, 'expired', now);
+      // An ended session is kept until it would have expired anyway (and at least a day), so
+      // that its tokens are answered `revoked` or `expired` rather than `unknown` meanwhile.
+      const purgeable = `ended_at IS NOT NULL AND MAX(created_at + ?1, ended_at + ?2) <= ?3`;
+      const args = [SESSION_ABSOLUTE_TTL_MS, ENDED_RETENTION_MS, now];
+      this.sql.exec(
+        `DELETE FROM rotated_tokens WHERE session_id IN (SELECT id FROM sessions WHERE ${purgeable})`,
+        ...args,
+      );
+      this.sql.exec(`DELETE FROM sessions WHERE ${purgeable}`, ...args);
+    });
+    await this.flush();
+    await this.schedule(Date.now());
+  }
+
+  private row(sessionId: string): SessionRow | undefined {
+    return this.sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', sessionId).toArray()[0];
+  }
+
+  private liveRows(now: number): SessionRow[] {
+    return this.sql
+      .exec<SessionRow>(
+        `SELECT * FROM sessions WHERE ended_at IS NULL
+         AND MIN(created_at + ?, last_seen_at + ?) > ?
+         ORDER BY last_seen_at DESC, id DESC`,
+        SESSION_ABSOLUTE_TTL_MS,
+        SESSION_IDLE_TTL_MS,
+        now,
+      )
+      .toArray();
+  }
+
+  private end(row: SessionRow, reason: EndReason, now: number): void {
+    this.sql.exec(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?',
+      now,
+      reason,
+      row.id,
+    );
+    this.emit(reason === 'expired' ? 'expired' : 'revoked', row, now);
+  }
+
+  /** Writes a session event to the outbox (delivered by the alarm). */
+  private emit(
+    kind: SessionEventKind,
+    row: Pick<SessionRow, 'id' | 'ip' | 'user_agent' | 'device'>,
+    now: number,
+  ): void {
+    const event: SessionEvent = {
+      id: newId('sessionEvent', now),
+      user_id: this.userId,
+      session_id: row.id,
+      family_id: row.id,
+      kind,
+      ip: row.ip,
+      user_agent: row.user_agent,
+      device: row.device,
+      created_at: new Date(now).toISOString(),
+    };
+    this.sql.exec('INSERT INTO outbox (body) VALUES (?)', JSON.stringify(event));
+  }
+
+  /** Sends the outbox to `EVENTS`, oldest first; what was sent is deleted, the rest waits. */
+  private async flush(): Promise<void> {
+    for (;;) {
+      const rows = this.sql
+        .exec<{ seq: number; body: string }>(
+          'SELECT seq, body FROM outbox ORDER BY seq LIMIT ?',
+          OUTBOX_BATCH,
+        )
+        .toArray();
+      if (rows.length === 0) break;
+      try {
+        await this.env.EVENTS.sendBatch(
+          rows.map((row) => ({
+            body: envelope(SESSION_EVENT, JSON.parse(row.body) as SessionEvent, {}),
+            contentType: 'json' as const,
+          })),
+        );
+      } catch (error) {
+        this.flushFailures++;
+        this.logger.error('session events not delivered; will retry', {
+          error,
+          pending: rows.length,
+          failures: this.flushFailures,
+        });
+        return;
+      }
+      this.flushFailures = 0;
+      this.sql.exec('DELETE FROM outbox WHERE seq <= ?', rows.at(-1)!.seq);
+    }
+  }
+
+  /**
+   * Sets the alarm for the next thing to do: delivering the outbox (now, or after a backoff when
+   * the queue refused it), the next expiry of a live session, or the next purge.
+   */
+  private async schedule(now: number): Promise<void> {
+    const pending = this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length > 0;
+    const { expiry, purge } = this.sql
+      .exec<{ expiry: number | null; purge: number | null }>(
+        `SELECT
+           (SELECT MIN(MIN(created_at + ?1, last_seen_at + ?2)) FROM sessions WHERE ended_at IS NULL) AS expiry,
+           (SELECT MIN(MAX(created_at + ?1, ended_at + ?3)) FROM sessions WHERE ended_at IS NOT NULL) AS purge`,
+        SESSION_ABSOLUTE_TTL_MS,
+        SESSION_IDLE_TTL_MS,
+        ENDED_RETENTION_MS,
+      )
+      .one();
+    const backoff = Math.min(MAX_FLUSH_BACKOFF_MS, SECOND * 2 ** this.flushFailures);
+    const candidates = [
+      pending ? (this.flushFailures > 0 ? now + backoff : now) : null,
+      expiry,
+      purge,
+    ].filter((t): t is number => t !== null);
+    if (candidates.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const next = Math.max(now, Math.min(...candidates));
+    if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+  }
+}
+
+function view(row: SessionRow): SessionView {
+  return {
+    id: row.id,
+    org_id: row.org_id,
+    device: row.device,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    created_at: new Date(row.created_at).toISOString(),
+    last_seen_at: new Date(row.last_seen_at).toISOString(),
+    expires_at: new Date(expiresAt(row)).toISOString(),
+  };
+}

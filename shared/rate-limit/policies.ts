@@ -1,0 +1,118 @@
+import { formatCidr, mask, parseIp } from '../access/ip.ts';
+import type { Principal } from '../auth/permissions.ts';
+import type { RatePolicy } from './gcra.ts';
+
+/**
+ * Route classes, from the strictest: `auth` (sign-up, login, refresh: what credential stuffing
+ * aims at), `admin` (platform administration), `write` (anything that changes state), `search`
+ * (the expensive read) and `read`.
+ */
+export const ROUTE_CLASSES = ['auth', 'admin', 'search', 'write', 'read'] as const;
+export type RouteClass = (typeof ROUTE_CLASSES)[number];
+
+/** Who a request is counted against: its API key, else its user, else its IP. */
+export type LimitedKind = 'key' | 'user' | 'ip';
+
+const perMinute = (limit: number, burst = limit): RatePolicy => ({
+  limit,
+  periodSeconds: 60,
+  burst,
+});
+
+/**
+ * The default limits (the README prints this table). All are per minute; `burst` is how many may
+ * arrive at once, and equals the limit unless stated, so a quiet client can spend a minute's
+ * quota in one go and then continues at the sustained rate (limit / 60 per second).
+ *
+ * - `auth`: 10 per IP (the anonymous case: login, sign-up, refresh), 30 per user or key.
+ * - `admin`: 120 per super admin, burst 60; 10 per IP or key (neither can hold `admin`).
+ * - `search`: 100 per IP with bursts of 150, 300 per user, 1000 per API key.
+ * - `read`: 300 per IP, 600 per user, 1000 per API key.
+ * - `write`: 60 per IP, 120 per user, 300 per API key.
+ *
+ * An API key with its own `rate_limit` uses that instead, for every class (burst = its limit).
+ */
+export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = {
+  auth: { ip: perMinute(10), user: perMinute(30, 10), key: perMinute(30, 10) },
+  admin: { ip: perMinute(10), user: perMinute(120, 60), key: perMinute(10) },
+  search: { ip: perMinute(100, 150), user: perMinute(300), key: perMinute(1000) },
+  read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
+  write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
+};
+
+/**
+ * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search;
+ * otherwise GET, HEAD and OPTIONS are reads and every other method a write.
+ */
+export function routeClass(method: string, path: string): RouteClass {
+  if (path === '/v1/auth' || path.startsWith('/v1/auth/')) return 'auth';
+  if (path === '/v1/admin' || path.startsWith('/v1/admin/')) return 'admin';
+  if (path.startsWith('/v1/search')) return 'search';
+  const verb = method.toUpperCase();
+  return verb === 'GET' || verb === 'HEAD' || verb === 'OPTIONS' ? 'read' : 'write';
+}
+
+/** What one request is limited by: a class, a kind of identity, the identity, and the policy. */
+export type LimitedKey = {
+  routeClass: RouteClass;
+  kind: LimitedKind;
+  /** `key_…`, `usr_…`, an IP (an IPv6 client by its /64), or `unknown` without an IP. */
+  id: string;
+  policy: RatePolicy;
+  /** The policy's name in the `RateLimit-Policy` and `RateLimit` headers (`search-ip`). */
+  name: string;
+  /** The `RATE_LIMITER` object's name: `${class}:${kind}:${id}`, one object per limited key. */
+  objectName: string;
+};
+
+/**
+ * The limited key of a request. An IPv6 client is counted by its /64, the block one subscriber
+ * usually holds (counting single v6 addresses would let anyone rotate through 2⁶⁴ of them).
+ */
+export function limitedKey(input: {
+  method: string;
+  path: string;
+  principal: Principal | undefined;
+  ip: string | null;
+}): LimitedKey {
+  const cls = routeClass(input.method, input.path);
+  const { principal } = input;
+  let kind: LimitedKind;
+  let id: string;
+  let policy: RatePolicy;
+  if (principal?.kind === 'api_key') {
+    kind = 'key';
+    id = principal.keyId;
+    policy = principal.rateLimit
+      ? {
+          limit: principal.rateLimit.limit,
+          periodSeconds: principal.rateLimit.windowSeconds,
+          burst: principal.rateLimit.limit,
+        }
+      : RATE_LIMITS[cls].key;
+  } else if (principal?.kind === 'user') {
+    kind = 'user';
+    id = principal.userId;
+    policy = RATE_LIMITS[cls].user;
+  } else {
+    kind = 'ip';
+    id = ipBucket(input.ip);
+    policy = RATE_LIMITS[cls].ip;
+  }
+  return {
+    routeClass: cls,
+    kind,
+    id,
+    policy,
+    name: `${cls}-${kind}`,
+    objectName: `${cls}:${kind}:${id}`,
+  };
+}
+
+/** The IP a client is counted by: the address, a v6 address's /64, or `unknown`. */
+export function ipBucket(ip: string | null): string {
+  const parsed = ip === null ? null : parseIp(ip);
+  if (!parsed) return 'unknown';
+  if (parsed.version === 4) return formatCidr({ ...parsed, prefix: 32 });
+  return formatCidr({ version: 6, bytes: mask(parsed.bytes, 64), prefix: 64 });
+}

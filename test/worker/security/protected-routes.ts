@@ -1,0 +1,225 @@
+import type { Permission } from '../../../shared/auth/permissions.ts';
+
+/**
+ * Another organisation's resources, named in the paths and bodies of the routes under test. The
+ * suite creates them in organisation A; every call comes from outside it (or from inside it
+ * without the permission), so none of them may change or show up in a response.
+ */
+export type Fixture = {
+  orgId: string;
+  ownerId: string;
+  ownerEmail: string;
+  editorId: string;
+  editorEmail: string;
+  /** A viewer, the member the membership routes try to change or remove. */
+  targetId: string;
+  keyId: string;
+  invitationId: string;
+  sessionId: string;
+  accessRuleId: string;
+};
+
+export type ProtectedRoute = {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** The route as registered (`/v1/keys/:id`); the suite checks every /v1 route is listed. */
+  route: string;
+  /** The concrete path, naming organisation A's resources where the route takes an id. */
+  path: (a: Fixture) => string;
+  /** A valid body, so that what refuses the call is authorisation, not validation. */
+  body?: (a: Fixture) => unknown;
+  /** The permission the route needs; null when any signed-in caller may call it. */
+  permission: Permission | null;
+  /** Only signed-in users (not API keys) may call it. */
+  userOnly?: boolean;
+  /**
+   * What a caller from organisation B gets: `not_found` when the path names A's resource,
+   * `own_data` when the route answers with B's own data (lists, creates), `forbidden` for
+   * platform routes that no organisation role reaches.
+   */
+  otherTenant: 'not_found' | 'own_data' | 'forbidden';
+};
+
+/**
+ * Every protected `/v1` route. A later issue that adds a route adds it here (the suite fails
+ * until it does), with a body that passes validation.
+ */
+export const PROTECTED_ROUTES: ProtectedRoute[] = [
+  // Auth: the caller's own user and sessions.
+  {
+    method: 'GET',
+    route: '/v1/auth/me',
+    path: () => '/v1/auth/me',
+    permission: null,
+    userOnly: true,
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/auth/logout',
+    path: () => '/v1/auth/logout',
+    permission: null,
+    userOnly: true,
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/auth/sessions',
+    path: () => '/v1/auth/sessions',
+    permission: null,
+    userOnly: true,
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/auth/sessions',
+    path: () => '/v1/auth/sessions?keep_current=true',
+    permission: null,
+    userOnly: true,
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/auth/sessions/:id',
+    path: (a) => `/v1/auth/sessions/${a.sessionId}`,
+    permission: null,
+    userOnly: true,
+    otherTenant: 'not_found',
+  },
+  // Members.
+  {
+    method: 'GET',
+    route: '/v1/members',
+    path: () => '/v1/members',
+    permission: 'content:read',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/members/:user_id',
+    path: (a) => `/v1/members/${a.targetId}`,
+    body: () => ({ role: 'author' }),
+    permission: 'members:manage',
+    userOnly: true,
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/members/:user_id',
+    path: (a) => `/v1/members/${a.targetId}`,
+    permission: 'members:manage',
+    userOnly: true,
+    otherTenant: 'not_found',
+  },
+  // Invitations.
+  {
+    method: 'POST',
+    route: '/v1/invitations',
+    path: () => '/v1/invitations',
+    body: () => ({ email: `guest-${crypto.randomUUID().slice(0, 8)}@example.com`, role: 'viewer' }),
+    permission: 'members:manage',
+    userOnly: true,
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/invitations',
+    path: () => '/v1/invitations',
+    permission: 'members:manage',
+    userOnly: true,
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/invitations/:id',
+    path: (a) => `/v1/invitations/${a.invitationId}`,
+    permission: 'members:manage',
+    userOnly: true,
+    otherTenant: 'not_found',
+  },
+  // API keys.
+  {
+    method: 'POST',
+    route: '/v1/keys',
+    path: () => '/v1/keys',
+    body: () => ({ name: 'isolation', scopes: ['content:read'] }),
+    permission: 'keys:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/keys',
+    path: () => '/v1/keys',
+    permission: 'keys:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/keys/:id',
+    path: (a) => `/v1/keys/${a.keyId}`,
+    permission: 'keys:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/keys/:id/roll',
+    path: (a) => `/v1/keys/${a.keyId}/roll`,
+    body: () => ({ grace_seconds: 60 }),
+    permission: 'keys:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/keys/:id',
+    path: (a) => `/v1/keys/${a.keyId}`,
+    permission: 'keys:manage',
+    otherTenant: 'not_found',
+  },
+  // Audit log.
+  {
+    method: 'GET',
+    route: '/v1/audit-log',
+    path: () => '/v1/audit-log',
+    permission: 'audit:read',
+    otherTenant: 'own_data',
+  },
+  // Platform administration.
+  {
+    method: 'GET',
+    route: '/v1/admin/access-rules',
+    path: () => '/v1/admin/access-rules',
+    permission: 'admin',
+    userOnly: true,
+    otherTenant: 'forbidden',
+  },
+  {
+    method: 'POST',
+    route: '/v1/admin/access-rules',
+    path: () => '/v1/admin/access-rules',
+    body: () => ({
+      list: 'deny',
+      subject_type: 'ip',
+      value: '192.0.2.77',
+      reason: 'isolation suite',
+    }),
+    permission: 'admin',
+    userOnly: true,
+    otherTenant: 'forbidden',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/admin/access-rules/:id',
+    path: (a) => `/v1/admin/access-rules/${a.accessRuleId}`,
+    permission: 'admin',
+    userOnly: true,
+    otherTenant: 'forbidden',
+  },
+];
+
+/** `/v1` routes anyone may call, with why. */
+export const PUBLIC_ROUTES: Record<string, string> = {
+  'POST /v1/auth/signup': 'creates an account',
+  'POST /v1/auth/login': 'exchanges a password for tokens',
+  'POST /v1/auth/refresh': 'exchanges a refresh token for tokens',
+  'POST /v1/invitations/accept': 'the invitation token is the credential',
+  'GET /v1/whoami': 'describes whatever credentials come with it, including none',
+};

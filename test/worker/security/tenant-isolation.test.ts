@@ -1,0 +1,213 @@
+import { env } from 'cloudflare:workers';
+import { and, eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey } from '../../../shared/auth/api-keys.ts';
+import {
+  type Permission,
+  ROLE_PERMISSIONS,
+  ROLES,
+  type Role,
+} from '../../../shared/auth/permissions.ts';
+import { generateSigningKey, signAccessToken } from '../../../shared/auth/tokens.ts';
+import { accessRules, apiKeys, invitations, memberships } from '../../../shared/db/schema/index.ts';
+import { newId } from '../../../shared/ids.ts';
+import { createApp } from '../../../workers/api/index.ts';
+import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
+import { call, expectProblem, testDb } from '../helpers.ts';
+import {
+  type Fixture,
+  PROTECTED_ROUTES,
+  type ProtectedRoute,
+  PUBLIC_ROUTES,
+} from './protected-routes.ts';
+
+/** An API key row for `orgId` with `scopes`, and its secret. */
+async function insertKey(orgId: string, scopes: Permission[]) {
+  const { secret, prefix, hash } = await generateApiKey('test');
+  const id = newId('apiKey');
+  await testDb().insert(apiKeys).values({ id, orgId, name: 'isolation', prefix, hash, scopes });
+  return { id, secret };
+}
+
+const ALL_ORG_PERMISSIONS = ROLE_PERMISSIONS.owner;
+
+function request(route: ProtectedRoute, a: Fixture, headers: Record<string, string>) {
+  const body = route.body?.(a);
+  return call(route.path(a), {
+    method: route.method,
+    headers: { ...headers, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+/** The most powerful role without `permission` (so the check is about that permission alone). */
+function roleWithout(permission: Permission): Role | undefined {
+  return ROLES.find((role) => !ROLE_PERMISSIONS[role].includes(permission));
+}
+
+const label = (r: ProtectedRoute) => `${r.method} ${r.route}`;
+
+describe('tenant isolation and authentication on every protected route', () => {
+  let a: Fixture;
+  let aMembers: Partial<Record<Role, Member>>;
+  let bOwner: Member;
+  let bKeySecret: string;
+  let secrets: string[];
+
+  beforeAll(async () => {
+    const tenantA = await createTenant('iso-a');
+    const editor = await createMember(tenantA.orgId, 'editor');
+    aMembers = { owner: tenantA.owner, editor };
+    for (const role of ['admin', 'author', 'viewer'] as const) {
+      aMembers[role] = await createMember(tenantA.orgId, role);
+    }
+    const target = await createMember(tenantA.orgId, 'viewer');
+    const key = await insertKey(tenantA.orgId, ['content:read']);
+    const invitationId = newId('invitation');
+    await testDb()
+      .insert(invitations)
+      .values({
+        id: invitationId,
+        orgId: tenantA.orgId,
+        email: 'invitee-a@example.com',
+        role: 'viewer',
+        tokenHash: [...crypto.getRandomValues(new Uint8Array(32))]
+          .map((b) => b.toString(16).padStart(2, '0'))
+          .join(''),
+        expiresAt: new Date(Date.now() + 86_400_000),
+      });
+    const { sessionId } = await tokenFor(editor);
+    const accessRuleId = newId('accessRule');
+    await testDb().insert(accessRules).values({
+      id: accessRuleId,
+      list: 'deny',
+      subjectType: 'ip',
+      value: '192.0.2.200',
+      reason: 'isolation fixture',
+    });
+    a = {
+      orgId: tenantA.orgId,
+      ownerId: tenantA.owner.userId,
+      ownerEmail: tenantA.owner.email,
+      editorId: editor.userId,
+      editorEmail: editor.email,
+      targetId: target.userId,
+      keyId: key.id,
+      invitationId,
+      sessionId,
+      accessRuleId,
+    };
+    secrets = [
+      a.orgId,
+      a.targetId,
+      a.ownerId,
+      a.ownerEmail,
+      a.editorId,
+      a.editorEmail,
+      a.keyId,
+      invitationId,
+      sessionId,
+    ];
+    const tenantB = await createTenant('iso-b');
+    bOwner = tenantB.owner;
+    bKeySecret = (await insertKey(tenantB.orgId, [...ALL_ORG_PERMISSIONS])).secret;
+  });
+
+  it('lists every /v1 route as protected or public', () => {
+    const registered = createApp()
+      .routes.filter((r) => r.path.startsWith('/v1/') && r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path}`);
+    const listed = new Set([...PROTECTED_ROUTES.map(label), ...Object.keys(PUBLIC_ROUTES)]);
+    expect([...new Set(registered)].filter((r) => !listed.has(r))).toEqual([]);
+    expect([...listed].filter((r) => !registered.includes(r))).toEqual([]);
+  });
+
+  describe.each(PROTECTED_ROUTES.map((r) => [label(r), r] as const))('%s', (_, route) => {
+    it('answers 401 without credentials', async () => {
+      const response = await request(route, a, {});
+      await expectProblem(response, 401);
+      expect(response.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="sift"/);
+    });
+
+    it('answers 401 to a malformed token, a forged one, an expired one and an unknown key', async () => {
+      const forger = await generateSigningKey('test-current');
+      const claims = { sub: a.ownerId, org: a.orgId, role: 'owner' as const, sid: a.sessionId };
+      const forged = await signAccessToken({ current: forger }, claims, audience());
+      const expired = await signAccessToken(
+        { current: JSON.parse(env.AUTH_SIGNING_KEY) },
+        claims,
+        audience(),
+        Date.now() - 60 * 60_000,
+      );
+      const unknownKey = (await generateApiKey('test')).secret;
+      for (const token of ['not-a-token', 'a.b.c', forged.token, expired.token, unknownKey]) {
+        const response = await request(route, a, bearer(token));
+        const problem = await expectProblem(response, 401);
+        expect(problem.code).toBe('UNAUTHORIZED');
+        expect(JSON.stringify(problem)).not.toContain(a.ownerEmail);
+      }
+    });
+
+    it("shows nothing of another organisation's and changes none of it", async () => {
+      const { token } = await tokenFor(bOwner);
+      const callers: Array<[string, Record<string, string>]> = [['member', bearer(token)]];
+      if (!route.userOnly) callers.push(['api key', bearer(bKeySecret)]);
+      for (const [who, headers] of callers) {
+        const response = await request(route, a, headers);
+        const text = await response.clone().text();
+        // `instance` repeats the path the caller asked for (with A's id in it); nothing else may.
+        const { instance: _, ...body } = JSON.parse(text || '{}') as Record<string, unknown>;
+        for (const secret of secrets) {
+          expect(JSON.stringify(body), `${who}: ${secret}`).not.toContain(secret);
+        }
+        if (route.otherTenant === 'not_found') await expectProblem(response, 404);
+        else if (route.otherTenant === 'forbidden') await expectProblem(response, 403);
+        else expect(response.status, `${who}: ${text}`).toBeLessThan(300);
+      }
+    });
+
+    it('answers 403 to a caller without the permission', async () => {
+      const attempts: Array<Record<string, string>> = [];
+      if (route.permission) {
+        const role = roleWithout(route.permission);
+        if (role) attempts.push(bearer((await tokenFor(aMembers[role]!)).token));
+        if (!route.userOnly) {
+          const scopes = ALL_ORG_PERMISSIONS.filter((p) => p !== route.permission);
+          attempts.push(bearer((await insertKey(a.orgId, scopes)).secret));
+        }
+      } else if (route.userOnly) {
+        attempts.push(bearer((await insertKey(a.orgId, [...ALL_ORG_PERMISSIONS])).secret));
+      }
+      expect(attempts.length, 'a caller that lacks the permission exists').toBeGreaterThan(0);
+      for (const headers of attempts) {
+        const problem = await expectProblem(await request(route, a, headers), 403);
+        expect(problem.code).toBe('FORBIDDEN');
+      }
+    });
+  });
+
+  it("left organisation A's resources as they were", async () => {
+    const db = testDb();
+    const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, a.keyId));
+    expect(key).toMatchObject({ revokedAt: null, replacedBy: null });
+    const [editor] = await db
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.orgId, a.orgId), eq(memberships.userId, a.editorId)));
+    expect(editor?.role).toBe('editor');
+    const [target] = await db
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.orgId, a.orgId), eq(memberships.userId, a.targetId)));
+    expect(target?.role).toBe('viewer');
+    const [invitation] = await db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.id, a.invitationId));
+    expect(invitation).toMatchObject({ revokedAt: null, acceptedAt: null });
+    const sessions = env.SESSIONS.get(env.SESSIONS.idFromName(a.editorId));
+    expect(await sessions.isLive(a.sessionId)).toBe(true);
+    const [rule] = await db.select().from(accessRules).where(eq(accessRules.id, a.accessRuleId));
+    expect(rule).toBeDefined();
+  });
+});

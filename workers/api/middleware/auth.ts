@@ -1,0 +1,154 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { looksLikeApiKey, recordKeyUse, verifyApiKey } from '../../../shared/auth/api-keys.ts';
+import { type Permission, permissionsOf } from '../../../shared/auth/permissions.ts';
+import { type KeyRing, verifyAccessToken } from '../../../shared/auth/tokens.ts';
+import type { AppEnv } from '../../../shared/env.ts';
+import { AppError } from '../../../shared/errors.ts';
+import type { AppBindings } from '../app.ts';
+import { audit } from '../audit.ts';
+
+/** The signing keys and token audience of a deployment. */
+export function keyRing(env: AppEnv): KeyRing {
+  return { current: env.AUTH_SIGNING_KEY, previous: env.AUTH_PREVIOUS_SIGNING_KEY };
+}
+
+export function tokenAudience(env: AppEnv) {
+  return { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
+}
+
+const CHALLENGE = 'Bearer realm="sift"';
+
+function unauthorized(message: string, error?: 'invalid_token' | 'invalid_request'): AppError {
+  return new AppError({
+    code: 'UNAUTHORIZED',
+    message,
+    headers: {
+      'WWW-Authenticate': error
+        ? `${CHALLENGE}, error="${error}", error_description="${message}"`
+        : CHALLENGE,
+    },
+  });
+}
+
+/**
+ * Reads the credentials of a `/v1` request, if any: `Authorization: Bearer <access token>` (a
+ * JWT from login or refresh) or `Bearer sk_…` (an API key). A request without credentials goes
+ * on anonymously (routes that need a caller refuse it with 401 in `requireAuth`). Credentials
+ * that are present but wrong are refused, whatever the route, so a bad token never silently
+ * downgrades to anonymous — but by `refuseBadCredentials`, after the rate limiter has counted
+ * the request against its IP, so guessing keys or tokens is rate-limited like anything else.
+ * Why a credential failed is logged, not told.
+ */
+export const identify = () =>
+  createMiddleware<AppBindings>(async (c, next) => {
+    try {
+      await authenticate(c);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      c.set('credentialError', error);
+    }
+    await next();
+  });
+
+/** Refuses the request when `identify` found bad credentials (after the rate limiter). */
+export const refuseBadCredentials = () =>
+  createMiddleware<AppBindings>(async (c, next) => {
+    const error = c.var.credentialError;
+    if (error) throw error;
+    await next();
+  });
+
+async function authenticate(c: Context<AppBindings>): Promise<void> {
+  const header = c.req.header('Authorization');
+  if (header === undefined) return;
+  const match = /^Bearer +([\x21-\x7e]+)\s*$/i.exec(header);
+  if (!match) {
+    throw unauthorized('Authorization must be "Bearer <token>"', 'invalid_request');
+  }
+  const token = match[1]!;
+  const { env, services, logger } = c.var;
+  if (looksLikeApiKey(token)) {
+    const verified = await verifyApiKey(services, token);
+    if (!verified.ok) {
+      logger.info('api key refused', { reason: verified.reason });
+      throw unauthorized('The API key is invalid, expired or revoked', 'invalid_token');
+    }
+    const { key } = verified;
+    c.set('principal', {
+      kind: 'api_key',
+      keyId: key.id,
+      orgId: key.orgId,
+      permissions: new Set(key.scopes),
+      rateLimit: key.rateLimit,
+    });
+    recordKeyUse(services, key.id);
+    return;
+  }
+  const verified = await verifyAccessToken(keyRing(env), token, tokenAudience(env));
+  if (!verified.ok) {
+    logger.info('access token refused', { reason: verified.reason });
+    throw unauthorized(
+      verified.reason === 'expired'
+        ? 'The access token has expired'
+        : 'The access token is invalid',
+      'invalid_token',
+    );
+  }
+  const { claims } = verified;
+  c.set('principal', {
+    kind: 'user',
+    userId: claims.sub,
+    orgId: claims.org,
+    role: claims.role,
+    sessionId: claims.sid,
+    superAdmin: claims.sa === true,
+    permissions: permissionsOf(claims.role, claims.sa === true),
+  });
+}
+
+export type RequireAuthOptions = {
+  /** Only a signed-in user, not an API key, may call (sessions, invitations, ...). */
+  user?: boolean;
+  /**
+   * Ask the user's `SESSIONS` object whether the token's session is still live, so a revoked
+   * session stops working at once on this route rather than when its token expires.
+   */
+  liveSession?: boolean;
+};
+
+/**
+ * Route middleware: 401 without a caller, 403 (audited as `permission.denied`) when the caller
+ * lacks `permission`, and the options' extra checks. Declared in each route's `middleware`.
+ */
+export const requireAuth = (permission: Permission | null, options: RequireAuthOptions = {}) =>
+  createMiddleware<AppBindings>(async (c, next) => {
+    const principal = c.var.principal;
+    if (!principal) throw unauthorized('This route needs an access token or an API key');
+    if (options.user && principal.kind !== 'user') {
+      throw new AppError({
+        code: 'FORBIDDEN',
+        message: 'This route is for signed-in users, not API keys',
+      });
+    }
+    if (permission && !principal.permissions.has(permission)) {
+      audit(c, {
+        action: 'permission.denied',
+        data: { permission, method: c.req.method, route: c.req.routePath },
+      });
+      throw new AppError({
+        code: 'FORBIDDEN',
+        message: `This needs the "${permission}" permission, which ${
+          principal.kind === 'user' ? `the ${principal.role} role does` : 'this API key does'
+        } not have`,
+        extensions: { permission },
+      });
+    }
+    if (options.liveSession && principal.kind === 'user') {
+      const sessions = c.env.SESSIONS.get(c.env.SESSIONS.idFromName(principal.userId));
+      if (!(await sessions.isLive(principal.sessionId))) {
+        throw unauthorized('The session has been signed out', 'invalid_token');
+      }
+    }
+    await next();
+  });
