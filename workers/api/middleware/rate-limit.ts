@@ -12,6 +12,10 @@ import { clientIp } from '../request-context.ts';
 const COST = 1;
 /** How long an answer from the object may steer the fast path without a newer one. */
 const FRESH_MS = 1_000;
+/** Fast-path hits are sent to the object together, at most this long after the first one. */
+const FLUSH_DELAY_MS = 25;
+/** Flushes one request's `waitUntil` runs before leaving the rest to a later request. */
+const MAX_FLUSHES_PER_REQUEST = 20;
 /** Keys remembered per isolate; the oldest is dropped beyond this. */
 const MAX_LOCAL_KEYS = 10_000;
 
@@ -25,8 +29,12 @@ type Estimate = {
   resetAt: number;
   /** When the object last answered (ms epoch). */
   at: number;
-  /** Units admitted here and sent to the object whose answers have not come back. */
+  /** Units admitted here whose hits the object has not answered yet. */
   pending: number;
+  /** Units admitted here and not yet sent to the object (the next flush sends them at once). */
+  unreported: number;
+  /** Whether a request's `waitUntil` is already flushing this key's hits. */
+  flushing: boolean;
 };
 
 const estimates = new Map<string, Estimate>();
@@ -50,7 +58,8 @@ type Decision = Omit<RateLimitAnswer, 'limit'>;
  * background hits keep it fresh) and the estimate stays above half the limit after this
  * request, the request is admitted at once and the hit is sent to the object after the
  * response (`waitUntil`, with `charge`, so the object counts it even if it would have refused
- * it). Otherwise the request waits for the object, which decides. How exact that is:
+ * it), together with the other hits of the next 25 ms as one call (see `flush`). Otherwise the
+ * request waits for the object, which decides. How exact that is:
  *
  * - One isolate alone never admits a request the object would refuse: its estimate is the
  *   object's last `remaining` minus everything it admitted since, and the object's own count
@@ -60,7 +69,7 @@ type Decision = Omit<RateLimitAnswer, 'limit'>;
  *   (B the burst, L the limit) before it must hear back, so with N isolates serving one key at
  *   the same moment, all starting from a full burst, at most N·(B − ⌊L/2⌋ − 1) pass where the
  *   object would have let B through: an excess of at most (N − 1)·B − N·(⌊L/2⌋ + 1) requests
- *   (none for N ≤ 2 when B = L), within one round trip to the object. Those hits are still
+ *   (none for N ≤ 2 when B = L), within one flush delay (25 ms) plus one round trip to the object. Those hits are still
  *   charged, so the key's state runs ahead of the clock by the excess and the following
  *   requests are refused until it is paid back: over a longer window the admitted total stays
  *   within the policy's `B + floor(window / T)` plus that one-off excess.
@@ -137,7 +146,11 @@ async function decide(c: Context<AppBindings>, key: LimitedKey): Promise<Decisio
     admitted.pending += COST;
     admitted.resetAt =
       Math.max(admitted.resetAt, now) + (COST * emissionInterval(key.policy)) / 1000;
-    c.var.services.waitUntil(report(c, key, admitted));
+    admitted.unreported += COST;
+    if (!admitted.flushing) {
+      admitted.flushing = true;
+      c.var.services.waitUntil(flush(c, key, admitted));
+    }
     return {
       allowed: true,
       remaining: admitted.remaining,
@@ -151,12 +164,26 @@ async function decide(c: Context<AppBindings>, key: LimitedKey): Promise<Decisio
   return answer;
 }
 
-/** The background hit of a request the fast path admitted; its answer refreshes the estimate. */
-async function report(c: Context<AppBindings>, key: LimitedKey, estimate: Estimate) {
-  const answer = await ask(c, key, true);
-  estimate.pending -= COST;
-  if (!answer || estimates.get(key.objectName) !== estimate) return;
-  update(estimate, answer, key);
+/**
+ * Sends the hits the fast path admitted to the object, coalesced: one call per
+ * `FLUSH_DELAY_MS` carries every hit admitted meanwhile as its cost, so a busy isolate makes a
+ * few calls a second per key instead of one per request. Each answer refreshes the estimate.
+ * The flush runs in the `waitUntil` of the request that started it (never sharing a promise
+ * across requests), for a bounded number of rounds.
+ */
+async function flush(c: Context<AppBindings>, key: LimitedKey, estimate: Estimate) {
+  try {
+    for (let round = 0; round < MAX_FLUSHES_PER_REQUEST && estimate.unreported > 0; round++) {
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS));
+      const cost = Math.min(estimate.unreported, key.policy.burst);
+      estimate.unreported -= cost;
+      const answer = await ask(c, key, true, cost);
+      estimate.pending -= cost;
+      if (answer && estimates.get(key.objectName) === estimate) update(estimate, answer, key);
+    }
+  } finally {
+    estimate.flushing = false;
+  }
 }
 
 function remember(key: LimitedKey, policy: string, answer: RateLimitAnswer, existing?: Estimate) {
@@ -168,7 +195,15 @@ function remember(key: LimitedKey, policy: string, answer: RateLimitAnswer, exis
     const oldest = estimates.keys().next();
     if (!oldest.done) estimates.delete(oldest.value);
   }
-  const estimate: Estimate = { policy, remaining: 0, resetAt: 0, at: 0, pending: 0 };
+  const estimate: Estimate = {
+    policy,
+    remaining: 0,
+    resetAt: 0,
+    at: 0,
+    pending: 0,
+    unreported: 0,
+    flushing: false,
+  };
   update(estimate, answer, key);
   estimates.set(key.objectName, estimate);
 }
@@ -188,6 +223,7 @@ async function ask(
   c: Context<AppBindings>,
   key: LimitedKey,
   charge: boolean,
+  cost = COST,
 ): Promise<RateLimitAnswer | null> {
   const { env, logger } = c.var;
   const namespace = env.RATE_LIMITER;
@@ -196,7 +232,7 @@ async function ask(
   try {
     const stub = namespace.get(namespace.idFromName(key.objectName));
     const answer = await Promise.race([
-      stub.check({ ...key.policy, cost: COST, charge }),
+      stub.check({ ...key.policy, cost, charge }),
       new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       }),
