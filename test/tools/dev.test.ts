@@ -118,6 +118,21 @@ describe('npm run dev', () => {
     expect(jwks.keys.map((k) => k.kid)).toEqual(['dev']);
   });
 
+  it('signs up a new account (a transaction over the WebSocket proxy, from wrangler dev)', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        email: `founder-${Date.now()}@example.com`,
+        password: 'a long enough passphrase',
+        name: 'Founder',
+        organization: { name: 'Acme Inc' },
+      }),
+    });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ organization: { role: 'owner' } });
+  });
+
   it('stops everything on Ctrl-C', async () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGINT');
