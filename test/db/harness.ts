@@ -67,6 +67,9 @@ export async function openDatabase(
   const { url, drop } = await createServerDatabase();
   if (migrate) await migrateDatabase(url);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle client can still be closing when `drop database ... with (force)` terminates it
+  // (57P01); the pool then emits 'error', which must not surface as an unhandled error.
+  pool.on('error', () => {});
   const query: Query = async (text, params) => (await pool.query(text, params)).rows;
   return {
     backend,

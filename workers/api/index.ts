@@ -19,6 +19,7 @@ import { registerDocs } from './routes/docs/index.ts';
 import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
+import { registerOperations } from './routes/operations/index.ts';
 import { registerSystem } from './routes/system/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
 import { registerWhoami } from './routes/whoami/index.ts';
@@ -67,12 +68,15 @@ export function createApp() {
       'An access token from `POST /v1/auth/login` (a 15-minute ES256 JWT), or an API key ' +
       '(`sk_live_…`).',
   });
-  const routes = registerWhoami(
-    registerAdmin(
-      registerAuditLog(
-        registerKeys(
-          registerInvitations(
-            registerMembers(registerAuth(registerWellKnown(registerDocs(registerSystem(app))))),
+  // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
+  const routes = registerOperations(
+    registerWhoami(
+      registerAdmin(
+        registerAuditLog(
+          registerKeys(
+            registerInvitations(
+              registerMembers(registerAuth(registerWellKnown(registerDocs(registerSystem(app))))),
+            ),
           ),
         ),
       ),

@@ -17,6 +17,8 @@ export type Fixture = {
   invitationId: string;
   sessionId: string;
   accessRuleId: string;
+  /** A queued operation of organisation A. */
+  operationId: string;
 };
 
 export type ProtectedRoute = {
@@ -181,6 +183,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: () => '/v1/audit-log',
     permission: 'audit:read',
     otherTenant: 'own_data',
+  },
+  // Operations.
+  {
+    method: 'GET',
+    route: '/v1/operations/:id',
+    path: (a) => `/v1/operations/${a.operationId}`,
+    permission: 'content:read',
+    otherTenant: 'not_found',
   },
   // Platform administration.
   {

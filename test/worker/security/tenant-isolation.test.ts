@@ -9,7 +9,13 @@ import {
   type Role,
 } from '../../../shared/auth/permissions.ts';
 import { generateSigningKey, signAccessToken } from '../../../shared/auth/tokens.ts';
-import { accessRules, apiKeys, invitations, memberships } from '../../../shared/db/schema/index.ts';
+import {
+  accessRules,
+  apiKeys,
+  invitations,
+  memberships,
+  operations,
+} from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
@@ -85,6 +91,16 @@ describe('tenant isolation and authentication on every protected route', () => {
       value: '192.0.2.200',
       reason: 'isolation fixture',
     });
+    const operationId = newId('operation');
+    await testDb()
+      .insert(operations)
+      .values({
+        id: operationId,
+        orgId: tenantA.orgId,
+        kind: 'content.create',
+        resourceType: 'content',
+        resourceId: newId('content'),
+      });
     a = {
       orgId: tenantA.orgId,
       ownerId: tenantA.owner.userId,
@@ -96,6 +112,7 @@ describe('tenant isolation and authentication on every protected route', () => {
       invitationId,
       sessionId,
       accessRuleId,
+      operationId,
     };
     secrets = [
       a.orgId,
@@ -107,6 +124,7 @@ describe('tenant isolation and authentication on every protected route', () => {
       a.keyId,
       invitationId,
       sessionId,
+      operationId,
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;

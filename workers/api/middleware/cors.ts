@@ -14,6 +14,7 @@ const ALLOW_HEADERS = [
 ];
 const EXPOSE_HEADERS = [
   'ETag',
+  'Idempotent-Replayed',
   'Location',
   'Retry-After',
   'RateLimit',

@@ -5,6 +5,7 @@ import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
+import { IdempotencyKeyHeaderSchema, idempotent } from '../../middleware/idempotency.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { refusalError, userPrincipal } from '../members/errors.ts';
 import { InvitationCreatedSchema, InvitationCreateSchema, invitationBody } from './schema.ts';
@@ -18,10 +19,16 @@ export const route = createRoute({
     'Invites an e-mail address into the organisation with a role at or below yours (an admin ' +
     'cannot invite an owner: 403 with `rule`). The answer holds the token, shown only here. An ' +
     'address that is already a member is refused (409); inviting an address that has an open ' +
-    'invitation revokes that one and issues a new one. Needs `members:manage` and a live session.',
+    'invitation revokes that one and issues a new one. Needs `members:manage` and a live session. ' +
+    'With an `Idempotency-Key`, a retry within 24 h gets this same answer (and token) back ' +
+    'instead of revoking it for a new one.',
   security: [{ bearer: [] }],
-  middleware: [requireAuth('members:manage', { user: true, liveSession: true })] as const,
+  middleware: [
+    requireAuth('members:manage', { user: true, liveSession: true }),
+    idempotent(),
+  ] as const,
   request: {
+    headers: IdempotencyKeyHeaderSchema,
     body: { content: { 'application/json': { schema: InvitationCreateSchema } }, required: true },
   },
   responses: {
@@ -34,6 +41,8 @@ export const route = createRoute({
       'UNAUTHORIZED',
       'FORBIDDEN',
       'CONFLICT',
+      'UNPROCESSABLE',
+      'SERVICE_UNAVAILABLE',
       ...COMMON_PROBLEMS,
     ),
   },

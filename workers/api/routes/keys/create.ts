@@ -7,6 +7,7 @@ import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
+import { IdempotencyKeyHeaderSchema, idempotent } from '../../middleware/idempotency.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { ApiKeyWithSecretSchema, apiKeyView, CreateApiKeySchema } from './schema.ts';
 
@@ -18,10 +19,13 @@ export const route = createRoute({
   description:
     "Creates a key for the caller's organisation with the given scopes, which must be " +
     'permissions the caller holds (never `admin`), and an optional expiry and rate limit. The ' +
-    'secret is in this response only: it is stored as a SHA-256 hash and cannot be shown again.',
+    'secret is in this response only: it is stored as a SHA-256 hash and cannot be shown again. ' +
+    'With an `Idempotency-Key`, a retry within 24 h gets this same answer back (the copy kept for ' +
+    'it is encrypted under that key, which only the client holds) instead of a second key.',
   security: [{ bearer: [] }],
-  middleware: [requireAuth('keys:manage', { liveSession: true })] as const,
+  middleware: [requireAuth('keys:manage', { liveSession: true }), idempotent()] as const,
   request: {
+    headers: IdempotencyKeyHeaderSchema,
     body: { required: true, content: { 'application/json': { schema: CreateApiKeySchema } } },
   },
   responses: {
@@ -33,7 +37,10 @@ export const route = createRoute({
       'VALIDATION_FAILED',
       'UNAUTHORIZED',
       'FORBIDDEN',
+      'CONFLICT',
       'UNSUPPORTED_MEDIA_TYPE',
+      'UNPROCESSABLE',
+      'SERVICE_UNAVAILABLE',
       ...COMMON_PROBLEMS,
     ),
   },
