@@ -9,6 +9,7 @@ import {
 import type { AppEnv } from './env.ts';
 import type { Logger } from './logger.ts';
 import { envelope, type Origin } from './messages.ts';
+import { breaker, type Dependency } from './resilience/circuit-breaker.ts';
 
 /**
  * What a request, queue batch or cron run talks to. Built per invocation from the validated env
@@ -36,6 +37,17 @@ export type Services = {
   readonly logger: Logger;
   /** Keeps work alive after the response (`ctx.waitUntil`). */
   waitUntil(promise: Promise<unknown>): void;
+  /**
+   * Runs `fn` through the isolate's circuit breaker for `dependency`
+   * (`shared/resilience/circuit-breaker.ts`): while it is open this rejects at once with a
+   * `CircuitOpenError` instead of calling. Pass `isFailure` so answers from a healthy dependency
+   * (a constraint violation, a command error) do not count as outages.
+   */
+  guard<T>(
+    dependency: Dependency,
+    fn: () => Promise<T>,
+    options?: { isFailure?: (error: unknown) => boolean },
+  ): Promise<T>;
 };
 
 export type QueueName = 'writes' | 'events' | 'jobs';
@@ -101,5 +113,6 @@ export function createServices(
     },
     logger,
     waitUntil,
+    guard: (dependency, fn, options) => breaker(dependency, logger).run(fn, options),
   };
 }

@@ -1,0 +1,50 @@
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateEnv } from '../../../shared/env.ts';
+import { createLogger } from '../../../shared/logger.ts';
+import {
+  breakerStates,
+  CircuitOpenError,
+  resetBreakers,
+} from '../../../shared/resilience/circuit-breaker.ts';
+import { createServices } from '../../../shared/services.ts';
+
+function services() {
+  const validated = validateEnv(env);
+  if (!validated.ok) throw new Error('test env invalid');
+  return createServices(validated.env, createLogger({ level: 'error' }), {
+    waitUntil: () => {},
+    context: {},
+  });
+}
+
+afterEach(() => resetBreakers());
+
+describe('services.guard', () => {
+  it("opens a dependency's breaker after repeated failures, then refuses without calling", async () => {
+    const s = services();
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('connection refused');
+    };
+    for (let i = 0; i < 10; i++) await expect(s.guard('redis', failing)).rejects.toThrow();
+    expect(breakerStates().redis.state).toBe('open');
+    expect(calls).toBe(10);
+    await expect(s.guard('redis', failing)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(calls).toBe(10);
+    // Other dependencies are unaffected.
+    expect(await s.guard('postgres', async () => 'ok')).toBe('ok');
+  });
+
+  it('does not count answers the caller says are not outages', async () => {
+    const s = services();
+    const refused = async () => {
+      throw new Error('duplicate key');
+    };
+    for (let i = 0; i < 12; i++) {
+      await expect(s.guard('postgres', refused, { isFailure: () => false })).rejects.toThrow();
+    }
+    expect(breakerStates().postgres.state).toBe('closed');
+  });
+});
