@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import { AppError, ERRORS, type ErrorCode, problem } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { CircuitOpenError } from '../../shared/resilience/circuit-breaker.ts';
 import type { App, AppBindings } from './app.ts';
 
 const PROBLEM_JSON = 'application/problem+json';
@@ -58,6 +59,22 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
   if (error instanceof AppError) {
     if (error.status >= 500) logger.error(error.message, { code: error.code, error });
     return problemResponse(c, error.code, error.message, error);
+  }
+  if (error instanceof CircuitOpenError) {
+    // A dependency this isolate has seen failing: answer at once, and say when to retry.
+    const seconds = Math.max(1, Math.ceil((error.retryAt.getTime() - Date.now()) / 1000));
+    logger.warn('dependency unavailable (circuit open)', { dependency: error.dependency });
+    return problemResponse(
+      c,
+      'SERVICE_UNAVAILABLE',
+      `A dependency (${error.dependency}) is unavailable; retry in ${seconds} s.`,
+      new AppError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: error.message,
+        extensions: { dependency: error.dependency },
+        headers: { 'Retry-After': String(seconds) },
+      }),
+    );
   }
   if (error instanceof HTTPException) {
     const code = STATUS_CODE[error.status] ?? (error.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');

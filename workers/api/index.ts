@@ -15,6 +15,7 @@ import { traceContext } from './middleware/trace.ts';
 import { registerAdmin } from './routes/admin/index.ts';
 import { registerAuditLog } from './routes/audit-log/index.ts';
 import { registerAuth } from './routes/auth/index.ts';
+import { registerContent } from './routes/content/index.ts';
 import { registerDocs } from './routes/docs/index.ts';
 import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
@@ -69,13 +70,15 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerOperations(
-    registerWhoami(
-      registerAdmin(
-        registerAuditLog(
-          registerKeys(
-            registerInvitations(
-              registerMembers(registerAuth(registerWellKnown(registerDocs(registerSystem(app))))),
+  const routes = registerContent(
+    registerOperations(
+      registerWhoami(
+        registerAdmin(
+          registerAuditLog(
+            registerKeys(
+              registerInvitations(
+                registerMembers(registerAuth(registerWellKnown(registerDocs(registerSystem(app))))),
+              ),
             ),
           ),
         ),

@@ -19,6 +19,9 @@ export type Fixture = {
   accessRuleId: string;
   /** A queued operation of organisation A. */
   operationId: string;
+  /** A content item of organisation A, and its English slug. */
+  contentId: string;
+  contentSlug: string;
 };
 
 export type ProtectedRoute = {
@@ -191,6 +194,29 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: (a) => `/v1/operations/${a.operationId}`,
     permission: 'content:read',
     otherTenant: 'not_found',
+  },
+  // Content reads.
+  {
+    method: 'GET',
+    route: '/v1/content/:id',
+    path: (a) => `/v1/content/${a.contentId}`,
+    permission: 'content:read',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'GET',
+    route: '/v1/content/by-slug/:locale/:slug',
+    path: (a) => `/v1/content/by-slug/en/${a.contentSlug}`,
+    permission: 'content:read',
+    otherTenant: 'not_found',
+  },
+  // Content list.
+  {
+    method: 'GET',
+    route: '/v1/content',
+    path: () => '/v1/content',
+    permission: 'content:read',
+    otherTenant: 'own_data',
   },
   // Platform administration.
   {

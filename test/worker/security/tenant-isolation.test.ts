@@ -20,6 +20,7 @@ import { newId } from '../../../shared/ids.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
 import { call, expectProblem, testDb } from '../helpers.ts';
+import { insertContent } from '../routes/content/fixtures.ts';
 import {
   type Fixture,
   PROTECTED_ROUTES,
@@ -101,7 +102,12 @@ describe('tenant isolation and authentication on every protected route', () => {
         resourceType: 'content',
         resourceId: newId('content'),
       });
+    const contentA = await insertContent(tenantA.orgId, {
+      translations: { en: { title: 'Isolation secret title', body: 'Isolation secret body' } },
+    });
     a = {
+      contentId: contentA.id,
+      contentSlug: contentA.slugs.en!,
       orgId: tenantA.orgId,
       ownerId: tenantA.owner.userId,
       ownerEmail: tenantA.owner.email,
@@ -125,6 +131,10 @@ describe('tenant isolation and authentication on every protected route', () => {
       invitationId,
       sessionId,
       operationId,
+      contentA.id,
+      contentA.slugs.en!,
+      'Isolation secret title',
+      'Isolation secret body',
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;

@@ -8,6 +8,8 @@ import {
   resetBreakers,
 } from '../../../shared/resilience/circuit-breaker.ts';
 import { createServices } from '../../../shared/services.ts';
+import { bearer, createTenant, tokenFor } from '../auth.ts';
+import { call, expectProblem } from '../helpers.ts';
 
 function services() {
   const validated = validateEnv(env);
@@ -46,5 +48,25 @@ describe('services.guard', () => {
       await expect(s.guard('postgres', refused, { isFailure: () => false })).rejects.toThrow();
     }
     expect(breakerStates().postgres.state).toBe('closed');
+  });
+});
+
+describe('an open circuit seen by a route', () => {
+  it('answers 503 with Retry-After and the dependency, instead of a 500', async () => {
+    const { owner } = await createTenant('circuit-open');
+    const { token } = await tokenFor(owner);
+    const s = services();
+    for (let i = 0; i < 10; i++) {
+      await expect(
+        s.guard('postgres', async () => {
+          throw new Error('connection refused');
+        }),
+      ).rejects.toThrow();
+    }
+    const response = await call('/v1/content', { headers: bearer(token) });
+    const problem = await expectProblem(response, 503);
+    expect(problem.code).toBe('SERVICE_UNAVAILABLE');
+    expect(problem.dependency).toBe('postgres');
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,187 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { HttpDatabase } from '../db/client.ts';
+import { type ContentSnapshot, content, contentTranslations } from '../db/schema/content.ts';
+import type { Services } from '../services.ts';
+
+/**
+ * Reading content as snapshots (the shape of `content_versions.snapshot`, `ContentSnapshotSchema`)
+ * from Postgres, and the Redis version pointer that tells a reader which cached version is
+ * current. Every query and key is scoped by organisation.
+ */
+
+type ContentRow = typeof content.$inferSelect;
+type TranslationRow = Pick<
+  typeof contentTranslations.$inferSelect,
+  'contentId' | 'locale' | 'title' | 'summary' | 'body' | 'slug'
+>;
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** The snapshot of an item row and its translation rows. */
+export function snapshotOf(
+  row: ContentRow,
+  translations: readonly TranslationRow[],
+): ContentSnapshot {
+  const byLocale: ContentSnapshot['translations'] = {};
+  for (const t of [...translations].sort((a, b) => (a.locale < b.locale ? -1 : 1))) {
+    byLocale[t.locale] = { title: t.title, summary: t.summary, body: t.body, slug: t.slug };
+  }
+  return {
+    id: row.id,
+    org_id: row.orgId,
+    status: row.status,
+    version: row.version,
+    category_id: row.categoryId,
+    tags: row.tags,
+    metadata: row.metadata,
+    default_locale: row.defaultLocale,
+    publish_at: iso(row.publishAt),
+    unpublish_at: iso(row.unpublishAt),
+    published_at: iso(row.publishedAt),
+    created_by: row.createdBy,
+    updated_by: row.updatedBy,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    deleted_at: iso(row.deletedAt),
+    translations: byLocale,
+  };
+}
+
+/**
+ * The current snapshots of `ids` in organisation `orgId`, keyed by id: two queries (the items,
+ * then their translations that are not deleted), whatever the number of ids. Soft-deleted items,
+ * other organisations' items and unknown ids are simply absent from the map. Throws what the
+ * driver throws (Postgres down): wrap the call in `services.guard('postgres', ...)`.
+ */
+export async function loadSnapshots(
+  db: HttpDatabase,
+  orgId: string,
+  ids: string[],
+): Promise<Map<string, ContentSnapshot>> {
+  const snapshots = new Map<string, ContentSnapshot>();
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return snapshots;
+  const rows = await db
+    .select()
+    .from(content)
+    .where(and(eq(content.orgId, orgId), inArray(content.id, unique), isNull(content.deletedAt)));
+  if (rows.length === 0) return snapshots;
+  const translations = await db
+    .select({
+      contentId: contentTranslations.contentId,
+      locale: contentTranslations.locale,
+      title: contentTranslations.title,
+      summary: contentTranslations.summary,
+      body: contentTranslations.body,
+      slug: contentTranslations.slug,
+    })
+    .from(contentTranslations)
+    .where(
+      and(
+        eq(contentTranslations.orgId, orgId),
+        inArray(
+          contentTranslations.contentId,
+          rows.map((r) => r.id),
+        ),
+        isNull(contentTranslations.deletedAt),
+      ),
+    );
+  const grouped = new Map<string, TranslationRow[]>();
+  for (const t of translations) {
+    const list = grouped.get(t.contentId) ?? [];
+    list.push(t);
+    grouped.set(t.contentId, list);
+  }
+  for (const row of rows) snapshots.set(row.id, snapshotOf(row, grouped.get(row.id) ?? []));
+  return snapshots;
+}
+
+/**
+ * The id of the item of `orgId` whose `locale` translation has `slug` (exact match, both
+ * already canonical), or undefined. Deleted translations (and so deleted items) do not match.
+ */
+export async function findIdBySlug(
+  db: HttpDatabase,
+  orgId: string,
+  locale: string,
+  slug: string,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ id: contentTranslations.contentId })
+    .from(contentTranslations)
+    .where(
+      and(
+        eq(contentTranslations.orgId, orgId),
+        eq(contentTranslations.locale, locale),
+        eq(contentTranslations.slug, slug),
+        isNull(contentTranslations.deletedAt),
+      ),
+    )
+    .limit(1);
+  return row?.id;
+}
+
+/** How long a version pointer lives unless rewritten: 24 h, `contentDetails`' stale time. */
+export const VERSION_POINTER_TTL_MS = 24 * 60 * 60 * 1_000;
+
+/** The Redis key of an item's current version: `content:v1:<org>:<id>:version`. */
+export function versionPointerKey(orgId: string, id: string): string {
+  return `content:v1:${encodeURIComponent(orgId)}:${encodeURIComponent(id)}:version`;
+}
+
+type PointerServices = Pick<Services, 'redis' | 'guard' | 'logger'>;
+
+/**
+ * The current version of item `id` of `orgId` as Redis knows it, or undefined when there is no
+ * pointer, it is not a positive integer, or Redis is unavailable (logged, never thrown: the
+ * reader then goes to Postgres).
+ */
+export async function readVersionPointer(
+  services: PointerServices,
+  orgId: string,
+  id: string,
+): Promise<number | undefined> {
+  try {
+    const raw = await services.guard('redis', () =>
+      services.redis.get<unknown>(versionPointerKey(orgId, id)),
+    );
+    const version = typeof raw === 'string' ? Number(raw) : raw;
+    return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1
+      ? version
+      : undefined;
+  } catch (error) {
+    services.logger.warn('content version pointer unreadable; reading Postgres', {
+      orgId,
+      id,
+      error,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Sets item `id`'s version pointer to `version` for `ttlMs` (default
+ * {@link VERSION_POINTER_TTL_MS}). `ifAbsent` (the read path's fill after a Postgres load) never
+ * overwrites a pointer a concurrent write has set meanwhile; the write path sets it
+ * unconditionally. Returns whether it was written; Redis failures are logged, never thrown.
+ */
+export async function writeVersionPointer(
+  services: PointerServices,
+  orgId: string,
+  id: string,
+  version: number,
+  { ifAbsent = false, ttlMs = VERSION_POINTER_TTL_MS }: { ifAbsent?: boolean; ttlMs?: number } = {},
+): Promise<boolean> {
+  try {
+    const key = versionPointerKey(orgId, id);
+    const result = await services.guard('redis', () =>
+      ifAbsent
+        ? services.redis.set(key, version, { px: ttlMs, nx: true })
+        : services.redis.set(key, version, { px: ttlMs }),
+    );
+    return result === 'OK';
+  } catch (error) {
+    services.logger.warn('content version pointer not written', { orgId, id, version, error });
+    return false;
+  }
+}

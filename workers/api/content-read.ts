@@ -1,0 +1,151 @@
+import type { Context } from 'hono';
+import { setMetric } from 'hono/timing';
+import { CACHE_POLICIES, cacheStores, createCache, type Tier } from '../../shared/cache/index.ts';
+import { parseAcceptLanguage } from '../../shared/content/locales.ts';
+import type { ContentResource } from '../../shared/content/schema.ts';
+import {
+  loadSnapshots,
+  readVersionPointer,
+  writeVersionPointer,
+} from '../../shared/content/store.ts';
+import { contentEtag, contentResource } from '../../shared/content/view.ts';
+import type { ContentSnapshot } from '../../shared/db/schema/content.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { Services } from '../../shared/services.ts';
+import type { AppBindings } from './app.ts';
+
+/** Seconds a client should wait before retrying a read that failed because Postgres is down. */
+export const READ_RETRY_AFTER_SECONDS = 5;
+
+/** Where a read was answered from (`Server-Timing: cache;desc="…"`). */
+export type ReadTier = Exclude<Tier, 'origin'> | 'postgres';
+
+export type ContentRead = {
+  snapshot: ContentSnapshot;
+  tier: ReadTier;
+  /** Served from the last-known copy because the current version could not be learnt. */
+  stale: boolean;
+};
+
+type Snapshots = { contentDetails: ContentSnapshot };
+
+/** Postgres had another version than the pointer named: serve it, cache nothing under the key. */
+class VersionMismatch extends Error {
+  readonly snapshot: ContentSnapshot | undefined;
+  constructor(snapshot: ContentSnapshot | undefined) {
+    super('content version pointer and Postgres disagree');
+    this.snapshot = snapshot;
+  }
+}
+
+function contentCache(services: Services) {
+  return createCache<Snapshots>(
+    cacheStores(services),
+    { contentDetails: CACHE_POLICIES.contentDetails },
+    { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+  );
+}
+
+/**
+ * Item `id` of `orgId` through the read path: the version pointer in Redis names the current
+ * version; with it, `contentDetails` (memory → KV → Redis, stale-while-revalidate) by
+ * `{ orgId, id, version }`, else Postgres, after which the pointer (only if still absent), the
+ * versioned entry and the last-known copy (`{ orgId, id }`, no version) are written after the
+ * response. When Postgres is down the last-known copy answers, marked `stale`; with none, a
+ * 503 with `Retry-After`. Undefined: no such item in the organisation (or deleted).
+ */
+export async function readContent(
+  services: Services,
+  orgId: string,
+  id: string,
+): Promise<ContentRead | undefined> {
+  const cache = contentCache(services);
+  const load = async () =>
+    (await services.guard('postgres', () => loadSnapshots(services.db, orgId, [id]))).get(id);
+  const remember = (snapshot: ContentSnapshot) => {
+    const { version } = snapshot;
+    services.waitUntil(writeVersionPointer(services, orgId, id, version, { ifAbsent: true }));
+    services.waitUntil(cache.contentDetails.set({ orgId, id, version }, snapshot));
+    services.waitUntil(cache.contentDetails.set({ orgId, id }, snapshot));
+  };
+  const version = await readVersionPointer(services, orgId, id);
+  try {
+    if (version !== undefined) {
+      try {
+        const result = await cache.contentDetails.swr({ orgId, id, version }, async () => {
+          const snapshot = await load();
+          if (snapshot !== undefined && snapshot.version !== version) {
+            throw new VersionMismatch(snapshot);
+          }
+          if (snapshot) services.waitUntil(cache.contentDetails.set({ orgId, id }, snapshot));
+          return snapshot;
+        });
+        if (result.value === undefined) return undefined;
+        const tier = result.tier === 'origin' ? 'postgres' : result.tier;
+        return { snapshot: result.value, tier, stale: false };
+      } catch (error) {
+        if (!(error instanceof VersionMismatch)) throw error;
+        services.logger.warn('content version pointer disagrees with Postgres', {
+          orgId,
+          id,
+          pointer: version,
+          postgres: error.snapshot?.version,
+        });
+        return error.snapshot && { snapshot: error.snapshot, tier: 'postgres', stale: false };
+      }
+    }
+    const snapshot = await load();
+    if (snapshot === undefined) return undefined;
+    remember(snapshot);
+    return { snapshot, tier: 'postgres', stale: false };
+  } catch (error) {
+    services.logger.warn('content read: Postgres unavailable; trying the last-known copy', {
+      orgId,
+      id,
+      error,
+    });
+    const last = await cache.contentDetails.get({ orgId, id });
+    if (last?.value !== undefined) {
+      const tier = last.tier === 'origin' ? 'postgres' : last.tier;
+      return { snapshot: last.value, tier, stale: true };
+    }
+    throw new AppError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The content store is unavailable and no copy of this item is cached.',
+      headers: { 'Retry-After': String(READ_RETRY_AFTER_SECONDS) },
+      cause: error,
+    });
+  }
+}
+
+/** Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2), or is `*`. */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .some((t) => t === '*' || (t.startsWith('W/') ? t.slice(2) : t) === etag);
+}
+
+/**
+ * The response for a read: the resource in the reader's locale (`preferred`, else
+ * `Accept-Language`), with `ETag`, `Content-Language`, `Vary`, `Server-Timing` and, for a
+ * last-known copy, `Sift-Stale: true`; 304 without a body when `If-None-Match` matches.
+ */
+export function contentResponse(
+  c: Context<AppBindings>,
+  read: ContentRead,
+  preferred: string | undefined,
+): { status: 200; resource: ContentResource } | { status: 304 } {
+  const locales = preferred ? [preferred] : parseAcceptLanguage(c.req.header('Accept-Language'));
+  const { resource } = contentResource(read.snapshot, { locales });
+  const etag = contentEtag(resource.id, resource.version, resource.locale);
+  setMetric(c, 'cache', read.tier);
+  c.header('ETag', etag);
+  c.header('Vary', 'Accept-Language');
+  const language = resource.locale ?? resource.available_locales.join(', ');
+  if (language) c.header('Content-Language', language);
+  if (read.stale) c.header('Sift-Stale', 'true');
+  if (noneMatch(c.req.header('If-None-Match'), etag)) return { status: 304 };
+  return { status: 200, resource };
+}

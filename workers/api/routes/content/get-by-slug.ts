@@ -1,0 +1,72 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Schema } from 'hono';
+import { ContentResource } from '../../../../shared/content/schema.ts';
+import { findIdBySlug } from '../../../../shared/content/store.ts';
+import { AppError } from '../../../../shared/errors.ts';
+import type { AppBindings } from '../../app.ts';
+import { contentResponse, READ_RETRY_AFTER_SECONDS, readContent } from '../../content-read.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { contentNotFound, READ_DESCRIPTION, READ_HEADERS } from './get.ts';
+import { ContentReadQuerySchema, ContentSchema, ContentSlugParamsSchema } from './schema.ts';
+
+export const route = createRoute({
+  method: 'get',
+  path: '/v1/content/by-slug/{locale}/{slug}',
+  tags: ['content'],
+  summary: 'Get a content item by slug',
+  description:
+    "A content item of the caller's organisation by the slug of its translation in `locale` " +
+    '(the slug is looked up in Postgres, then the item is read as `GET /v1/content/{id}` ' +
+    'reads it; a Postgres outage is a `503` here). The translation served is `?locale=`, else ' +
+    `the path's locale. ${READ_DESCRIPTION}`,
+  security: [{ bearer: [] }],
+  middleware: [requireAuth('content:read')] as const,
+  request: { params: ContentSlugParamsSchema, query: ContentReadQuerySchema },
+  responses: {
+    200: {
+      description: 'The item.',
+      headers: READ_HEADERS,
+      content: { 'application/json': { schema: ContentSchema } },
+    },
+    304: {
+      description: 'Not modified: `If-None-Match` names the current ETag.',
+      headers: READ_HEADERS,
+    },
+    ...problemResponses(
+      'VALIDATION_FAILED',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'SERVICE_UNAVAILABLE',
+      ...COMMON_PROBLEMS,
+    ),
+  },
+});
+
+export function registerContentGetBySlug<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  return app.openapi(route, async (c) => {
+    const { services } = c.var;
+    const { orgId } = c.var.principal!;
+    const params = c.req.valid('param');
+    const { locale } = c.req.valid('query');
+    let id: string | undefined;
+    try {
+      id = await services.guard('postgres', () =>
+        findIdBySlug(services.db, orgId, params.locale, params.slug),
+      );
+    } catch (error) {
+      throw new AppError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The content store is unavailable.',
+        headers: { 'Retry-After': String(READ_RETRY_AFTER_SECONDS) },
+        cause: error,
+      });
+    }
+    const read = id === undefined ? undefined : await readContent(services, orgId, id);
+    if (!read) throw contentNotFound();
+    const answer = contentResponse(c, read, locale ?? params.locale);
+    if (answer.status === 304) return c.body(null, 304);
+    return c.json(ContentResource.parse(answer.resource), 200);
+  });
+}

@@ -1,0 +1,48 @@
+import { z } from '@hono/zod-openapi';
+import { ContentId, ContentResource, Locale, Slug } from '../../../../shared/content/schema.ts';
+
+/**
+ * The content resource's OpenAPI names over the shared schemas (`shared/content/schema.ts`).
+ * Those are plain zod schemas without `.openapi()`, so each is wrapped in a schema made with
+ * `@hono/zod-openapi`'s `z` (an object over the same shape, or a string piped into the rule).
+ */
+export const ContentSchema = z.object(ContentResource.shape).openapi('Content', {
+  description:
+    'A content item at one version. With a locale (`?locale=` or `Accept-Language`) ' +
+    '`translations` holds the one served (`locale`); without, all of them and `locale` is null.',
+});
+
+export const ContentIdParamsSchema = z.object({
+  id: z
+    .string()
+    .pipe(ContentId)
+    .openapi({
+      param: { name: 'id', in: 'path' },
+      example: 'cnt_01jd5x3k7yf0v9r2m4q6s8t1wz',
+    }),
+});
+
+export const ContentSlugParamsSchema = z.object({
+  locale: z
+    .string()
+    .pipe(Locale)
+    .openapi({ param: { name: 'locale', in: 'path' }, example: 'ar' }),
+  slug: z
+    .string()
+    .pipe(Slug)
+    .openapi({ param: { name: 'slug', in: 'path' }, example: 'hello-world' }),
+});
+
+export const ContentReadQuerySchema = z.object({
+  locale: z
+    .string()
+    .pipe(Locale)
+    .optional()
+    .openapi({
+      description:
+        'The translation to serve, following the fallback chain (its parents, another variant ' +
+        "of the language, the item's default locale, the organisation's, any). Overrides " +
+        '`Accept-Language`.',
+      example: 'ar',
+    }),
+});
