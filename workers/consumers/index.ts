@@ -6,15 +6,15 @@ import { eventsConsumer } from './events.ts';
 import { jobsConsumer } from './jobs.ts';
 import { type Consumer, consume } from './policy.ts';
 import { DEAD_LETTER_QUEUES, WORK_QUEUES } from './queues.ts';
+import { writesConsumer } from './writes.ts';
 
 /**
- * The consumers by queue name (wrangler.toml). WRITES has no message types yet (the content
- * issue adds them): until then any message there is dead-lettered with the reason, never
- * silently dropped.
+ * The consumers by queue name (wrangler.toml). A message of a type its queue's consumer does
+ * not handle is dead-lettered with the reason, never silently dropped.
  */
 function consumers(env: AppEnv): Record<string, Consumer> {
   return {
-    [WORK_QUEUES.writes]: { deadLetterQueue: env.WRITES_DLQ, handlers: {} },
+    [WORK_QUEUES.writes]: writesConsumer(env.WRITES_DLQ),
     [WORK_QUEUES.events]: eventsConsumer(env.EVENTS_DLQ),
     [WORK_QUEUES.jobs]: jobsConsumer(env.JOBS_DLQ),
   };

@@ -1,0 +1,381 @@
+import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { PooledDatabase } from '../db/client.ts';
+import { content, contentTranslations, contentVersions } from '../db/schema/content.ts';
+import { operations, type ProblemDocument } from '../db/schema/operations.ts';
+import { type ErrorCode, type FieldError, problem } from '../errors.ts';
+import { isId } from '../ids.ts';
+import { ContentSnapshotSchema } from './schema.ts';
+
+/** What the edge did to the item; the operation's kind is `content.<action>`. */
+export const WRITE_ACTIONS = ['create', 'update', 'delete', 'restore', 'transition'] as const;
+export type WriteAction = (typeof WRITE_ACTIONS)[number];
+
+/** The `WRITES` queue message type. */
+export const CONTENT_WRITE = 'content.write';
+
+/**
+ * The `content.write` payload: one accepted mutation, as the edge answered it with `202`.
+ * `snapshot` is the whole item after the change (for a delete, with `deleted_at` set); its id,
+ * organisation and version must be the message's own.
+ */
+export const ContentWrite = z
+  .object({
+    operation_id: z
+      .string()
+      .refine((id) => isId('operation', id), 'must be an operation id (op_…)'),
+    org_id: z.string().refine((id) => isId('organization', id), 'must be an organisation id'),
+    content_id: z.string().refine((id) => isId('content', id), 'must be a content id (cnt_…)'),
+    version: z.number().int().min(1),
+    action: z.enum(WRITE_ACTIONS),
+    snapshot: ContentSnapshotSchema,
+    actor_id: z
+      .string()
+      .refine(
+        (id) => isId('user', id) || isId('apiKey', id),
+        'must be a user (usr_…) or API key (key_…) id',
+      )
+      .nullable(),
+    occurred_at: z.iso.datetime({ offset: true }),
+  })
+  .superRefine((write, ctx) => {
+    const mismatch = (field: 'id' | 'org_id' | 'version', expected: string) =>
+      ctx.addIssue({
+        code: 'custom',
+        message: `must equal ${expected}`,
+        path: ['snapshot', field],
+      });
+    if (write.snapshot.id !== write.content_id) mismatch('id', 'content_id');
+    if (write.snapshot.org_id !== write.org_id) mismatch('org_id', 'org_id');
+    if (write.snapshot.version !== write.version) mismatch('version', 'version');
+  });
+export type ContentWrite = z.output<typeof ContentWrite>;
+
+/**
+ * - `applied`: the version is recorded and the item now shows it.
+ * - `stale`: the version is recorded, but the item already shows a newer one (a late arrival).
+ * - `duplicate`: this exact version was recorded before (a redelivery); nothing changed.
+ * - `failed`: nothing was written but the operation, marked failed with `problem`.
+ */
+export type ContentWriteResult =
+  | { status: 'applied' | 'stale' | 'duplicate' }
+  | { status: 'failed'; reason: WriteFailure; problem: ProblemDocument };
+
+/**
+ * Why a write can never succeed: `slug_taken` (409, another live item of the organisation has
+ * the slug in that locale), `version_conflict` (409, this version was recorded with another
+ * snapshot: the edge assigned it twice), `foreign_item` (422, the id belongs to another
+ * organisation), `invalid_reference` (422, a category of another organisation or a missing
+ * user), `constraint` (409/422, another database rule).
+ */
+export type WriteFailure =
+  | 'slug_taken'
+  | 'version_conflict'
+  | 'foreign_item'
+  | 'invalid_reference'
+  | 'constraint';
+
+class WriteRefused extends Error {
+  readonly reason: WriteFailure;
+  readonly problem: ProblemDocument;
+
+  constructor(reason: WriteFailure, problem: ProblemDocument) {
+    super(problem.detail);
+    this.reason = reason;
+    this.problem = problem;
+  }
+}
+
+/**
+ * Persists one `content.write` inside `tx` (the caller's transaction), idempotently by
+ * (content_id, version):
+ *
+ * 1. The item row is locked (`for update`), so writes to one item are serialised.
+ * 2. A version already recorded is a `duplicate` when its snapshot is equal (jsonb equality),
+ *    and a `version_conflict` failure otherwise: a recorded version is never overwritten.
+ * 3. In a savepoint: when the version is newer than the item's (or the item is new), the
+ *    snapshot is applied to `content` and `content_translations` (translations absent from
+ *    the snapshot are soft-deleted; the deletion trigger keeps the rest in step with the
+ *    item); then the `content_versions` row is inserted. An older version is only recorded.
+ *    A constraint violation (slug taken, category of another organisation) rolls the
+ *    savepoint back, so nothing of the item is half-written.
+ * 4. The operation is upserted by id (`content.<action>`, resource `content/<id>`) as applied
+ *    or failed with the problem; an operation already applied or failed is left as it is.
+ *
+ * Errors that are not the data's fault (network, Postgres down) are thrown: retry the message.
+ * `requestId` goes into failure problem documents.
+ */
+export async function persistContentWrite(
+  tx: PooledDatabase,
+  write: ContentWrite,
+  options: { requestId?: string } = {},
+): Promise<ContentWriteResult> {
+  const fail: Fail = (reason, code, detail, errors) =>
+    new WriteRefused(reason, problemDocument(code, detail, options.requestId, errors, write));
+
+  let outcome: ContentWriteResult;
+  try {
+    outcome = await apply(tx, write, fail);
+  } catch (error) {
+    if (!(error instanceof WriteRefused)) {
+      const refused = constraintFailure(error, write, fail);
+      if (!refused) throw error;
+      outcome = { status: 'failed', reason: refused.reason, problem: refused.problem };
+    } else {
+      outcome = { status: 'failed', reason: error.reason, problem: error.problem };
+    }
+  }
+  await markOperation(tx, write, outcome);
+  return outcome;
+}
+
+type Fail = (
+  reason: WriteFailure,
+  code: ErrorCode,
+  detail: string,
+  errors?: FieldError[],
+) => WriteRefused;
+
+async function apply(tx: PooledDatabase, write: ContentWrite, fail: Fail) {
+  const [current] = await tx
+    .select({ orgId: content.orgId, version: content.version })
+    .from(content)
+    .where(eq(content.id, write.content_id))
+    .for('update');
+  if (current && current.orgId !== write.org_id) {
+    throw fail(
+      'foreign_item',
+      'UNPROCESSABLE',
+      `Content ${write.content_id} does not belong to this organisation.`,
+    );
+  }
+  const recorded = await sameAsRecorded(tx, write);
+  if (recorded === true) return { status: 'duplicate' } as const;
+  if (recorded === false) throw versionConflict(write, fail);
+
+  const newer = !current || current.version < write.version;
+  const inserted = await tx.transaction(async (sp) => {
+    if (newer) await applySnapshot(sp as unknown as PooledDatabase, write);
+    return sp
+      .insert(contentVersions)
+      .values({
+        contentId: write.content_id,
+        version: write.version,
+        orgId: write.org_id,
+        snapshot: write.snapshot,
+        status: write.snapshot.status,
+        operationId: write.operation_id,
+        createdBy: userId(write.actor_id),
+        createdAt: new Date(write.occurred_at),
+      })
+      .onConflictDoNothing()
+      .returning({ version: contentVersions.version });
+  });
+  if (inserted.length === 0) {
+    // Another transaction recorded this version after our check (the row lock cannot cover an
+    // item that did not exist yet). Roll everything back; the retry sees it as recorded.
+    throw new Error(`content ${write.content_id} v${write.version} was written concurrently`);
+  }
+  return { status: newer ? 'applied' : 'stale' } as const;
+}
+
+/** true: recorded with an equal snapshot; false: recorded with another; undefined: not yet. */
+async function sameAsRecorded(tx: PooledDatabase, write: ContentWrite) {
+  const [row] = await tx
+    .select({
+      same: sql<boolean>`${contentVersions.snapshot} = ${JSON.stringify(write.snapshot)}::jsonb`,
+    })
+    .from(contentVersions)
+    .where(
+      and(
+        eq(contentVersions.contentId, write.content_id),
+        eq(contentVersions.version, write.version),
+      ),
+    );
+  return row?.same;
+}
+
+function versionConflict(write: ContentWrite, fail: Fail) {
+  return fail(
+    'version_conflict',
+    'CONFLICT',
+    `Version ${write.version} of ${write.content_id} was already recorded with different content.`,
+    [{ path: 'version', message: 'was already recorded with different content', code: 'taken' }],
+  );
+}
+
+async function applySnapshot(tx: PooledDatabase, write: ContentWrite) {
+  const s = write.snapshot;
+  const date = (value: string | null) => (value === null ? null : new Date(value));
+  const row = {
+    status: s.status,
+    version: s.version,
+    categoryId: s.category_id,
+    tags: s.tags,
+    metadata: s.metadata,
+    defaultLocale: s.default_locale,
+    publishAt: date(s.publish_at),
+    unpublishAt: date(s.unpublish_at),
+    publishedAt: date(s.published_at),
+    createdBy: userId(s.created_by),
+    updatedBy: userId(s.updated_by),
+    createdAt: new Date(s.created_at),
+    updatedAt: new Date(s.updated_at),
+    deletedAt: date(s.deleted_at),
+  };
+  await tx
+    .insert(content)
+    .values({ id: s.id, orgId: s.org_id, ...row })
+    .onConflictDoUpdate({
+      target: content.id,
+      set: row,
+      setWhere: and(eq(content.orgId, s.org_id), sql`${content.version} < ${s.version}`),
+    });
+
+  const locales = Object.keys(s.translations);
+  for (const locale of locales) {
+    const t = s.translations[locale]!;
+    const text = { title: t.title, summary: t.summary, body: t.body, slug: t.slug };
+    try {
+      await tx
+        .insert(contentTranslations)
+        .values({
+          contentId: s.id,
+          orgId: s.org_id,
+          locale,
+          ...text,
+          createdAt: new Date(s.created_at),
+          updatedAt: new Date(s.updated_at),
+          deletedAt: date(s.deleted_at),
+        })
+        .onConflictDoUpdate({
+          target: [contentTranslations.contentId, contentTranslations.locale],
+          set: { ...text, updatedAt: new Date(s.updated_at), deletedAt: date(s.deleted_at) },
+        });
+    } catch (error) {
+      throw Object.assign(new Error(`translation ${locale}`, { cause: error }), { locale });
+    }
+  }
+  await tx
+    .update(contentTranslations)
+    .set({ deletedAt: new Date(s.updated_at), updatedAt: new Date(s.updated_at) })
+    .where(
+      and(
+        eq(contentTranslations.orgId, s.org_id),
+        eq(contentTranslations.contentId, s.id),
+        isNull(contentTranslations.deletedAt),
+        locales.length > 0 ? notInArray(contentTranslations.locale, locales) : undefined,
+      ),
+    );
+}
+
+/** Only user ids reference `users`; an API key acting leaves the column null. */
+function userId(actor: string | null): string | null {
+  return actor !== null && isId('user', actor) ? actor : null;
+}
+
+/** The SQLSTATE and constraint of a driver error, looking through wrappers. */
+function pgError(error: unknown): { code: string; constraint?: string; locale?: string } | null {
+  let locale: string | undefined;
+  for (let e = error as Record<string, unknown> | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.locale === 'string') locale ??= e.locale;
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+      return {
+        code: e.code,
+        ...(typeof e.constraint === 'string' ? { constraint: e.constraint } : {}),
+        ...(locale ? { locale } : {}),
+      };
+    }
+  }
+  return null;
+}
+
+/** An integrity-constraint violation (SQLSTATE class 23) as a refusal; anything else: null. */
+function constraintFailure(error: unknown, write: ContentWrite, fail: Fail): WriteRefused | null {
+  const pg = pgError(error);
+  if (!pg?.code.startsWith('23')) return null;
+  if (pg.constraint === 'content_translations_org_locale_slug_key') {
+    const locales = pg.locale ? [pg.locale] : Object.keys(write.snapshot.translations);
+    return fail(
+      'slug_taken',
+      'CONFLICT',
+      pg.locale
+        ? `The slug "${write.snapshot.translations[pg.locale]?.slug}" is already used by another item in locale ${pg.locale}.`
+        : 'A slug of this item is already used by another item in the same locale.',
+      locales.map((locale) => ({
+        path: `translations.${locale}.slug`,
+        message: 'is already used by another item in this locale',
+        code: 'slug_taken',
+      })),
+    );
+  }
+  if (pg.constraint === 'content_category_fk') {
+    return fail(
+      'invalid_reference',
+      'UNPROCESSABLE',
+      `Category ${write.snapshot.category_id} does not exist in this organisation.`,
+      [{ path: 'category_id', message: 'must be a category of this organisation' }],
+    );
+  }
+  if (pg.code === '23503') {
+    return fail(
+      'invalid_reference',
+      'UNPROCESSABLE',
+      `The item refers to something that does not exist (${pg.constraint ?? 'foreign key'}).`,
+    );
+  }
+  return fail(
+    'constraint',
+    pg.code === '23505' ? 'CONFLICT' : 'UNPROCESSABLE',
+    `The item breaks a database rule (${pg.constraint ?? pg.code}).`,
+  );
+}
+
+function problemDocument(
+  code: ErrorCode,
+  detail: string,
+  requestId: string | undefined,
+  errors: FieldError[] | undefined,
+  write: ContentWrite,
+): ProblemDocument {
+  const { request_id: _, ...document } = problem(code, detail, {
+    requestId: requestId ?? '',
+    ...(errors ? { errors } : {}),
+    extensions: { content_id: write.content_id, version: write.version },
+  });
+  return requestId ? { ...document, request_id: requestId } : document;
+}
+
+/**
+ * Records the outcome on the operation, inserting it when the edge's `queued` row is not there
+ * (yet). A final operation (applied or failed) is never changed again.
+ */
+async function markOperation(tx: PooledDatabase, write: ContentWrite, outcome: ContentWriteResult) {
+  const failed = outcome.status === 'failed';
+  const final = {
+    status: failed ? ('failed' as const) : ('applied' as const),
+    error: failed ? outcome.problem : null,
+    completedAt: sql`now()`,
+    updatedAt: sql`now()`,
+  };
+  await tx
+    .insert(operations)
+    .values({
+      id: write.operation_id,
+      orgId: write.org_id,
+      kind: `content.${write.action}`,
+      resourceType: 'content',
+      resourceId: write.content_id,
+      createdBy: userId(write.actor_id),
+      createdAt: new Date(write.occurred_at),
+      ...final,
+    })
+    .onConflictDoUpdate({
+      target: operations.id,
+      set: final,
+      setWhere: and(
+        eq(operations.orgId, write.org_id),
+        inArray(operations.status, ['queued', 'running']),
+      ),
+    });
+}

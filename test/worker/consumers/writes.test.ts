@@ -1,0 +1,375 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { Pool } from '@neondatabase/serverless';
+import { and, asc, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type ContentSnapshot,
+  categories,
+  content,
+  contentTranslations,
+  contentVersions,
+  operations,
+} from '../../../shared/db/schema/index.ts';
+import { newId } from '../../../shared/ids.ts';
+import { envelope } from '../../../shared/messages.ts';
+import worker from '../../../workers/index.ts';
+import { createOrg, DEAD_DATABASE_URL, testDb } from '../helpers.ts';
+
+const db = testDb();
+
+type Action = 'create' | 'update' | 'delete' | 'restore' | 'transition';
+
+/** A recording dead-letter queue in front of the real one. */
+function recordingDlq() {
+  const sent: { dead_letter: { reason: string } }[] = [];
+  const queue = {
+    send: async (body: (typeof sent)[number], options?: QueueSendOptions) => {
+      sent.push(body);
+      await env.WRITES_DLQ.send(body, options);
+    },
+    sendBatch: (messages: Iterable<MessageSendRequest>) => env.WRITES_DLQ.sendBatch(messages),
+  } as unknown as Queue;
+  return { sent, queue };
+}
+
+async function deliver(
+  bodies: unknown[],
+  options: { attempts?: number; overrides?: Partial<Env> } = {},
+) {
+  const batch = createMessageBatch(
+    'sift-writes',
+    bodies.map((body, i) => ({
+      id: `msg-${i}-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: options.attempts ?? 1,
+      body,
+    })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...options.overrides } as Env, ctx);
+  return { batch, result: await getQueueResult(batch, ctx) };
+}
+
+describe('the WRITES consumer (content.write)', () => {
+  let orgId: string;
+  let contentId: string;
+  const time = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
+
+  beforeEach(async () => {
+    orgId = await createOrg('writes');
+    contentId = newId('content');
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  function snapshot(version: number, changes: Partial<ContentSnapshot> = {}): ContentSnapshot {
+    return {
+      id: contentId,
+      org_id: orgId,
+      status: 'draft',
+      version,
+      category_id: null,
+      tags: ['news'],
+      metadata: { v: version },
+      default_locale: 'en',
+      publish_at: null,
+      unpublish_at: null,
+      published_at: null,
+      created_by: null,
+      updated_by: null,
+      created_at: time(0),
+      updated_at: time(version),
+      deleted_at: null,
+      translations: {
+        en: { title: `Hello v${version}`, summary: null, body: 'Body', slug: `hello-${contentId}` },
+        ar: { title: 'مرحبا', summary: 'ملخص', body: 'نص', slug: `مرحبا-${contentId}` },
+      },
+      ...changes,
+    };
+  }
+
+  function write(
+    version: number,
+    options: { action?: Action; snapshot?: ContentSnapshot; operationId?: string } = {},
+  ) {
+    const operationId = options.operationId ?? newId('operation');
+    return {
+      operationId,
+      body: envelope(
+        'content.write',
+        {
+          operation_id: operationId,
+          org_id: orgId,
+          content_id: contentId,
+          version,
+          action: options.action ?? (version === 1 ? 'create' : 'update'),
+          snapshot: options.snapshot ?? snapshot(version),
+          actor_id: null,
+          occurred_at: time(version),
+        },
+        { requestId: 'req-writes', orgId },
+      ),
+    };
+  }
+
+  const item = async (id = contentId) =>
+    (await db.select().from(content).where(eq(content.id, id)))[0];
+  const translations = async (id = contentId) =>
+    db
+      .select()
+      .from(contentTranslations)
+      .where(eq(contentTranslations.contentId, id))
+      .orderBy(asc(contentTranslations.locale));
+  const versions = async (id = contentId) =>
+    db
+      .select()
+      .from(contentVersions)
+      .where(eq(contentVersions.contentId, id))
+      .orderBy(asc(contentVersions.version));
+  const operation = async (id: string) =>
+    (await db.select().from(operations).where(eq(operations.id, id)))[0];
+
+  it('creates the item, its translations, version 1 and an applied operation', async () => {
+    const create = write(1);
+    const { batch, result } = await deliver([create.body]);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(result.retryMessages).toEqual([]);
+    expect(await item()).toMatchObject({
+      orgId,
+      status: 'draft',
+      version: 1,
+      tags: ['news'],
+      metadata: { v: 1 },
+      defaultLocale: 'en',
+      deletedAt: null,
+    });
+    expect((await translations()).map((t) => [t.locale, t.title, t.deletedAt])).toEqual([
+      ['ar', 'مرحبا', null],
+      ['en', 'Hello v1', null],
+    ]);
+    const [v1] = await versions();
+    expect(v1).toMatchObject({
+      version: 1,
+      operationId: create.operationId,
+      snapshot: snapshot(1),
+    });
+    expect(await operation(create.operationId)).toMatchObject({
+      orgId,
+      kind: 'content.create',
+      status: 'applied',
+      resourceType: 'content',
+      resourceId: contentId,
+      error: null,
+    });
+    expect((await operation(create.operationId))?.completedAt).toBeInstanceOf(Date);
+  });
+
+  it('applies a higher version and marks a queued operation applied', async () => {
+    await deliver([write(1).body]);
+    const operationId = newId('operation');
+    await db.insert(operations).values({ id: operationId, orgId, kind: 'content.update' });
+    const { translations: t } = snapshot(2);
+    const update = write(2, {
+      operationId,
+      snapshot: snapshot(2, { status: 'in_review', translations: { en: t.en! } }),
+    });
+    await deliver([update.body]);
+    expect(await item()).toMatchObject({ version: 2, status: 'in_review', metadata: { v: 2 } });
+    // The Arabic translation left the snapshot: it is soft-deleted, its slug freed.
+    const rows = await translations();
+    expect(rows.map((r) => [r.locale, r.deletedAt !== null])).toEqual([
+      ['ar', true],
+      ['en', false],
+    ]);
+    expect(rows[1]?.title).toBe('Hello v2');
+    expect((await versions()).map((v) => v.version)).toEqual([1, 2]);
+    expect(await operation(operationId)).toMatchObject({ status: 'applied', error: null });
+  });
+
+  it('acks a redelivery without changing anything', async () => {
+    const create = write(1);
+    await deliver([create.body]);
+    const before = {
+      item: await item(),
+      translations: await translations(),
+      versions: await versions(),
+      operation: await operation(create.operationId),
+    };
+    const { result } = await deliver([create.body, create.body], { attempts: 2 });
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(result.retryMessages).toEqual([]);
+    expect({
+      item: await item(),
+      translations: await translations(),
+      versions: await versions(),
+      operation: await operation(create.operationId),
+    }).toEqual(before);
+  });
+
+  it('records a version arriving late without rolling the item back', async () => {
+    const late = write(2);
+    await deliver([write(1).body, write(3).body, late.body]);
+    expect(await item()).toMatchObject({ version: 3, metadata: { v: 3 } });
+    expect((await translations()).find((t) => t.locale === 'en')?.title).toBe('Hello v3');
+    expect((await versions()).map((v) => [v.version, v.snapshot.metadata])).toEqual([
+      [1, { v: 1 }],
+      [2, { v: 2 }],
+      [3, { v: 3 }],
+    ]);
+    expect((await operation(late.operationId))?.status).toBe('applied');
+  });
+
+  it('applies the newest version even when it arrives before the create', async () => {
+    await deliver([write(2).body, write(1).body]);
+    expect(await item()).toMatchObject({ version: 2 });
+    expect((await versions()).map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it('never overwrites a recorded version with a different snapshot', async () => {
+    await deliver([write(1).body]);
+    const original = await versions();
+    const dlq = recordingDlq();
+    const clash = write(1, { snapshot: snapshot(1, { tags: ['other'] }) });
+    const { result } = await deliver([clash.body], { overrides: { WRITES_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(dlq.sent).toHaveLength(1);
+    expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with a different snapshot');
+    expect(await versions()).toEqual(original);
+    expect((await item())?.tags).toEqual(['news']);
+    expect(await operation(clash.operationId)).toMatchObject({
+      status: 'failed',
+      error: { status: 409, code: 'CONFLICT', errors: [{ path: 'version' }] },
+    });
+  });
+
+  it('fails the operation with a 409 naming the slug when another item has it', async () => {
+    await deliver([write(1).body]);
+    const otherId = contentId;
+    const takenSlug = snapshot(1).translations.en!.slug;
+    const before = await translations(otherId);
+    contentId = newId('content');
+    await deliver([write(1).body]);
+    const mine = await translations();
+    const base = snapshot(2);
+    const clash = write(2, {
+      snapshot: {
+        ...base,
+        translations: { ...base.translations, en: { ...base.translations.en!, slug: takenSlug } },
+      },
+    });
+    const dlq = recordingDlq();
+    const { result } = await deliver([clash.body], { overrides: { WRITES_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(dlq.sent).toEqual([]);
+    const failed = await operation(clash.operationId);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      kind: 'content.update',
+      error: {
+        type: '/problems/conflict',
+        status: 409,
+        code: 'CONFLICT',
+        request_id: 'req-writes',
+        errors: [{ path: 'translations.en.slug', code: 'slug_taken' }],
+      },
+    });
+    expect(failed?.error?.detail).toContain(takenSlug);
+    // Nothing half-written: no version 2, the item and both items' translations unchanged.
+    expect((await versions()).map((v) => v.version)).toEqual([1]);
+    expect(await item()).toMatchObject({ version: 1, metadata: { v: 1 } });
+    expect(await translations()).toEqual(mine);
+    expect(await translations(otherId)).toEqual(before);
+  });
+
+  it('fails the operation with a 422 for a category of another organisation', async () => {
+    const otherOrg = await createOrg('writes-other');
+    const categoryId = newId('category');
+    await db.insert(categories).values({ id: categoryId, orgId: otherOrg, slug: 'foreign' });
+    const create = write(1, { snapshot: snapshot(1, { category_id: categoryId }) });
+    const { result } = await deliver([create.body]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await operation(create.operationId)).toMatchObject({
+      status: 'failed',
+      error: { status: 422, errors: [{ path: 'category_id' }] },
+    });
+    expect(await item()).toBeUndefined();
+    expect(await versions()).toEqual([]);
+  });
+
+  it('soft-deletes the item and its translations, and restores them', async () => {
+    await deliver([write(1).body]);
+    const deletedAt = time(30);
+    await deliver([
+      write(2, { action: 'delete', snapshot: snapshot(2, { deleted_at: deletedAt }) }).body,
+    ]);
+    expect((await item())?.deletedAt?.toISOString()).toBe(deletedAt);
+    expect((await translations()).map((t) => t.deletedAt?.toISOString())).toEqual([
+      deletedAt,
+      deletedAt,
+    ]);
+    const restore = write(3, { action: 'restore' });
+    await deliver([restore.body]);
+    expect((await item())?.deletedAt).toBeNull();
+    expect((await translations()).map((t) => t.deletedAt)).toEqual([null, null]);
+    expect((await operation(restore.operationId))?.kind).toBe('content.restore');
+  });
+
+  it('ends with exactly the 20 versions when one message of a batch fails and is redelivered', async () => {
+    const writes = Array.from({ length: 20 }, (_, i) => write(i + 1));
+    // The pool's first connection attempt for the 8th message fails like a dropped socket.
+    const connect = Pool.prototype.connect;
+    let calls = 0;
+    vi.spyOn(Pool.prototype, 'connect').mockImplementation(function (this: Pool, ...args) {
+      calls++;
+      if (calls === 8) return Promise.reject(new Error('connection reset by peer'));
+      return (connect as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    } as typeof connect);
+    const first = await deliver(writes.map((w) => w.body));
+    vi.restoreAllMocks();
+    expect(first.result.explicitAcks).toHaveLength(19);
+    expect(first.result.retryMessages.map((m) => m.msgId)).toEqual([first.batch.messages[7]!.id]);
+    expect((await versions()).map((v) => v.version)).not.toContain(8);
+
+    // Redelivery of the failed message, then of the whole batch (a consumer crash after commit).
+    await deliver([writes[7]!.body], { attempts: 2 });
+    const again = await deliver(
+      writes.map((w) => w.body),
+      { attempts: 2 },
+    );
+    expect(again.result.explicitAcks).toHaveLength(20);
+    expect((await versions()).map((v) => v.version)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(await item()).toMatchObject({ version: 20 });
+    const statuses = await db
+      .select({ status: operations.status })
+      .from(operations)
+      .where(and(eq(operations.orgId, orgId), eq(operations.resourceId, contentId)));
+    expect(statuses).toHaveLength(20);
+    expect(statuses.every((s) => s.status === 'applied')).toBe(true);
+  });
+
+  it('retries, without acking, while Postgres is down', async () => {
+    const create = write(1);
+    const { batch, result } = await deliver([create.body], {
+      overrides: { DATABASE_URL: DEAD_DATABASE_URL },
+    });
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[0]!.id]);
+    expect(await item()).toBeUndefined();
+    expect(await operation(create.operationId)).toBeUndefined();
+  });
+
+  it('dead-letters a payload whose snapshot is not the message item', async () => {
+    const dlq = recordingDlq();
+    const bad = write(1, { snapshot: snapshot(2) });
+    const { result } = await deliver([bad.body], { overrides: { WRITES_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(dlq.sent[0]?.dead_letter.reason).toContain('snapshot.version: must equal version');
+    expect(await item()).toBeUndefined();
+  });
+});
