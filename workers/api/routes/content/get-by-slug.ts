@@ -6,9 +6,8 @@ import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { contentResponse, READ_RETRY_AFTER_SECONDS, readContent } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { contentNotFound, READ_DESCRIPTION, READ_HEADERS } from './get.ts';
-import { ContentReadQuerySchema, ContentSchema, ContentSlugParamsSchema } from './schema.ts';
+import { contentNotFound, READ_DESCRIPTION, READ_RESPONSES } from './get.ts';
+import { ContentReadQuerySchema, ContentSlugParamsSchema } from './schema.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -23,25 +22,7 @@ export const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:read')] as const,
   request: { params: ContentSlugParamsSchema, query: ContentReadQuerySchema },
-  responses: {
-    200: {
-      description: 'The item.',
-      headers: READ_HEADERS,
-      content: { 'application/json': { schema: ContentSchema } },
-    },
-    304: {
-      description: 'Not modified: `If-None-Match` names the current ETag.',
-      headers: READ_HEADERS,
-    },
-    ...problemResponses(
-      'VALIDATION_FAILED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'NOT_FOUND',
-      'SERVICE_UNAVAILABLE',
-      ...COMMON_PROBLEMS,
-    ),
-  },
+  responses: READ_RESPONSES,
 });
 
 export function registerContentGetBySlug<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {

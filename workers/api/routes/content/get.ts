@@ -43,6 +43,27 @@ export const READ_DESCRIPTION =
   'Postgres is down the last-known cached copy answers with `Sift-Stale: true`; with none, ' +
   `\`503\` with \`Retry-After: ${READ_RETRY_AFTER_SECONDS}\`. Needs \`content:read\`.`;
 
+/** The answers of both single-item reads (by id and by slug). */
+export const READ_RESPONSES = {
+  200: {
+    description: 'The item.',
+    headers: READ_HEADERS,
+    content: { 'application/json': { schema: ContentSchema } },
+  },
+  304: {
+    description: 'Not modified: `If-None-Match` names the current ETag.',
+    headers: READ_HEADERS,
+  },
+  ...problemResponses(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'SERVICE_UNAVAILABLE',
+    ...COMMON_PROBLEMS,
+  ),
+};
+
 export const route = createRoute({
   method: 'get',
   path: '/v1/content/{id}',
@@ -52,25 +73,7 @@ export const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:read')] as const,
   request: { params: ContentIdParamsSchema, query: ContentReadQuerySchema },
-  responses: {
-    200: {
-      description: 'The item.',
-      headers: READ_HEADERS,
-      content: { 'application/json': { schema: ContentSchema } },
-    },
-    304: {
-      description: 'Not modified: `If-None-Match` names the current ETag.',
-      headers: READ_HEADERS,
-    },
-    ...problemResponses(
-      'VALIDATION_FAILED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'NOT_FOUND',
-      'SERVICE_UNAVAILABLE',
-      ...COMMON_PROBLEMS,
-    ),
-  },
+  responses: READ_RESPONSES,
 });
 
 /** The 404 for an item that does not exist (or is deleted) in the caller's organisation. */
