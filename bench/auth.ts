@@ -15,13 +15,12 @@
  *   npm run bench:auth                 # writes bench/results/auth.md
  *   BENCH_SECONDS=20 npm run bench:auth
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { SAMPLE_PASSWORD } from '../tools/db/sample-data/people.ts';
+import { freePort, startDevProcess } from '../tools/dev-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -29,48 +28,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const UNCACHED_KEYS = Number(process.env.BENCH_UNCACHED_KEYS ?? 1_500);
 const ALLOWED_IP = '198.51.100.10';
 const LIMITED_IP = '198.51.100.20';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startDev(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'tools/dev.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      LOCAL_CLOUD_NEON_PORT: '0',
-      LOCAL_CLOUD_PG_PORT: '0',
-      LOCAL_CLOUD_REDIS_PORT: '0',
-      LOCAL_CLOUD_VECTOR_PORT: '0',
-      LOCAL_CLOUD_QSTASH_PORT: '0',
-      LOCAL_CLOUD_IN_MEMORY: '1',
-      LOCAL_CLOUD_DEV_VARS: join(dir, '.dev.vars'),
-      DEV_PORT: String(port),
-      // Request log lines cost the Worker (and this machine's two cores) more than auth does.
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'pipe',
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const deadline = Date.now() + 120_000;
-  while (!output.includes('Sift is running at')) {
-    if (child.exitCode !== null) throw new Error(`npm run dev exited:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`npm run dev not ready:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return child;
-}
 
 type Json = Record<string, unknown>;
 
@@ -144,7 +101,13 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'sift-bench-auth-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const dev = await startDev(dir, port);
+  // Request log lines cost the Worker (and this machine's two cores) more than auth does.
+  const { child: dev } = await startDevProcess({
+    dir,
+    port,
+    env: { LOG_LEVEL: 'warn' },
+    timeoutMs: 120_000,
+  });
   try {
     const admin = await api(base, '/v1/auth/login', {
       body: { email: 'platform@sift.example', password: SAMPLE_PASSWORD },

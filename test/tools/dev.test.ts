@@ -1,24 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { neon } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PASSWORD } from '../../tools/db/sample-data/people.ts';
+import { type DevProcess, freePort, startDevProcess } from '../../tools/dev-process.ts';
 import { useLocalNeon } from '../local-cloud/neon/backends.ts';
 
 useLocalNeon();
 
-const ROOT = join(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const _ROOT = join(import.meta.dirname, '../..');
 
 /**
  * `npm run dev` end to end: one command, and Sift answers on localhost with the sample data
@@ -27,42 +19,17 @@ async function freePort(): Promise<number> {
  */
 describe('npm run dev', () => {
   let child: ChildProcess;
-  let output = '';
+  let dev: DevProcess;
   let dir: string;
   let port: number;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sift-dev-'));
     port = await freePort();
-    child = spawn(process.execPath, [join(ROOT, 'tools/dev.ts')], {
-      cwd: ROOT,
-      env: {
-        // With DATABASE_URL / REDIS_URL set (CI) the local cloud fronts those servers, and the
-        // Worker must still get the proxy's settings, not the shell's DATABASE_URL.
-        ...process.env,
-        LOCAL_CLOUD_NEON_PORT: '0',
-        LOCAL_CLOUD_PG_PORT: '0',
-        LOCAL_CLOUD_REDIS_PORT: '0',
-        LOCAL_CLOUD_VECTOR_PORT: '0',
-        LOCAL_CLOUD_QSTASH_PORT: '0',
-        LOCAL_CLOUD_IN_MEMORY: '1',
-        LOCAL_CLOUD_DEV_VARS: join(dir, '.dev.vars'),
-        DEV_PORT: String(port),
-      },
-      stdio: 'pipe',
-    });
-    child.stdout?.on('data', (d) => {
-      output += d;
-    });
-    child.stderr?.on('data', (d) => {
-      output += d;
-    });
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Sift is running at')) {
-      if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm run dev not ready in 90 s:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // With DATABASE_URL / REDIS_URL set (CI) the local cloud fronts those servers, and the
+    // Worker must still get the proxy's settings, not the shell's DATABASE_URL.
+    dev = await startDevProcess({ dir, port });
+    child = dev.child;
   }, 120_000);
 
   afterAll(async () => {
@@ -71,7 +38,7 @@ describe('npm run dev', () => {
   });
 
   it('serves the API on the printed URL, ready, with its dependencies up', async () => {
-    expect(output).toContain(`Sift is running at http://127.0.0.1:${port}`);
+    expect(dev.output()).toContain(`Sift is running at http://127.0.0.1:${port}`);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
     const ready = await fetch(`http://127.0.0.1:${port}/ready`);
@@ -81,7 +48,7 @@ describe('npm run dev', () => {
   });
 
   it('has migrated the database and loaded the bilingual sample data', async () => {
-    const databaseUrl = /^ {2}DATABASE_URL=(\S+)$/m.exec(output)?.[1];
+    const databaseUrl = /^ {2}DATABASE_URL=(\S+)$/m.exec(dev.output())?.[1];
     expect(databaseUrl).toBeDefined();
     const [row] = await neon(databaseUrl!).query(
       `select count(distinct c.id)::int as items,

@@ -1,28 +1,13 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { AuditRecordInput } from '../../../shared/audit.ts';
 import { auditLog } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { envelope } from '../../../shared/messages.ts';
-import worker from '../../../workers/index.ts';
 import { createOrg, testDb } from '../helpers.ts';
+import { deliver } from './deliver.ts';
 
-async function deliver(bodies: unknown[]) {
-  const batch = createMessageBatch(
-    'sift-events',
-    bodies.map((body, i) => ({
-      id: `msg-${i}-${crypto.randomUUID()}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-    })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return getQueueResult(batch, ctx);
-}
+const deliverEvents = async (bodies: unknown[]) => (await deliver('sift-events', bodies)).result;
 
 const record = (orgId: string, extra: Partial<AuditRecordInput> = {}): AuditRecordInput => ({
   id: newId('auditLog'),
@@ -46,9 +31,9 @@ describe('the EVENTS consumer', () => {
     const orgId = await createOrg('audit-consumer');
     const entry = record(orgId);
     const message = envelope('audit.record', entry, { orgId });
-    const first = await deliver([message, message]);
+    const first = await deliverEvents([message, message]);
     expect(first.explicitAcks).toHaveLength(2);
-    await deliver([message]);
+    await deliverEvents([message]);
     const rows = await testDb().select().from(auditLog).where(eq(auditLog.id, entry.id!));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -65,7 +50,7 @@ describe('the EVENTS consumer', () => {
 
   it('records platform events with no organisation and system events with no actor', async () => {
     const entry = record('', { org_id: null, actor_type: 'system', actor_id: null });
-    await deliver([envelope('audit.record', entry, {})]);
+    await deliverEvents([envelope('audit.record', entry, {})]);
     const [row] = await testDb().select().from(auditLog).where(eq(auditLog.id, entry.id!));
     expect(row).toMatchObject({ orgId: null, actorType: 'system', actorId: null });
   });
@@ -73,7 +58,7 @@ describe('the EVENTS consumer', () => {
   it('dead-letters a malformed audit record instead of retrying it', async () => {
     const orgId = await createOrg('audit-bad');
     const bad = envelope('audit.record', { ...record(orgId), action: 'Not An Action' }, {});
-    const result = await deliver([bad]);
+    const result = await deliverEvents([bad]);
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toHaveLength(0);
   });

@@ -1,52 +1,16 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { deadLetters, operations } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { envelope } from '../../../shared/messages.ts';
 import { retryDelaySeconds } from '../../../workers/consumers/policy.ts';
 import worker from '../../../workers/index.ts';
 import { createOrg, DEAD_DATABASE_URL, eventually, testDb } from '../helpers.ts';
+import { deliver, recordingDlq } from './deliver.ts';
 
 const db = testDb();
-
-/** A recording dead-letter queue in front of the real one. */
-function recordingDlq() {
-  const sent: unknown[] = [];
-  const queue = {
-    send: async (body: unknown, options?: QueueSendOptions) => {
-      sent.push(body);
-      await env.JOBS_DLQ.send(body, options);
-    },
-    sendBatch: (messages: Iterable<MessageSendRequest>) => env.JOBS_DLQ.sendBatch(messages),
-  } as unknown as Queue;
-  return { sent, queue };
-}
-
-async function deliver(
-  bodies: unknown[],
-  options: { attempts?: number; overrides?: Partial<Env> } = {},
-) {
-  const batch = createMessageBatch(
-    'sift-jobs',
-    bodies.map((body, i) => ({
-      id: `msg-${i}-${crypto.randomUUID()}`,
-      timestamp: new Date(),
-      attempts: options.attempts ?? 1,
-      body,
-    })),
-  );
-  // getQueueResult records that a message was retried, not its delay: watch the calls for that.
-  const retries = batch.messages.map((message) => vi.spyOn(message, 'retry'));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, ...options.overrides } as Env, ctx);
-  return {
-    batch,
-    result: await getQueueResult(batch, ctx),
-    retryDelays: retries.map((spy) => spy.mock.calls.map(([o]) => o?.delaySeconds)),
-  };
-}
 
 const completed = (operationId: string, status: 'applied' | 'failed' = 'applied', extra = {}) =>
   envelope(
@@ -71,7 +35,7 @@ describe('the JOBS consumer', () => {
     (await db.select().from(operations).where(eq(operations.id, operationId)))[0];
 
   it('records an operation as applied and acks the message', async () => {
-    const { batch, result } = await deliver([completed(operationId)]);
+    const { batch, result } = await deliver('sift-jobs', [completed(operationId)]);
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
     expect(result.retryMessages).toEqual([]);
     expect(await operation()).toMatchObject({ status: 'applied', error: null });
@@ -85,21 +49,23 @@ describe('the JOBS consumer', () => {
       status: 409,
       detail: 'slug taken',
     };
-    const { result } = await deliver([completed(operationId, 'failed', { error: problem })]);
+    const { result } = await deliver('sift-jobs', [
+      completed(operationId, 'failed', { error: problem }),
+    ]);
     expect(result.explicitAcks).toHaveLength(1);
     expect(await operation()).toMatchObject({ status: 'failed', error: problem });
   });
 
   it('acks a redelivery of a message already recorded without changing anything', async () => {
-    await deliver([completed(operationId)]);
+    await deliver('sift-jobs', [completed(operationId)]);
     const first = await operation();
-    const { result } = await deliver([completed(operationId)], { attempts: 2 });
+    const { result } = await deliver('sift-jobs', [completed(operationId)], { attempts: 2 });
     expect(result.explicitAcks).toHaveLength(1);
     expect((await operation())?.completedAt).toEqual(first?.completedAt);
   });
 
   it('retries with exponential backoff when a dependency is down', async () => {
-    const { batch, result, retryDelays } = await deliver([completed(operationId)], {
+    const { batch, result, retryDelays } = await deliver('sift-jobs', [completed(operationId)], {
       attempts: 3,
       overrides: { DATABASE_URL: DEAD_DATABASE_URL },
     });
@@ -127,8 +93,10 @@ describe('the JOBS consumer', () => {
       'invalid payload: operation_id',
     ],
   ])('sends %s straight to the dead-letter queue with the reason', async (_label, body, reason) => {
-    const dlq = recordingDlq();
-    const { batch, result } = await deliver([body], { overrides: { JOBS_DLQ: dlq.queue } });
+    const dlq = recordingDlq('JOBS_DLQ');
+    const { batch, result } = await deliver('sift-jobs', [body], {
+      overrides: { JOBS_DLQ: dlq.queue },
+    });
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
     expect(result.retryMessages).toEqual([]);
     expect(dlq.sent).toHaveLength(1);
@@ -142,9 +110,11 @@ describe('the JOBS consumer', () => {
   });
 
   it('dead-letters a completion for an operation that does not exist', async () => {
-    const dlq = recordingDlq();
+    const dlq = recordingDlq('JOBS_DLQ');
     const missing = newId('operation');
-    const { result } = await deliver([completed(missing)], { overrides: { JOBS_DLQ: dlq.queue } });
+    const { result } = await deliver('sift-jobs', [completed(missing)], {
+      overrides: { JOBS_DLQ: dlq.queue },
+    });
     expect(result.explicitAcks).toHaveLength(1);
     expect((dlq.sent[0] as { dead_letter: { reason: string } }).dead_letter.reason).toBe(
       `operation ${missing} does not exist`,
@@ -153,7 +123,7 @@ describe('the JOBS consumer', () => {
 
   it('lands dead letters in Postgres, where an admin can find them', async () => {
     const body = { not: 'an envelope', marker: crypto.randomUUID() };
-    const { batch } = await deliver([body]);
+    const { batch } = await deliver('sift-jobs', [body]);
     const messageId = batch.messages[0]!.id;
     const [row] = await eventually(async () => {
       const rows = await db.select().from(deadLetters).where(eq(deadLetters.messageId, messageId));

@@ -1,5 +1,3 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { Pool } from '@neondatabase/serverless';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,43 +11,12 @@ import {
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { envelope } from '../../../shared/messages.ts';
-import worker from '../../../workers/index.ts';
 import { createOrg, DEAD_DATABASE_URL, testDb } from '../helpers.ts';
+import { deliver, recordingDlq } from './deliver.ts';
 
 const db = testDb();
 
 type Action = 'create' | 'update' | 'delete' | 'restore' | 'transition';
-
-/** A recording dead-letter queue in front of the real one. */
-function recordingDlq() {
-  const sent: { dead_letter: { reason: string } }[] = [];
-  const queue = {
-    send: async (body: (typeof sent)[number], options?: QueueSendOptions) => {
-      sent.push(body);
-      await env.WRITES_DLQ.send(body, options);
-    },
-    sendBatch: (messages: Iterable<MessageSendRequest>) => env.WRITES_DLQ.sendBatch(messages),
-  } as unknown as Queue;
-  return { sent, queue };
-}
-
-async function deliver(
-  bodies: unknown[],
-  options: { attempts?: number; overrides?: Partial<Env> } = {},
-) {
-  const batch = createMessageBatch(
-    'sift-writes',
-    bodies.map((body, i) => ({
-      id: `msg-${i}-${crypto.randomUUID()}`,
-      timestamp: new Date(),
-      attempts: options.attempts ?? 1,
-      body,
-    })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, ...options.overrides } as Env, ctx);
-  return { batch, result: await getQueueResult(batch, ctx) };
-}
 
 describe('the WRITES consumer (content.write)', () => {
   let orgId: string;
@@ -134,7 +101,7 @@ describe('the WRITES consumer (content.write)', () => {
 
   it('creates the item, its translations, version 1 and an applied operation', async () => {
     const create = write(1);
-    const { batch, result } = await deliver([create.body]);
+    const { batch, result } = await deliver('sift-writes', [create.body]);
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
     expect(result.retryMessages).toEqual([]);
     expect(await item()).toMatchObject({
@@ -168,7 +135,7 @@ describe('the WRITES consumer (content.write)', () => {
   });
 
   it('applies a higher version and marks a queued operation applied', async () => {
-    await deliver([write(1).body]);
+    await deliver('sift-writes', [write(1).body]);
     const operationId = newId('operation');
     await db.insert(operations).values({ id: operationId, orgId, kind: 'content.update' });
     const { translations: t } = snapshot(2);
@@ -176,7 +143,7 @@ describe('the WRITES consumer (content.write)', () => {
       operationId,
       snapshot: snapshot(2, { status: 'in_review', translations: { en: t.en! } }),
     });
-    await deliver([update.body]);
+    await deliver('sift-writes', [update.body]);
     expect(await item()).toMatchObject({ version: 2, status: 'in_review', metadata: { v: 2 } });
     // The Arabic translation left the snapshot: it is soft-deleted, its slug freed.
     const rows = await translations();
@@ -191,14 +158,14 @@ describe('the WRITES consumer (content.write)', () => {
 
   it('acks a redelivery without changing anything', async () => {
     const create = write(1);
-    await deliver([create.body]);
+    await deliver('sift-writes', [create.body]);
     const before = {
       item: await item(),
       translations: await translations(),
       versions: await versions(),
       operation: await operation(create.operationId),
     };
-    const { result } = await deliver([create.body, create.body], { attempts: 2 });
+    const { result } = await deliver('sift-writes', [create.body, create.body], { attempts: 2 });
     expect(result.explicitAcks).toHaveLength(2);
     expect(result.retryMessages).toEqual([]);
     expect({
@@ -211,7 +178,7 @@ describe('the WRITES consumer (content.write)', () => {
 
   it('records a version arriving late without rolling the item back', async () => {
     const late = write(2);
-    await deliver([write(1).body, write(3).body, late.body]);
+    await deliver('sift-writes', [write(1).body, write(3).body, late.body]);
     expect(await item()).toMatchObject({ version: 3, metadata: { v: 3 } });
     expect((await translations()).find((t) => t.locale === 'en')?.title).toBe('Hello v3');
     expect((await versions()).map((v) => [v.version, v.snapshot.metadata])).toEqual([
@@ -223,17 +190,19 @@ describe('the WRITES consumer (content.write)', () => {
   });
 
   it('applies the newest version even when it arrives before the create', async () => {
-    await deliver([write(2).body, write(1).body]);
+    await deliver('sift-writes', [write(2).body, write(1).body]);
     expect(await item()).toMatchObject({ version: 2 });
     expect((await versions()).map((v) => v.version)).toEqual([1, 2]);
   });
 
   it('never overwrites a recorded version with a different snapshot', async () => {
-    await deliver([write(1).body]);
+    await deliver('sift-writes', [write(1).body]);
     const original = await versions();
-    const dlq = recordingDlq();
+    const dlq = recordingDlq<{ dead_letter: { reason: string } }>('WRITES_DLQ');
     const clash = write(1, { snapshot: snapshot(1, { tags: ['other'] }) });
-    const { result } = await deliver([clash.body], { overrides: { WRITES_DLQ: dlq.queue } });
+    const { result } = await deliver('sift-writes', [clash.body], {
+      overrides: { WRITES_DLQ: dlq.queue },
+    });
     expect(result.explicitAcks).toHaveLength(1);
     expect(dlq.sent).toHaveLength(1);
     expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with a different snapshot');
@@ -246,12 +215,12 @@ describe('the WRITES consumer (content.write)', () => {
   });
 
   it('fails the operation with a 409 naming the slug when another item has it', async () => {
-    await deliver([write(1).body]);
+    await deliver('sift-writes', [write(1).body]);
     const otherId = contentId;
     const takenSlug = snapshot(1).translations.en!.slug;
     const before = await translations(otherId);
     contentId = newId('content');
-    await deliver([write(1).body]);
+    await deliver('sift-writes', [write(1).body]);
     const mine = await translations();
     const base = snapshot(2);
     const clash = write(2, {
@@ -260,8 +229,10 @@ describe('the WRITES consumer (content.write)', () => {
         translations: { ...base.translations, en: { ...base.translations.en!, slug: takenSlug } },
       },
     });
-    const dlq = recordingDlq();
-    const { result } = await deliver([clash.body], { overrides: { WRITES_DLQ: dlq.queue } });
+    const dlq = recordingDlq<{ dead_letter: { reason: string } }>('WRITES_DLQ');
+    const { result } = await deliver('sift-writes', [clash.body], {
+      overrides: { WRITES_DLQ: dlq.queue },
+    });
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toEqual([]);
     expect(dlq.sent).toEqual([]);
@@ -290,7 +261,7 @@ describe('the WRITES consumer (content.write)', () => {
     const categoryId = newId('category');
     await db.insert(categories).values({ id: categoryId, orgId: otherOrg, slug: 'foreign' });
     const create = write(1, { snapshot: snapshot(1, { category_id: categoryId }) });
-    const { result } = await deliver([create.body]);
+    const { result } = await deliver('sift-writes', [create.body]);
     expect(result.explicitAcks).toHaveLength(1);
     expect(await operation(create.operationId)).toMatchObject({
       status: 'failed',
@@ -301,9 +272,9 @@ describe('the WRITES consumer (content.write)', () => {
   });
 
   it('soft-deletes the item and its translations, and restores them', async () => {
-    await deliver([write(1).body]);
+    await deliver('sift-writes', [write(1).body]);
     const deletedAt = time(30);
-    await deliver([
+    await deliver('sift-writes', [
       write(2, { action: 'delete', snapshot: snapshot(2, { deleted_at: deletedAt }) }).body,
     ]);
     expect((await item())?.deletedAt?.toISOString()).toBe(deletedAt);
@@ -312,7 +283,7 @@ describe('the WRITES consumer (content.write)', () => {
       deletedAt,
     ]);
     const restore = write(3, { action: 'restore' });
-    await deliver([restore.body]);
+    await deliver('sift-writes', [restore.body]);
     expect((await item())?.deletedAt).toBeNull();
     expect((await translations()).map((t) => t.deletedAt)).toEqual([null, null]);
     expect((await operation(restore.operationId))?.kind).toBe('content.restore');
@@ -328,15 +299,19 @@ describe('the WRITES consumer (content.write)', () => {
       if (calls === 8) return Promise.reject(new Error('connection reset by peer'));
       return (connect as (...a: unknown[]) => Promise<unknown>).apply(this, args);
     } as typeof connect);
-    const first = await deliver(writes.map((w) => w.body));
+    const first = await deliver(
+      'sift-writes',
+      writes.map((w) => w.body),
+    );
     vi.restoreAllMocks();
     expect(first.result.explicitAcks).toHaveLength(19);
     expect(first.result.retryMessages.map((m) => m.msgId)).toEqual([first.batch.messages[7]!.id]);
     expect((await versions()).map((v) => v.version)).not.toContain(8);
 
     // Redelivery of the failed message, then of the whole batch (a consumer crash after commit).
-    await deliver([writes[7]!.body], { attempts: 2 });
+    await deliver('sift-writes', [writes[7]!.body], { attempts: 2 });
     const again = await deliver(
+      'sift-writes',
       writes.map((w) => w.body),
       { attempts: 2 },
     );
@@ -355,7 +330,7 @@ describe('the WRITES consumer (content.write)', () => {
 
   it('retries, without acking, while Postgres is down', async () => {
     const create = write(1);
-    const { batch, result } = await deliver([create.body], {
+    const { batch, result } = await deliver('sift-writes', [create.body], {
       overrides: { DATABASE_URL: DEAD_DATABASE_URL },
     });
     expect(result.explicitAcks).toEqual([]);
@@ -365,9 +340,11 @@ describe('the WRITES consumer (content.write)', () => {
   });
 
   it('dead-letters a payload whose snapshot is not the message item', async () => {
-    const dlq = recordingDlq();
+    const dlq = recordingDlq<{ dead_letter: { reason: string } }>('WRITES_DLQ');
     const bad = write(1, { snapshot: snapshot(2) });
-    const { result } = await deliver([bad.body], { overrides: { WRITES_DLQ: dlq.queue } });
+    const { result } = await deliver('sift-writes', [bad.body], {
+      overrides: { WRITES_DLQ: dlq.queue },
+    });
     expect(result.explicitAcks).toHaveLength(1);
     expect(dlq.sent[0]?.dead_letter.reason).toContain('snapshot.version: must equal version');
     expect(await item()).toBeUndefined();
