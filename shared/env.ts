@@ -32,6 +32,8 @@ export const EnvSchema = z.object({
     ),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** The same for `POST /v1/content/bulk` (up to 1,000 items). */
+  MAX_BULK_BODY_BYTES: z.coerce.number().int().positive().default(16_777_216),
 
   DATABASE_URL: url(/^postgres(ql)?$/),
   /** "true" when DATABASE_URL names the local cloud's Neon proxy (plain HTTP and WebSocket). */
@@ -72,6 +74,7 @@ export const EnvSchema = z.object({
   JOBS_DLQ: queue,
   RATE_LIMITER: durableObject<import('../durable-objects/rate-limiter.ts').RateLimiter>(),
   SESSIONS: durableObject<import('../durable-objects/sessions.ts').Sessions>(),
+  CONTENT_LEDGER: durableObject<import('../durable-objects/content-ledger.ts').ContentLedger>(),
 });
 
 export type AppEnv = z.infer<typeof EnvSchema>;

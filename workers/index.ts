@@ -2,6 +2,7 @@ import { createApp } from './api/index.ts';
 import { handleQueue } from './consumers/index.ts';
 import { handleScheduled } from './cron/index.ts';
 
+export { ContentLedger } from '../durable-objects/content-ledger.ts';
 export { RateLimiter } from '../durable-objects/rate-limiter.ts';
 export { Sessions } from '../durable-objects/sessions.ts';
 
