@@ -1,6 +1,11 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { HttpDatabase } from '../db/client.ts';
-import { type ContentSnapshot, content, contentTranslations } from '../db/schema/content.ts';
+import {
+  type ContentSnapshot,
+  content,
+  contentTranslations,
+  contentVersions,
+} from '../db/schema/content.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -49,7 +54,8 @@ export function snapshotOf(
 
 /**
  * The current snapshots of `ids` in organisation `orgId`, keyed by id: two queries (the items,
- * then their translations that are not deleted), whatever the number of ids. Soft-deleted items,
+ * then their translations that are not deleted), whatever the number of ids. Soft-deleted items
+ * are absent unless `includeDeleted` (then their last recorded version is read, a third query);
  * other organisations' items and unknown ids are simply absent from the map. Throws what the
  * driver throws (Postgres down): wrap the call in `services.guard('postgres', ...)`.
  */
@@ -57,6 +63,7 @@ export async function loadSnapshots(
   db: HttpDatabase,
   orgId: string,
   ids: string[],
+  { includeDeleted = false }: { includeDeleted?: boolean } = {},
 ): Promise<Map<string, ContentSnapshot>> {
   const snapshots = new Map<string, ContentSnapshot>();
   const unique = [...new Set(ids)];
@@ -64,7 +71,13 @@ export async function loadSnapshots(
   const rows = await db
     .select()
     .from(content)
-    .where(and(eq(content.orgId, orgId), inArray(content.id, unique), isNull(content.deletedAt)));
+    .where(
+      and(
+        eq(content.orgId, orgId),
+        inArray(content.id, unique),
+        includeDeleted ? undefined : isNull(content.deletedAt),
+      ),
+    );
   if (rows.length === 0) return snapshots;
   const translations = await db
     .select({
@@ -93,6 +106,24 @@ export async function loadSnapshots(
     grouped.set(t.contentId, list);
   }
   for (const row of rows) snapshots.set(row.id, snapshotOf(row, grouped.get(row.id) ?? []));
+  const deleted = rows.filter((row) => row.deletedAt !== null);
+  if (deleted.length > 0) {
+    // A deleted item's translations are deleted with it: its last version holds them.
+    const versions = await db
+      .select({ snapshot: contentVersions.snapshot })
+      .from(contentVersions)
+      .where(
+        and(
+          eq(contentVersions.orgId, orgId),
+          or(
+            ...deleted.map((row) =>
+              and(eq(contentVersions.contentId, row.id), eq(contentVersions.version, row.version)),
+            ),
+          ),
+        ),
+      );
+    for (const { snapshot } of versions) snapshots.set(snapshot.id, snapshot);
+  }
   return snapshots;
 }
 

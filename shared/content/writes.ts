@@ -1,7 +1,12 @@
 import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { PooledDatabase } from '../db/client.ts';
-import { content, contentTranslations, contentVersions } from '../db/schema/content.ts';
+import {
+  type ContentSnapshot,
+  content,
+  contentTranslations,
+  contentVersions,
+} from '../db/schema/content.ts';
 import { operations, type ProblemDocument } from '../db/schema/operations.ts';
 import { type ErrorCode, type FieldError, problem } from '../errors.ts';
 import { isId } from '../ids.ts';
@@ -15,9 +20,17 @@ export type WriteAction = (typeof WRITE_ACTIONS)[number];
 export const CONTENT_WRITE = 'content.write';
 
 /**
+ * A `content.write` message carries its snapshot up to this size (UTF-8 bytes of the whole
+ * message; Queues take at most 128 KB). A larger one carries `snapshot: null`, and the consumer
+ * reads the snapshot from the organisation's `CONTENT_LEDGER`, which keeps it until persisted.
+ */
+export const MAX_INLINE_SNAPSHOT_BYTES = 120_000;
+
+/**
  * The `content.write` payload: one accepted mutation, as the edge answered it with `202`.
  * `snapshot` is the whole item after the change (for a delete, with `deleted_at` set); its id,
- * organisation and version must be the message's own.
+ * organisation and version must be the message's own. Null: too large for the message (see
+ * {@link MAX_INLINE_SNAPSHOT_BYTES}).
  */
 export const ContentWrite = z
   .object({
@@ -28,7 +41,7 @@ export const ContentWrite = z
     content_id: z.string().refine((id) => isId('content', id), 'must be a content id (cnt_…)'),
     version: z.number().int().min(1),
     action: z.enum(WRITE_ACTIONS),
-    snapshot: ContentSnapshotSchema,
+    snapshot: ContentSnapshotSchema.nullable(),
     actor_id: z
       .string()
       .refine(
@@ -39,6 +52,7 @@ export const ContentWrite = z
     occurred_at: z.iso.datetime({ offset: true }),
   })
   .superRefine((write, ctx) => {
+    if (write.snapshot === null) return;
     const mismatch = (field: 'id' | 'org_id' | 'version', expected: string) =>
       ctx.addIssue({
         code: 'custom',
@@ -50,6 +64,8 @@ export const ContentWrite = z
     if (write.snapshot.version !== write.version) mismatch('version', 'version');
   });
 export type ContentWrite = z.output<typeof ContentWrite>;
+/** A `content.write` with its snapshot at hand. */
+export type ResolvedWrite = ContentWrite & { snapshot: ContentSnapshot };
 
 /**
  * - `applied`: the version is recorded and the item now shows it.
@@ -107,7 +123,7 @@ class WriteRefused extends Error {
  */
 export async function persistContentWrite(
   tx: PooledDatabase,
-  write: ContentWrite,
+  write: ResolvedWrite,
   options: { requestId?: string } = {},
 ): Promise<ContentWriteResult> {
   const fail: Fail = (reason, code, detail, errors) =>
@@ -136,7 +152,7 @@ type Fail = (
   errors?: FieldError[],
 ) => WriteRefused;
 
-async function apply(tx: PooledDatabase, write: ContentWrite, fail: Fail) {
+async function apply(tx: PooledDatabase, write: ResolvedWrite, fail: Fail) {
   const [current] = await tx
     .select({ orgId: content.orgId, version: content.version })
     .from(content)
@@ -180,7 +196,7 @@ async function apply(tx: PooledDatabase, write: ContentWrite, fail: Fail) {
 }
 
 /** true: recorded with an equal snapshot; false: recorded with another; undefined: not yet. */
-async function sameAsRecorded(tx: PooledDatabase, write: ContentWrite) {
+async function sameAsRecorded(tx: PooledDatabase, write: ResolvedWrite) {
   const [row] = await tx
     .select({
       same: sql<boolean>`${contentVersions.snapshot} = ${JSON.stringify(write.snapshot)}::jsonb`,
@@ -195,7 +211,7 @@ async function sameAsRecorded(tx: PooledDatabase, write: ContentWrite) {
   return row?.same;
 }
 
-function versionConflict(write: ContentWrite, fail: Fail) {
+function versionConflict(write: ResolvedWrite, fail: Fail) {
   return fail(
     'version_conflict',
     'CONFLICT',
@@ -204,7 +220,7 @@ function versionConflict(write: ContentWrite, fail: Fail) {
   );
 }
 
-async function applySnapshot(tx: PooledDatabase, write: ContentWrite) {
+async function applySnapshot(tx: PooledDatabase, write: ResolvedWrite) {
   const s = write.snapshot;
   const date = (value: string | null) => (value === null ? null : new Date(value));
   const row = {
@@ -275,7 +291,9 @@ function userId(actor: string | null): string | null {
 }
 
 /** The SQLSTATE and constraint of a driver error, looking through wrappers. */
-function pgError(error: unknown): { code: string; constraint?: string; locale?: string } | null {
+export function pgError(
+  error: unknown,
+): { code: string; constraint?: string; locale?: string } | null {
   let locale: string | undefined;
   for (let e = error as Record<string, unknown> | undefined; e; e = e.cause as typeof e) {
     if (typeof e.locale === 'string') locale ??= e.locale;
@@ -291,7 +309,7 @@ function pgError(error: unknown): { code: string; constraint?: string; locale?: 
 }
 
 /** An integrity-constraint violation (SQLSTATE class 23) as a refusal; anything else: null. */
-function constraintFailure(error: unknown, write: ContentWrite, fail: Fail): WriteRefused | null {
+function constraintFailure(error: unknown, write: ResolvedWrite, fail: Fail): WriteRefused | null {
   const pg = pgError(error);
   if (!pg?.code.startsWith('23')) return null;
   if (pg.constraint === 'content_translations_org_locale_slug_key') {
@@ -336,7 +354,7 @@ function problemDocument(
   detail: string,
   requestId: string | undefined,
   errors: FieldError[] | undefined,
-  write: ContentWrite,
+  write: ResolvedWrite,
 ): ProblemDocument {
   const { request_id: _, ...document } = problem(code, detail, {
     requestId: requestId ?? '',
@@ -350,7 +368,11 @@ function problemDocument(
  * Records the outcome on the operation, inserting it when the edge's `queued` row is not there
  * (yet). A final operation (applied or failed) is never changed again.
  */
-async function markOperation(tx: PooledDatabase, write: ContentWrite, outcome: ContentWriteResult) {
+async function markOperation(
+  tx: PooledDatabase,
+  write: ResolvedWrite,
+  outcome: ContentWriteResult,
+) {
   const failed = outcome.status === 'failed';
   const final = {
     status: failed ? ('failed' as const) : ('applied' as const),

@@ -3,6 +3,7 @@ import type { AuditAction, AuditRecord } from '../../shared/audit.ts';
 import { principalId } from '../../shared/auth/permissions.ts';
 import type { AuditActorType } from '../../shared/db/schema/audit.ts';
 import { newId } from '../../shared/ids.ts';
+import { envelope } from '../../shared/messages.ts';
 import type { AppBindings } from './app.ts';
 import { clientIp, userAgent } from './request-context.ts';
 
@@ -17,12 +18,8 @@ export type AuditInput = {
   data?: Record<string, unknown>;
 };
 
-/**
- * Records an audit event: the row is built here (id, time, IP, user agent, request and trace ids)
- * and sent to `EVENTS`, whose consumer writes it to `audit_log`. The send runs after the
- * response (`waitUntil`); a failure is logged as an error, never turned into the caller's.
- */
-export function audit(c: Context<AppBindings>, input: AuditInput): Promise<void> {
+/** The audit row for `input`, stamped with the request's caller, time, IP and ids. */
+export function auditRecord(c: Context<AppBindings>, input: AuditInput): AuditRecord {
   const principal = c.var.principal;
   const actor =
     input.actor ??
@@ -45,6 +42,17 @@ export function audit(c: Context<AppBindings>, input: AuditInput): Promise<void>
     data: input.data ?? {},
     created_at: new Date().toISOString(),
   };
+  return record;
+}
+
+/**
+ * Records an audit event: the row is built here (id, time, IP, user agent, request and trace ids)
+ * and sent to `EVENTS`, whose consumer writes it to `audit_log`. The send runs after the
+ * response (`waitUntil`); a failure is logged as an error, never turned into the caller's.
+ */
+export function audit(c: Context<AppBindings>, input: AuditInput): Promise<void> {
+  const record = auditRecord(c, input);
+  const orgId = record.org_id;
   const sent = c.var.services
     .enqueue('events', 'audit.record', record, orgId ? { orgId } : {})
     .catch((error: unknown) => {
@@ -56,4 +64,31 @@ export function audit(c: Context<AppBindings>, input: AuditInput): Promise<void>
     });
   c.var.services.waitUntil(sent);
   return sent;
+}
+
+/** Audit events per `sendBatch` (the Queues limit is 100 messages). */
+const AUDIT_BATCH = 100;
+
+/**
+ * Records many audit events (a bulk request's) in batches of {@link AUDIT_BATCH} messages, after
+ * the response; failures are logged, as for {@link audit}.
+ */
+export function auditMany(c: Context<AppBindings>, inputs: AuditInput[]): void {
+  const origin = { requestId: c.var.requestId, trace: c.var.trace };
+  const messages = inputs.map((input) => {
+    const record = auditRecord(c, input);
+    const meta = record.org_id ? { ...origin, orgId: record.org_id } : origin;
+    return { body: envelope('audit.record', record, meta), contentType: 'json' as const };
+  });
+  for (let i = 0; i < messages.length; i += AUDIT_BATCH) {
+    const batch = messages.slice(i, i + AUDIT_BATCH);
+    c.var.services.waitUntil(
+      c.var.services.queues.events.sendBatch(batch).catch((error: unknown) => {
+        c.var.logger.error('audit events not recorded', {
+          count: batch.length,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }),
+    );
+  }
 }

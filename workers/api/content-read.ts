@@ -59,6 +59,16 @@ export async function readContent(
   orgId: string,
   id: string,
 ): Promise<ContentRead | undefined> {
+  // A delete is a version too: the cache tiers hold it, and it means "gone".
+  const read = await readAnyVersion(services, orgId, id);
+  return read?.snapshot.deleted_at === null ? read : undefined;
+}
+
+async function readAnyVersion(
+  services: Services,
+  orgId: string,
+  id: string,
+): Promise<ContentRead | undefined> {
   const cache = contentCache(services);
   const load = async () =>
     (await services.guard('postgres', () => loadSnapshots(services.db, orgId, [id]))).get(id);

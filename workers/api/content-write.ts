@@ -1,0 +1,516 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
+import {
+  type ContentLedger,
+  type LedgerWrite,
+  ledgerOf,
+  type ReserveOutcome,
+} from '../../durable-objects/content-ledger.ts';
+import type { AuditAction } from '../../shared/audit.ts';
+import { principalId } from '../../shared/auth/permissions.ts';
+import { CACHE_POLICIES, cacheStores, createCache } from '../../shared/cache/index.ts';
+import {
+  loadSnapshots,
+  readVersionPointer,
+  writeVersionPointer,
+} from '../../shared/content/store.ts';
+import { ifMatchHolds } from '../../shared/content/view.ts';
+import {
+  CONTENT_WRITE,
+  type ContentWrite,
+  MAX_INLINE_SNAPSHOT_BYTES,
+  type WriteAction,
+} from '../../shared/content/writes.ts';
+import { type ContentSnapshot, contentTranslations } from '../../shared/db/schema/content.ts';
+import { AppError } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import { envelope } from '../../shared/messages.ts';
+import type { Services } from '../../shared/services.ts';
+import type { AppBindings } from './app.ts';
+import { auditMany } from './audit.ts';
+
+/** Seconds to wait before retrying a write the queue (or the ledger) could not take. */
+export const WRITE_RETRY_AFTER_SECONDS = 5;
+/** Messages per `sendBatch` (the Queues limit is 100 messages and 256 KB). */
+const BATCH_MESSAGES = 100;
+const BATCH_BYTES = 250_000;
+const encoder = new TextEncoder();
+/**
+ * Plans of a change whose item moved on meanwhile (no `If-Match`: each writer re-applies its
+ * change to the newer head). N concurrent writers to one item need up to N attempts.
+ */
+const MAX_ATTEMPTS = 10;
+
+/** Makes a free slug: is `slug` in `locale` used by another live item than `id`? */
+export type SlugCheck = (locale: string, slug: string, id: string) => Promise<boolean>;
+
+/** One change to make, computed from the item's head when it is known. */
+export type ContentChange = {
+  id: string;
+  action: WriteAction;
+  /** The audit action recorded when the change is accepted. */
+  audit: AuditAction;
+  /** Extra audit data (the workflow action, the restored version...). */
+  auditData?: Record<string, unknown>;
+  /** A new item: there must be no head. Otherwise the item must exist (deleted or not). */
+  create: boolean;
+  /** The `If-Match` header: the change applies only to the version it names (else 412). */
+  ifMatch?: string;
+  /**
+   * The next snapshot from the head (null for a create), at `current.version + 1`; throws an
+   * `AppError` for a change that cannot be made (403, 404, 409, 422). Generate slugs with
+   * `taken` (it knows Postgres and the slugs the ledger refused in earlier attempts).
+   */
+  plan(current: ContentSnapshot | null, taken: SlugCheck): Promise<ContentSnapshot>;
+};
+
+export type ChangeResult =
+  | { ok: true; snapshot: ContentSnapshot; operationId: string }
+  | { ok: false; error: AppError };
+
+type Ledger = DurableObjectStub<ContentLedger>;
+
+const unavailable = (message: string, cause?: unknown) =>
+  new AppError({
+    code: 'SERVICE_UNAVAILABLE',
+    message,
+    headers: { 'Retry-After': String(WRITE_RETRY_AFTER_SECONDS) },
+    ...(cause === undefined ? {} : { cause }),
+  });
+
+const slugTakenError = (locale: string, slug: string) =>
+  new AppError({
+    code: 'CONFLICT',
+    message: `The slug "${slug}" is already used by another item in locale ${locale}.`,
+    errors: [
+      {
+        path: `body.translations.${locale}.slug`,
+        message: 'is already used by another item in this locale',
+        code: 'slug_taken',
+      },
+    ],
+  });
+
+const preconditionFailed = (id: string, version: number) =>
+  new AppError({
+    code: 'PRECONDITION_FAILED',
+    message: `If-Match does not name the current version of ${id} (version ${version}).`,
+    extensions: { current_version: version },
+  });
+
+/**
+ * The write path (ARCHITECTURE.md, "Write"): for each change, learn the item's head (the
+ * organisation's ledger, else Postgres, else the cache), check `If-Match`, plan the next
+ * snapshot, reserve its version in the ledger, send the `content.write` messages to `WRITES`,
+ * settle the reservation with what the queue took, then write the snapshots and version pointers
+ * to Redis (the writer and everyone else read them at once) and audit. A change whose item moved
+ * on between its read and its reservation is planned again (up to 10 times) unless it carried
+ * `If-Match` (412). When the queue refuses, the changes it did not take are 503s and nothing of
+ * them was written anywhere. Results are in the order of `changes`.
+ */
+export async function commitContent(
+  c: Context<AppBindings>,
+  changes: ContentChange[],
+): Promise<ChangeResult[]> {
+  const principal = c.var.principal!;
+  const { orgId } = principal;
+  const services = c.var.services;
+  const actorId = principalId(principal);
+  const ledger = ledgerOf(c.env, orgId);
+  const results: (ChangeResult | undefined)[] = changes.map(() => undefined);
+  const refused = new Set<string>();
+  const generated = new Set<string>();
+  const { taken, inUse } = slugLookups(services, orgId, refused, generated);
+  const known = new Map<string, ContentSnapshot | null>();
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const todo = changes.flatMap((change, i) => (results[i] ? [] : [{ change, i }]));
+    if (todo.length === 0) break;
+    await learnHeads(
+      services,
+      ledger,
+      orgId,
+      todo.filter(({ change }) => !change.create && !known.has(change.id)).map((t) => t.change.id),
+      known,
+    );
+
+    const planned: { i: number; write: LedgerWrite; change: ContentChange }[] = [];
+    // Planned together, so that their slug look-ups go to Postgres as one query.
+    await Promise.all(
+      todo.map(async ({ change, i }) => {
+        try {
+          const current = known.get(change.id) ?? null;
+          if (!change.create && current === null) throw notFound();
+          if (
+            change.ifMatch !== undefined &&
+            current &&
+            !ifMatchHolds(change.ifMatch, change.id, current.version)
+          ) {
+            throw preconditionFailed(change.id, current.version);
+          }
+          const snapshot = await change.plan(current, taken);
+          await checkChosenSlugs(snapshot, current, inUse, generated);
+          planned.push({
+            i,
+            change,
+            write: {
+              operation_id: newId('operation'),
+              action: change.action,
+              base: current?.version ?? 0,
+              snapshot,
+            },
+          });
+        } catch (error) {
+          results[i] = { ok: false, error: refusal(error) };
+        }
+      }),
+    );
+    // The ledger sees the writes in request order (a bulk request's items see each other so).
+    planned.sort((a, b) => a.i - b.i);
+    if (planned.length === 0) break;
+
+    let reservation: Awaited<ReturnType<Ledger['reserve']>>;
+    try {
+      reservation = await ledger.reserve(planned.map((p) => p.write));
+    } catch (error) {
+      services.logger.error('content ledger unavailable', { orgId, error });
+      for (const p of planned)
+        results[p.i] = {
+          ok: false,
+          error: unavailable('The content ledger is unavailable.', error),
+        };
+      break;
+    }
+    const reserved: typeof planned = [];
+    planned.forEach((p, n) => {
+      const outcome = reservation.outcomes[n] as ReserveOutcome;
+      if (outcome.ok) reserved.push(p);
+      else handleRefusal(p, outcome, attempt, known, { refused, generated }, results);
+    });
+    if (reserved.length === 0) continue;
+
+    const sent = await send(
+      services,
+      c,
+      reserved.map((p) => p.write),
+      actorId,
+    );
+    try {
+      await ledger.settle(reservation.token!, [...sent]);
+    } catch (error) {
+      // The reservation expires on its own; what was sent is durable and reaches Postgres, but
+      // the ledger does not know it: the next write to the item may conflict in the consumer.
+      services.logger.error('content ledger settle failed', { orgId, error });
+    }
+    for (const p of reserved) {
+      if (!sent.has(p.write.operation_id)) {
+        results[p.i] = {
+          ok: false,
+          error: unavailable('The write queue did not accept the change; nothing was written.'),
+        };
+        continue;
+      }
+      known.set(p.write.snapshot.id, p.write.snapshot);
+      results[p.i] = { ok: true, snapshot: p.write.snapshot, operationId: p.write.operation_id };
+    }
+  }
+
+  const accepted = results.flatMap((r, i) => (r?.ok ? [{ result: r, change: changes[i]! }] : []));
+  await Promise.all(accepted.map(({ result }) => publish(services, orgId, result.snapshot)));
+  auditMany(
+    c,
+    accepted.map(({ result, change }) => ({
+      action: change.audit,
+      targetType: 'content',
+      targetId: change.id,
+      data: {
+        version: result.snapshot.version,
+        operation_id: result.operationId,
+        ...change.auditData,
+      },
+    })),
+  );
+  return results.map(
+    (r) =>
+      r ?? {
+        ok: false,
+        error: new AppError({ code: 'CONFLICT', message: 'The item kept changing; try again.' }),
+      },
+  );
+}
+
+function handleRefusal(
+  p: { i: number; write: LedgerWrite; change: ContentChange },
+  outcome: Exclude<ReserveOutcome, { ok: true }>,
+  attempt: number,
+  known: Map<string, ContentSnapshot | null>,
+  slugs: { refused: Set<string>; generated: Set<string> },
+  results: (ChangeResult | undefined)[],
+) {
+  const { id } = p.write.snapshot;
+  switch (outcome.reason) {
+    case 'conflict':
+      known.set(id, outcome.current);
+      if (p.change.ifMatch !== undefined && outcome.current) {
+        results[p.i] = { ok: false, error: preconditionFailed(id, outcome.current.version) };
+      } else if (attempt === MAX_ATTEMPTS) {
+        results[p.i] = {
+          ok: false,
+          error: new AppError({ code: 'CONFLICT', message: `${id} kept changing; try again.` }),
+        };
+      }
+      return;
+    case 'slug_taken': {
+      const key = slugKey(outcome.locale, outcome.slug);
+      // A slug the client chose is a 409; a generated one is skipped in the next attempt.
+      slugs.refused.add(key);
+      if (!slugs.generated.has(key) || attempt === MAX_ATTEMPTS) {
+        results[p.i] = { ok: false, error: slugTakenError(outcome.locale, outcome.slug) };
+      }
+      return;
+    }
+    case 'busy':
+      results[p.i] = {
+        ok: false,
+        error: unavailable(`${id} is being changed by another request; try again.`),
+      };
+  }
+}
+
+const slugKey = (locale: string, slug: string) => `${locale}\u0000${slug}`;
+
+/**
+ * Slugs the client chose (not generated through `taken`) that changed from `current` must be
+ * free in Postgres (else 409); the ledger checks them against newer writes when reserving.
+ */
+async function checkChosenSlugs(
+  snapshot: ContentSnapshot,
+  current: ContentSnapshot | null,
+  inUse: SlugCheck,
+  generated: Set<string>,
+) {
+  if (snapshot.deleted_at !== null) return;
+  for (const [locale, { slug }] of Object.entries(snapshot.translations)) {
+    if (current?.deleted_at === null && current.translations[locale]?.slug === slug) continue;
+    if (generated.has(slugKey(locale, slug))) continue;
+    if (await inUse(locale, slug, snapshot.id)) throw slugTakenError(locale, slug);
+  }
+}
+
+/**
+ * Heads of `ids` into `known`: the ledger's first; an item it has never seen is read from
+ * Postgres (deleted ones included), else from the cache by the Redis version pointer. Unknown
+ * everywhere: null. Neither store reachable: 503.
+ */
+async function learnHeads(
+  services: Services,
+  ledger: Ledger,
+  orgId: string,
+  ids: string[],
+  known: Map<string, ContentSnapshot | null>,
+) {
+  if (ids.length === 0) return;
+  let heads: Record<string, ContentSnapshot>;
+  try {
+    heads = await ledger.heads(ids);
+  } catch (error) {
+    throw unavailable('The content ledger is unavailable.', error);
+  }
+  const missing = ids.filter((id) => heads[id] === undefined);
+  for (const id of ids) if (heads[id]) known.set(id, heads[id]);
+  if (missing.length === 0) return;
+  try {
+    const rows = await services.guard('postgres', () =>
+      loadSnapshots(services.db, orgId, missing, { includeDeleted: true }),
+    );
+    for (const id of missing) known.set(id, rows.get(id) ?? null);
+    return;
+  } catch (error) {
+    services.logger.warn('content write: Postgres unavailable; reading heads from the cache', {
+      orgId,
+      error,
+    });
+  }
+  const cache = snapshotCache(services);
+  for (const id of missing) {
+    const version = await readVersionPointer(services, orgId, id);
+    const cached =
+      version === undefined ? undefined : await cache.contentDetails.get({ orgId, id, version });
+    if (cached?.value === undefined) {
+      throw unavailable(
+        `The current version of ${id} cannot be read now (Postgres is unavailable).`,
+      );
+    }
+    known.set(id, cached.value);
+  }
+}
+
+/** Slug look-ups: `taken` for generation (claims what it finds free), `inUse` for chosen slugs. */
+type SlugLookups = { taken: SlugCheck; inUse: SlugCheck };
+
+/**
+ * Whether slugs are used by another live item in Postgres (items older than the ledger; the
+ * ledger checks newer ones when reserving). Look-ups made in the same tick (the plans of a bulk
+ * request run together) go to Postgres as one query. With Postgres down a slug counts as free:
+ * the ledger and the consumer's unique index still refuse a duplicate.
+ *
+ * `taken` also counts slugs the ledger refused in an earlier attempt (`refused`) and slugs this
+ * request already generated for another item, and records each slug it answers free in
+ * `generated` (so a ledger refusal of it is retried with the next candidate, not a 409).
+ */
+function slugLookups(
+  services: Services,
+  orgId: string,
+  refused: Set<string>,
+  generated: Set<string>,
+): SlugLookups {
+  type Ask = { locale: string; slug: string; id: string; resolve: (used: boolean) => void };
+  let asks: Ask[] = [];
+  const flush = async () => {
+    const batch = asks;
+    asks = [];
+    let owners: { id: string; locale: string; slug: string }[] = [];
+    try {
+      const pairs = [...new Map(batch.map((a) => [slugKey(a.locale, a.slug), a])).values()];
+      owners = await services.guard('postgres', () =>
+        services.db
+          .select({
+            id: contentTranslations.contentId,
+            locale: contentTranslations.locale,
+            slug: contentTranslations.slug,
+          })
+          .from(contentTranslations)
+          .where(
+            and(
+              eq(contentTranslations.orgId, orgId),
+              isNull(contentTranslations.deletedAt),
+              sql`(${contentTranslations.locale}, ${contentTranslations.slug}) in (${sql.join(
+                pairs.map((a) => sql`(${a.locale}, ${a.slug})`),
+                sql`, `,
+              )})`,
+            ),
+          ),
+      );
+    } catch (error) {
+      services.logger.warn('slug look-up skipped: Postgres unavailable', { orgId, error });
+    }
+    for (const ask of batch) {
+      ask.resolve(
+        owners.some((o) => o.locale === ask.locale && o.slug === ask.slug && o.id !== ask.id),
+      );
+    }
+  };
+  const inUse: SlugCheck = (locale, slug, id) =>
+    new Promise((resolve) => {
+      if (asks.length === 0) setTimeout(() => void flush(), 0);
+      asks.push({ locale, slug, id, resolve });
+    });
+  const claimed = new Map<string, string>();
+  const taken: SlugCheck = async (locale, slug, id) => {
+    const key = slugKey(locale, slug);
+    if (refused.has(key)) return true;
+    if ((await inUse(locale, slug, id)) || (claimed.get(key) ?? id) !== id) return true;
+    claimed.set(key, id);
+    generated.add(key);
+    return false;
+  };
+  return { taken, inUse };
+}
+
+/**
+ * Sends the writes to `WRITES` in batches; returns the operation ids the queue took. A snapshot
+ * too large for a queue message (128 KB) stays in the ledger's pending table and the message
+ * carries `snapshot: null`; the consumer fetches it from there.
+ */
+async function send(
+  services: Services,
+  c: Context<AppBindings>,
+  writes: LedgerWrite[],
+  actorId: string,
+): Promise<Set<string>> {
+  const origin = { requestId: c.var.requestId, trace: c.var.trace, orgId: c.var.principal!.orgId };
+  const occurredAt = new Date().toISOString();
+  const messages = writes.map((write) => {
+    const payload: ContentWrite = {
+      operation_id: write.operation_id,
+      org_id: write.snapshot.org_id,
+      content_id: write.snapshot.id,
+      version: write.snapshot.version,
+      action: write.action,
+      snapshot: write.snapshot,
+      actor_id: actorId,
+      occurred_at: occurredAt,
+    };
+    const utf8 = (value: unknown) => encoder.encode(JSON.stringify(value)).length;
+    let body = envelope(CONTENT_WRITE, payload, origin);
+    let bytes = utf8(body);
+    if (bytes > MAX_INLINE_SNAPSHOT_BYTES) {
+      body = envelope(CONTENT_WRITE, { ...payload, snapshot: null }, origin);
+      bytes = utf8(body);
+    }
+    return { id: write.operation_id, body, bytes };
+  });
+  const sent = new Set<string>();
+  let batch: typeof messages = [];
+  let size = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await services.queues.writes.sendBatch(
+      batch.map((m) => ({ body: m.body, contentType: 'json' as const })),
+    );
+    for (const m of batch) sent.add(m.id);
+    batch = [];
+    size = 0;
+  };
+  try {
+    for (const message of messages) {
+      if (batch.length === BATCH_MESSAGES || size + message.bytes > BATCH_BYTES) await flush();
+      batch.push(message);
+      size += message.bytes;
+    }
+    await flush();
+  } catch (error) {
+    services.logger.error('WRITES refused content writes', {
+      refused: messages.length - sent.size,
+      accepted: sent.size,
+      error,
+    });
+  }
+  return sent;
+}
+
+function snapshotCache(services: Services) {
+  return createCache<{ contentDetails: ContentSnapshot }>(
+    cacheStores(services),
+    { contentDetails: CACHE_POLICIES.contentDetails },
+    { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+  );
+}
+
+/**
+ * Makes an accepted snapshot readable at once: the versioned entry and the last-known copy in
+ * the isolate's memory and Redis, then the version pointer (after the entry, so a reader that
+ * follows the pointer finds it). Redis failures are logged, never the caller's: the write is
+ * durable already, and readers fall back to Postgres.
+ */
+async function publish(services: Services, orgId: string, snapshot: ContentSnapshot) {
+  const cache = snapshotCache(services);
+  const { id, version } = snapshot;
+  const tiers = ['memory', 'redis'] as const;
+  await Promise.all([
+    cache.contentDetails.set({ orgId, id, version }, snapshot, { tiers }),
+    cache.contentDetails.set({ orgId, id }, snapshot, { tiers }),
+  ]);
+  await writeVersionPointer(services, orgId, id, version);
+}
+
+/** The same 404 as a read's: it never echoes the id (the item may be another tenant's). */
+function notFound() {
+  return new AppError({ code: 'NOT_FOUND', message: 'There is no such content item.' });
+}
+
+/** A planning error that refuses the change (an `AppError`); anything else is a bug: rethrown. */
+function refusal(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  throw error;
+}

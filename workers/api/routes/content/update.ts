@@ -1,0 +1,79 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Schema } from 'hono';
+import { ContentPatch, patchContent } from '../../../../shared/content/schema.ts';
+import type { ContentSnapshot } from '../../../../shared/db/schema/content.ts';
+import { AppError, fieldErrors } from '../../../../shared/errors.ts';
+import type { AppBindings } from '../../app.ts';
+import { commitContent } from '../../content-write.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { contentNotFound } from './get.ts';
+import { planSave } from './plan.ts';
+import { ContentIdParamsSchema } from './schema.ts';
+
+/** A deleted item is not there for edits (404); restore it first. */
+export function notDeleted(current: ContentSnapshot): ContentSnapshot {
+  if (current.deleted_at !== null) throw contentNotFound();
+  return current;
+}
+
+export const route = createRoute({
+  method: 'patch',
+  path: '/v1/content/{id}',
+  tags: ['content'],
+  summary: 'Update a content item',
+  description:
+    'A partial update as a JSON merge patch (RFC 7396; `application/merge-patch+json` or ' +
+    '`application/json`): members left out stay, `null` removes (a translation, a metadata key, ' +
+    'the category, the schedule); metadata merges recursively, translations per locale and ' +
+    'field. A title change keeps the slug unless the patch sets it (`null`: generate it again). ' +
+    'The merged item is validated as a full update. `If-Match` makes it conditional (`412` when ' +
+    'stale). Answers `202` with the new version. Needs `content:write` (and `content:publish` ' +
+    'for reviewed items and schedules).',
+  security: [{ bearer: [] }],
+  middleware: [requireAuth('content:write')] as const,
+  request: {
+    params: ContentIdParamsSchema,
+    headers: IfMatchHeaderSchema,
+    body: {
+      required: true,
+      content: {
+        'application/merge-patch+json': { schema: ContentPatch },
+        'application/json': { schema: ContentPatch },
+      },
+    },
+  },
+  responses: WRITE_RESPONSES,
+});
+
+export function registerContentUpdate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  return app.openapi(route, async (c) => {
+    const { id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const [result] = await commitContent(c, [
+      {
+        id,
+        action: 'update',
+        audit: 'content.update',
+        create: false,
+        ifMatch: c.req.valid('header')['if-match'],
+        plan: (current, taken) => {
+          const merged = patchContent(notDeleted(current!), patch);
+          if (!merged.ok) {
+            const errors = fieldErrors(merged.error, 'body');
+            throw new AppError({
+              code: 'UNPROCESSABLE',
+              message:
+                errors.length === 1
+                  ? `The patched item is invalid: ${errors[0]!.path}: ${errors[0]!.message}`
+                  : `The patched item is invalid in ${errors.length} fields; see errors`,
+              errors,
+            });
+          }
+          return planSave(c, id, current, merged.input, taken);
+        },
+      },
+    ]);
+    return accepted(c, result);
+  });
+}
