@@ -14,7 +14,7 @@ import { writesConsumer } from './writes.ts';
  */
 function consumers(env: AppEnv): Record<string, Consumer> {
   return {
-    [WORK_QUEUES.writes]: writesConsumer(env.WRITES_DLQ),
+    [WORK_QUEUES.writes]: writesConsumer(env.WRITES_DLQ, env),
     [WORK_QUEUES.events]: eventsConsumer(env.EVENTS_DLQ),
     [WORK_QUEUES.jobs]: jobsConsumer(env.JOBS_DLQ),
   };

@@ -1,5 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import {
+  REALTIME_PUBLISH,
+  RealtimePublish,
+  WEBHOOK_DISPATCH,
+  WebhookDispatch,
+} from '../../shared/content/fanout.ts';
 import { operations } from '../../shared/db/schema/index.ts';
 import { isId } from '../../shared/ids.ts';
 import { type Consumer, handler, PermanentError } from './policy.ts';
@@ -27,6 +33,16 @@ export const OperationCompleted = z
     path: ['error'],
   });
 
+/**
+ * The `JOBS` consumer. `operation.completed` records the outcome of queued work on its operation.
+ *
+ * `realtime.publish` and `webhook.dispatch` are the content events the `WRITES` consumer fans
+ * out. Their handlers are seams: the `REALTIME` Durable Object and the webhook endpoints API do
+ * not exist yet, so each validates its payload, logs at info that there is no subscriber or
+ * endpoint to deliver to, and acks. Nothing is delivered and nothing is kept for later; the
+ * real-time and webhooks issues replace these bodies (publish to the channels' objects; look up
+ * the organisation's endpoints subscribed to the event type and hand each delivery to QStash).
+ */
 export function jobsConsumer(deadLetterQueue: Queue): Consumer {
   return {
     deadLetterQueue,
@@ -63,6 +79,25 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
             .where(eq(operations.id, payload.operation_id));
           if (!existing)
             throw new PermanentError(`operation ${payload.operation_id} does not exist`);
+        },
+      }),
+      [REALTIME_PUBLISH]: handler({
+        payload: RealtimePublish,
+        async handle(payload, { logger }) {
+          logger.info('realtime event not published: no REALTIME subscribers yet', {
+            event_id: payload.event.id,
+            event_type: payload.event.type,
+            channels: payload.channels,
+          });
+        },
+      }),
+      [WEBHOOK_DISPATCH]: handler({
+        payload: WebhookDispatch,
+        async handle(payload, { logger }) {
+          logger.info('webhook event not dispatched: no webhook endpoints yet', {
+            event_id: payload.event.id,
+            event_type: payload.event.type,
+          });
         },
       }),
     },

@@ -3,7 +3,7 @@ import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { Envelope, type MessageMeta } from '../../shared/messages.ts';
 import { createServices, type Services } from '../../shared/services.ts';
-import { startSpan } from '../../shared/trace.ts';
+import { startSpan, type TraceContext } from '../../shared/trace.ts';
 
 /**
  * A failure that retrying cannot fix (a malformed message, a reference to something that does
@@ -20,6 +20,8 @@ export type MessageContext = {
   services: Services;
   logger: Logger;
   meta: MessageMeta;
+  /** This message's span: it continues the trace of whatever sent the message. */
+  trace: TraceContext;
   /** 1 on first delivery. */
   attempts: number;
   messageId: string;
@@ -33,11 +35,36 @@ export type MessageHandler<P> = {
 /** Declares a handler with its payload schema (keeps the payload type tied to the schema). */
 export const handler = <P>(definition: MessageHandler<P>): MessageHandler<P> => definition;
 
-/** A handler of some payload type, as a consumer's table holds it. */
-type AnyMessageHandler = {
-  payload: z.ZodType;
-  handle(payload: never, context: MessageContext): Promise<void>;
+/** One message of a batch, as a batch handler receives it: its valid payload and context. */
+export type BatchItem<P> = { payload: P; context: MessageContext };
+
+/**
+ * What became of one message of a batch, settled as a per-message handler's outcome would be:
+ * `undefined` acks it; a `PermanentError` dead-letters it with its message; any other error
+ * retries it with backoff.
+ */
+export type BatchOutcome = Error | undefined;
+
+/** What a batch handler works with for the batch as a whole (no single message's origin). */
+export type BatchContext = { services: Services; logger: Logger };
+
+/**
+ * A handler that takes every message of its type in a delivered batch at once, for work that is
+ * cheaper together (one transaction, one `sendBatch`). It returns one outcome per item, in the
+ * items' order; throwing settles every item as if each had thrown that error.
+ */
+export type BatchHandler<P> = {
+  payload: z.ZodType<P>;
+  batch(items: BatchItem<P>[], context: BatchContext): Promise<BatchOutcome[]>;
 };
+
+/** Declares a batch handler with its payload schema. */
+export const batchHandler = <P>(definition: BatchHandler<P>): BatchHandler<P> => definition;
+
+/** A handler of some payload type, as a consumer's table holds it. */
+type AnyMessageHandler =
+  | { payload: z.ZodType; handle(payload: never, context: MessageContext): Promise<void> }
+  | { payload: z.ZodType; batch(items: never[], context: BatchContext): Promise<BatchOutcome[]> };
 
 export type Consumer = {
   /** Handlers by message `type`. A type with no handler is a permanent failure. */
@@ -58,18 +85,25 @@ export type ConsumeDeps = {
   waitUntil(promise: Promise<unknown>): void;
 };
 
+type Pending = { message: Message<unknown>; item: BatchItem<unknown> };
+
 /**
  * The shared ack/retry policy. Messages are handled one at a time, in order: success acks; a
  * `PermanentError`, an envelope that does not parse, an unknown type or a payload that fails
  * its schema is sent to the dead-letter queue with the reason, then acked; anything else is
  * retried with exponential backoff, and after `max_retries` (wrangler.toml) the platform moves
  * it to the dead-letter queue. Each message continues the trace of whatever sent it.
+ *
+ * Types with a batch handler are validated in the same pass, then handed over together, per
+ * type, after the per-message ones; each of their messages is settled by the same rules from
+ * the outcome the batch handler gives it.
  */
 export async function consume(
   batch: MessageBatch<unknown>,
   consumer: Consumer,
   deps: ConsumeDeps,
 ): Promise<void> {
+  const batched = new Map<string, Pending[]>();
   for (const message of batch.messages) {
     const base = deps.logger.with({
       queue: batch.queue,
@@ -90,7 +124,7 @@ export async function consume(
       ...(meta.request_id ? { request_id: meta.request_id } : {}),
       ...(meta.org_id ? { org_id: meta.org_id } : {}),
     });
-    const definition = consumer.handlers[type] as MessageHandler<unknown> | undefined;
+    const definition = consumer.handlers[type];
     if (!definition) {
       await deadLetter(
         message,
@@ -119,27 +153,91 @@ export async function consume(
       waitUntil: deps.waitUntil,
       context: { requestId: meta.request_id, trace, orgId: meta.org_id },
     });
-    const started = performance.now();
-    try {
-      await definition.handle(input.data, {
-        services,
-        logger,
-        meta,
-        attempts: message.attempts,
-        messageId: message.id,
-      });
-      message.ack();
-      logger.info('message handled', { latency_ms: Math.round(performance.now() - started) });
-    } catch (error) {
-      if (error instanceof PermanentError) {
-        await deadLetter(message, batch.queue, consumer, logger, error.message);
-        continue;
-      }
-      const delaySeconds = retryDelaySeconds(message.attempts);
-      logger.warn('message failed; retrying', { error, delay_seconds: delaySeconds });
-      message.retry({ delaySeconds });
+    const context: MessageContext = {
+      services,
+      logger,
+      meta,
+      trace,
+      attempts: message.attempts,
+      messageId: message.id,
+    };
+    if ('batch' in definition) {
+      const group = batched.get(type) ?? [];
+      group.push({ message, item: { payload: input.data, context } });
+      batched.set(type, group);
+      continue;
     }
+    const started = performance.now();
+    let outcome: BatchOutcome;
+    try {
+      await (definition as MessageHandler<unknown>).handle(input.data, context);
+    } catch (error) {
+      outcome = error instanceof Error ? error : new Error(String(error));
+    }
+    await settle(message, batch.queue, consumer, logger, outcome, started);
   }
+  for (const [type, group] of batched) {
+    const definition = consumer.handlers[type] as BatchHandler<unknown>;
+    await handleBatch(batch.queue, type, definition, group, consumer, deps);
+  }
+}
+
+/** Runs a batch handler over its messages and settles each from its outcome. */
+async function handleBatch(
+  queue: string,
+  type: string,
+  definition: BatchHandler<unknown>,
+  group: Pending[],
+  consumer: Consumer,
+  deps: ConsumeDeps,
+): Promise<void> {
+  const logger = deps.logger.with({ queue, type, messages: group.length });
+  const services = createServices(deps.env, logger, {
+    waitUntil: deps.waitUntil,
+    context: {},
+  });
+  const started = performance.now();
+  let outcomes: BatchOutcome[];
+  try {
+    outcomes = await definition.batch(
+      group.map((p) => p.item),
+      { services, logger },
+    );
+    if (outcomes.length !== group.length) {
+      throw new Error(
+        `batch handler for ${type} gave ${outcomes.length} outcomes for ${group.length} messages`,
+      );
+    }
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    outcomes = group.map(() => failure);
+  }
+  for (const [i, { message, item }] of group.entries()) {
+    await settle(message, queue, consumer, item.context.logger, outcomes[i], started);
+  }
+}
+
+/** Acks, dead-letters or retries one message by its outcome (see {@link consume}). */
+async function settle(
+  message: Message<unknown>,
+  queue: string,
+  consumer: Consumer,
+  logger: Logger,
+  outcome: BatchOutcome,
+  started: number,
+): Promise<void> {
+  if (outcome === undefined) {
+    message.ack();
+    logger.info('message handled', { latency_ms: Math.round(performance.now() - started) });
+    return;
+  }
+  if (outcome instanceof PermanentError) {
+    await deadLetter(message, queue, consumer, logger, outcome.message);
+    return;
+  }
+  const delaySeconds = retryDelaySeconds(message.attempts);
+  logger.warn('message failed; retrying', { error: outcome, delay_seconds: delaySeconds });
+  message.retry({ delaySeconds });
 }
 
 /**

@@ -4,21 +4,38 @@ import { vi } from 'vitest';
 import worker from '../../../workers/index.ts';
 
 type DeadLetterBinding = 'WRITES_DLQ' | 'EVENTS_DLQ' | 'JOBS_DLQ';
+type QueueBinding = 'WRITES' | 'EVENTS' | 'JOBS' | DeadLetterBinding;
 
 /**
- * A recording dead-letter queue in front of the real one: what the consumer sent there, in
- * `sent`, for a test to assert on (pass `queue` as an env override).
+ * A recording queue in front of the real one: the bodies the consumer sent (by `send` or
+ * `sendBatch`), in order, in `sent`, for a test to assert on (pass `queue` as an env override).
+ * With `refuse`, every send rejects as a queue that is down would, and nothing is recorded.
  */
-export function recordingDlq<T = unknown>(binding: DeadLetterBinding) {
+export function recordingQueue<T = unknown>(
+  binding: QueueBinding,
+  options: { refuse?: boolean } = {},
+) {
   const sent: T[] = [];
+  const refused = () => Promise.reject(new Error(`${binding} refused the message`));
   const queue = {
-    send: async (body: T, options?: QueueSendOptions) => {
+    send: async (body: T, sendOptions?: QueueSendOptions) => {
+      if (options.refuse) return refused();
       sent.push(body);
-      await env[binding].send(body, options);
+      await env[binding].send(body, sendOptions);
     },
-    sendBatch: (messages: Iterable<MessageSendRequest>) => env[binding].sendBatch(messages),
+    sendBatch: async (messages: Iterable<MessageSendRequest<T>>) => {
+      if (options.refuse) return refused();
+      const list = [...messages];
+      sent.push(...list.map((m) => m.body));
+      await env[binding].sendBatch(list);
+    },
   } as unknown as Queue;
   return { sent, queue };
+}
+
+/** A recording dead-letter queue (see {@link recordingQueue}). */
+export function recordingDlq<T = unknown>(binding: DeadLetterBinding) {
+  return recordingQueue<T>(binding);
 }
 
 /**

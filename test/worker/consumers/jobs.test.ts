@@ -7,7 +7,7 @@ import { newId } from '../../../shared/ids.ts';
 import { envelope } from '../../../shared/messages.ts';
 import { retryDelaySeconds } from '../../../workers/consumers/policy.ts';
 import worker from '../../../workers/index.ts';
-import { createOrg, DEAD_DATABASE_URL, eventually, testDb } from '../helpers.ts';
+import { captureLogs, createOrg, DEAD_DATABASE_URL, eventually, testDb } from '../helpers.ts';
 import { deliver, recordingDlq } from './deliver.ts';
 
 const db = testDb();
@@ -131,6 +131,101 @@ describe('the JOBS consumer', () => {
     });
     expect(row).toMatchObject({ queue: 'sift-jobs', body, attempts: 1 });
     expect(row?.reason).toContain('not a Sift envelope');
+  });
+});
+
+describe('the JOBS consumer: content event seams', () => {
+  let orgId: string;
+  let contentId: string;
+  let operationId: string;
+
+  beforeEach(async () => {
+    orgId = await createOrg('jobs-events');
+    contentId = newId('content');
+    operationId = newId('operation');
+  });
+
+  const event = (type: string) => ({
+    id: `${contentId}.v2`,
+    type,
+    occurred_at: '2025-01-01T12:02:00.000Z',
+  });
+  const realtime = () =>
+    envelope(
+      'realtime.publish',
+      {
+        org_id: orgId,
+        channels: [`org:${orgId}`, `content:${contentId}`],
+        event: {
+          ...event('content.published'),
+          data: {
+            content_id: contentId,
+            version: 2,
+            status: 'published',
+            operation_id: operationId,
+          },
+        },
+      },
+      { requestId: 'req-seams', orgId },
+    );
+  const webhook = () =>
+    envelope(
+      'webhook.dispatch',
+      {
+        org_id: orgId,
+        event: {
+          ...event('content.published'),
+          data: {
+            content: {
+              id: contentId,
+              version: 2,
+              status: 'published',
+              available_locales: ['en'],
+              updated_at: '2025-01-01T12:02:00.000Z',
+              deleted_at: null,
+            },
+            operation_id: operationId,
+          },
+        },
+      },
+      { requestId: 'req-seams', orgId },
+    );
+
+  it('acks realtime.publish and webhook.dispatch, logging that nothing subscribes yet', async () => {
+    const logs = captureLogs();
+    const { result } = await deliver('sift-jobs', [realtime(), webhook()]);
+    logs.restore();
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(result.retryMessages).toEqual([]);
+    const line = (msg: string) => logs.lines.find((l) => l.msg === msg && l.org_id === orgId);
+    expect(line('realtime event not published: no REALTIME subscribers yet')).toMatchObject({
+      level: 'info',
+      request_id: 'req-seams',
+      event_id: `${contentId}.v2`,
+      event_type: 'content.published',
+      channels: [`org:${orgId}`, `content:${contentId}`],
+    });
+    expect(line('webhook event not dispatched: no webhook endpoints yet')).toMatchObject({
+      level: 'info',
+      event_id: `${contentId}.v2`,
+      event_type: 'content.published',
+    });
+  });
+
+  it('dead-letters content events whose payload is invalid', async () => {
+    const dlq = recordingDlq<{ dead_letter: { reason: string } }>('JOBS_DLQ');
+    const badRealtime = realtime();
+    (badRealtime.payload as { channels: string[] }).channels = [];
+    const badWebhook = webhook();
+    (badWebhook.payload.event as { type: string }).type = 'content.exploded';
+    const { result } = await deliver('sift-jobs', [badRealtime, badWebhook], {
+      overrides: { JOBS_DLQ: dlq.queue },
+    });
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(dlq.sent.map((d) => d.dead_letter.reason)).toEqual([
+      expect.stringContaining('invalid payload: channels'),
+      expect.stringContaining('invalid payload: event.type'),
+    ]);
   });
 });
 

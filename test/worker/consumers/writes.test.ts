@@ -289,33 +289,77 @@ describe('the WRITES consumer (content.write)', () => {
     expect((await operation(restore.operationId))?.kind).toBe('content.restore');
   });
 
-  it('ends with exactly the 20 versions when one message of a batch fails and is redelivered', async () => {
+  it('persists a batch in one transaction, in version order per item, with exact versions', async () => {
+    const first = contentId;
+    const a = [write(3), write(1), write(2)];
+    contentId = newId('content');
+    const second = contentId;
+    const b = [write(2), write(1)];
+    const bodies = [a[0]!.body, b[0]!.body, a[1]!.body, b[1]!.body, a[2]!.body];
+    const connect = vi.spyOn(Pool.prototype, 'connect');
+    const { result } = await deliver('sift-writes', bodies);
+    expect(connect).toHaveBeenCalledTimes(1);
+    expect(result.explicitAcks).toHaveLength(5);
+    expect(result.retryMessages).toEqual([]);
+    expect((await versions(first)).map((v) => [v.version, v.snapshot.metadata])).toEqual([
+      [1, { v: 1 }],
+      [2, { v: 2 }],
+      [3, { v: 3 }],
+    ]);
+    expect((await versions(second)).map((v) => v.version)).toEqual([1, 2]);
+    expect(await item(first)).toMatchObject({ version: 3, metadata: { v: 3 } });
+    expect(await item(second)).toMatchObject({ version: 2, metadata: { v: 2 } });
+    for (const w of [...a, ...b]) expect((await operation(w.operationId))?.status).toBe('applied');
+  });
+
+  it('dead-letters only the version conflict of a batch and commits the rest', async () => {
+    await deliver('sift-writes', [write(1).body]);
+    const clash = write(1, { snapshot: snapshot(1, { tags: ['other'] }) });
+    const next = write(2);
+    const dlq = recordingDlq<{ dead_letter: { reason: string }; body: unknown }>('WRITES_DLQ');
+    const { batch, result } = await deliver('sift-writes', [next.body, clash.body], {
+      overrides: { WRITES_DLQ: dlq.queue },
+    });
+    expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
+    expect(result.retryMessages).toEqual([]);
+    expect(dlq.sent).toHaveLength(1);
+    expect(dlq.sent[0]?.body).toEqual(clash.body);
+    expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with a different snapshot');
+    expect((await versions()).map((v) => [v.version, v.snapshot.tags])).toEqual([
+      [1, ['news']],
+      [2, ['news']],
+    ]);
+    expect(await item()).toMatchObject({ version: 2 });
+    expect((await operation(next.operationId))?.status).toBe('applied');
+    expect((await operation(clash.operationId))?.status).toBe('failed');
+  });
+
+  it('retries every message of the batch when the connection drops, and a redelivery persists exactly the 20 versions', async () => {
     const writes = Array.from({ length: 20 }, (_, i) => write(i + 1));
-    // The pool's first connection attempt for the 8th message fails like a dropped socket.
-    const connect = Pool.prototype.connect;
-    let calls = 0;
-    vi.spyOn(Pool.prototype, 'connect').mockImplementation(function (this: Pool, ...args) {
-      calls++;
-      if (calls === 8) return Promise.reject(new Error('connection reset by peer'));
-      return (connect as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-    } as typeof connect);
+    // The batch's transaction cannot connect, like a dropped socket.
+    vi.spyOn(Pool.prototype, 'connect').mockRejectedValueOnce(
+      new Error('connection reset by peer'),
+    );
     const first = await deliver(
       'sift-writes',
       writes.map((w) => w.body),
     );
     vi.restoreAllMocks();
-    expect(first.result.explicitAcks).toHaveLength(19);
-    expect(first.result.retryMessages.map((m) => m.msgId)).toEqual([first.batch.messages[7]!.id]);
-    expect((await versions()).map((v) => v.version)).not.toContain(8);
+    expect(first.result.explicitAcks).toEqual([]);
+    expect(first.result.retryMessages).toHaveLength(20);
+    expect(await versions()).toEqual([]);
+    expect(await item()).toBeUndefined();
 
-    // Redelivery of the failed message, then of the whole batch (a consumer crash after commit).
-    await deliver('sift-writes', [writes[7]!.body], { attempts: 2 });
-    const again = await deliver(
-      'sift-writes',
-      writes.map((w) => w.body),
-      { attempts: 2 },
-    );
-    expect(again.result.explicitAcks).toHaveLength(20);
+    // The redelivery, then the same batch again (a consumer crash after commit).
+    for (const attempts of [2, 3]) {
+      const again = await deliver(
+        'sift-writes',
+        writes.map((w) => w.body),
+        { attempts },
+      );
+      expect(again.result.explicitAcks).toHaveLength(20);
+      expect(again.result.retryMessages).toEqual([]);
+    }
     expect((await versions()).map((v) => v.version)).toEqual(
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
@@ -328,15 +372,39 @@ describe('the WRITES consumer (content.write)', () => {
     expect(statuses.every((s) => s.status === 'applied')).toBe(true);
   });
 
-  it('retries, without acking, while Postgres is down', async () => {
-    const create = write(1);
-    const { batch, result } = await deliver('sift-writes', [create.body], {
-      overrides: { DATABASE_URL: DEAD_DATABASE_URL },
-    });
+  it('retries alone a write Postgres refuses outside its savepoint, committing the rest of the batch', async () => {
+    const good = [write(1), write(2)];
+    // An organisation that does not exist: even the failed operation cannot be recorded.
+    const [realOrg, realId] = [orgId, contentId];
+    [orgId, contentId] = [newId('organization'), newId('content')];
+    const poisoned = write(1);
+    [orgId, contentId] = [realOrg, realId];
+    const { batch, result } = await deliver('sift-writes', [
+      good[0]!.body,
+      poisoned.body,
+      good[1]!.body,
+    ]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[1]!.id]);
+    expect(result.explicitAcks.sort()).toEqual(
+      [batch.messages[0]!.id, batch.messages[2]!.id].sort(),
+    );
+    expect((await versions()).map((v) => v.version)).toEqual([1, 2]);
+    expect(await operation(poisoned.operationId)).toBeUndefined();
+  });
+
+  it('retries every message of the batch, without acking, while Postgres is down', async () => {
+    const writes = [write(1), write(2), write(3)];
+    const { batch, result } = await deliver(
+      'sift-writes',
+      writes.map((w) => w.body),
+      { overrides: { DATABASE_URL: DEAD_DATABASE_URL } },
+    );
     expect(result.explicitAcks).toEqual([]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[0]!.id]);
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(
+      batch.messages.map((m) => m.id).sort(),
+    );
     expect(await item()).toBeUndefined();
-    expect(await operation(create.operationId)).toBeUndefined();
+    for (const w of writes) expect(await operation(w.operationId)).toBeUndefined();
   });
 
   it('dead-letters a payload whose snapshot is not the message item', async () => {

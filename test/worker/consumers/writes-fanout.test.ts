@@ -1,0 +1,443 @@
+import { env } from 'cloudflare:workers';
+import { Index } from '@upstash/vector';
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ledgerOf } from '../../../durable-objects/content-ledger.ts';
+import { cacheKey, type Entry } from '../../../shared/cache/index.ts';
+import type { ContentEventType } from '../../../shared/content/fanout.ts';
+import type { WriteAction } from '../../../shared/content/writes.ts';
+import { type ContentSnapshot, content, contentVersions } from '../../../shared/db/schema/index.ts';
+import { newId } from '../../../shared/ids.ts';
+import { type Envelope, envelope } from '../../../shared/messages.ts';
+import { resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
+import { formatTraceparent, startSpan } from '../../../shared/trace.ts';
+import { captureLogs, createOrg, DEAD_URL, eventually, testDb } from '../helpers.ts';
+import { deliver, recordingDlq, recordingQueue } from './deliver.ts';
+
+const db = testDb();
+
+/** The vector index as the Worker reaches it: same URL and token, the official SDK. */
+const index = new Index({
+  url: env.UPSTASH_VECTOR_REST_URL,
+  token: env.UPSTASH_VECTOR_REST_TOKEN,
+});
+
+describe('the WRITES consumer after persisting', () => {
+  let orgId: string;
+  let contentId: string;
+  const time = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
+  const trace = startSpan(undefined);
+
+  beforeEach(async () => {
+    orgId = await createOrg('fanout');
+    contentId = newId('content');
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    resetBreakers();
+  });
+
+  function snapshot(version: number, changes: Partial<ContentSnapshot> = {}): ContentSnapshot {
+    return {
+      id: contentId,
+      org_id: orgId,
+      status: 'draft',
+      version,
+      category_id: null,
+      tags: ['news'],
+      metadata: { v: version },
+      default_locale: 'en',
+      publish_at: null,
+      unpublish_at: null,
+      published_at: null,
+      created_by: null,
+      updated_by: null,
+      created_at: time(0),
+      updated_at: time(version),
+      deleted_at: null,
+      translations: {
+        en: {
+          title: `Lighthouse keepers v${version}`,
+          summary: 'Coastal stories',
+          body: 'Keeping the lamp lit through winter storms.',
+          slug: `lighthouse-${contentId}`,
+        },
+        ar: {
+          title: 'حراس المنارة',
+          summary: null,
+          body: 'قصص من الساحل',
+          slug: `منارة-${contentId}`,
+        },
+      },
+      ...changes,
+    };
+  }
+
+  const published = (version: number, changes: Partial<ContentSnapshot> = {}) =>
+    snapshot(version, { status: 'published', published_at: time(1), ...changes });
+
+  function write(
+    version: number,
+    options: { action?: WriteAction; snapshot?: ContentSnapshot | null; operationId?: string } = {},
+  ) {
+    const operationId = options.operationId ?? newId('operation');
+    return {
+      operationId,
+      body: envelope(
+        'content.write',
+        {
+          operation_id: operationId,
+          org_id: orgId,
+          content_id: contentId,
+          version,
+          action: options.action ?? (version === 1 ? 'create' : 'update'),
+          snapshot: options.snapshot === undefined ? snapshot(version) : options.snapshot,
+          actor_id: null,
+          occurred_at: time(version),
+        },
+        { requestId: 'req-fanout', trace, orgId },
+      ),
+    };
+  }
+
+  /** Delivers `bodies` as one batch with a recording `JOBS`; returns what was enqueued. */
+  async function deliverRecording(bodies: unknown[], attempts = 1) {
+    const jobs = recordingQueue<Envelope>('JOBS');
+    const delivery = await deliver('sift-writes', bodies, {
+      attempts,
+      overrides: { JOBS: jobs.queue },
+    });
+    return { ...delivery, sent: jobs.sent };
+  }
+
+  const kv = async (key: { orgId: string; id: string; version?: number }) =>
+    (await env.CACHE.get<Entry<ContentSnapshot>>(cacheKey('contentDetails', key), 'json'))?.value;
+
+  const eventTypes = (sent: Envelope[]) =>
+    sent
+      .filter((m) => m.type === 'webhook.dispatch')
+      .map((m) => (m.payload as { event: { type: ContentEventType } }).event.type);
+
+  describe('fan-out to JOBS', () => {
+    it('enqueues realtime.publish and webhook.dispatch with the exact payloads', async () => {
+      const create = write(1);
+      const { result, sent } = await deliverRecording([create.body]);
+      expect(result.explicitAcks).toHaveLength(1);
+      const event = { id: `${contentId}.v1`, type: 'content.created', occurred_at: time(1) };
+      expect(sent.map(({ type, payload }) => ({ type, payload }))).toEqual([
+        {
+          type: 'realtime.publish',
+          payload: {
+            org_id: orgId,
+            channels: [`org:${orgId}`, `content:${contentId}`],
+            event: {
+              ...event,
+              data: {
+                content_id: contentId,
+                version: 1,
+                status: 'draft',
+                operation_id: create.operationId,
+              },
+            },
+          },
+        },
+        {
+          type: 'webhook.dispatch',
+          payload: {
+            org_id: orgId,
+            event: {
+              ...event,
+              data: {
+                content: {
+                  id: contentId,
+                  version: 1,
+                  status: 'draft',
+                  available_locales: ['ar', 'en'],
+                  updated_at: time(1),
+                  deleted_at: null,
+                },
+                operation_id: create.operationId,
+              },
+            },
+          },
+        },
+      ]);
+      // Each message carries the write's request id, organisation and trace.
+      for (const message of sent) {
+        expect(message.meta).toMatchObject({ request_id: 'req-fanout', org_id: orgId });
+        expect(message.meta.traceparent).toMatch(new RegExp(`^00-${trace.traceId}-`));
+        expect(message.meta.traceparent).not.toBe(formatTraceparent(trace));
+      }
+    });
+
+    it('names each edit and workflow step by its event, in version order', async () => {
+      const steps: [WriteAction, Partial<ContentSnapshot>][] = [
+        ['create', {}],
+        ['transition', { status: 'in_review' }],
+        ['transition', { status: 'draft' }],
+        ['transition', { status: 'in_review' }],
+        ['transition', { status: 'approved' }],
+        ['transition', { status: 'approved', publish_at: time(50) }],
+        ['transition', { status: 'published', published_at: time(7) }],
+        ['transition', { status: 'approved', published_at: time(7) }],
+        ['transition', { status: 'archived', published_at: time(7) }],
+        ['transition', { status: 'draft', published_at: time(7) }],
+        ['update', { published_at: time(7) }],
+        ['delete', { published_at: time(7), deleted_at: time(12) }],
+        ['restore', { published_at: time(7) }],
+      ];
+      const writes = steps.map(([action, changes], i) =>
+        write(i + 1, { action, snapshot: snapshot(i + 1, changes) }),
+      );
+      // Shuffled: the consumer sorts by version.
+      const bodies = writes.map((w) => w.body).reverse();
+      const { result, sent } = await deliverRecording(bodies);
+      expect(result.explicitAcks).toHaveLength(steps.length);
+      expect(eventTypes(sent)).toEqual([
+        'content.created',
+        'content.submitted',
+        'content.changes_requested',
+        'content.submitted',
+        'content.approved',
+        'content.scheduled',
+        'content.published',
+        'content.unpublished',
+        'content.archived',
+        'content.unarchived',
+        'content.updated',
+        'content.deleted',
+        'content.restored',
+      ]);
+      expect(sent.filter((m) => m.type === 'realtime.publish').map((m) => m.payload)).toHaveLength(
+        steps.length,
+      );
+    });
+
+    it('reports a transition as content.updated when the version it came from is not recorded', async () => {
+      await deliverRecording([write(1).body]);
+      const late = write(3, { action: 'transition', snapshot: snapshot(3, { status: 'draft' }) });
+      const { sent } = await deliverRecording([late.body]);
+      expect(eventTypes(sent)).toEqual(['content.updated']);
+    });
+
+    it('sends the same events again, with the same ids, when an applied write is redelivered', async () => {
+      const create = write(1);
+      const first = await deliverRecording([create.body]);
+      const again = await deliverRecording([create.body, create.body], 2);
+      expect(again.result.explicitAcks).toHaveLength(2);
+      const strip = (sent: Envelope[]) => sent.map(({ type, payload }) => ({ type, payload }));
+      expect(strip(first.sent)).toHaveLength(2);
+      // Once per version, however many copies the batch holds.
+      expect(strip(again.sent)).toEqual(strip(first.sent));
+    });
+
+    it('does not fan out a stale write, nor a redelivery of a version the item no longer shows', async () => {
+      const v1 = write(1);
+      await deliverRecording([v1.body, write(3).body]);
+      const stale = await deliverRecording([write(2).body]);
+      expect(stale.result.explicitAcks).toHaveLength(1);
+      expect(stale.sent).toEqual([]);
+      const old = await deliverRecording([v1.body], 2);
+      expect(old.result.explicitAcks).toHaveLength(1);
+      expect(old.sent).toEqual([]);
+    });
+
+    it('retries the writes whose events JOBS refused; the redelivery sends them', async () => {
+      const create = write(1);
+      const refusing = recordingQueue('JOBS', { refuse: true });
+      const { batch, result } = await deliver('sift-writes', [create.body], {
+        overrides: { JOBS: refusing.queue },
+      });
+      expect(result.explicitAcks).toEqual([]);
+      expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[0]!.id]);
+      // The write itself is committed; only its events are owed.
+      expect((await db.select().from(content).where(eq(content.id, contentId)))[0]?.version).toBe(
+        1,
+      );
+      const again = await deliverRecording([create.body], 2);
+      expect(again.result.explicitAcks).toHaveLength(1);
+      expect(eventTypes(again.sent)).toEqual(['content.created']);
+    });
+  });
+
+  describe('KV refresh', () => {
+    it('writes the snapshot under its versioned and last-known keys, deleted ones included', async () => {
+      await deliverRecording([write(1).body]);
+      expect(await kv({ orgId, id: contentId, version: 1 })).toEqual(snapshot(1));
+      expect(await kv({ orgId, id: contentId })).toEqual(snapshot(1));
+
+      const gone = snapshot(2, { deleted_at: time(30) });
+      await deliverRecording([write(2, { action: 'delete', snapshot: gone }).body]);
+      expect(await kv({ orgId, id: contentId, version: 2 })).toEqual(gone);
+      expect(await kv({ orgId, id: contentId })).toEqual(gone);
+      // Another organisation's key holds nothing.
+      const other = await createOrg('fanout-other');
+      expect(await kv({ orgId: other, id: contentId })).toBeUndefined();
+    });
+
+    it('does not let a stale write overwrite the last-known copy', async () => {
+      await deliverRecording([write(1).body, write(3).body]);
+      expect((await kv({ orgId, id: contentId }))?.version).toBe(3);
+      await deliverRecording([write(2).body]);
+      expect(await kv({ orgId, id: contentId })).toEqual(snapshot(3));
+      expect(await kv({ orgId, id: contentId, version: 2 })).toBeUndefined();
+    });
+    it('keeps a newer last-known copy that a concurrent batch wrote first', async () => {
+      const newer = snapshot(5);
+      const entry = {
+        value: newer,
+        freshUntil: Date.now() + 60_000,
+        staleUntil: Date.now() + 60_000,
+      };
+      await env.CACHE.put(
+        cacheKey('contentDetails', { orgId, id: contentId }),
+        JSON.stringify(entry),
+      );
+      await deliverRecording([write(1).body]);
+      expect(await kv({ orgId, id: contentId, version: 1 })).toEqual(snapshot(1));
+      expect(await kv({ orgId, id: contentId })).toEqual(newer);
+    });
+  });
+
+  describe('search index', () => {
+    const ids = () => [`${contentId}:ar`, `${contentId}:en`];
+    const fetchEntries = (namespace: string) =>
+      index.namespace(namespace).fetch(ids(), { includeMetadata: true, includeData: true });
+
+    it("upserts one entry per locale into the organisation's namespace only", async () => {
+      const item = published(1, { category_id: null, tags: ['sea', 'history'] });
+      await deliverRecording([write(1, { snapshot: item }).body]);
+      const [ar, en] = await fetchEntries(orgId);
+      const metadata = {
+        content_id: contentId,
+        status: 'published',
+        tags: ['sea', 'history'],
+        published_at: Date.parse(time(1)) / 1_000,
+        updated_at: Date.parse(time(1)) / 1_000,
+        version: 1,
+      };
+      expect(en).toMatchObject({
+        id: `${contentId}:en`,
+        data: 'Lighthouse keepers v1\n\nCoastal stories\n\nKeeping the lamp lit through winter storms.',
+        metadata: { ...metadata, locale: 'en' },
+      });
+      expect(ar).toMatchObject({
+        id: `${contentId}:ar`,
+        data: 'حراس المنارة\n\nقصص من الساحل',
+        metadata: { ...metadata, locale: 'ar' },
+      });
+      expect(en?.metadata).not.toHaveProperty('category_id');
+
+      const hits = await index
+        .namespace(orgId)
+        .query({ data: 'lighthouse keepers winter storms', topK: 3, includeMetadata: true });
+      expect(hits[0]?.id).toBe(`${contentId}:en`);
+
+      const other = await createOrg('fanout-other');
+      expect(await fetchEntries(other)).toEqual([null, null]);
+    });
+
+    it('drops the entry of a locale the item no longer has', async () => {
+      await deliverRecording([write(1, { snapshot: published(1) }).body]);
+      const { en } = published(2).translations;
+      await deliverRecording([
+        write(2, { snapshot: published(2, { translations: { en: en! } }) }).body,
+      ]);
+      const [ar, current] = await fetchEntries(orgId);
+      expect(ar).toBeNull();
+      expect(current?.metadata).toMatchObject({ version: 2, locale: 'en' });
+    });
+
+    it('removes the item when it is deleted', async () => {
+      await deliverRecording([write(1, { snapshot: published(1) }).body]);
+      expect((await fetchEntries(orgId)).every((e) => e !== null)).toBe(true);
+      const gone = published(2, { deleted_at: time(20) });
+      await deliverRecording([write(2, { action: 'delete', snapshot: gone }).body]);
+      expect(await fetchEntries(orgId)).toEqual([null, null]);
+    });
+
+    it('removes the item when it is unpublished', async () => {
+      await deliverRecording([write(1, { snapshot: published(1) }).body]);
+      expect((await fetchEntries(orgId)).every((e) => e !== null)).toBe(true);
+      const unpublished = published(2, { status: 'approved' });
+      await deliverRecording([write(2, { action: 'transition', snapshot: unpublished }).body]);
+      expect(await fetchEntries(orgId)).toEqual([null, null]);
+      const hits = await index.namespace(orgId).query({ data: 'lighthouse', topK: 5 });
+      expect(hits.map((h) => String(h.id))).not.toContain(`${contentId}:en`);
+    });
+
+    it('never indexes an item that is not published', async () => {
+      await deliverRecording([write(1).body]);
+      expect(await fetchEntries(orgId)).toEqual([null, null]);
+    });
+
+    it('persists and fans out the write while the vector index is down, and logs it', async () => {
+      const logs = captureLogs();
+      const jobs = recordingQueue<Envelope>('JOBS');
+      const { result } = await deliver('sift-writes', [write(1, { snapshot: published(1) }).body], {
+        overrides: { JOBS: jobs.queue, UPSTASH_VECTOR_REST_URL: DEAD_URL },
+      });
+      logs.restore();
+      expect(result.explicitAcks).toHaveLength(1);
+      expect(result.retryMessages).toEqual([]);
+      expect(eventTypes(jobs.sent)).toEqual(['content.created']);
+      expect(await kv({ orgId, id: contentId })).toEqual(published(1));
+      expect(
+        logs.lines.find((l) => l.msg === 'search index not updated' && l.content_id === contentId),
+      ).toMatchObject({ level: 'warn', version: 1 });
+    });
+  });
+
+  describe('messages without their snapshot', () => {
+    it('reads the snapshot from the ledger, then from Postgres once the ledger forgot it', async () => {
+      const item = published(1);
+      const operationId = newId('operation');
+      const ledger = ledgerOf(env, orgId);
+      const { token, outcomes } = await ledger.reserve([
+        { operation_id: operationId, action: 'create', base: 0, snapshot: item },
+      ]);
+      expect(outcomes).toEqual([{ ok: true }]);
+      await ledger.settle(token!, [operationId]);
+      expect(await ledger.pending(operationId)).toMatchObject({ version: 1, sent: true });
+
+      const large = write(1, { operationId, snapshot: null });
+      const dlq = recordingDlq('WRITES_DLQ');
+      const jobs = recordingQueue<Envelope>('JOBS');
+      const { result } = await deliver('sift-writes', [large.body], {
+        overrides: { WRITES_DLQ: dlq.queue, JOBS: jobs.queue },
+      });
+      expect(result.explicitAcks).toHaveLength(1);
+      expect(dlq.sent).toEqual([]);
+      const [row] = await db
+        .select()
+        .from(contentVersions)
+        .where(eq(contentVersions.contentId, contentId));
+      expect(row).toMatchObject({ version: 1, operationId, snapshot: item });
+      expect(eventTypes(jobs.sent)).toEqual(['content.created']);
+      expect(await kv({ orgId, id: contentId })).toEqual(item);
+      // Told once the batch committed, the ledger forgets the pending write.
+      await eventually(async () => (await ledger.pending(operationId)) === null);
+
+      const again = await deliverRecording([large.body], 2);
+      expect(again.result.explicitAcks).toHaveLength(1);
+      expect(again.result.retryMessages).toEqual([]);
+      expect(eventTypes(again.sent)).toEqual(['content.created']);
+    });
+
+    it('dead-letters a message whose snapshot neither the ledger nor Postgres has', async () => {
+      const lost = write(1, { snapshot: null });
+      const dlq = recordingDlq<{ dead_letter: { reason: string } }>('WRITES_DLQ');
+      const { result } = await deliver(
+        'sift-writes',
+        [lost.body, write(1, { operationId: newId('operation') }).body],
+        {
+          overrides: { WRITES_DLQ: dlq.queue },
+        },
+      );
+      expect(result.explicitAcks).toHaveLength(2);
+      expect(dlq.sent).toHaveLength(1);
+      expect(dlq.sent[0]?.dead_letter.reason).toContain('has no snapshot');
+    });
+  });
+});
