@@ -1,12 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:test';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ledgerOf } from '../../../../durable-objects/content-ledger.ts';
 import { generateApiKey } from '../../../../shared/auth/api-keys.ts';
 import type { Permission } from '../../../../shared/auth/permissions.ts';
+import type { ContentSnapshot } from '../../../../shared/db/schema/content.ts';
 import { apiKeys, operations } from '../../../../shared/db/schema/index.ts';
 import type { ProblemDocument } from '../../../../shared/db/schema/operations.ts';
 import { newId } from '../../../../shared/ids.ts';
+import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
 import { OperationSchema } from '../../../../workers/api/routes/operations/schema.ts';
 import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
-import { call, expectProblem, testDb } from '../../helpers.ts';
+import { call, DEAD_DATABASE_URL, eventually, expectProblem, testDb } from '../../helpers.ts';
+
+afterEach(() => resetBreakers());
 
 /** A fresh organisation and a viewer's credentials (the least role that may read operations). */
 async function viewer(label: string) {
@@ -201,5 +207,141 @@ describe('GET /v1/operations/{id}', () => {
     const { orgId } = await createTenant('ops-get');
     const id = await insertOperation(orgId);
     await expectProblem(await call(`/v1/operations/${id}`), 401);
+  });
+});
+
+const POSTGRES_DOWN = { DATABASE_URL: DEAD_DATABASE_URL };
+
+/** A new item's first version, as the edge would plan it. */
+function firstVersion(orgId: string): ContentSnapshot {
+  const now = new Date().toISOString();
+  const id = newId('content');
+  return {
+    id,
+    org_id: orgId,
+    status: 'draft',
+    version: 1,
+    category_id: null,
+    tags: [],
+    metadata: {},
+    default_locale: 'en',
+    publish_at: null,
+    unpublish_at: null,
+    published_at: null,
+    created_by: null,
+    updated_by: null,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+    translations: { en: { title: 'Pending', summary: null, body: '', slug: `pending-${id}` } },
+  };
+}
+
+/**
+ * A write the organisation's ledger accepted (reserved and settled as sent) that never reaches
+ * the queue, so it stays pending: the state of every write between its 202 and the consumer.
+ * With `settle: false` it stays reserved, as while the edge is still sending it.
+ */
+async function pendingWrite(orgId: string, { settle = true } = {}) {
+  const ledger = ledgerOf(env, orgId);
+  const operationId = newId('operation');
+  const snapshot = firstVersion(orgId);
+  const { token } = await ledger.reserve([
+    { operation_id: operationId, action: 'create', base: 0, snapshot },
+  ]);
+  expect(token).not.toBeNull();
+  if (settle) await ledger.settle(token!, [operationId]);
+  return { operationId, contentId: snapshot.id, release: () => ledger.settle(token!, []) };
+}
+
+describe('GET /v1/operations/{id} for content writes not yet in Postgres', () => {
+  it('answers queued or applied right after POST /v1/content, then applied', async () => {
+    const { orgId } = await createTenant('ops-write');
+    const editor = bearer((await tokenFor(await createMember(orgId, 'editor'))).token);
+    const created = await call('/v1/content', {
+      method: 'POST',
+      headers: { ...editor, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ translations: { en: { title: 'Tracked' } } }),
+    });
+    expect(created.status).toBe(202);
+    const { content, operation } = (await created.json()) as {
+      content: { id: string };
+      operation: { id: string; url: string };
+    };
+    const first = await call(operation.url, { headers: editor });
+    expect(first.status).toBe(200);
+    const body = OperationSchema.parse(await first.json());
+    expect(body).toMatchObject({
+      id: operation.id,
+      kind: 'content.create',
+      resource: { type: 'content', id: content.id },
+      error: null,
+    });
+    expect(['queued', 'applied']).toContain(body.status);
+    expect(first.headers.get('retry-after')).toBe(body.status === 'queued' ? '1' : null);
+
+    const applied = await eventually(async () => {
+      const response = await call(operation.url, { headers: editor });
+      const view = OperationSchema.parse(await response.json());
+      return view.status === 'applied' && { view, response };
+    }, 15_000);
+    expect(applied.view.completed_at).not.toBeNull();
+    expect(applied.response.headers.get('retry-after')).toBeNull();
+  });
+
+  it('answers a write only the ledger holds as queued, also while Postgres is down', async () => {
+    const { orgId, auth } = await viewer('ops-pending');
+    const { operationId, contentId } = await pendingWrite(orgId);
+    for (const overrides of [{}, POSTGRES_DOWN]) {
+      const response = await call(`/v1/operations/${operationId}`, { headers: auth }, overrides);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('retry-after')).toBe('1');
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort()).toEqual(FIELDS);
+      expect(OperationSchema.parse(body)).toMatchObject({
+        id: operationId,
+        kind: 'content.create',
+        status: 'queued',
+        resource: { type: 'content', id: contentId },
+        progress: null,
+        error: null,
+        started_at: null,
+        completed_at: null,
+      });
+      expect(Date.now() - Date.parse(body.created_at as string)).toBeLessThan(60_000);
+    }
+  });
+
+  it('answers 503 when Postgres is down and the ledger does not know the operation', async () => {
+    const { auth } = await viewer('ops-pg-down');
+    const response = await call(
+      `/v1/operations/${newId('operation')}`,
+      { headers: auth },
+      POSTGRES_DOWN,
+    );
+    const problem = await expectProblem(response, 503);
+    expect(problem.code).toBe('SERVICE_UNAVAILABLE');
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it("answers 404 for another organisation's pending write", async () => {
+    const other = await createTenant('ops-pending-other');
+    const { operationId } = await pendingWrite(other.orgId);
+    const { auth } = await viewer('ops-pending');
+    const problem = await expectProblem(
+      await call(`/v1/operations/${operationId}`, { headers: auth }),
+      404,
+    );
+    expect(problem.detail).toBe('There is no such operation.');
+  });
+
+  it('answers 404 for a write still being sent (reserved, not yet taken by the queue)', async () => {
+    const { orgId, auth } = await viewer('ops-reserved');
+    const { operationId, release } = await pendingWrite(orgId, { settle: false });
+    try {
+      await expectProblem(await call(`/v1/operations/${operationId}`, { headers: auth }), 404);
+    } finally {
+      await release();
+    }
   });
 });
