@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ledgerOf } from '../../../durable-objects/content-ledger.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
 import {
   type Permission,
@@ -12,6 +13,7 @@ import { generateSigningKey, signAccessToken } from '../../../shared/auth/tokens
 import {
   accessRules,
   apiKeys,
+  content,
   invitations,
   memberships,
   operations,
@@ -237,5 +239,9 @@ describe('tenant isolation and authentication on every protected route', () => {
     expect(await sessions.isLive(a.sessionId)).toBe(true);
     const [rule] = await db.select().from(accessRules).where(eq(accessRules.id, a.accessRuleId));
     expect(rule).toBeDefined();
+    // No write to A's item was accepted: the ledger never saw it, Postgres has version 1.
+    expect(await ledgerOf(env, a.orgId).heads([a.contentId])).toEqual({});
+    const [item] = await db.select().from(content).where(eq(content.id, a.contentId));
+    expect(item).toMatchObject({ version: 1, deletedAt: null, tags: [] });
   });
 });

@@ -3,10 +3,17 @@ import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../../shared/errors.ts';
 import type { AppBindings } from '../app.ts';
 
-/** Refuses request bodies over `MAX_BODY_BYTES` with a 413 problem, streaming or not. */
+/** Routes that take many items in one body, limited by `MAX_BULK_BODY_BYTES`. */
+const BULK_PATHS = new Set(['/v1/content/bulk']);
+
+/**
+ * Refuses request bodies over `MAX_BODY_BYTES` (`MAX_BULK_BODY_BYTES` for bulk routes) with a
+ * 413 problem, streaming or not.
+ */
 export const limitBody = () =>
   createMiddleware<AppBindings>(async (c, next) => {
-    const maxSize = c.var.env.MAX_BODY_BYTES;
+    const { env } = c.var;
+    const maxSize = BULK_PATHS.has(c.req.path) ? env.MAX_BULK_BODY_BYTES : env.MAX_BODY_BYTES;
     return bodyLimit({
       maxSize,
       onError: () => {

@@ -1,0 +1,193 @@
+import { eq, inArray } from 'drizzle-orm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { contentVersions } from '../../../../shared/db/schema/content.ts';
+import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
+import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
+import { call, expectProblem, testDb } from '../../helpers.ts';
+import { insertContent } from './fixtures.ts';
+
+afterEach(() => resetBreakers());
+
+async function tenant(label: string, role: 'editor' | 'author' = 'editor') {
+  const { orgId } = await createTenant(label);
+  const member = await createMember(orgId, role);
+  return { orgId, auth: bearer((await tokenFor(member)).token) };
+}
+
+const bulk = (auth: Record<string, string>, items: unknown[], overrides = {}) =>
+  call(
+    '/v1/content/bulk',
+    {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ items }),
+    },
+    overrides,
+  );
+
+type Result = {
+  index: number;
+  status: number;
+  id: string | null;
+  version: number | null;
+  operation_id: string | null;
+  problem: { code?: string; errors?: { path: string }[] } | null;
+};
+type BulkBody = {
+  operation: { id: string; url: string };
+  accepted: number;
+  refused: number;
+  results: Result[];
+};
+
+describe('POST /v1/content/bulk', () => {
+  it('creates 1,000 items in one request; every one reaches Postgres', async () => {
+    const { auth } = await tenant('content-bulk-1000');
+    const items = Array.from({ length: 1_000 }, (_, i) => ({
+      op: 'create',
+      data: { translations: { en: { title: `Bulk item ${i}` }, ar: { title: `عنصر ${i}` } } },
+    }));
+    const response = await bulk(auth, items);
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as BulkBody;
+    expect(body).toMatchObject({ accepted: 1_000, refused: 0 });
+    expect(body.results.map((r) => r.index)).toEqual(items.map((_, i) => i));
+    const ids = body.results.map((r) => r.id!);
+    expect(new Set(ids).size).toBe(1_000);
+    const progress = async () => {
+      const read = await call(body.operation.url, { headers: auth });
+      expect(read.status).toBe(200);
+      return (await read.json()) as {
+        kind: string;
+        status: string;
+        progress: Record<string, number>;
+      };
+    };
+    const first = await progress();
+    expect(first).toMatchObject({
+      kind: 'content.bulk',
+      progress: { total: 1_000, accepted: 1_000, refused: 0 },
+    });
+    await vi.waitFor(
+      async () => {
+        const rows = await testDb()
+          .select({ id: contentVersions.contentId })
+          .from(contentVersions)
+          .where(inArray(contentVersions.contentId, ids));
+        expect(rows).toHaveLength(1_000);
+        expect(await progress()).toMatchObject({
+          status: 'applied',
+          progress: { done: 1_000, failed: 0 },
+        });
+      },
+      { timeout: 60_000, interval: 250 },
+    );
+  }, 90_000);
+
+  it('reports each item: accepted, invalid, stale, missing, forbidden', async () => {
+    const { orgId, auth } = await tenant('content-bulk-mixed');
+    const { id: existing } = await insertContent(orgId, { version: 2 });
+    const { id: other } = await insertContent(orgId);
+    const response = await bulk(auth, [
+      { op: 'create', data: { translations: { en: { title: 'Fine' } } } },
+      { op: 'create', data: { translations: { en: { title: '' } } } },
+      { op: 'update', id: existing, if_match: '1', data: { tags: ['late'] } },
+      { op: 'update', id: existing, data: { tags: ['fresh'] } },
+      { op: 'delete', id: 'cnt_01jd5x3k7yf0v9r2m4q6s8t1wz' },
+      { op: 'explode' },
+      { op: 'delete', id: other },
+    ]);
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as BulkBody;
+    expect(body.results.map((r) => r.status)).toEqual([202, 400, 412, 202, 404, 400, 202]);
+    expect(body.results[1]!.problem?.errors?.[0]?.path).toBe(
+      'body.items.1.data.translations.en.title',
+    );
+    expect(body.results[3]).toMatchObject({ id: existing, version: 3 });
+    expect(body).toMatchObject({ accepted: 3, refused: 4 });
+  });
+
+  it('refuses an author deleting (403 for that item only) and a request over 1,000 items (400)', async () => {
+    const { orgId, auth } = await tenant('content-bulk-author', 'author');
+    const { id } = await insertContent(orgId);
+    const response = await bulk(auth, [
+      { op: 'delete', id },
+      { op: 'create', data: { translations: { en: { title: 'Allowed' } } } },
+    ]);
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as BulkBody;
+    expect(body.results.map((r) => r.status)).toEqual([403, 202]);
+    const tooMany = await expectProblem(
+      await bulk(
+        auth,
+        Array.from({ length: 1_001 }, () => ({})),
+      ),
+      400,
+    );
+    expect(tooMany.errors?.[0]?.path).toBe('body.items');
+  });
+
+  it('answers 422 with the results when no item is accepted, 503 when the queue takes none', async () => {
+    const { auth } = await tenant('content-bulk-none');
+    const invalid = await expectProblem(await bulk(auth, [{ op: 'create', data: {} }]), 422);
+    expect((invalid as unknown as { results: Result[] }).results[0]?.status).toBe(400);
+    const refusing = {
+      WRITES: {
+        send: () => Promise.reject(new Error('queue unavailable')),
+        sendBatch: () => Promise.reject(new Error('queue unavailable')),
+      },
+    };
+    const response = await bulk(
+      auth,
+      [{ op: 'create', data: { translations: { en: { title: 'x' } } } }],
+      refusing,
+    );
+    await expectProblem(response, 503);
+    expect(response.headers.get('retry-after')).toBe('5');
+  });
+
+  it('gives items with the same title distinct slugs within one request', async () => {
+    const { orgId, auth } = await tenant('content-bulk-slugs');
+    await insertContent(orgId, { translations: { en: { title: 'Same', slug: 'same' } } });
+    const response = await bulk(
+      auth,
+      Array.from({ length: 5 }, () => ({
+        op: 'create',
+        data: { translations: { en: { title: 'Same' } } },
+      })),
+    );
+    const body = (await response.json()) as BulkBody;
+    expect(body.accepted).toBe(5);
+    const slugs = await Promise.all(
+      body.results.map(async (r) => {
+        const read = await call(`/v1/content/${r.id}`, { headers: auth });
+        return ((await read.json()) as { translations: { en: { slug: string } } }).translations.en
+          .slug;
+      }),
+    );
+    expect(slugs).toEqual(['same-2', 'same-3', 'same-4', 'same-5', 'same-6']);
+  });
+
+  it('keeps versions exact when one request touches the same item twice', async () => {
+    const { orgId, auth } = await tenant('content-bulk-twice');
+    const { id } = await insertContent(orgId);
+    const response = await bulk(auth, [
+      { op: 'update', id, data: { tags: ['a'] } },
+      { op: 'update', id, data: { metadata: { b: 1 } } },
+    ]);
+    const body = (await response.json()) as BulkBody;
+    expect(body.results.map((r) => r.version)).toEqual([2, 3]);
+    await vi.waitFor(
+      async () => {
+        const rows = await testDb()
+          .select({ version: contentVersions.version, snapshot: contentVersions.snapshot })
+          .from(contentVersions)
+          .where(eq(contentVersions.contentId, id));
+        expect(rows.map((r) => r.version).sort()).toEqual([2, 3]);
+        const last = rows.find((r) => r.version === 3)!.snapshot;
+        expect(last).toMatchObject({ tags: ['a'], metadata: { b: 1 } });
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+  });
+});
