@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerOf } from '../../../durable-objects/content-ledger.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
 import {
@@ -55,6 +55,10 @@ function roleWithout(permission: Permission): Role | undefined {
 }
 
 const label = (r: ProtectedRoute) => `${r.method} ${r.route}`;
+
+// Organisation B's content writes (its own data) are persisted by the queue consumer after the
+// tests answer; let it drain before the file's environment closes, or its log lines outlive it.
+afterAll(() => new Promise((resolve) => setTimeout(resolve, 3_000)));
 
 describe('tenant isolation and authentication on every protected route', () => {
   let a: Fixture;
