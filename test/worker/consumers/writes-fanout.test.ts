@@ -8,10 +8,11 @@ import type { ContentEventType } from '../../../shared/content/fanout.ts';
 import type { WriteAction } from '../../../shared/content/writes.ts';
 import { type ContentSnapshot, content, contentVersions } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
-import { type Envelope, envelope } from '../../../shared/messages.ts';
+import type { Envelope } from '../../../shared/messages.ts';
 import { resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
 import { formatTraceparent, startSpan } from '../../../shared/trace.ts';
 import { captureLogs, createOrg, DEAD_URL, eventually, testDb } from '../helpers.ts';
+import { contentWrites, time } from './content-writes.ts';
 import { deliver, recordingDlq, recordingQueue } from './deliver.ts';
 
 const db = testDb();
@@ -25,7 +26,6 @@ const index = new Index({
 describe('the WRITES consumer after persisting', () => {
   let orgId: string;
   let contentId: string;
-  const time = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
   const trace = startSpan(undefined);
 
   beforeEach(async () => {
@@ -38,68 +38,26 @@ describe('the WRITES consumer after persisting', () => {
     resetBreakers();
   });
 
-  function snapshot(version: number, changes: Partial<ContentSnapshot> = {}): ContentSnapshot {
-    return {
-      id: contentId,
-      org_id: orgId,
-      status: 'draft',
-      version,
-      category_id: null,
-      tags: ['news'],
-      metadata: { v: version },
-      default_locale: 'en',
-      publish_at: null,
-      unpublish_at: null,
-      published_at: null,
-      created_by: null,
-      updated_by: null,
-      created_at: time(0),
-      updated_at: time(version),
-      deleted_at: null,
-      translations: {
-        en: {
-          title: `Lighthouse keepers v${version}`,
-          summary: 'Coastal stories',
-          body: 'Keeping the lamp lit through winter storms.',
-          slug: `lighthouse-${contentId}`,
-        },
-        ar: {
-          title: 'حراس المنارة',
-          summary: null,
-          body: 'قصص من الساحل',
-          slug: `منارة-${contentId}`,
-        },
+  const { snapshot, write } = contentWrites(() => ({ orgId, contentId }), {
+    translations: (version, contentId) => ({
+      en: {
+        title: `Lighthouse keepers v${version}`,
+        summary: 'Coastal stories',
+        body: 'Keeping the lamp lit through winter storms.',
+        slug: `lighthouse-${contentId}`,
       },
-      ...changes,
-    };
-  }
+      ar: {
+        title: 'حراس المنارة',
+        summary: null,
+        body: 'قصص من الساحل',
+        slug: `منارة-${contentId}`,
+      },
+    }),
+    origin: { requestId: 'req-fanout', trace },
+  });
 
   const published = (version: number, changes: Partial<ContentSnapshot> = {}) =>
     snapshot(version, { status: 'published', published_at: time(1), ...changes });
-
-  function write(
-    version: number,
-    options: { action?: WriteAction; snapshot?: ContentSnapshot | null; operationId?: string } = {},
-  ) {
-    const operationId = options.operationId ?? newId('operation');
-    return {
-      operationId,
-      body: envelope(
-        'content.write',
-        {
-          operation_id: operationId,
-          org_id: orgId,
-          content_id: contentId,
-          version,
-          action: options.action ?? (version === 1 ? 'create' : 'update'),
-          snapshot: options.snapshot === undefined ? snapshot(version) : options.snapshot,
-          actor_id: null,
-          occurred_at: time(version),
-        },
-        { requestId: 'req-fanout', trace, orgId },
-      ),
-    };
-  }
 
   /** Delivers `bodies` as one batch with a recording `JOBS`; returns what was enqueued. */
   async function deliverRecording(bodies: unknown[], attempts = 1) {

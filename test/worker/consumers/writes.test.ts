@@ -2,7 +2,6 @@ import { Pool } from '@neondatabase/serverless';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  type ContentSnapshot,
   categories,
   content,
   contentTranslations,
@@ -10,18 +9,15 @@ import {
   operations,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
-import { envelope } from '../../../shared/messages.ts';
 import { createOrg, DEAD_DATABASE_URL, testDb } from '../helpers.ts';
+import { contentWrites, time } from './content-writes.ts';
 import { deliver, recordingDlq } from './deliver.ts';
 
 const db = testDb();
 
-type Action = 'create' | 'update' | 'delete' | 'restore' | 'transition';
-
 describe('the WRITES consumer (content.write)', () => {
   let orgId: string;
   let contentId: string;
-  const time = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
 
   beforeEach(async () => {
     orgId = await createOrg('writes');
@@ -32,55 +28,13 @@ describe('the WRITES consumer (content.write)', () => {
     vi.restoreAllMocks();
   });
 
-  function snapshot(version: number, changes: Partial<ContentSnapshot> = {}): ContentSnapshot {
-    return {
-      id: contentId,
-      org_id: orgId,
-      status: 'draft',
-      version,
-      category_id: null,
-      tags: ['news'],
-      metadata: { v: version },
-      default_locale: 'en',
-      publish_at: null,
-      unpublish_at: null,
-      published_at: null,
-      created_by: null,
-      updated_by: null,
-      created_at: time(0),
-      updated_at: time(version),
-      deleted_at: null,
-      translations: {
-        en: { title: `Hello v${version}`, summary: null, body: 'Body', slug: `hello-${contentId}` },
-        ar: { title: 'مرحبا', summary: 'ملخص', body: 'نص', slug: `مرحبا-${contentId}` },
-      },
-      ...changes,
-    };
-  }
-
-  function write(
-    version: number,
-    options: { action?: Action; snapshot?: ContentSnapshot; operationId?: string } = {},
-  ) {
-    const operationId = options.operationId ?? newId('operation');
-    return {
-      operationId,
-      body: envelope(
-        'content.write',
-        {
-          operation_id: operationId,
-          org_id: orgId,
-          content_id: contentId,
-          version,
-          action: options.action ?? (version === 1 ? 'create' : 'update'),
-          snapshot: options.snapshot ?? snapshot(version),
-          actor_id: null,
-          occurred_at: time(version),
-        },
-        { requestId: 'req-writes', orgId },
-      ),
-    };
-  }
+  const { snapshot, write } = contentWrites(() => ({ orgId, contentId }), {
+    translations: (version, contentId) => ({
+      en: { title: `Hello v${version}`, summary: null, body: 'Body', slug: `hello-${contentId}` },
+      ar: { title: 'مرحبا', summary: 'ملخص', body: 'نص', slug: `مرحبا-${contentId}` },
+    }),
+    origin: { requestId: 'req-writes' },
+  });
 
   const item = async (id = contentId) =>
     (await db.select().from(content).where(eq(content.id, id)))[0];
