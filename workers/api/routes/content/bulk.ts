@@ -1,15 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Schema } from 'hono';
 import { ledgerOf } from '../../../../durable-objects/content-ledger.ts';
-import { principalId } from '../../../../shared/auth/permissions.ts';
-import { nextSnapshot } from '../../../../shared/content/compose.ts';
-import {
-  ContentId,
-  ContentInput,
-  ContentPatch,
-  patchContent,
-} from '../../../../shared/content/schema.ts';
-import { DELETE_PERMISSION } from '../../../../shared/content/workflow.ts';
+import { ContentId, ContentInput, ContentPatch } from '../../../../shared/content/schema.ts';
 import { AppError, fieldErrors, problem } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
@@ -22,8 +14,7 @@ import {
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { acceptedBody } from './accepted.ts';
-import { denied, planSave } from './plan.ts';
-import { notDeleted } from './update.ts';
+import { createChange, deleteChange, patchChange } from './plan.ts';
 
 /** Items per bulk request. */
 export const MAX_BULK_ITEMS = 1_000;
@@ -127,7 +118,6 @@ export const route = createRoute({
 export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const principal = c.var.principal!;
-    const actorId = principalId(principal);
     const { items } = c.req.valid('json');
     const refusals = new Map<number, AppError>();
     const changes: { index: number; change: ContentChange }[] = [];
@@ -145,7 +135,7 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
         );
         return;
       }
-      changes.push({ index, change: bulkChange(c, parsed.data, actorId) });
+      changes.push({ index, change: bulkChange(c, parsed.data, index) });
     });
     const results = await commitContent(
       c,
@@ -212,63 +202,15 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
   });
 }
 
-/** The change an item asks for, planned like its single-item route. */
-function bulkChange(c: Context<AppBindings>, item: BulkItem, actorId: string): ContentChange {
-  const permissions = c.var.principal!.permissions;
+/** The change an item asks for, planned as its single-item route plans it. */
+function bulkChange(c: Context<AppBindings>, item: BulkItem, index: number): ContentChange {
   switch (item.op) {
-    case 'create': {
-      const id = newId('content');
-      return {
-        id,
-        action: 'create',
-        audit: 'content.create',
-        create: true,
-        plan: (current, taken) => planSave(c, id, current, item.data, taken),
-      };
-    }
+    case 'create':
+      return createChange(c, item.data);
     case 'update':
-      return {
-        id: item.id,
-        action: 'update',
-        audit: 'content.update',
-        create: false,
-        ...(item.if_match !== undefined ? { ifMatch: item.if_match } : {}),
-        plan: (current, taken) => {
-          const merged = patchContent(notDeleted(current!), item.data);
-          if (!merged.ok) {
-            const errors = fieldErrors(merged.error, 'data');
-            throw new AppError({
-              code: 'UNPROCESSABLE',
-              message: `The patched item is invalid: ${errors[0]?.path}: ${errors[0]?.message}`,
-              errors,
-            });
-          }
-          return planSave(c, item.id, current, merged.input, taken);
-        },
-      };
+      return patchChange(c, item.id, item.if_match, item.data, `body.items.${index}.data`);
     case 'delete':
-      return {
-        id: item.id,
-        action: 'delete',
-        audit: 'content.delete',
-        create: false,
-        ...(item.if_match !== undefined ? { ifMatch: item.if_match } : {}),
-        plan: async (current) => {
-          if (!permissions.has(DELETE_PERMISSION)) {
-            throw denied(
-              c,
-              DELETE_PERMISSION,
-              `Deleting content needs the "${DELETE_PERMISSION}" permission.`,
-            );
-          }
-          const now = new Date();
-          return nextSnapshot(
-            notDeleted(current!),
-            { deleted_at: now.toISOString() },
-            { actorId, now },
-          );
-        },
-      };
+      return deleteChange(c, item.id, item.if_match);
   }
 }
 

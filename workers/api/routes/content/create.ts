@@ -1,13 +1,12 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import { CreateContent } from '../../../../shared/content/schema.ts';
-import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { IdempotencyKeyHeaderSchema, idempotent } from '../../middleware/idempotency.ts';
 import { accepted, WRITE_RESPONSES } from './accepted.ts';
-import { planSave } from './plan.ts';
+import { createChange } from './plan.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -33,16 +32,7 @@ export const route = createRoute({
 export function registerContentCreate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const input = c.req.valid('json');
-    const id = newId('content');
-    const [result] = await commitContent(c, [
-      {
-        id,
-        action: 'create',
-        audit: 'content.create',
-        create: true,
-        plan: (current, taken) => planSave(c, id, current, input, taken),
-      },
-    ]);
+    const [result] = await commitContent(c, [createChange(c, input)]);
     return accepted(c, result);
   });
 }

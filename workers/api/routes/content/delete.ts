@@ -1,13 +1,11 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { principalId } from '../../../../shared/auth/permissions.ts';
-import { nextSnapshot } from '../../../../shared/content/compose.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { deleteChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
-import { notDeleted } from './update.ts';
 
 export const route = createRoute({
   method: 'delete',
@@ -28,24 +26,8 @@ export const route = createRoute({
 export function registerContentDelete<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid('param');
-    const actorId = principalId(c.var.principal!);
-    const [result] = await commitContent(c, [
-      {
-        id,
-        action: 'delete',
-        audit: 'content.delete',
-        create: false,
-        ifMatch: c.req.valid('header')['if-match'],
-        plan: async (current) => {
-          const now = new Date();
-          return nextSnapshot(
-            notDeleted(current!),
-            { deleted_at: now.toISOString() },
-            { actorId, now },
-          );
-        },
-      },
-    ]);
+    const ifMatch = c.req.valid('header')['if-match'];
+    const [result] = await commitContent(c, [deleteChange(c, id, ifMatch)]);
     return accepted(c, result);
   });
 }

@@ -1,15 +1,21 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
-import type { Permission } from '../../../../shared/auth/permissions.ts';
-import { composeSnapshot } from '../../../../shared/content/compose.ts';
-import type { ContentInput } from '../../../../shared/content/schema.ts';
+import { type Permission, principalId } from '../../../../shared/auth/permissions.ts';
+import { composeSnapshot, nextSnapshot } from '../../../../shared/content/compose.ts';
+import {
+  type ContentInput,
+  type ContentPatch,
+  patchContent,
+} from '../../../../shared/content/schema.ts';
 import { slugFromTitle, uniqueSlug } from '../../../../shared/content/slug.ts';
-import { checkEdit } from '../../../../shared/content/workflow.ts';
+import { checkEdit, DELETE_PERMISSION } from '../../../../shared/content/workflow.ts';
 import { type ContentSnapshot, categories } from '../../../../shared/db/schema/content.ts';
-import { AppError } from '../../../../shared/errors.ts';
+import { AppError, fieldErrors } from '../../../../shared/errors.ts';
+import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import type { SlugCheck } from '../../content-write.ts';
+import type { ContentChange, SlugCheck } from '../../content-write.ts';
+import { contentNotFound } from './get.ts';
 
 /** A 403 for a content change the caller's permissions do not cover, audited as a denial. */
 export function denied(c: Context<AppBindings>, permission: Permission, detail: string): AppError {
@@ -71,7 +77,7 @@ export async function planSave(
   return composeSnapshot(current, input, {
     id,
     orgId: principal.orgId,
-    actorId: principal.kind === 'user' ? principal.userId : principal.keyId,
+    actorId: principalId(principal),
     now: new Date(),
     slugFor: (locale, generated) => slugs[locale] ?? generated,
   });
@@ -106,4 +112,107 @@ async function checkCategory(c: Context<AppBindings>, categoryId: string) {
       errors: [{ path: 'body.category_id', message: 'must be a category of this organisation' }],
     });
   }
+}
+
+/** A deleted item is not there for edits (404); restore it first. */
+export function notDeleted(current: ContentSnapshot): ContentSnapshot {
+  if (current.deleted_at !== null) throw contentNotFound();
+  return current;
+}
+
+const conditional = (ifMatch: string | undefined) => (ifMatch === undefined ? {} : { ifMatch });
+
+/** A new item with `input` (POST, or a bulk create), with a fresh id. */
+export function createChange(c: Context<AppBindings>, input: ContentInput): ContentChange {
+  const id = newId('content');
+  return {
+    id,
+    action: 'create',
+    audit: 'content.create',
+    create: true,
+    plan: (current, taken) => planSave(c, id, current, input, taken),
+  };
+}
+
+/** A full update of item `id` with `input` (PUT). */
+export function replaceChange(
+  c: Context<AppBindings>,
+  id: string,
+  ifMatch: string | undefined,
+  input: ContentInput,
+): ContentChange {
+  return {
+    id,
+    action: 'update',
+    audit: 'content.update',
+    create: false,
+    ...conditional(ifMatch),
+    plan: (current, taken) => planSave(c, id, notDeleted(current!), input, taken),
+  };
+}
+
+/**
+ * A partial update of item `id` (a merge patch). The merged item is validated as a full update;
+ * what it breaks is a 422 whose field paths start with `prefix` (`body`, or a bulk item's).
+ */
+export function patchChange(
+  c: Context<AppBindings>,
+  id: string,
+  ifMatch: string | undefined,
+  patch: ContentPatch,
+  prefix: string,
+): ContentChange {
+  return {
+    id,
+    action: 'update',
+    audit: 'content.update',
+    create: false,
+    ...conditional(ifMatch),
+    plan: (current, taken) => {
+      const merged = patchContent(notDeleted(current!), patch);
+      if (!merged.ok) {
+        const errors = fieldErrors(merged.error, prefix);
+        throw new AppError({
+          code: 'UNPROCESSABLE',
+          message:
+            errors.length === 1
+              ? `The patched item is invalid: ${errors[0]!.path}: ${errors[0]!.message}`
+              : `The patched item is invalid in ${errors.length} fields; see errors`,
+          errors,
+        });
+      }
+      return planSave(c, id, current, merged.input, taken);
+    },
+  };
+}
+
+/** A soft delete of item `id`: a new version with `deleted_at` set. Needs `content:delete`. */
+export function deleteChange(
+  c: Context<AppBindings>,
+  id: string,
+  ifMatch: string | undefined,
+): ContentChange {
+  return {
+    id,
+    action: 'delete',
+    audit: 'content.delete',
+    create: false,
+    ...conditional(ifMatch),
+    plan: async (current) => {
+      const principal = c.var.principal!;
+      if (!principal.permissions.has(DELETE_PERMISSION)) {
+        throw denied(
+          c,
+          DELETE_PERMISSION,
+          `Deleting content needs the "${DELETE_PERMISSION}" permission.`,
+        );
+      }
+      const now = new Date();
+      return nextSnapshot(
+        notDeleted(current!),
+        { deleted_at: now.toISOString() },
+        { actorId: principalId(principal), now },
+      );
+    },
+  };
 }

@@ -5,9 +5,8 @@ import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
-import { planSave } from './plan.ts';
+import { replaceChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
-import { notDeleted } from './update.ts';
 
 export const route = createRoute({
   method: 'put',
@@ -35,16 +34,8 @@ export function registerContentReplace<S extends Schema>(app: OpenAPIHono<AppBin
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const [result] = await commitContent(c, [
-      {
-        id,
-        action: 'update',
-        audit: 'content.update',
-        create: false,
-        ifMatch: c.req.valid('header')['if-match'],
-        plan: (current, taken) => planSave(c, id, notDeleted(current!), input, taken),
-      },
-    ]);
+    const ifMatch = c.req.valid('header')['if-match'];
+    const [result] = await commitContent(c, [replaceChange(c, id, ifMatch, input)]);
     return accepted(c, result);
   });
 }

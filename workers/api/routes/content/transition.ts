@@ -10,9 +10,8 @@ import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
-import { denied } from './plan.ts';
+import { denied, notDeleted } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
-import { notDeleted } from './update.ts';
 
 export const route = createRoute({
   method: 'post',

@@ -1,21 +1,12 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { ContentPatch, patchContent } from '../../../../shared/content/schema.ts';
-import type { ContentSnapshot } from '../../../../shared/db/schema/content.ts';
-import { AppError, fieldErrors } from '../../../../shared/errors.ts';
+import { ContentPatch } from '../../../../shared/content/schema.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
-import { contentNotFound } from './get.ts';
-import { planSave } from './plan.ts';
+import { patchChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
-
-/** A deleted item is not there for edits (404); restore it first. */
-export function notDeleted(current: ContentSnapshot): ContentSnapshot {
-  if (current.deleted_at !== null) throw contentNotFound();
-  return current;
-}
 
 export const route = createRoute({
   method: 'patch',
@@ -50,30 +41,8 @@ export function registerContentUpdate<S extends Schema>(app: OpenAPIHono<AppBind
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid('param');
     const patch = c.req.valid('json');
-    const [result] = await commitContent(c, [
-      {
-        id,
-        action: 'update',
-        audit: 'content.update',
-        create: false,
-        ifMatch: c.req.valid('header')['if-match'],
-        plan: (current, taken) => {
-          const merged = patchContent(notDeleted(current!), patch);
-          if (!merged.ok) {
-            const errors = fieldErrors(merged.error, 'body');
-            throw new AppError({
-              code: 'UNPROCESSABLE',
-              message:
-                errors.length === 1
-                  ? `The patched item is invalid: ${errors[0]!.path}: ${errors[0]!.message}`
-                  : `The patched item is invalid in ${errors.length} fields; see errors`,
-              errors,
-            });
-          }
-          return planSave(c, id, current, merged.input, taken);
-        },
-      },
-    ]);
+    const ifMatch = c.req.valid('header')['if-match'];
+    const [result] = await commitContent(c, [patchChange(c, id, ifMatch, patch, 'body')]);
     return accepted(c, result);
   });
 }

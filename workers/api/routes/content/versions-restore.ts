@@ -7,8 +7,7 @@ import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
-import { denied } from './plan.ts';
-import { notDeleted } from './update.ts';
+import { denied, notDeleted } from './plan.ts';
 import { ContentVersionParamsSchema, readVersions, versionNotFound } from './versions-get.ts';
 
 export const route = createRoute({
