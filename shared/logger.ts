@@ -3,6 +3,16 @@ export type LogFields = Record<string, unknown>;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * The level a raw `LOG_LEVEL` setting names, or `info` when it names none. Entry points read it
+ * before the env is validated, so that a misconfiguration is itself logged.
+ */
+export function logLevel(setting: unknown): LogLevel {
+  return typeof setting === 'string' && Object.hasOwn(RANK, setting)
+    ? (setting as LogLevel)
+    : 'info';
+}
+
 export type Logger = {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -43,11 +53,22 @@ export function createLogger(
   };
 }
 
+/**
+ * Longest error message or stack logged. Some clients put the whole request in the message (the
+ * Upstash SDK quotes every command of a failed pipeline): a bulk write's could be megabytes.
+ */
+export const MAX_ERROR_TEXT_CHARS = 2_000;
+
+function clip(text: string | undefined): string | undefined {
+  if (text === undefined || text.length <= MAX_ERROR_TEXT_CHARS) return text;
+  return `${text.slice(0, MAX_ERROR_TEXT_CHARS)}… (${text.length - MAX_ERROR_TEXT_CHARS} more characters)`;
+}
+
 function serializeError(error: Error): LogFields {
   return {
     name: error.name,
-    message: error.message,
-    stack: error.stack,
+    message: clip(error.message),
+    stack: clip(error.stack),
     ...(error.cause instanceof Error ? { cause: serializeError(error.cause) } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { AppEnv } from '../../shared/env.ts';
 import { validateEnv } from '../../shared/env.ts';
-import { createLogger, type Logger } from '../../shared/logger.ts';
+import { createLogger, type Logger, logLevel } from '../../shared/logger.ts';
 import { recordDeadLetters } from './dead-letters.ts';
 import { eventsConsumer } from './events.ts';
 import { jobsConsumer } from './jobs.ts';
@@ -29,7 +29,7 @@ export async function handleQueue(
   ctx: ExecutionContext,
 ): Promise<void> {
   const logger: Logger = createLogger({
-    level: rawEnv.LOG_LEVEL === 'debug' ? 'debug' : 'info',
+    level: logLevel(rawEnv.LOG_LEVEL),
     fields: { queue: batch.queue },
   });
   const result = validateEnv(rawEnv);

@@ -1,5 +1,5 @@
 import { validateEnv } from '../../shared/env.ts';
-import { createLogger } from '../../shared/logger.ts';
+import { createLogger, logLevel } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
@@ -24,7 +24,7 @@ export async function handleScheduled(
 ): Promise<Record<string, unknown> | undefined> {
   const trace = startSpan(undefined);
   const logger = createLogger({
-    level: rawEnv.LOG_LEVEL === 'debug' ? 'debug' : 'info',
+    level: logLevel(rawEnv.LOG_LEVEL),
     fields: { cron: controller.cron, trace_id: trace.traceId, span_id: trace.spanId },
   });
   const result = validateEnv(rawEnv);

@@ -42,6 +42,23 @@ describe('the JOBS consumer', () => {
     expect((await operation())?.completedAt).toBeInstanceOf(Date);
   });
 
+  it('logs each handled message at info, and nothing below LOG_LEVEL', async () => {
+    const handled = async (level: string) => {
+      const logs = captureLogs();
+      try {
+        await deliver('sift-jobs', [completed(operationId)], {
+          overrides: { LOG_LEVEL: level },
+        });
+      } finally {
+        logs.restore();
+      }
+      return logs.lines.filter((l) => l.msg === 'message handled');
+    };
+    expect(await handled('info')).toHaveLength(1);
+    expect(await handled('warn')).toEqual([]);
+    expect(await handled('error')).toEqual([]);
+  });
+
   it('records a failure with its problem', async () => {
     const problem = {
       type: '/problems/conflict',

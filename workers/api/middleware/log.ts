@@ -1,8 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { createLogger, type LogLevel } from '../../../shared/logger.ts';
+import { createLogger, logLevel } from '../../../shared/logger.ts';
 import type { AppBindings } from '../app.ts';
-
-const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
 /**
  * Gives the request a logger bound to its ids and writes one JSON line when it ends: method,
@@ -13,9 +11,8 @@ export const requestLogger = () =>
   createMiddleware<AppBindings>(async (c, next) => {
     const started = performance.now();
     const trace = c.var.trace;
-    const configured = c.env.LOG_LEVEL;
     const logger = createLogger({
-      level: LEVELS.has(configured) ? (configured as LogLevel) : 'info',
+      level: logLevel(c.env.LOG_LEVEL),
       fields: {
         request_id: c.var.requestId,
         trace_id: trace.traceId,
