@@ -10,6 +10,28 @@ import worker from '../../workers/index.ts';
 
 export const BASE = 'http://sift.test';
 
+// When anything in this isolate (a test, the Worker, a queue consumer) last logged.
+let lastLogAt = Date.now();
+const log = console.log.bind(console);
+console.log = (...args: unknown[]) => {
+  lastLogAt = Date.now();
+  log(...args);
+};
+
+/**
+ * Resolves once nothing has logged for `quietMs` (at most `maxMs`): for a file's `afterAll`
+ * when its writes set queue consumers going (persist, then fan-out, then audit). A consumer
+ * still logging when the file ends fails the run (`EnvironmentTeardownError`). `quietMs` is
+ * above the longest `max_batch_timeout` in `wrangler.toml` (5 s), so a batch still being
+ * gathered is waited for too.
+ */
+export async function untilQuiet({ quietMs = 5_500, maxMs = 30_000 } = {}): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() - lastLogAt < quietMs && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Calls the Worker's `fetch` as the runtime does. `overrides` replaces settings or bindings for
  * this call only (a missing setting, a dependency pointed at a dead port), which is how the

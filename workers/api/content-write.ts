@@ -216,7 +216,11 @@ export async function commitContent(
   }
 
   const accepted = results.flatMap((r, i) => (r?.ok ? [{ result: r, change: changes[i]! }] : []));
-  await Promise.all(accepted.map(({ result }) => publish(services, orgId, result.snapshot)));
+  await publishAll(
+    services,
+    orgId,
+    accepted.map(({ result }) => result.snapshot),
+  );
   auditMany(
     c,
     accepted.map(({ result, change }) => ({
@@ -485,6 +489,37 @@ function snapshotCache(services: Services) {
     { contentDetails: CACHE_POLICIES.contentDetails },
     { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
   );
+}
+
+/**
+ * Bytes of snapshot JSON published per Redis round trip. Auto-pipelining sends the commands
+ * issued together as one REST request, and Upstash refuses a request over 1 MB (the free tier's
+ * limit). A snapshot is stored twice, and each copy's quotes are escaped again inside the
+ * pipeline's JSON, so a quarter of the limit here keeps a request well under it.
+ */
+export const PUBLISH_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * `publish` for many snapshots (a bulk request): in chunks of at most `PUBLISH_CHUNK_BYTES` of
+ * snapshot JSON, one after the other, so that no Redis request outgrows Upstash's limit. A
+ * snapshot larger than a chunk goes alone.
+ */
+async function publishAll(services: Services, orgId: string, snapshots: ContentSnapshot[]) {
+  const encoder = new TextEncoder();
+  let chunk: ContentSnapshot[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    await Promise.all(chunk.map((snapshot) => publish(services, orgId, snapshot)));
+    chunk = [];
+    bytes = 0;
+  };
+  for (const snapshot of snapshots) {
+    const size = encoder.encode(JSON.stringify(snapshot)).byteLength;
+    if (chunk.length > 0 && bytes + size > PUBLISH_CHUNK_BYTES) await flush();
+    chunk.push(snapshot);
+    bytes += size;
+  }
+  if (chunk.length > 0) await flush();
 }
 
 /**

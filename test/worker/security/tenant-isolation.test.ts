@@ -21,7 +21,7 @@ import {
 import { newId } from '../../../shared/ids.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
-import { call, expectProblem, testDb } from '../helpers.ts';
+import { call, expectProblem, testDb, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
 import {
   type Fixture,
@@ -58,7 +58,7 @@ const label = (r: ProtectedRoute) => `${r.method} ${r.route}`;
 
 // Organisation B's content writes (its own data) are persisted by the queue consumer after the
 // tests answer; let it drain before the file's environment closes, or its log lines outlive it.
-afterAll(() => new Promise((resolve) => setTimeout(resolve, 3_000)));
+afterAll(() => untilQuiet(), 40_000);
 
 describe('tenant isolation and authentication on every protected route', () => {
   let a: Fixture;

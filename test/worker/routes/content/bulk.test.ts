@@ -1,12 +1,19 @@
+import { env } from 'cloudflare:workers';
+import { Redis } from '@upstash/redis/cloudflare';
 import { eq, inArray } from 'drizzle-orm';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { contentVersions } from '../../../../shared/db/schema/content.ts';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { CACHE_POLICIES, createCache, redisStore } from '../../../../shared/cache/index.ts';
+import { versionPointerKey } from '../../../../shared/content/store.ts';
+import { type ContentSnapshot, contentVersions } from '../../../../shared/db/schema/content.ts';
+import { validateEnv } from '../../../../shared/env.ts';
+import { createLogger } from '../../../../shared/logger.ts';
 import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
 import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
-import { call, expectProblem, testDb } from '../../helpers.ts';
+import { call, captureLogs, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
 import { insertContent } from './fixtures.ts';
 
 afterEach(() => resetBreakers());
+afterAll(() => untilQuiet(), 40_000);
 
 async function tenant(label: string, role: 'editor' | 'author' = 'editor') {
   const { orgId } = await createTenant(label);
@@ -83,6 +90,53 @@ describe('POST /v1/content/bulk', () => {
       { timeout: 60_000, interval: 250 },
     );
   }, 90_000);
+
+  it('publishes a bulk of large items to Redis in requests under its size limit', async () => {
+    const { orgId, auth } = await tenant('content-bulk-large');
+    // About 1.3 MB of snapshots, stored twice: several times Upstash's 1 MB request limit.
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      op: 'create',
+      data: { translations: { en: { title: `Large ${i}`, body: `Word ${i}. `.repeat(500) } } },
+    }));
+    const logs = captureLogs();
+    let body: BulkBody;
+    try {
+      const response = await bulk(auth, items);
+      expect(response.status).toBe(202);
+      body = (await response.json()) as BulkBody;
+    } finally {
+      logs.restore();
+    }
+    expect(logs.lines.filter((l) => l.msg === 'cache write failed')).toEqual([]);
+    // Redis alone (not this isolate's memory) holds every snapshot and its version pointer.
+    const settings = validateEnv(env);
+    if (!settings.ok) throw new Error('test env invalid');
+    const redis = new Redis({
+      url: settings.env.UPSTASH_REDIS_REST_URL,
+      token: settings.env.UPSTASH_REDIS_REST_TOKEN,
+    });
+    const cache = createCache<{ contentDetails: ContentSnapshot }>(
+      { redis: redisStore(redis) },
+      { contentDetails: CACHE_POLICIES.contentDetails },
+      { logger: createLogger({ level: 'error' }), waitUntil: () => {} },
+    );
+    const ids = body.results.map((r) => r.id!);
+    expect(ids).toHaveLength(300);
+    const cached = await Promise.all(
+      ids.map((id) => cache.contentDetails.get({ orgId, id, version: 1 })),
+    );
+    expect(cached.map((r) => r?.value?.id)).toEqual(ids);
+    const pointers = await redis.mget<number[]>(...ids.map((id) => versionPointerKey(orgId, id)));
+    expect(pointers).toEqual(ids.map(() => 1));
+    // Let the consumer finish with them before the file ends.
+    await vi.waitFor(
+      async () => {
+        const read = await call(body.operation.url, { headers: auth });
+        expect(await read.json()).toMatchObject({ status: 'applied' });
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+  }, 60_000);
 
   it('reports each item: accepted, invalid, stale, missing, forbidden', async () => {
     const { orgId, auth } = await tenant('content-bulk-mixed');
