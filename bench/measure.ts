@@ -42,15 +42,20 @@ export async function measure(
   );
   const elapsed = performance.now() - start;
   latencies.sort();
-  const rank = (p: number) => latencies[Math.min(iterations - 1, Math.ceil(p * iterations) - 1)]!;
   return {
     name,
     opsPerSec: (iterations / elapsed) * 1000,
-    p50Ms: rank(0.5),
-    p99Ms: rank(0.99),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
     samples: iterations,
     concurrency,
   };
+}
+
+/** The nearest-rank `p` percentile (0 < p ≤ 1) of ascending `sorted` samples. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
 /** A Markdown table of measurements. */

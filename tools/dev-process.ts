@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
+const MAX_OUTPUT_CHARS = 8 * 1024 * 1024;
 
 /** A loopback port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -15,7 +16,7 @@ export async function freePort(): Promise<number> {
 
 export type DevProcess = {
   child: ChildProcess;
-  /** Everything it printed so far (stdout and stderr). */
+  /** What it printed so far (stdout and stderr; the last few MiB of it). */
   output(): string;
 };
 
@@ -46,13 +47,14 @@ export async function startDevProcess(options: {
     },
     stdio: 'pipe',
   });
+  // The tail only: a long benchmark can print more than a string may hold.
   let output = '';
-  child.stdout?.on('data', (d) => {
+  const append = (d: Buffer) => {
     output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
+    if (output.length > MAX_OUTPUT_CHARS) output = output.slice(-MAX_OUTPUT_CHARS / 2);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
   const timeoutMs = options.timeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
   while (!output.includes('Sift is running at')) {

@@ -27,7 +27,8 @@ async function main() {
     {
       ENVIRONMENT: 'development',
       CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000',
-      LOG_LEVEL: 'debug',
+      // A shell's LOG_LEVEL picks the level of a new .dev.vars (benchmarks run at `warn`).
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'debug',
       AUTH_ISSUER: `http://127.0.0.1:${port}`,
       // Generated once and kept, so tokens survive restarts of the dev server.
       AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey('dev')),
