@@ -241,7 +241,8 @@ export class Namespace {
   /**
    * Exact top-K by inner product over matching sparse dimensions; records sharing no dimension
    * with the query are not candidates. With `idf`, each query value is weighted by
-   * log((N - n + 0.5) / (n + 0.5)) as Upstash documents for its BM25 support.
+   * ln((N - n + 0.5) / (n + 0.5) + 1), as the SDK documents `WeightingStrategy.IDF` (the `+ 1`
+   * keeps a term found in most documents positive, as in Lucene's BM25).
    */
   searchSparse(query: SparseVector, k: number, idf: boolean, predicate?: MetadataPredicate): Hit[] {
     const scores = new Map<VectorRecord, number>();
@@ -250,7 +251,7 @@ export class Namespace {
       const posting = this.postings.get(query.indices[i] as number);
       if (!posting) continue;
       let weight = query.values[i] as number;
-      if (idf) weight *= Math.log((total - posting.size + 0.5) / (posting.size + 0.5));
+      if (idf) weight *= Math.log((total - posting.size + 0.5) / (posting.size + 0.5) + 1);
       for (const [record, value] of posting) {
         scores.set(record, (scores.get(record) ?? 0) + weight * value);
       }
