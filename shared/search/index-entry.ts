@@ -15,6 +15,10 @@ export type SearchMetadata = {
   published_at?: number;
   updated_at: number;
   version: number;
+  /** The translation's title, for answering a search without reading the item. */
+  title: string;
+  /** The item's free-form metadata, so searches can filter on its fields (`meta.region`). */
+  meta: Record<string, unknown>;
 };
 
 /**
@@ -54,6 +58,8 @@ export function searchEntries(snapshot: ContentSnapshot): SearchEntry[] {
         ...(snapshot.published_at !== null ? { published_at: seconds(snapshot.published_at) } : {}),
         updated_at: seconds(snapshot.updated_at),
         version: snapshot.version,
+        title: t.title,
+        meta: snapshot.metadata,
       };
       return {
         id: searchEntryId(snapshot.id, locale),
