@@ -6,6 +6,8 @@ import { organizations } from '../../shared/db/schema/index.ts';
 import { validateEnv } from '../../shared/env.ts';
 import { type Problem, ProblemSchema } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { createServices } from '../../shared/services.ts';
 import worker from '../../workers/index.ts';
 
 export const BASE = 'http://sift.test';
@@ -98,6 +100,19 @@ export function testDb() {
   const validated = validateEnv(env);
   if (!validated.ok) throw new Error(`test env invalid: ${JSON.stringify(validated.problems)}`);
   return httpDatabase(validated.env);
+}
+
+/**
+ * The Worker's services (Postgres, Redis, Vector, queues...) over the test env, as a request
+ * or a consumer gets them, with a logger that only prints errors.
+ */
+export function testServices(overrides: Partial<Env> = {}) {
+  const validated = validateEnv({ ...env, ...overrides });
+  if (!validated.ok) throw new Error(`test env invalid: ${JSON.stringify(validated.problems)}`);
+  return createServices(validated.env, createLogger({ level: 'error' }), {
+    waitUntil: () => {},
+    context: {},
+  });
 }
 
 /** A fresh organisation for a test's rows (tests never share data). */

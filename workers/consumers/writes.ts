@@ -26,6 +26,7 @@ import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
 import { indexContent } from '../../shared/search/index-entry.ts';
+import { bumpIndexVersions } from '../../shared/search/index-version.ts';
 import type { Services } from '../../shared/services.ts';
 import {
   type BatchContext,
@@ -372,8 +373,13 @@ async function refreshKv(services: Services, live: Persisted[]): Promise<void> {
   );
 }
 
-/** Indexes the version each item shows (see `indexContent`); a failure is only logged. */
+/**
+ * Indexes the version each item shows (see `indexContent`), then bumps the index version of
+ * every organisation whose index changed, so that its cached search results go at once. A
+ * failure is only logged.
+ */
 async function indexLatest(services: Services, live: Persisted[]): Promise<void> {
+  const changed: string[] = [];
   await Promise.all(
     live
       .filter((p) => p.latest)
@@ -382,10 +388,15 @@ async function indexLatest(services: Services, live: Persisted[]): Promise<void>
         const outcome = await indexContent(services, snapshot);
         const fields = { content_id: snapshot.id, version: snapshot.version };
         const { logger } = p.entry.item.context;
-        if (outcome.ok) logger.debug('search index updated', { ...fields, action: outcome.action });
-        else logger.warn('search index not updated', { ...fields, error: outcome.error });
+        if (outcome.ok) {
+          changed.push(snapshot.org_id);
+          logger.debug('search index updated', { ...fields, action: outcome.action });
+        } else {
+          logger.warn('search index not updated', { ...fields, error: outcome.error });
+        }
       }),
   );
+  await bumpIndexVersions(services, changed);
 }
 
 /**

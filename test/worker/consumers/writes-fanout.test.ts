@@ -10,8 +10,9 @@ import { type ContentSnapshot, content, contentVersions } from '../../../shared/
 import { newId } from '../../../shared/ids.ts';
 import type { Envelope } from '../../../shared/messages.ts';
 import { resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
+import { readIndexVersion } from '../../../shared/search/index-version.ts';
 import { formatTraceparent, startSpan } from '../../../shared/trace.ts';
-import { captureLogs, createOrg, DEAD_URL, eventually, testDb } from '../helpers.ts';
+import { captureLogs, createOrg, DEAD_URL, eventually, testDb, testServices } from '../helpers.ts';
 import { contentWrites, time } from './content-writes.ts';
 import { deliver, recordingDlq, recordingQueue } from './deliver.ts';
 
@@ -323,6 +324,29 @@ describe('the WRITES consumer after persisting', () => {
       expect(await fetchEntries(orgId)).toEqual([null, null]);
       const hits = await index.namespace(orgId).query({ data: 'lighthouse', topK: 5 });
       expect(hits.map((h) => String(h.id))).not.toContain(`${contentId}:en`);
+    });
+
+    it("bumps the organisation's index version once per batch that changed its index", async () => {
+      const services = testServices();
+      const before = await readIndexVersion(services, orgId);
+      expect(before).toBe(0);
+      await deliverRecording([
+        write(1, { snapshot: published(1) }).body,
+        write(2, { snapshot: published(2) }).body,
+      ]);
+      expect(await readIndexVersion(services, orgId)).toBe(1);
+      await deliverRecording([write(3, { snapshot: published(3) }).body], 1);
+      expect(await readIndexVersion(services, orgId)).toBe(2);
+      // The index unreachable: nothing changed, nothing bumped.
+      const logs = captureLogs();
+      await deliver('sift-writes', [write(4, { snapshot: published(4) }).body], {
+        overrides: {
+          JOBS: recordingQueue<Envelope>('JOBS').queue,
+          UPSTASH_VECTOR_REST_URL: DEAD_URL,
+        },
+      });
+      logs.restore();
+      expect(await readIndexVersion(services, orgId)).toBe(2);
     });
 
     it('never indexes an item that is not published', async () => {

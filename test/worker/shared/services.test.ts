@@ -1,24 +1,13 @@
-import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateEnv } from '../../../shared/env.ts';
-import { createLogger } from '../../../shared/logger.ts';
 import {
   breakerStates,
   CircuitOpenError,
   resetBreakers,
 } from '../../../shared/resilience/circuit-breaker.ts';
-import { createServices } from '../../../shared/services.ts';
 import { bearer, createTenant, tokenFor } from '../auth.ts';
-import { call, expectProblem } from '../helpers.ts';
+import { call, expectProblem, testServices } from '../helpers.ts';
 
-function services() {
-  const validated = validateEnv(env);
-  if (!validated.ok) throw new Error('test env invalid');
-  return createServices(validated.env, createLogger({ level: 'error' }), {
-    waitUntil: () => {},
-    context: {},
-  });
-}
+const services = () => testServices();
 
 afterEach(() => resetBreakers());
 

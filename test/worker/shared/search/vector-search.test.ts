@@ -1,21 +1,9 @@
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ContentSnapshot } from '../../../../shared/db/schema/index.ts';
-import { validateEnv } from '../../../../shared/env.ts';
 import { newId } from '../../../../shared/ids.ts';
-import { createLogger } from '../../../../shared/logger.ts';
 import { indexContent } from '../../../../shared/search/index-entry.ts';
 import { vectorFilter, vectorSearch } from '../../../../shared/search/vector-search.ts';
-import { createServices } from '../../../../shared/services.ts';
-
-function services() {
-  const validated = validateEnv(env);
-  if (!validated.ok) throw new Error('test env invalid');
-  return createServices(validated.env, createLogger({ level: 'error' }), {
-    waitUntil: () => {},
-    context: {},
-  });
-}
+import { testServices } from '../../helpers.ts';
 
 describe('vectorFilter', () => {
   it('is empty without filters beyond the default status', () => {
@@ -53,7 +41,7 @@ describe('vectorFilter', () => {
 describe('vectorSearch', () => {
   const orgId = newId('organization');
   const ids: Record<string, string> = {};
-  const s = services();
+  const s = testServices();
 
   const item = (
     key: string,
