@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 
-// biome-ignore lint/suspicious/noExplicitAny: only `execute` is used, whatever the schema
-type Database = PgDatabase<PgQueryResultHKT, any>;
+import { type Database, rowsOf } from './database.ts';
 
 /** How far back engagement counts for popularity and for a reader's category affinity. */
 export const ENGAGEMENT_WINDOW_DAYS = 30;
@@ -51,7 +49,7 @@ export async function popularity(
       and type in (${engagementTypes()})
       and occurred_at >= ${since.toISOString()} and occurred_at <= ${now.toISOString()}
     group by content_id`);
-  const rows = result.rows as { content_id: string; engagement: number | string }[];
+  const rows = rowsOf(result) as { content_id: string; engagement: number | string }[];
   const top = Math.max(0, ...rows.map((r) => Math.log1p(Number(r.engagement))));
   return new Map(
     rows.map((r) => [r.content_id, top > 0 ? Math.log1p(Number(r.engagement)) / top : 0]),
@@ -79,7 +77,7 @@ export async function categoryAffinity(
       and e.occurred_at >= ${since.toISOString()} and e.occurred_at <= ${now.toISOString()}
       and c.category_id is not null
     group by c.category_id`);
-  const rows = result.rows as { category_id: string; engagement: number | string }[];
+  const rows = rowsOf(result) as { category_id: string; engagement: number | string }[];
   const top = Math.max(0, ...rows.map((r) => Number(r.engagement)));
   return new Map(rows.map((r) => [r.category_id, top > 0 ? Number(r.engagement) / top : 0]));
 }

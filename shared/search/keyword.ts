@@ -1,9 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { ContentStatus } from '../db/schema/content.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: only `execute` is used, whatever the schema
-type Database = PgDatabase<PgQueryResultHKT, any>;
+import { type Database, rowsOf } from './database.ts';
 
 /** What a search may be narrowed to; every field is optional and they combine with AND. */
 export type SearchFilters = {
@@ -160,7 +158,7 @@ export async function keywordSearch(db: Database, query: KeywordQuery): Promise<
     where ${searchConditions(query)} and ${tsMatch(query.text)}
     order by rank desc, c.updated_at desc, t.content_id, t.locale
     limit ${query.limit}`);
-  return (result.rows as HitRow[]).map((r) => {
+  return (rowsOf(result) as HitRow[]).map((r) => {
     const rank = Number(r.rank);
     return {
       contentId: r.content_id,
