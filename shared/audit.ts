@@ -58,5 +58,8 @@ export const AUDIT_ACTIONS = [
   'content.unpublish',
   'content.archive',
   'content.bulk',
+  'search.synonyms.create',
+  'search.synonyms.update',
+  'search.synonyms.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -52,8 +52,10 @@ const DAY = 24 * HOUR;
  * | userPreferences  | user_preferences | 1 h    | 24 h  | user id (memory + Redis only)  |
  * | embeddings       | ml_embeddings    | 7 d    | 30 d  | content id + version           |
  * | recommendations  | recommendations  | 30 min | 24 h  | user or content id             |
+ * | synonyms         | —                | 1 h    | 24 h  | locale + synonyms version      |
  *
- * Version-keyed entries never change, so their long times cost no correctness. Preferences skip
+ * Version-keyed entries never change, so their long times cost no correctness: `synonyms` is keyed
+ * by the organisation's synonyms version (a Redis counter every write bumps). Preferences skip
  * KV: a user expects their own change at once, and KV cannot be invalidated in time.
  */
 export const CACHE_POLICIES = {
@@ -64,6 +66,7 @@ export const CACHE_POLICIES = {
   userPreferences: { fresh: HOUR, stale: DAY, tiers: ['memory', 'redis'] },
   embeddings: { fresh: 7 * DAY, stale: 30 * DAY },
   recommendations: { fresh: 30 * MINUTE, stale: DAY },
+  synonyms: { fresh: HOUR, stale: DAY },
 } as const satisfies Record<string, NamespacePolicy>;
 
 /**

@@ -22,6 +22,8 @@ export type Fixture = {
   /** A content item of organisation A, and its English slug. */
   contentId: string;
   contentSlug: string;
+  /** A search synonym set of organisation A. */
+  synonymId: string;
 };
 
 export type ProtectedRoute = {
@@ -300,6 +302,44 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     route: '/v1/content/:id/versions/:version/restore',
     path: (a) => `/v1/content/${a.contentId}/versions/1/restore`,
     permission: 'content:write',
+    otherTenant: 'not_found',
+  },
+  // Search synonyms.
+  {
+    method: 'GET',
+    route: '/v1/search/synonyms',
+    path: () => '/v1/search/synonyms',
+    permission: 'search',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/search/synonyms',
+    path: () => '/v1/search/synonyms',
+    body: () => ({ locale: 'en', kind: 'multi_way', terms: ['isolation', 'outsider'] }),
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/search/synonyms/:id',
+    path: (a) => `/v1/search/synonyms/${a.synonymId}`,
+    permission: 'search',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'PUT',
+    route: '/v1/search/synonyms/:id',
+    path: (a) => `/v1/search/synonyms/${a.synonymId}`,
+    body: () => ({ locale: 'en', kind: 'multi_way', terms: ['isolation', 'outsider'] }),
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/search/synonyms/:id',
+    path: (a) => `/v1/search/synonyms/${a.synonymId}`,
+    permission: 'settings:manage',
     otherTenant: 'not_found',
   },
   // Platform administration.

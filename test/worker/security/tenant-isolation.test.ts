@@ -17,6 +17,7 @@ import {
   invitations,
   memberships,
   operations,
+  synonyms,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { createApp } from '../../../workers/api/index.ts';
@@ -111,7 +112,19 @@ describe('tenant isolation and authentication on every protected route', () => {
     const contentA = await insertContent(tenantA.orgId, {
       translations: { en: { title: 'Isolation secret title', body: 'Isolation secret body' } },
     });
+    const synonymId = newId('synonym');
+    await testDb()
+      .insert(synonyms)
+      .values({
+        id: synonymId,
+        orgId: tenantA.orgId,
+        locale: 'en',
+        kind: 'one_way',
+        root: 'isolationsecretroot',
+        terms: ['isolation secret synonym'],
+      });
     a = {
+      synonymId,
       contentId: contentA.id,
       contentSlug: contentA.slugs.en!,
       orgId: tenantA.orgId,
@@ -141,6 +154,9 @@ describe('tenant isolation and authentication on every protected route', () => {
       contentA.slugs.en!,
       'Isolation secret title',
       'Isolation secret body',
+      synonymId,
+      'isolationsecretroot',
+      'isolation secret synonym',
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;
