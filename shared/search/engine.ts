@@ -32,6 +32,8 @@ export type Retrieval = {
   orgId: string;
   /** The text to retrieve with (corrected and expanded by query understanding). */
   text: string;
+  /** The text for Postgres full-text search, in `websearch_to_tsquery` syntax; else `text`. */
+  fallbackText?: string;
   locale?: string;
   mode: SearchMode;
   filters: SearchFilters;
@@ -138,7 +140,7 @@ export async function retrieve(
     const hits = await services.guard('postgres', () =>
       keywordSearch(services.db, {
         orgId: query.orgId,
-        text: query.text,
+        text: query.fallbackText ?? query.text,
         ...(query.locale ? { locale: query.locale } : {}),
         filters: query.filters,
         limit: CANDIDATES_PER_SIDE,
