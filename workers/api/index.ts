@@ -21,6 +21,7 @@ import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
 import { registerOperations } from './routes/operations/index.ts';
+import { registerSearch } from './routes/search/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
 import { registerSystem } from './routes/system/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
@@ -71,16 +72,18 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerSearchSynonyms(
-    registerContent(
-      registerOperations(
-        registerWhoami(
-          registerAdmin(
-            registerAuditLog(
-              registerKeys(
-                registerInvitations(
-                  registerMembers(
-                    registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerSearch(
+    registerSearchSynonyms(
+      registerContent(
+        registerOperations(
+          registerWhoami(
+            registerAdmin(
+              registerAuditLog(
+                registerKeys(
+                  registerInvitations(
+                    registerMembers(
+                      registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+                    ),
                   ),
                 ),
               ),

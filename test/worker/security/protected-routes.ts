@@ -46,6 +46,11 @@ export type ProtectedRoute = {
   otherTenant: 'not_found' | 'own_data' | 'forbidden';
 };
 
+/** The title of organisation A's published, indexed item. */
+export const SEARCH_SECRET = 'Isolation searchable lighthouse';
+/** What the search routes ask for: words of that title (not all of it: the query is echoed). */
+const SEARCH_QUERY = 'searchable lighthouse';
+
 /**
  * Every protected `/v1` route. A later issue that adds a route adds it here (the suite fails
  * until it does), with a body that passes validation.
@@ -303,6 +308,22 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: (a) => `/v1/content/${a.contentId}/versions/1/restore`,
     permission: 'content:write',
     otherTenant: 'not_found',
+  },
+  // Search: organisation B's searches answer from B's index (its namespace, its rows).
+  {
+    method: 'GET',
+    route: '/v1/search',
+    path: () => `/v1/search?q=${encodeURIComponent(SEARCH_QUERY)}`,
+    permission: 'search',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/search',
+    path: () => '/v1/search',
+    body: () => ({ q: SEARCH_QUERY }),
+    permission: 'search',
+    otherTenant: 'own_data',
   },
   // Search synonyms.
   {

@@ -10,6 +10,7 @@ import {
   type Role,
 } from '../../../shared/auth/permissions.ts';
 import { generateSigningKey, signAccessToken } from '../../../shared/auth/tokens.ts';
+import { loadSnapshots } from '../../../shared/content/store.ts';
 import {
   accessRules,
   apiKeys,
@@ -20,15 +21,17 @@ import {
   synonyms,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
+import { indexContent } from '../../../shared/search/index-entry.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
-import { call, expectProblem, testDb, untilQuiet } from '../helpers.ts';
+import { call, expectProblem, testDb, testServices, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
 import {
   type Fixture,
   PROTECTED_ROUTES,
   type ProtectedRoute,
   PUBLIC_ROUTES,
+  SEARCH_SECRET,
 } from './protected-routes.ts';
 
 /** An API key row for `orgId` with `scopes`, and its secret. */
@@ -112,6 +115,17 @@ describe('tenant isolation and authentication on every protected route', () => {
     const contentA = await insertContent(tenantA.orgId, {
       translations: { en: { title: 'Isolation secret title', body: 'Isolation secret body' } },
     });
+    // A published item in A's search index: B's searches for its words must not find it.
+    const searchable = await insertContent(tenantA.orgId, {
+      status: 'published',
+      translations: { en: { title: SEARCH_SECRET, body: 'Isolation searchable body' } },
+    });
+    const services = testServices();
+    for (const snapshot of (
+      await loadSnapshots(testDb(), tenantA.orgId, [searchable.id])
+    ).values()) {
+      expect(await indexContent(services, snapshot)).toMatchObject({ ok: true });
+    }
     const synonymId = newId('synonym');
     await testDb()
       .insert(synonyms)
@@ -157,6 +171,8 @@ describe('tenant isolation and authentication on every protected route', () => {
       synonymId,
       'isolationsecretroot',
       'isolation secret synonym',
+      searchable.id,
+      SEARCH_SECRET,
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;

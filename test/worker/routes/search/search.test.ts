@@ -1,0 +1,343 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadSnapshots } from '../../../../shared/content/store.ts';
+import { categories, content } from '../../../../shared/db/schema/index.ts';
+import { newId } from '../../../../shared/ids.ts';
+import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
+import { indexContent } from '../../../../shared/search/index-entry.ts';
+import { bumpIndexVersions } from '../../../../shared/search/index-version.ts';
+import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
+import {
+  call,
+  DEAD_DATABASE_URL,
+  DEAD_URL,
+  expectProblem,
+  testDb,
+  testServices,
+  untilQuiet,
+} from '../../helpers.ts';
+import { insertContent, type TestContent } from '../content/fixtures.ts';
+import { insertKey, json } from '../keys/fixtures.ts';
+
+afterEach(() => resetBreakers());
+afterAll(() => untilQuiet(), 40_000);
+
+type Hit = {
+  id: string;
+  locale: string;
+  title: string;
+  snippet: string;
+  url: string;
+  category_id: string | null;
+  tags: string[];
+  published_at: string | null;
+  score: number;
+  explain?: Record<string, unknown>;
+};
+type Result = {
+  query_id: string;
+  query: {
+    text: string;
+    normalized: string;
+    language: string | null;
+    classification: string;
+    did_you_mean: string | null;
+    corrections: { from: string; to: string }[];
+    synonyms: string[];
+  };
+  mode: string;
+  degraded: boolean;
+  degraded_reasons: string[];
+  total: number;
+  hits: Hit[];
+  facets: Record<string, { value: string; count: number }[]> | null;
+  next_cursor: string | null;
+};
+
+describe('search', () => {
+  let orgId: string;
+  let auth: Record<string, string>;
+  let ownerAuth: Record<string, string>;
+  let categoryId: string;
+  const ids: Record<string, string> = {};
+  const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0];
+
+  const publish = async (key: string, options: TestContent) => {
+    ids[key] = (
+      await insertContent(orgId, {
+        status: 'published',
+        publishedAt: new Date('2026-11-01T00:00:00Z'),
+        ...options,
+      })
+    ).id;
+  };
+  const indexAll = async () => {
+    const services = testServices();
+    const snapshots = await loadSnapshots(testDb(), orgId, Object.values(ids));
+    for (const snapshot of snapshots.values()) await indexContent(services, snapshot);
+    await bumpIndexVersions(services, [orgId]);
+  };
+
+  beforeAll(async () => {
+    const tenant = await createTenant('search');
+    orgId = tenant.orgId;
+    ownerAuth = bearer((await tokenFor(tenant.owner)).token);
+    auth = bearer((await tokenFor(await createMember(orgId, 'viewer'))).token);
+    categoryId = newId('category');
+    await testDb()
+      .insert(categories)
+      .values({ id: categoryId, orgId, slug: 'sea', names: { en: 'Sea' } });
+    await publish('lighthouse', {
+      categoryId,
+      tags: ['sea', 'history'],
+      metadata: { region: 'north', featured: true },
+      translations: {
+        en: {
+          title: 'Lighthouse keepers',
+          body: 'Keeping the lamp lit through winter storms on the northern coast.',
+        },
+        ar: { title: 'حراس المنارة', body: 'إبقاء المصباح مضاءً في عواصف الشتاء.' },
+      },
+    });
+    await publish('storms', {
+      tags: ['weather'],
+      translations: { en: { title: 'Winter storms', body: 'Gales and storms at sea all winter.' } },
+    });
+    await publish('bread', {
+      translations: { en: { title: 'Sourdough bread', body: 'Flour, water and patience.' } },
+    });
+    await publish('solar', {
+      translations: {
+        en: { title: 'Photovoltaic panels', body: 'Rooftop photovoltaic arrays for homes.' },
+      },
+    });
+    await indexAll();
+  });
+
+  const get = (query: string, headers = auth, overrides = {}) =>
+    call(`/v1/search?${query}`, { headers }, overrides);
+  const ok = async (response: Response) => {
+    expect(response.status).toBe(200);
+    return (await response.json()) as Result;
+  };
+  const names = (result: Result) => result.hits.map((h) => name(h.id));
+
+  it('finds, highlights and explains, with facets and a query id', async () => {
+    const result = await ok(await get('q=winter+storms&explain=true'));
+    expect(names(result).slice(0, 2).sort()).toEqual(['lighthouse', 'storms']);
+    expect(result.query_id).toMatch(/^qry_/);
+    expect(result).toMatchObject({ mode: 'hybrid', degraded: false, degraded_reasons: [] });
+    expect(result.query).toMatchObject({
+      text: 'winter storms',
+      normalized: 'winter storms',
+      language: 'en',
+      did_you_mean: null,
+    });
+    const storms = result.hits.find((h) => name(h.id) === 'storms')!;
+    expect(storms.title).toBe('<mark>Winter</mark> <mark>storms</mark>');
+    expect(storms.snippet).toContain('<mark>storms</mark>');
+    expect(storms.url).toBe(`/v1/content/${ids.storms}?locale=en`);
+    expect(storms.explain).toMatchObject({
+      keyword: expect.any(Number),
+      semantic: expect.any(Number),
+      fused: expect.any(Number),
+      popularity: 0,
+      freshness: expect.any(Number),
+      personal: 0,
+      final: storms.score,
+    });
+    expect(result.hits[0]!.explain!.fused).toBe(1);
+    expect(result.facets!.tags).toEqual(
+      expect.arrayContaining([
+        { value: 'sea', count: 1 },
+        { value: 'weather', count: 1 },
+      ]),
+    );
+    expect(result.hits.every((h) => h.explain !== undefined)).toBe(true);
+    const plain = await ok(await get('q=winter+storms&facets=false'));
+    expect(plain.facets).toBeNull();
+    expect(plain.hits.every((h) => h.explain === undefined)).toBe(true);
+  });
+
+  it('searches by keyword or by meaning', async () => {
+    const keyword = await ok(await get('q=gales&mode=keyword'));
+    expect(names(keyword)).toEqual(['storms']);
+    expect(keyword.hits[0]!.snippet).toContain('<mark>Gales</mark>');
+    const semantic = await ok(await get('q=lighthouse+keeper&mode=semantic'));
+    expect(names(semantic)[0]).toBe('lighthouse');
+  });
+
+  it('searches Arabic, in the locale asked for', async () => {
+    const result = await ok(await get(`q=${encodeURIComponent('المنارة')}&locale=ar`));
+    expect(result.hits.map((h) => [name(h.id), h.locale])).toEqual([['lighthouse', 'ar']]);
+    expect(result.hits[0]!.title).toBe('حراس <mark>المنارة</mark>');
+    expect(result.query.language).toBe('ar');
+  });
+
+  it('filters by category, tags and metadata, by GET and by POST', async () => {
+    expect(names(await ok(await get(`q=storms&category=${categoryId}`)))).toEqual(['lighthouse']);
+    expect(names(await ok(await get('q=storms&tags=weather,none')))).toEqual(['storms']);
+    expect(names(await ok(await get('q=storms&meta.region=north')))).toEqual(['lighthouse']);
+    const posted = await ok(
+      await call(
+        '/v1/search',
+        json('POST', { q: 'storms', filters: { metadata: { featured: true } } }, auth),
+      ),
+    );
+    expect(names(posted)).toEqual(['lighthouse']);
+    const none = await ok(
+      await call(
+        '/v1/search',
+        json('POST', { q: 'storms', filters: { metadata: { featured: 'true' } } }, auth),
+      ),
+    );
+    expect(none.hits).toEqual([]);
+  });
+
+  it('pages with cursors bound to the search', async () => {
+    const first = await ok(await get('q=winter+storms+bread&limit=1'));
+    expect(first.hits).toHaveLength(1);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await ok(await get(`q=winter+storms+bread&limit=1&cursor=${first.next_cursor}`));
+    expect(second.hits).toHaveLength(1);
+    expect(second.hits[0]!.id).not.toBe(first.hits[0]!.id);
+    const all = await ok(await get('q=winter+storms+bread&limit=50'));
+    expect(all.next_cursor).toBeNull();
+    expect(all.hits.slice(0, 2).map((h) => h.id)).toEqual([first.hits[0]!.id, second.hits[0]!.id]);
+    const other = await get(`q=bread&limit=1&cursor=${first.next_cursor}`);
+    const problem = await expectProblem(other, 400);
+    expect(problem.errors?.[0]?.path).toBe('query.cursor');
+    await expectProblem(await get('q=bread&cursor=not-a-cursor'), 400);
+  });
+
+  it('corrects typos from the organisation vocabulary and still finds the item', async () => {
+    const result = await ok(await get('q=lighthuose&mode=keyword'));
+    expect(result.query.did_you_mean).toBe('lighthouse');
+    expect(result.query.corrections).toEqual([
+      { from: 'lighthuose', to: 'lighthouse', distance: 1 },
+    ]);
+    expect(names(result)).toEqual(['lighthouse']);
+    expect(result.hits[0]!.title).toBe('<mark>Lighthouse</mark> keepers');
+  });
+
+  it("expands the organisation's synonyms", async () => {
+    const created = await call(
+      '/v1/search/synonyms',
+      json(
+        'POST',
+        { locale: 'en', kind: 'multi_way', terms: ['solar', 'photovoltaic'] },
+        ownerAuth,
+      ),
+    );
+    expect(created.status).toBe(201);
+    const result = await ok(await get('q=solar&mode=keyword&locale=en'));
+    expect(result.query.synonyms).toEqual(['photovoltaic']);
+    expect(names(result)).toEqual(['solar']);
+    expect(result.hits[0]!.title).toBe('<mark>Photovoltaic</mark> panels');
+  });
+
+  it('caches results per index version: a hit until the index changes', async () => {
+    const first = await get('q=patience&mode=keyword');
+    expect(first.headers.get('server-timing')).toContain('cache;desc="miss"');
+    expect(names(await ok(first))).toEqual(['bread']);
+    const again = await get('q=patience&mode=keyword');
+    expect(again.headers.get('server-timing')).toContain('cache;desc="hit"');
+    expect(names(await ok(again))).toEqual(['bread']);
+    await publish('patience', {
+      translations: { en: { title: 'Patience', body: 'Waiting is an art.' } },
+    });
+    await indexAll();
+    const after = await get('q=patience&mode=keyword');
+    expect(after.headers.get('server-timing')).toContain('cache;desc="miss"');
+    expect(names(await ok(after)).sort()).toEqual(['bread', 'patience']);
+  });
+
+  it('drops an item deleted since it was indexed', async () => {
+    const id = (
+      await insertContent(orgId, {
+        status: 'published',
+        translations: { en: { title: 'Ephemeral zeppelin', body: 'Gone soon.' } },
+      })
+    ).id;
+    const [snapshot] = (await loadSnapshots(testDb(), orgId, [id])).values();
+    await indexContent(testServices(), snapshot!);
+    await testDb().update(content).set({ deletedAt: new Date() }).where(eq(content.id, id));
+    const result = await ok(await get('q=zeppelin&mode=keyword'));
+    expect(result.hits).toEqual([]);
+  });
+
+  it('falls back to Postgres when the vector index is down, marked degraded', async () => {
+    const result = await ok(
+      await get('q=gales+storms&mode=hybrid', auth, { UPSTASH_VECTOR_REST_URL: DEAD_URL }),
+    );
+    expect(result).toMatchObject({ degraded: true, degraded_reasons: ['vector_unavailable'] });
+    expect(names(result).sort()).toEqual(['storms']);
+    expect(result.hits[0]!.title).toBe('Winter <mark>storms</mark>');
+  });
+
+  it('answers from the vector index alone when Postgres is down', async () => {
+    const result = await ok(
+      await get('q=gales&mode=keyword', auth, { DATABASE_URL: DEAD_DATABASE_URL }),
+    );
+    expect(result.degraded_reasons).toEqual(['ranking_features_unavailable']);
+    expect(names(result)).toEqual(['storms']);
+    expect(result.hits[0]!.title).toBe('Winter storms');
+  });
+
+  it('answers 503 with Retry-After when neither can answer', async () => {
+    const response = await get('q=gales', auth, {
+      UPSTASH_VECTOR_REST_URL: DEAD_URL,
+      DATABASE_URL: DEAD_DATABASE_URL,
+    });
+    await expectProblem(response, 503);
+    expect(response.headers.get('retry-after')).toBe('5');
+  });
+
+  it('refuses bad input, naming the field and the rule', async () => {
+    const cases: [string, string][] = [
+      ['', 'query.q'],
+      ['q=', 'query.q'],
+      [`q=${'x'.repeat(501)}`, 'query.q'],
+      ['q=a&mode=fuzzy', 'query.mode'],
+      ['q=a&sort=random', 'query.sort'],
+      ['q=a&limit=0', 'query.limit'],
+      ['q=a&limit=51', 'query.limit'],
+      ['q=a&status=live', 'query.status.0'],
+      ['q=a&category=nope', 'query.category.0'],
+      ['q=a&published_from=yesterday', 'query.published_from'],
+      ['q=a&explain=maybe', 'query.explain'],
+      ['q=a&locale=not_a_locale', 'query.locale'],
+      ['q=a&meta.bad-field=1', 'query.meta.bad-field'],
+    ];
+    for (const [query, path] of cases) {
+      const problem = await expectProblem(await get(query), 400);
+      expect(
+        problem.errors?.map((e) => e.path),
+        query,
+      ).toContain(path);
+    }
+    const bodies: [unknown, string][] = [
+      [{}, 'body.q'],
+      [{ q: 'a', extra: 1 }, 'body'],
+      [{ q: 'a', filters: { metadata: { 'a b': 1 } } }, 'body.filters.metadata.a b'],
+      [{ q: 'a', filters: { metadata: { a: { nested: 1 } } } }, 'body.filters.metadata.a'],
+      [{ q: 'a', filters: { tags: Array(21).fill('t') } }, 'body.filters.tags'],
+      [{ q: 'a', explain: 'yes' }, 'body.explain'],
+    ];
+    for (const [body, path] of bodies) {
+      const problem = await expectProblem(await call('/v1/search', json('POST', body, auth)), 400);
+      expect(
+        problem.errors?.map((e) => e.path),
+        JSON.stringify(body),
+      ).toContain(path);
+    }
+  });
+
+  it('needs the search permission', async () => {
+    await expectProblem(await get('q=storms', {}), 401);
+    const { secret } = await insertKey(orgId, { scopes: ['content:read'] });
+    await expectProblem(await get('q=storms', bearer(secret)), 403);
+    const { secret: allowed } = await insertKey(orgId, { scopes: ['search'] });
+    expect(names(await ok(await get('q=gales&mode=keyword', bearer(allowed))))).toEqual(['storms']);
+  });
+});

@@ -1,0 +1,57 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Schema } from 'hono';
+import type { AppBindings } from '../../app.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { runSearch } from './run.ts';
+import { SEARCH_DESCRIPTION, SearchBody, SearchResponseSchema } from './schema.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/search',
+  tags: ['search'],
+  summary: 'Search content (JSON body)',
+  description: `${SEARCH_DESCRIPTION} The same search as \`GET /v1/search\`, with the filters as JSON (metadata values typed).`,
+  security: [{ bearer: [] }],
+  middleware: [requireAuth('search')] as const,
+  request: { body: { content: { 'application/json': { schema: SearchBody } }, required: true } },
+  responses: {
+    200: {
+      description: 'A page of hits.',
+      content: { 'application/json': { schema: SearchResponseSchema } },
+    },
+    ...problemResponses(
+      'VALIDATION_FAILED',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'SERVICE_UNAVAILABLE',
+      ...COMMON_PROBLEMS,
+    ),
+  },
+});
+
+export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  return app.openapi(route, async (c) => {
+    const b = c.req.valid('json');
+    const f = b.filters;
+    const body = await runSearch(c, {
+      q: b.q,
+      locale: b.locale,
+      mode: b.mode,
+      sort: b.sort,
+      limit: b.limit,
+      cursor: b.cursor,
+      filters: {
+        ...(f.category ? { categories: f.category } : {}),
+        ...(f.tags ? { tags: f.tags } : {}),
+        ...(f.status ? { statuses: f.status } : {}),
+        ...(f.published_from ? { publishedFrom: new Date(f.published_from) } : {}),
+        ...(f.published_to ? { publishedTo: new Date(f.published_to) } : {}),
+        ...(f.metadata ? { metadata: f.metadata } : {}),
+      },
+      explain: b.explain,
+      facets: b.facets,
+    });
+    return c.json(SearchResponseSchema.parse(body), 200);
+  });
+}

@@ -1,0 +1,207 @@
+import type { Context } from 'hono';
+import { setMetric } from 'hono/timing';
+import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
+import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
+import { AppError } from '../../../../shared/errors.ts';
+import { newId } from '../../../../shared/ids.ts';
+import {
+  facets,
+  type RankedItem,
+  type Retrieved,
+  rank,
+  retrieve,
+} from '../../../../shared/search/engine.ts';
+import { categoryAffinity } from '../../../../shared/search/features.ts';
+import { readIndexVersion } from '../../../../shared/search/index-version.ts';
+import type { RankingSettings } from '../../../../shared/search/ranking.ts';
+import { rankingSettings } from '../../../../shared/search/settings.ts';
+import { highlight, highlightTerms, snippet } from '../../../../shared/search/snippet.ts';
+import { understand } from '../../../../shared/search/understand.ts';
+import type { Services } from '../../../../shared/services.ts';
+import type { AppBindings } from '../../app.ts';
+import { readContent } from '../../content-read.ts';
+import type { SearchInput, SearchResponse } from './schema.ts';
+
+/** Seconds to wait before retrying a search that no retriever could answer. */
+export const SEARCH_RETRY_AFTER_SECONDS = 5;
+
+const CURSOR_RULE = 'must be a cursor from a previous page of the same search';
+
+type SearchCursor = { o: number; h: string };
+
+function encodeSearchCursor(cursor: SearchCursor): string {
+  return btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** The offset a cursor names, when it was issued for this search (`fingerprint`). */
+function decodeSearchCursor(value: string, fingerprint: string): number {
+  try {
+    const raw = JSON.parse(atob(value.replaceAll('-', '+').replaceAll('_', '/'))) as SearchCursor;
+    if (raw.h === fingerprint && Number.isSafeInteger(raw.o) && raw.o > 0) return raw.o;
+  } catch {
+    // Not one of ours: refused below.
+  }
+  throw new AppError({
+    code: 'VALIDATION_FAILED',
+    message: `query.cursor: ${CURSOR_RULE}`,
+    errors: [{ path: 'query.cursor', message: CURSOR_RULE }],
+  });
+}
+
+/** Whether any weight the organisation uses gives the personal part a say. */
+const personalised = (settings: RankingSettings) =>
+  settings.weights.personal > 0 ||
+  Object.values(settings.category_weights).some((w) => w.personal > 0);
+
+/**
+ * The reader's category affinity, cached for an hour in memory and Redis (not KV: preferences
+ * must not outlive a change by KV's minute). Empty for API keys, and when unknown.
+ */
+async function readerAffinity(
+  services: Services,
+  orgId: string,
+  userId: string,
+  now: Date,
+): Promise<Map<string, number>> {
+  const cache = createCache<{ userPreferences: Record<string, number> }>(
+    cacheStores(services),
+    { userPreferences: CACHE_POLICIES.userPreferences },
+    { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+  );
+  try {
+    const { value } = await cache.userPreferences.swr(
+      { orgId, id: `category-affinity:${userId}` },
+      async () =>
+        Object.fromEntries(
+          await services.guard('postgres', () => categoryAffinity(services.db, orgId, userId, now)),
+        ),
+    );
+    return new Map(Object.entries(value ?? {}));
+  } catch (error) {
+    services.logger.warn('reader affinity unavailable', { orgId, error });
+    return new Map();
+  }
+}
+
+/** The texts of a page's hits, from the content read path; items gone since are dropped. */
+async function hydrate(services: Services, orgId: string, page: RankedItem[]) {
+  const reads = await Promise.allSettled(
+    page.map((r) => readContent(services, orgId, r.contentId)),
+  );
+  return page.flatMap((item, i) => {
+    const read = reads[i]!;
+    if (read.status === 'fulfilled' && read.value === undefined) return [];
+    const translation =
+      read.status === 'fulfilled' ? read.value!.snapshot.translations[item.locale] : undefined;
+    return [{ item, translation }];
+  });
+}
+
+/**
+ * A search, from understanding the query to the page of hits:
+ *
+ * 1. understand the query (normalise, language, class, typos against the organisation's
+ *    vocabulary, synonyms), read the ranking settings and the index version;
+ * 2. retrieve (fused candidates with popularity) from the result cache, keyed by organisation,
+ *    index version and a hash of everything retrieval depends on — so any change to the index
+ *    misses at once — else from the index (degraded results are not cached);
+ * 3. re-rank for this reader (their category affinity) and sort; page by offset cursors bound
+ *    to the search;
+ * 4. read the page's items for titles and snippets (matches in `<mark>`).
+ *
+ * `Server-Timing` says `cache;desc="hit"` or `"miss"`.
+ */
+export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
+  const services = c.var.services;
+  const principal = c.var.principal!;
+  const { orgId } = principal;
+  const now = new Date();
+  const [understood, settings, version] = await Promise.all([
+    understand(services, orgId, input.q, input.locale),
+    rankingSettings(services, orgId),
+    readIndexVersion(services, orgId),
+  ]);
+  const retrieval = {
+    orgId,
+    text: understood.retrievalText,
+    fallbackText: understood.fallbackText,
+    ...(input.locale ? { locale: input.locale } : {}),
+    mode: input.mode,
+    filters: input.filters,
+  };
+  const fingerprint = await sha256Hex(
+    JSON.stringify([retrieval, settings.fusion, settings.semantic_weight]),
+  );
+  const pageFingerprint = (await sha256Hex(`${fingerprint}:${input.sort}`)).slice(0, 16);
+  const offset = input.cursor ? decodeSearchCursor(input.cursor, pageFingerprint) : 0;
+
+  const cache = createCache<{ searchResults: Retrieved }>(
+    cacheStores(services),
+    { searchResults: CACHE_POLICIES.searchResults },
+    { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+  );
+  const key = version === undefined ? undefined : { orgId, id: fingerprint, version };
+  let retrieved = key ? (await cache.searchResults.get(key))?.value : undefined;
+  const hit = retrieved !== undefined;
+  if (!retrieved) {
+    try {
+      retrieved = await retrieve(services, retrieval, settings, now);
+    } catch (error) {
+      throw new AppError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Neither the search index nor Postgres could answer the search.',
+        headers: { 'Retry-After': String(SEARCH_RETRY_AFTER_SECONDS) },
+        cause: error,
+      });
+    }
+    if (key && retrieved.degraded.length === 0) {
+      services.waitUntil(cache.searchResults.set(key, retrieved));
+    }
+  }
+  setMetric(c, 'cache', hit ? 'hit' : 'miss');
+
+  const affinity =
+    principal.kind === 'user' && personalised(settings)
+      ? await readerAffinity(services, orgId, principal.userId, now)
+      : new Map<string, number>();
+  const ranked = rank(retrieved.items, settings, affinity, input.sort, now);
+  const page = ranked.slice(offset, offset + input.limit);
+  const terms = highlightTerms([
+    understood.text,
+    ...understood.corrections.map((x) => x.to),
+    ...understood.synonyms,
+  ]);
+  const hits = (await hydrate(services, orgId, page)).map(({ item, translation }) => ({
+    id: item.contentId,
+    locale: item.locale,
+    title: highlight(translation?.title ?? item.title, terms),
+    snippet: translation ? snippet(translation.body || (translation.summary ?? ''), terms) : '',
+    url: `/v1/content/${item.contentId}?locale=${encodeURIComponent(item.locale)}`,
+    category_id: item.categoryId,
+    tags: item.tags,
+    published_at: item.publishedAt,
+    score: item.score.final,
+    ...(input.explain ? { explain: item.score } : {}),
+  }));
+  const more = offset + input.limit < ranked.length;
+  const body: SearchResponse = {
+    query_id: newId('query'),
+    query: {
+      text: understood.text,
+      normalized: understood.normalized,
+      language: understood.language ?? null,
+      classification: understood.classification,
+      did_you_mean: understood.didYouMean,
+      corrections: understood.corrections,
+      synonyms: understood.synonyms,
+    },
+    mode: input.mode,
+    degraded: retrieved.degraded.length > 0,
+    degraded_reasons: retrieved.degraded,
+    total: ranked.length,
+    hits,
+    facets: input.facets ? facets(retrieved.items) : null,
+    next_cursor: more ? encodeSearchCursor({ o: offset + input.limit, h: pageFingerprint }) : null,
+  };
+  return body;
+}

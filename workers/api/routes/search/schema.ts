@@ -1,0 +1,193 @@
+import { z } from '@hono/zod-openapi';
+import { CategoryId, Locale, Tag, Timestamp } from '../../../../shared/content/schema.ts';
+import { contentStatus } from '../../../../shared/db/schema/content.ts';
+import { SearchMode, SearchSort } from '../../../../shared/search/engine.ts';
+import type { SearchFilters } from '../../../../shared/search/keyword.ts';
+
+/** What both search routes do, for their OpenAPI descriptions. */
+export const SEARCH_DESCRIPTION =
+  "Searches the organisation's published content: `mode` keyword (BM25), semantic " +
+  "(embeddings) or hybrid (both, fused by the organisation's method; default). The query is " +
+  "normalised (Arabic and English), corrected against the organisation's own vocabulary " +
+  '(`did_you_mean`) and expanded with its synonyms; results are re-ranked by relevance, ' +
+  "popularity, freshness and the reader's category affinity, filtered by category, tags, " +
+  'status, publication dates and metadata fields, sorted by relevance, newest or popular, and ' +
+  'paged with `next_cursor`. `explain=true` adds every score part. When the vector index is ' +
+  'down the keyword results come from Postgres and `degraded` is true. Results are cached per ' +
+  'organisation and index version (`Server-Timing: cache;desc="hit"`). Needs `search`.';
+
+/** The longest query, in characters. */
+export const MAX_QUERY_CHARS = 500;
+/** At most this many values per list filter, and metadata fields. */
+export const MAX_FILTER_VALUES = 20;
+export const MAX_METADATA_FILTERS = 10;
+
+const Query = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_QUERY_CHARS, `must be at most ${MAX_QUERY_CHARS} characters`)
+  .openapi({ description: 'What to search for, as users type it.', example: 'solar energy' });
+
+const Status = z.enum(contentStatus.enumValues, {
+  error: `must be one of ${contentStatus.enumValues.join(', ')}`,
+});
+
+/** A metadata field a filter may name: an identifier, as the index's filter language needs. */
+export const METADATA_FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MetadataValue = z.union([z.string().max(200), z.number(), z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
+
+const Filters = z.strictObject({
+  category: z.array(CategoryId).max(MAX_FILTER_VALUES).optional(),
+  tags: z.array(Tag).max(MAX_FILTER_VALUES).optional(),
+  status: z.array(Status).min(1).max(contentStatus.enumValues.length).optional(),
+  published_from: Timestamp.optional(),
+  published_to: Timestamp.optional(),
+  metadata: z
+    .record(
+      z.string().regex(METADATA_FIELD, 'must be an identifier ([A-Za-z_][A-Za-z0-9_]*)'),
+      MetadataValue,
+    )
+    .refine((m) => Object.keys(m).length <= MAX_METADATA_FILTERS, {
+      message: `must have at most ${MAX_METADATA_FILTERS} fields`,
+    })
+    .optional(),
+});
+
+const Common = {
+  locale: Locale.optional(),
+  mode: SearchMode.default('hybrid'),
+  sort: SearchSort.default('relevance'),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(50, 'must be at most 50')
+    .default(10),
+  cursor: z.string().max(512, 'must be a cursor from a previous page').optional(),
+};
+
+/** `POST /v1/search`: the query and filters as JSON (typed metadata values). */
+export const SearchBody = z
+  .strictObject({
+    q: Query,
+    ...Common,
+    filters: Filters.default({}),
+    explain: z.boolean({ error: 'must be a boolean' }).default(false),
+    facets: z.boolean({ error: 'must be a boolean' }).default(true),
+  })
+  .openapi('SearchRequest');
+
+const flag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const list = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1, 'must name at least one value').max(MAX_FILTER_VALUES));
+
+/**
+ * `GET /v1/search`: the same as query parameters. Lists are comma-separated; a metadata filter
+ * is `meta.<field>=<value>` (values compare as strings; use POST for numbers and booleans).
+ */
+export const SearchQuery = z.looseObject({
+  q: Query,
+  ...Common,
+  category: list(CategoryId).optional(),
+  tags: list(Tag).optional(),
+  status: list(Status).optional(),
+  published_from: Timestamp.optional(),
+  published_to: Timestamp.optional(),
+  explain: flag.default(false),
+  facets: flag.default(true),
+});
+
+/** Everything a search needs, from either form. */
+export type SearchInput = {
+  q: string;
+  locale: string | undefined;
+  mode: SearchMode;
+  sort: SearchSort;
+  limit: number;
+  cursor: string | undefined;
+  filters: SearchFilters;
+  explain: boolean;
+  facets: boolean;
+};
+
+export const ScoreSchema = z
+  .object({
+    keyword: z.number().nullable(),
+    semantic: z.number().nullable(),
+    fused: z.number(),
+    popularity: z.number(),
+    freshness: z.number(),
+    personal: z.number(),
+    final: z.number(),
+    weights: z.object({
+      relevance: z.number(),
+      popularity: z.number(),
+      freshness: z.number(),
+      personal: z.number(),
+    }),
+  })
+  .openapi('SearchScore', {
+    description:
+      'Why a hit ranks where it does: the keyword (BM25, or `ts_rank_cd` when degraded) and ' +
+      'semantic (cosine) scores as retrieved, their fusion scaled to the best hit, popularity, ' +
+      'freshness and personal affinity in [0, 1], the weights applied, and the final score ' +
+      '(the weighted mean of fused, popularity, freshness and personal).',
+  });
+
+export const SearchHitSchema = z
+  .object({
+    id: z.string(),
+    locale: z.string(),
+    title: z.string().openapi({ description: 'HTML: the title with matches in `<mark>`.' }),
+    snippet: z
+      .string()
+      .openapi({ description: 'HTML: the best passage of the summary or body, matches marked.' }),
+    url: z.string(),
+    category_id: z.string().nullable(),
+    tags: z.array(z.string()),
+    published_at: z.string().nullable(),
+    score: z.number(),
+    explain: ScoreSchema.optional(),
+  })
+  .openapi('SearchHit');
+
+const FacetCounts = z.array(z.object({ value: z.string(), count: z.number().int() }));
+
+export const SearchResponseSchema = z
+  .object({
+    query_id: z.string().openapi({ example: 'qry_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
+    query: z.object({
+      text: z.string(),
+      normalized: z.string(),
+      language: z.enum(['ar', 'en']).nullable(),
+      classification: z.enum(['navigational', 'informational', 'transactional']),
+      did_you_mean: z.string().nullable(),
+      corrections: z.array(z.object({ from: z.string(), to: z.string(), distance: z.number() })),
+      synonyms: z.array(z.string()),
+    }),
+    mode: SearchMode,
+    degraded: z.boolean(),
+    degraded_reasons: z.array(z.string()),
+    total: z.number().int().openapi({
+      description: 'Items found (among the best candidates each retriever returns).',
+    }),
+    hits: z.array(SearchHitSchema),
+    facets: z.object({ category: FacetCounts, tags: FacetCounts, locale: FacetCounts }).nullable(),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('SearchResponse');
+export type SearchResponse = z.infer<typeof SearchResponseSchema>;
