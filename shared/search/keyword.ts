@@ -52,16 +52,30 @@ export const RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0] as const;
 /** The language of a translation's locale in SQL, as the `search` column's configuration uses it. */
 const ROW_LANGUAGE = sql`split_part(lower(t.locale), '-', 1)`;
 
-/** `websearch_to_tsquery` of `text` in configuration `config` (a constant, so it runs once). */
-const parsed = (config: 'english' | 'arabic' | 'simple', text: string) =>
-  sql`websearch_to_tsquery(${sql.raw(`'${config}'`)}::regconfig, ${text})`;
+/** Whether `text` uses web search syntax: a quoted phrase, an exclusion (`-word`) or `or`. */
+export function usesSearchSyntax(text: string): boolean {
+  return /"|(?:^|\s)-\S|(?:^|\s)or(?:\s|$)/i.test(text);
+}
+
+/**
+ * `text` as a `tsquery` in configuration `config` (a constant expression, so it runs once). Plain
+ * words are ORed (`plainto_tsquery`'s `&` turned into `|`): a long natural-language query then
+ * finds documents that have most of its words, and `ts_rank_cd` ranks those with more of them,
+ * closer together, higher; requiring every word would find almost nothing. A query written in
+ * web search syntax (quotes, `-word`, `or`) means what it says (`websearch_to_tsquery`, which
+ * never fails on syntax).
+ */
+function parsed(config: 'english' | 'arabic' | 'simple', text: string): SQL {
+  const regconfig = sql.raw(`'${config}'::regconfig`);
+  return usesSearchSyntax(text)
+    ? sql`websearch_to_tsquery(${regconfig}, ${text})`
+    : sql`replace(plainto_tsquery(${regconfig}, ${text})::text, ' & ', ' | ')::tsquery`;
+}
 
 /**
  * Whether translation `t` matches `text`, parsed in the configuration its `search` column was
  * built with (English, Arabic, or simple for other languages), so that stems meet stems and an
  * exclusion (`-word`) excludes. Each arm is a constant query against the GIN index on `search`.
- * `websearch_to_tsquery` accepts what users type: quoted phrases, `or`, `-word`; it never fails
- * on syntax.
  */
 export function tsMatch(text: string): SQL {
   return sql`((${ROW_LANGUAGE} = 'en' and t.search @@ ${parsed('english', text)})

@@ -83,6 +83,12 @@ describe.each(backends)('keywordSearch (%s)', (backend) => {
     expect(await search('running')).toEqual(['body']);
   });
 
+  it('finds items with any of the words, those with more of them first', async () => {
+    expect(await search('power rooms')).toEqual(['body', 'title']);
+    expect(await search('power nonsenseword')).toEqual(['body']);
+    expect(await search('"power rooms"')).toEqual([]);
+  });
+
   it('finds Arabic words whatever their article, and only in the locale asked for', async () => {
     expect(await search('مكتبة')).toEqual(['arabic']);
     expect(await search('المكتبات', { locale: 'ar-EG' })).toEqual(['arabic']);
@@ -128,6 +134,7 @@ describe.each(backends)('keywordSearch (%s)', (backend) => {
   it('understands what users type: phrases, exclusions, punctuation; nothing for no words', async () => {
     expect(await search('"public libraries"')).toEqual(['body']);
     expect(await search('solar -reading')).toEqual([]);
+    expect(await search('zeppelin or power')).toEqual(['body']);
     expect(await search('solar -power')).toEqual(['title']);
     expect(await search("solar's (libraries) & | !")).toEqual(['title', 'body']);
     expect(await search('   ')).toEqual([]);
