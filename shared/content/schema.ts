@@ -3,7 +3,7 @@ import { type ContentSnapshot, contentStatus } from '../db/schema/content.ts';
 import { isId } from '../ids.ts';
 import { canonicalLocale } from './locales.ts';
 import { slugFromTitle, slugProblem } from './slug.ts';
-import { ACTIONS } from './workflow.ts';
+import { ACTIONS, type Action } from './workflow.ts';
 
 /**
  * The content resource's request and response bodies, as plain zod schemas (the route layer
@@ -445,54 +445,65 @@ export const ContentReadQuery = z.object({ locale: Locale.optional() });
  * `unpublish_at` is accepted by `schedule` and `publish` (null clears it). That `publish_at` is
  * in the future is checked against the clock by `planTransition`.
  */
-export const TransitionRequest = z
-  .strictObject({
-    action: z.enum(ACTIONS, {
-      error: (issue) =>
-        issue.input === undefined ? 'is required' : `must be one of ${ACTIONS.join(', ')}`,
-    }),
-    publish_at: Timestamp.optional(),
-    unpublish_at: Timestamp.nullable().optional(),
-    comment: z
-      .string({ error: typeError('a string') })
-      .trim()
-      .pipe(text(CONTENT_LIMITS.comment))
-      .optional(),
-  })
-  .superRefine((request, ctx) => {
-    if (request.action === 'schedule' && request.publish_at === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'is required to schedule', path: ['publish_at'] });
-    }
-    if (request.action !== 'schedule' && request.publish_at !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'is only accepted with action schedule',
-        path: ['publish_at'],
-      });
-    }
-    if (
-      request.unpublish_at !== undefined &&
-      request.action !== 'schedule' &&
-      request.action !== 'publish'
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'is only accepted with action schedule or publish',
-        path: ['unpublish_at'],
-      });
-    }
-    if (
-      request.publish_at !== undefined &&
-      typeof request.unpublish_at === 'string' &&
-      Date.parse(request.unpublish_at) <= Date.parse(request.publish_at)
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be later than publish_at',
-        path: ['unpublish_at'],
-      });
-    }
-  });
+/** The fields of a workflow request (see {@link TransitionRequest}). */
+export const TransitionFields = {
+  action: z.enum(ACTIONS, {
+    error: (issue) =>
+      issue.input === undefined ? 'is required' : `must be one of ${ACTIONS.join(', ')}`,
+  }),
+  publish_at: Timestamp.optional(),
+  unpublish_at: Timestamp.nullable().optional(),
+  comment: z
+    .string({ error: typeError('a string') })
+    .trim()
+    .pipe(text(CONTENT_LIMITS.comment))
+    .optional(),
+};
+
+/** The rules between a workflow request's fields, for `superRefine`. */
+export function checkTransition(
+  request: {
+    action: Action;
+    publish_at?: string | undefined;
+    unpublish_at?: string | null | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (request.action === 'schedule' && request.publish_at === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'is required to schedule', path: ['publish_at'] });
+  }
+  if (request.action !== 'schedule' && request.publish_at !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'is only accepted with action schedule',
+      path: ['publish_at'],
+    });
+  }
+  if (
+    request.unpublish_at !== undefined &&
+    request.action !== 'schedule' &&
+    request.action !== 'publish'
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'is only accepted with action schedule or publish',
+      path: ['unpublish_at'],
+    });
+  }
+  if (
+    request.publish_at !== undefined &&
+    typeof request.unpublish_at === 'string' &&
+    Date.parse(request.unpublish_at) <= Date.parse(request.publish_at)
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be later than publish_at',
+      path: ['unpublish_at'],
+    });
+  }
+}
+
+export const TransitionRequest = z.strictObject(TransitionFields).superRefine(checkTransition);
 export type TransitionRequest = z.output<typeof TransitionRequest>;
 
 const Time = z.iso.datetime();

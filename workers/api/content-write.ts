@@ -123,8 +123,18 @@ export async function commitContent(
   const { taken, inUse } = slugLookups(services, orgId, refused, generated);
   const known = new Map<string, ContentSnapshot | null>();
 
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const todo = changes.flatMap((change, i) => (results[i] ? [] : [{ change, i }]));
+  // How often each change was planned: a change whose plan keeps conflicting gives up after
+  // MAX_ATTEMPTS.
+  const attempts = changes.map(() => 0);
+  for (;;) {
+    // One change per item at a time, in request order: a later change to the same item (a bulk
+    // request's submit, then approve) is planned on the version the earlier one made.
+    const seen = new Set<string>();
+    const todo = changes.flatMap((change, i) => {
+      if (results[i] || seen.has(change.id)) return [];
+      seen.add(change.id);
+      return [{ change, i }];
+    });
     if (todo.length === 0) break;
     await learnHeads(
       services,
@@ -167,25 +177,27 @@ export async function commitContent(
     );
     // The ledger sees the writes in request order (a bulk request's items see each other so).
     planned.sort((a, b) => a.i - b.i);
-    if (planned.length === 0) break;
+    if (planned.length === 0) continue;
+    for (const p of planned) attempts[p.i]!++;
 
     let reservation: Awaited<ReturnType<Ledger['reserve']>>;
     try {
       reservation = await ledger.reserve(planned.map((p) => p.write));
     } catch (error) {
       services.logger.error('content ledger unavailable', { orgId, error });
-      for (const p of planned)
-        results[p.i] = {
+      changes.forEach((_, i) => {
+        results[i] ??= {
           ok: false,
           error: unavailable('The content ledger is unavailable.', error),
         };
+      });
       break;
     }
     const reserved: typeof planned = [];
     planned.forEach((p, n) => {
       const outcome = reservation.outcomes[n] as ReserveOutcome;
       if (outcome.ok) reserved.push(p);
-      else handleRefusal(p, outcome, attempt, known, { refused, generated }, results);
+      else handleRefusal(p, outcome, attempts[p.i]!, known, { refused, generated }, results);
     });
     if (reserved.length === 0) continue;
 
@@ -257,7 +269,7 @@ function handleRefusal(
       known.set(id, outcome.current);
       if (p.change.ifMatch !== undefined && outcome.current) {
         results[p.i] = { ok: false, error: preconditionFailed(id, outcome.current.version) };
-      } else if (attempt === MAX_ATTEMPTS) {
+      } else if (attempt >= MAX_ATTEMPTS) {
         results[p.i] = {
           ok: false,
           error: new AppError({ code: 'CONFLICT', message: `${id} kept changing; try again.` }),
@@ -268,7 +280,7 @@ function handleRefusal(
       const key = slugKey(outcome.locale, outcome.slug);
       // A slug the client chose is a 409; a generated one is skipped in the next attempt.
       slugs.refused.add(key);
-      if (!slugs.generated.has(key) || attempt === MAX_ATTEMPTS) {
+      if (!slugs.generated.has(key) || attempt >= MAX_ATTEMPTS) {
         results[p.i] = { ok: false, error: slugTakenError(outcome.locale, outcome.slug) };
       }
       return;

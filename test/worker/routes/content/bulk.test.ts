@@ -244,4 +244,39 @@ describe('POST /v1/content/bulk', () => {
       { timeout: 15_000, interval: 100 },
     );
   });
+
+  it('moves items through the workflow, each checked against its status and the role', async () => {
+    const { orgId, auth } = await tenant('content-bulk-workflow');
+    const a = (await insertContent(orgId)).id;
+    const b = (await insertContent(orgId)).id;
+    const published = (await insertContent(orgId, { status: 'published' })).id;
+    const response = await bulk(auth, [
+      { op: 'transition', id: a, action: 'submit' },
+      { op: 'transition', id: a, action: 'approve' },
+      { op: 'transition', id: a, action: 'publish' },
+      { op: 'transition', id: b, action: 'publish' },
+      { op: 'transition', id: published, action: 'unpublish', comment: 'Recall' },
+      { op: 'transition', id: b, action: 'schedule' },
+      { op: 'transition', id: b, action: 'fly' },
+      { op: 'transition', id: b, action: 'submit', if_match: '7' },
+    ]);
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as BulkBody;
+    expect(body.results.map((r) => r.status)).toEqual([202, 202, 202, 409, 202, 400, 400, 412]);
+    expect(body.results.slice(0, 3).map((r) => r.version)).toEqual([2, 3, 4]);
+    expect(body.results[3]!.problem).toMatchObject({ allowed: ['submit', 'archive'] });
+    expect(body.results[5]!.problem?.errors?.[0]?.path).toBe('body.items.5.publish_at');
+    expect(body.results[6]!.problem?.errors?.[0]?.path).toBe('body.items.6.action');
+    const read = await call(`/v1/content/${a}`, { headers: auth });
+    expect(await read.json()).toMatchObject({ status: 'published', version: 4 });
+
+    const author = await tenant('content-bulk-workflow-author', 'author');
+    const own = (await insertContent(author.orgId)).id;
+    const refused = await bulk(author.auth, [
+      { op: 'transition', id: own, action: 'submit' },
+      { op: 'transition', id: own, action: 'approve' },
+    ]);
+    const results = ((await refused.json()) as BulkBody).results;
+    expect(results.map((r) => r.status)).toEqual([202, 403]);
+  });
 });

@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Schema } from 'hono';
 import { ledgerOf } from '../../../../durable-objects/content-ledger.ts';
-import { ContentId, ContentInput, ContentPatch } from '../../../../shared/content/schema.ts';
+import {
+  ContentId,
+  ContentInput,
+  ContentPatch,
+  checkTransition,
+  TransitionFields,
+} from '../../../../shared/content/schema.ts';
 import { AppError, fieldErrors, problem } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
@@ -14,7 +20,7 @@ import {
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { acceptedBody } from './accepted.ts';
-import { createChange, deleteChange, patchChange } from './plan.ts';
+import { createChange, deleteChange, patchChange, transitionChange } from './plan.ts';
 
 /** Items per bulk request. */
 export const MAX_BULK_ITEMS = 1_000;
@@ -31,8 +37,16 @@ export const BulkItem = z.discriminatedUnion(
       data: ContentPatch,
     }),
     z.strictObject({ op: z.literal('delete'), id: ContentId, if_match: z.string().optional() }),
+    z
+      .strictObject({
+        op: z.literal('transition'),
+        id: ContentId,
+        if_match: z.string().optional(),
+        ...TransitionFields,
+      })
+      .superRefine(checkTransition),
   ],
-  { error: 'must be an object with op create, update or delete' },
+  { error: 'must be an object with op create, update, delete or transition' },
 );
 type BulkItem = z.output<typeof BulkItem>;
 
@@ -49,6 +63,7 @@ const BulkRequest = z
         { op: 'create', data: { translations: { en: { title: 'Hello' } } } },
         { op: 'update', id: 'cnt_01jd5x3k7yf0v9r2m4q6s8t1wz', data: { tags: ['news'] } },
         { op: 'delete', id: 'cnt_01jd5x3k7yf0v9r2m4q6s8t2ab' },
+        { op: 'transition', id: 'cnt_01jd5x3k7yf0v9r2m4q6s8t3cd', action: 'publish' },
       ],
     },
   });
@@ -82,16 +97,18 @@ export const route = createRoute({
   method: 'post',
   path: '/v1/content/bulk',
   tags: ['content'],
-  summary: 'Create, update or delete many content items',
+  summary: 'Create, update, delete or move through the workflow many content items',
   description:
     `Up to ${MAX_BULK_ITEMS.toLocaleString('en-US')} items, each \`create\` (data as for POST ` +
-    '/v1/content), `update` (a merge patch, optional `if_match`) or `delete` (optional ' +
-    '`if_match`). Each item is validated, authorised and written on its own: `results` says per ' +
+    '/v1/content), `update` (a merge patch, optional `if_match`), `delete` (optional ' +
+    '`if_match`) or `transition` (`action` and its fields as for POST ' +
+    '/v1/content/{id}/transitions, optional `if_match`). Each item is validated, authorised and written on its own: `results` says per ' +
     'item (in order) whether it was accepted (`202`, with id, version and operation) or why not ' +
     '(the problem a single request would have had). `202` when at least one item was accepted; ' +
     '`422` with the results when none was; `503` when the queue took none. The bulk operation ' +
     "(`operation.url`) shows progress as the items' operations reach Postgres. Needs " +
-    '`content:write` (`content:delete` for deletes).',
+    '`content:write` (`content:delete` for deletes, each action\'s own permission for ' +
+    'transitions).',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:write')] as const,
   request: {
@@ -211,6 +228,8 @@ function bulkChange(c: Context<AppBindings>, item: BulkItem, index: number): Con
       return patchChange(c, item.id, item.if_match, item.data, `body.items.${index}.data`);
     case 'delete':
       return deleteChange(c, item.id, item.if_match);
+    case 'transition':
+      return transitionChange(c, item.id, item.if_match, item, `body.items.${index}`);
   }
 }
 

@@ -1,14 +1,20 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
+import type { AuditAction } from '../../../../shared/audit.ts';
 import { type Permission, principalId } from '../../../../shared/auth/permissions.ts';
 import { composeSnapshot, nextSnapshot } from '../../../../shared/content/compose.ts';
 import {
   type ContentInput,
   type ContentPatch,
   patchContent,
+  type TransitionRequest,
 } from '../../../../shared/content/schema.ts';
 import { slugFromTitle, uniqueSlug } from '../../../../shared/content/slug.ts';
-import { checkEdit, DELETE_PERMISSION } from '../../../../shared/content/workflow.ts';
+import {
+  checkEdit,
+  DELETE_PERMISSION,
+  planTransition,
+} from '../../../../shared/content/workflow.ts';
 import { type ContentSnapshot, categories } from '../../../../shared/db/schema/content.ts';
 import { AppError, fieldErrors } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
@@ -213,6 +219,65 @@ export function deleteChange(
         { deleted_at: now.toISOString() },
         { actorId: principalId(principal), now },
       );
+    },
+  };
+}
+
+/**
+ * A workflow move of item `id` (`request.action`), checked against the item's status and the
+ * caller's permissions: `403` without the action's permission, `409` naming the allowed actions
+ * when it cannot start from the current status, `422` for a schedule in the past. Audited as
+ * `content.<action>`.
+ */
+export function transitionChange(
+  c: Context<AppBindings>,
+  id: string,
+  ifMatch: string | undefined,
+  request: TransitionRequest,
+  prefix = 'body',
+): ContentChange {
+  return {
+    id,
+    action: 'transition',
+    audit: `content.${request.action}` as AuditAction,
+    auditData: {
+      action: request.action,
+      ...(request.comment ? { comment: request.comment } : {}),
+    },
+    create: false,
+    ...conditional(ifMatch),
+    plan: async (current) => {
+      const principal = c.var.principal!;
+      const item = notDeleted(current!);
+      const now = new Date();
+      const plan = planTransition(item, request.action, principal.permissions, {
+        now,
+        ...(request.publish_at !== undefined ? { publishAt: request.publish_at } : {}),
+        ...(request.unpublish_at !== undefined ? { unpublishAt: request.unpublish_at } : {}),
+      });
+      if (plan.ok) return nextSnapshot(item, plan.fields, { actorId: principalId(principal), now });
+      switch (plan.reason) {
+        case 'forbidden':
+          throw denied(
+            c,
+            plan.permission,
+            `${plan.action} needs the "${plan.permission}" permission.`,
+          );
+        case 'invalid_transition':
+          throw new AppError({
+            code: 'CONFLICT',
+            message:
+              `${plan.action} cannot start from ${plan.from}; ` +
+              (plan.allowed.length > 0 ? `allowed: ${plan.allowed.join(', ')}.` : 'no action can.'),
+            extensions: { status_now: plan.from, action: plan.action, allowed: plan.allowed },
+          });
+        case 'invalid_schedule':
+          throw new AppError({
+            code: 'UNPROCESSABLE',
+            message: `${prefix}.${plan.path}: ${plan.message}`,
+            errors: [{ path: `${prefix}.${plan.path}`, message: plan.message }],
+          });
+      }
     },
   };
 }

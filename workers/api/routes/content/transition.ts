@@ -1,16 +1,11 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import type { AuditAction } from '../../../../shared/audit.ts';
-import { principalId } from '../../../../shared/auth/permissions.ts';
-import { nextSnapshot } from '../../../../shared/content/compose.ts';
 import { TransitionRequest } from '../../../../shared/content/schema.ts';
-import { planTransition } from '../../../../shared/content/workflow.ts';
-import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
-import { denied, notDeleted } from './plan.ts';
+import { transitionChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
 export const route = createRoute({
@@ -40,54 +35,8 @@ export function registerContentTransition<S extends Schema>(app: OpenAPIHono<App
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid('param');
     const request = c.req.valid('json');
-    const principal = c.var.principal!;
     const [result] = await commitContent(c, [
-      {
-        id,
-        action: 'transition',
-        audit: `content.${request.action}` as AuditAction,
-        auditData: {
-          action: request.action,
-          ...(request.comment ? { comment: request.comment } : {}),
-        },
-        create: false,
-        ifMatch: c.req.valid('header')['if-match'],
-        plan: async (current) => {
-          const item = notDeleted(current!);
-          const now = new Date();
-          const plan = planTransition(item, request.action, principal.permissions, {
-            now,
-            ...(request.publish_at !== undefined ? { publishAt: request.publish_at } : {}),
-            ...(request.unpublish_at !== undefined ? { unpublishAt: request.unpublish_at } : {}),
-          });
-          if (plan.ok)
-            return nextSnapshot(item, plan.fields, { actorId: principalId(principal), now });
-          switch (plan.reason) {
-            case 'forbidden':
-              throw denied(
-                c,
-                plan.permission,
-                `${plan.action} needs the "${plan.permission}" permission.`,
-              );
-            case 'invalid_transition':
-              throw new AppError({
-                code: 'CONFLICT',
-                message:
-                  `${plan.action} cannot start from ${plan.from}; ` +
-                  (plan.allowed.length > 0
-                    ? `allowed: ${plan.allowed.join(', ')}.`
-                    : 'no action can.'),
-                extensions: { status_now: plan.from, action: plan.action, allowed: plan.allowed },
-              });
-            case 'invalid_schedule':
-              throw new AppError({
-                code: 'UNPROCESSABLE',
-                message: `body.${plan.path}: ${plan.message}`,
-                errors: [{ path: `body.${plan.path}`, message: plan.message }],
-              });
-          }
-        },
-      },
+      transitionChange(c, id, c.req.valid('header')['if-match'], request),
     ]);
     return accepted(c, result);
   });
