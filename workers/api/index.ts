@@ -13,6 +13,7 @@ import { accessLists, rateLimit } from './middleware/rate-limit.ts';
 import { services } from './middleware/services.ts';
 import { traceContext } from './middleware/trace.ts';
 import { registerAdmin } from './routes/admin/index.ts';
+import { registerAnalytics } from './routes/analytics/index.ts';
 import { registerAuditLog } from './routes/audit-log/index.ts';
 import { registerAuth } from './routes/auth/index.ts';
 import { registerContent } from './routes/content/index.ts';
@@ -72,17 +73,19 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerSearch(
-    registerSearchSynonyms(
-      registerContent(
-        registerOperations(
-          registerWhoami(
-            registerAdmin(
-              registerAuditLog(
-                registerKeys(
-                  registerInvitations(
-                    registerMembers(
-                      registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerAnalytics(
+    registerSearch(
+      registerSearchSynonyms(
+        registerContent(
+          registerOperations(
+            registerWhoami(
+              registerAdmin(
+                registerAuditLog(
+                  registerKeys(
+                    registerInvitations(
+                      registerMembers(
+                        registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+                      ),
                     ),
                   ),
                 ),

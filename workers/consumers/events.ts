@@ -1,12 +1,19 @@
 import { AuditRecord } from '../../shared/audit.ts';
 import { recordSessionEvent, SessionEvent } from '../../shared/auth/session-events.ts';
 import { auditLog } from '../../shared/db/schema/index.ts';
-import { type Consumer, handler } from './policy.ts';
+import {
+  ENGAGEMENT_EVENT,
+  EngagementEvent,
+  persistEngagementEvents,
+} from '../../shared/search/analytics.ts';
+import { batchHandler, type Consumer, handler } from './policy.ts';
 
 /**
  * The `EVENTS` consumer. `audit.record` writes one audit-log row; the id comes from the edge,
  * so a redelivered message inserts nothing the second time. `session.event` writes one
  * `session_events` row (sent by a user's `SESSIONS` object), idempotent by id in the same way.
+ * `engagement.event` (searches, result clicks) writes a delivered batch's events to `events` in
+ * one insert, idempotent by (id, occurred_at); a failed insert retries the whole batch.
  */
 export function eventsConsumer(deadLetterQueue: Queue): Consumer {
   return {
@@ -39,6 +46,17 @@ export function eventsConsumer(deadLetterQueue: Queue): Consumer {
         payload: SessionEvent,
         async handle(event, { services }) {
           await recordSessionEvent(services.db, event);
+        },
+      }),
+      [ENGAGEMENT_EVENT]: batchHandler({
+        payload: EngagementEvent,
+        async batch(items, { services, logger }) {
+          const inserted = await persistEngagementEvents(
+            services.db,
+            items.map((item) => item.payload),
+          );
+          logger.info('engagement events persisted', { received: items.length, inserted });
+          return items.map(() => undefined);
         },
       }),
     },

@@ -325,6 +325,27 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'search',
     otherTenant: 'own_data',
   },
+  // Clicks are recorded under the caller's organisation only (ids are not looked up).
+  {
+    method: 'POST',
+    route: '/v1/search/clicks',
+    path: () => '/v1/search/clicks',
+    body: (a) => ({
+      query_id: 'qry_01jd5x3k7yf0v9r2m4q6s8t1wz',
+      content_id: a.contentId,
+      position: 1,
+    }),
+    permission: 'search',
+    otherTenant: 'own_data',
+  },
+  // Analytics: the caller's organisation's figures.
+  {
+    method: 'GET',
+    route: '/v1/analytics/search',
+    path: () => '/v1/analytics/search',
+    permission: 'analytics:read',
+    otherTenant: 'own_data',
+  },
   // Search synonyms.
   {
     method: 'GET',

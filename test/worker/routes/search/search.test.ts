@@ -201,6 +201,8 @@ describe('search', () => {
     const second = await ok(await get(`q=winter+storms+bread&limit=1&cursor=${first.next_cursor}`));
     expect(second.hits).toHaveLength(1);
     expect(second.hits[0]!.id).not.toBe(first.hits[0]!.id);
+    // The same search: its pages share one query id.
+    expect(second.query_id).toBe(first.query_id);
     const all = await ok(await get('q=winter+storms+bread&limit=50'));
     expect(all.next_cursor).toBeNull();
     expect(all.hits.slice(0, 2).map((h) => h.id)).toEqual([first.hits[0]!.id, second.hits[0]!.id]);

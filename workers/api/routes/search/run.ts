@@ -3,7 +3,8 @@ import { setMetric } from 'hono/timing';
 import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { newId } from '../../../../shared/ids.ts';
+import { isId, newId } from '../../../../shared/ids.ts';
+import { recordSearch } from '../../../../shared/search/analytics.ts';
 import {
   facets,
   type RankedItem,
@@ -27,17 +28,26 @@ export const SEARCH_RETRY_AFTER_SECONDS = 5;
 
 const CURSOR_RULE = 'must be a cursor from a previous page of the same search';
 
-type SearchCursor = { o: number; h: string };
+/** Where the next page starts, the search it belongs to, and that search's query id. */
+type SearchCursor = { o: number; h: string; q: string };
 
 function encodeSearchCursor(cursor: SearchCursor): string {
   return btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-/** The offset a cursor names, when it was issued for this search (`fingerprint`). */
-function decodeSearchCursor(value: string, fingerprint: string): number {
+/** The cursor, when it was issued for this search (`fingerprint`). */
+function decodeSearchCursor(value: string, fingerprint: string): SearchCursor {
   try {
     const raw = JSON.parse(atob(value.replaceAll('-', '+').replaceAll('_', '/'))) as SearchCursor;
-    if (raw.h === fingerprint && Number.isSafeInteger(raw.o) && raw.o > 0) return raw.o;
+    if (
+      raw.h === fingerprint &&
+      Number.isSafeInteger(raw.o) &&
+      raw.o > 0 &&
+      typeof raw.q === 'string' &&
+      isId('query', raw.q)
+    ) {
+      return raw;
+    }
   } catch {
     // Not one of ours: refused below.
   }
@@ -107,11 +117,14 @@ async function hydrate(services: Services, orgId: string, page: RankedItem[]) {
  *    misses at once — else from the index (degraded results are not cached);
  * 3. re-rank for this reader (their category affinity) and sort; page by offset cursors bound
  *    to the search;
- * 4. read the page's items for titles and snippets (matches in `<mark>`).
+ * 4. read the page's items for titles and snippets (matches in `<mark>`);
+ * 5. record the search on `EVENTS` after the response (`recordSearch`; never fails it), once: a
+ *    further page keeps the first page's `query_id` and is not a new search.
  *
  * `Server-Timing` says `cache;desc="hit"` or `"miss"`.
  */
 export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
+  const started = performance.now();
   const services = c.var.services;
   const principal = c.var.principal!;
   const { orgId } = principal;
@@ -133,7 +146,11 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     JSON.stringify([retrieval, settings.fusion, settings.semantic_weight]),
   );
   const pageFingerprint = (await sha256Hex(`${fingerprint}:${input.sort}`)).slice(0, 16);
-  const offset = input.cursor ? decodeSearchCursor(input.cursor, pageFingerprint) : 0;
+  const cursor = input.cursor ? decodeSearchCursor(input.cursor, pageFingerprint) : undefined;
+  const offset = cursor?.o ?? 0;
+  // Every page of a search answers with the first page's query id: clicks on any page count
+  // for the one search.
+  const queryId = cursor?.q ?? newId('query');
 
   const cache = createCache<{ searchResults: Retrieved }>(
     cacheStores(services),
@@ -185,7 +202,7 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   }));
   const more = offset + input.limit < ranked.length;
   const body: SearchResponse = {
-    query_id: newId('query'),
+    query_id: queryId,
     query: {
       text: understood.text,
       normalized: understood.normalized,
@@ -201,7 +218,24 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     total: ranked.length,
     hits,
     facets: input.facets ? facets(retrieved.items) : null,
-    next_cursor: more ? encodeSearchCursor({ o: offset + input.limit, h: pageFingerprint }) : null,
+    next_cursor: more
+      ? encodeSearchCursor({ o: offset + input.limit, h: pageFingerprint, q: queryId })
+      : null,
   };
+  // A further page is the same search: recorded once, for its first page.
+  if (!cursor) {
+    recordSearch(services, {
+      principal,
+      queryId: body.query_id,
+      query: input.q,
+      normalized: understood.normalized,
+      mode: input.mode,
+      locale: input.locale ?? null,
+      resultCount: body.total,
+      latencyMs: performance.now() - started,
+      cache: hit ? 'hit' : 'miss',
+      degraded: body.degraded,
+    });
+  }
   return body;
 }

@@ -1,0 +1,63 @@
+import { z } from '@hono/zod-openapi';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from '../../../../shared/search/analytics.ts';
+
+const Instant = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time' }).optional();
+
+/** `GET /v1/analytics/search`: the window and how many queries per list. */
+export const SearchAnalyticsQuery = z.object({
+  from: Instant.openapi({
+    description: `Inclusive. Default: ${DEFAULT_WINDOW_DAYS} days before \`to\`.`,
+    example: '2026-11-01T00:00:00Z',
+  }),
+  to: Instant.openapi({
+    description: `Exclusive. Default: now. At most ${MAX_WINDOW_DAYS} days after \`from\`.`,
+    example: '2026-11-08T00:00:00Z',
+  }),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20)
+    .openapi({ description: 'Queries per list.' }),
+});
+
+const Rate = z.number().min(0).max(1);
+
+export const SearchAnalyticsSchema = z
+  .object({
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    top_queries: z
+      .array(
+        z.object({
+          query: z.string().openapi({ description: 'The normalised query.' }),
+          searches: z.number().int(),
+          clicks: z.number().int(),
+          click_through_rate: Rate.openapi({
+            description: 'Searches with at least one click, over searches.',
+          }),
+          avg_results: z.number(),
+        }),
+      )
+      .openapi({ description: 'The most searched queries, most first.' }),
+    zero_result_queries: z
+      .array(
+        z.object({
+          query: z.string(),
+          searches: z.number().int(),
+          last_searched_at: z.iso.datetime(),
+        }),
+      )
+      .openapi({ description: 'The most searched queries that found nothing, most first.' }),
+    totals: z.object({
+      searches: z.number().int(),
+      clicks: z.number().int().openapi({ description: 'Every result click in the window.' }),
+      searches_with_clicks: z.number().int(),
+      click_through_rate: Rate,
+      zero_result_rate: Rate,
+      p50_latency_ms: z.number().nullable(),
+      p95_latency_ms: z.number().nullable(),
+    }),
+  })
+  .openapi('SearchAnalytics');
