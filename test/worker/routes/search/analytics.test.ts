@@ -22,7 +22,12 @@ import { insertKey, json } from '../keys/fixtures.ts';
 
 afterAll(() => untilQuiet(), 40_000);
 
-type SearchResult = { query_id: string; total: number; hits: { id: string }[] };
+type SearchResult = {
+  query_id: string;
+  total: number;
+  hits: { id: string }[];
+  next_cursor: string | null;
+};
 type Report = {
   from: string;
   to: string;

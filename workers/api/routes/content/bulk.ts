@@ -107,7 +107,7 @@ export const route = createRoute({
     '(the problem a single request would have had). `202` when at least one item was accepted; ' +
     '`422` with the results when none was; `503` when the queue took none. The bulk operation ' +
     "(`operation.url`) shows progress as the items' operations reach Postgres. Needs " +
-    '`content:write` (`content:delete` for deletes, each action\'s own permission for ' +
+    "`content:write` (`content:delete` for deletes, each action's own permission for " +
     'transitions).',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:write')] as const,
