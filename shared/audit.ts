@@ -61,5 +61,7 @@ export const AUDIT_ACTIONS = [
   'search.synonyms.create',
   'search.synonyms.update',
   'search.synonyms.delete',
+  'search.settings.update',
+  'search.reindex',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

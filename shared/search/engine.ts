@@ -30,6 +30,8 @@ export type DegradedReason =
 /** What retrieval needs to know: the (already understood) query text and its scope. */
 export type Retrieval = {
   orgId: string;
+  /** The organisation's active namespace of the vector index; default the organisation id. */
+  namespace?: string;
   /** The text to retrieve with (corrected and expanded by query understanding). */
   text: string;
   /** The text for Postgres full-text search, in `websearch_to_tsquery` syntax; else `text`. */

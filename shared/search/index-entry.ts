@@ -78,8 +78,9 @@ export type IndexOutcome =
   | { ok: false; error: unknown };
 
 /**
- * Brings the organisation's namespace of the vector index (`services.vector.namespace(orgId)`)
- * in line with `snapshot`, through the `vector` circuit breaker:
+ * Brings the organisation's search index in line with `snapshot`, in each of `namespaces` (the
+ * active one, and the one being rebuilt if any: `writeNamespaces` in `namespace.ts`; by default
+ * the organisation id), through the `vector` circuit breaker:
  *
  * - published and not deleted: upserts one entry per translation ({@link searchEntries}), then
  *   deletes the item's entries of locales the snapshot no longer has (upsert first, so the item
@@ -87,32 +88,36 @@ export type IndexOutcome =
  * - anything else (deleted, unpublished, archived, never published): deletes every entry of the
  *   item (`<content_id>:` prefix), whichever locales it had.
  *
- * Both are idempotent. The index is derived data that Postgres can rebuild, so a failure
- * (Upstash down, circuit open) is returned as `{ ok: false }`, never thrown: the caller logs it
- * and the write stands. Until the search issue adds re-indexing (from Postgres, on a schedule
- * and on demand), an item whose indexing failed stays as it was in the index until its next
- * write. Concurrent indexing of two versions of one item is not ordered either: the later call
- * wins, which re-indexing also repairs.
+ * Both are idempotent. The index is derived data that Postgres can rebuild (`search.reindex`),
+ * so a failure (Upstash down, circuit open) is returned as `{ ok: false }`, never thrown: the
+ * caller logs it and the write stands. Concurrent indexing of two versions of one item is not
+ * ordered: the later call wins, which a rebuild repairs.
  */
 export async function indexContent(
   services: Pick<Services, 'vector' | 'guard'>,
   snapshot: ContentSnapshot,
+  namespaces: readonly string[] = [snapshot.org_id],
 ): Promise<IndexOutcome> {
-  const namespace = services.vector.namespace(snapshot.org_id);
   try {
     if (!isSearchable(snapshot)) {
-      await services.guard('vector', () =>
-        namespace.delete({ prefix: searchEntryId(snapshot.id, '') }),
-      );
+      for (const name of namespaces) {
+        const namespace = services.vector.namespace(name);
+        await services.guard('vector', () =>
+          namespace.delete({ prefix: searchEntryId(snapshot.id, '') }),
+        );
+      }
       return { ok: true, action: 'removed' };
     }
     const entries = searchEntries(snapshot);
     const locales = entries.map((e) => quote(e.metadata.locale));
-    await services.guard('vector', async () => {
-      if (entries.length > 0) await namespace.upsert(entries);
-      const others = locales.length > 0 ? ` AND locale NOT IN (${locales.join(', ')})` : '';
-      await namespace.delete({ filter: `content_id = ${quote(snapshot.id)}${others}` });
-    });
+    for (const name of namespaces) {
+      const namespace = services.vector.namespace(name);
+      await services.guard('vector', async () => {
+        if (entries.length > 0) await namespace.upsert(entries);
+        const others = locales.length > 0 ? ` AND locale NOT IN (${locales.join(', ')})` : '';
+        await namespace.delete({ filter: `content_id = ${quote(snapshot.id)}${others}` });
+      });
+    }
     return { ok: true, action: 'upserted', ids: entries.map((e) => e.id) };
   } catch (error) {
     return { ok: false, error };

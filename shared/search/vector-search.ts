@@ -9,6 +9,8 @@ export type VectorSide = 'sparse' | 'dense';
 
 export type VectorQuery = {
   orgId: string;
+  /** The namespace to search: the organisation's active one (`indexNamespaces`). */
+  namespace?: string;
   text: string;
   side: VectorSide;
   locale?: string;
@@ -80,7 +82,7 @@ export async function vectorSearch(
   query: VectorQuery,
 ): Promise<VectorHit[]> {
   if (query.text.trim() === '') return [];
-  const namespace = services.vector.namespace(query.orgId);
+  const namespace = services.vector.namespace(query.namespace ?? query.orgId);
   const filter = vectorFilter(query.filters, query.locale);
   const results = await services.guard('vector', () =>
     namespace.query<SearchMetadata>({

@@ -23,6 +23,7 @@ import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
 import { registerOperations } from './routes/operations/index.ts';
 import { registerSearch } from './routes/search/index.ts';
+import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
 import { registerSystem } from './routes/system/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
@@ -73,18 +74,20 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerAnalytics(
-    registerSearch(
-      registerSearchSynonyms(
-        registerContent(
-          registerOperations(
-            registerWhoami(
-              registerAdmin(
-                registerAuditLog(
-                  registerKeys(
-                    registerInvitations(
-                      registerMembers(
-                        registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerSearchIndex(
+    registerAnalytics(
+      registerSearch(
+        registerSearchSynonyms(
+          registerContent(
+            registerOperations(
+              registerWhoami(
+                registerAdmin(
+                  registerAuditLog(
+                    registerKeys(
+                      registerInvitations(
+                        registerMembers(
+                          registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+                        ),
                       ),
                     ),
                   ),

@@ -27,6 +27,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
 import { indexContent } from '../../shared/search/index-entry.ts';
 import { bumpIndexVersions } from '../../shared/search/index-version.ts';
+import { indexNamespaces, writeNamespaces } from '../../shared/search/namespace.ts';
 import type { Services } from '../../shared/services.ts';
 import {
   type BatchContext,
@@ -374,18 +375,28 @@ async function refreshKv(services: Services, live: Persisted[]): Promise<void> {
 }
 
 /**
- * Indexes the version each item shows (see `indexContent`), then bumps the index version of
+ * Indexes the version each item shows (see `indexContent`) into the organisation's active
+ * namespace and the one being rebuilt, if any, then bumps the index version of
  * every organisation whose index changed, so that its cached search results go at once. A
  * failure is only logged.
  */
 async function indexLatest(services: Services, live: Persisted[]): Promise<void> {
   const changed: string[] = [];
+  const namespaces = new Map<string, Promise<string[]>>();
+  const namespacesOf = (orgId: string) => {
+    let found = namespaces.get(orgId);
+    if (!found) {
+      found = indexNamespaces(services, orgId).then(writeNamespaces);
+      namespaces.set(orgId, found);
+    }
+    return found;
+  };
   await Promise.all(
     live
       .filter((p) => p.latest)
       .map(async (p) => {
         const { snapshot } = p.write!;
-        const outcome = await indexContent(services, snapshot);
+        const outcome = await indexContent(services, snapshot, await namespacesOf(snapshot.org_id));
         const fields = { content_id: snapshot.id, version: snapshot.version };
         const { logger } = p.entry.item.context;
         if (outcome.ok) {

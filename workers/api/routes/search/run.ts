@@ -14,6 +14,7 @@ import {
 } from '../../../../shared/search/engine.ts';
 import { categoryAffinity } from '../../../../shared/search/features.ts';
 import { readIndexVersion } from '../../../../shared/search/index-version.ts';
+import { indexNamespaces } from '../../../../shared/search/namespace.ts';
 import type { RankingSettings } from '../../../../shared/search/ranking.ts';
 import { rankingSettings } from '../../../../shared/search/settings.ts';
 import { highlight, highlightTerms, snippet } from '../../../../shared/search/snippet.ts';
@@ -129,13 +130,15 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   const principal = c.var.principal!;
   const { orgId } = principal;
   const now = new Date();
-  const [understood, settings, version] = await Promise.all([
+  const [understood, settings, version, namespaces] = await Promise.all([
     understand(services, orgId, input.q, input.locale),
     rankingSettings(services, orgId),
     readIndexVersion(services, orgId),
+    indexNamespaces(services, orgId),
   ]);
   const retrieval = {
     orgId,
+    namespace: namespaces.active,
     text: understood.retrievalText,
     fallbackText: understood.fallbackText,
     ...(input.locale ? { locale: input.locale } : {}),
