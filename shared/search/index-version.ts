@@ -1,9 +1,7 @@
 import type { Services } from '../services.ts';
+import { indexVersionKey } from './keys.ts';
 
-/** The Redis counter of an organisation's search index changes. */
-export function indexVersionKey(orgId: string): string {
-  return `search:v1:${encodeURIComponent(orgId)}:index-version`;
-}
+export { indexVersionKey } from './keys.ts';
 
 type VersionServices = Pick<Services, 'redis' | 'guard' | 'logger'>;
 

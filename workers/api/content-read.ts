@@ -72,12 +72,7 @@ async function readAnyVersion(
   const cache = contentCache(services);
   const load = async () =>
     (await services.guard('postgres', () => loadSnapshots(services.db, orgId, [id]))).get(id);
-  const remember = (snapshot: ContentSnapshot) => {
-    const { version } = snapshot;
-    services.waitUntil(writeVersionPointer(services, orgId, id, version, { ifAbsent: true }));
-    services.waitUntil(cache.contentDetails.set({ orgId, id, version }, snapshot));
-    services.waitUntil(cache.contentDetails.set({ orgId, id }, snapshot));
-  };
+  const remember = (snapshot: ContentSnapshot) => rememberSnapshot(services, cache, snapshot);
   const version = await readVersionPointer(services, orgId, id);
   try {
     if (version !== undefined) {
@@ -127,6 +122,81 @@ async function readAnyVersion(
     });
   }
 }
+
+/**
+ * After a read from Postgres, for the next readers: the version pointer (only if still absent:
+ * a write may have moved it on), the versioned entry and the last-known copy, after the
+ * response.
+ */
+function rememberSnapshot(
+  services: Services,
+  cache: ReturnType<typeof contentCache>,
+  snapshot: ContentSnapshot,
+) {
+  const { org_id: orgId, id, version } = snapshot;
+  services.waitUntil(writeVersionPointer(services, orgId, id, version, { ifAbsent: true }));
+  services.waitUntil(cache.contentDetails.set({ orgId, id, version }, snapshot));
+  services.waitUntil(cache.contentDetails.set({ orgId, id }, snapshot));
+}
+
+/**
+ * Several items of `orgId` at once (a page of search hits), each through the cache tiers as
+ * {@link readContent} reads one, except that the items no tier holds at their current version
+ * are loaded from Postgres in one query. Items that do not exist in the organisation, or are
+ * deleted, are absent from `reads`. When Postgres is down, their last-known copies answer
+ * (`stale`); the ids of those with none are in `unreadable` (whether they exist is unknown).
+ */
+export async function readContents(
+  services: Services,
+  orgId: string,
+  ids: readonly string[],
+): Promise<{ reads: Map<string, ContentRead>; unreadable: Set<string> }> {
+  const unreadable = new Set<string>();
+  const cache = contentCache(services);
+  const reads = new Map<string, ContentRead>();
+  const pointers = await Promise.all(ids.map((id) => readVersionPointer(services, orgId, id)));
+  const cached = await Promise.all(
+    ids.map((id, i) => {
+      const version = pointers[i];
+      return version === undefined ? undefined : cache.contentDetails.get({ orgId, id, version });
+    }),
+  );
+  const missing: string[] = [];
+  ids.forEach((id, i) => {
+    const hit = cached[i];
+    if (hit?.value === undefined) missing.push(id);
+    else reads.set(id, { snapshot: hit.value, tier: tierOf(hit.tier), stale: false });
+  });
+  if (missing.length > 0) {
+    try {
+      const loaded = await services.guard('postgres', () =>
+        loadSnapshots(services.db, orgId, missing),
+      );
+      for (const [id, snapshot] of loaded) {
+        rememberSnapshot(services, cache, snapshot);
+        reads.set(id, { snapshot, tier: 'postgres', stale: false });
+      }
+    } catch (error) {
+      services.logger.warn('content reads: Postgres unavailable; using last-known copies', {
+        orgId,
+        error,
+      });
+      const last = await Promise.all(missing.map((id) => cache.contentDetails.get({ orgId, id })));
+      missing.forEach((id, i) => {
+        const copy = last[i];
+        if (copy?.value !== undefined) {
+          reads.set(id, { snapshot: copy.value, tier: tierOf(copy.tier), stale: true });
+        } else {
+          unreadable.add(id);
+        }
+      });
+    }
+  }
+  for (const [id, read] of reads) if (read.snapshot.deleted_at !== null) reads.delete(id);
+  return { reads, unreadable };
+}
+
+const tierOf = (tier: Tier): ReadTier => (tier === 'origin' ? 'postgres' : tier);
 
 /** Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2), or is `*`. */
 export function noneMatch(header: string | undefined, etag: string): boolean {

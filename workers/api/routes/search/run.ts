@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { setMetric } from 'hono/timing';
+import { setMetric, wrapTime } from 'hono/timing';
 import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
 import { AppError } from '../../../../shared/errors.ts';
@@ -21,7 +21,7 @@ import { highlight, highlightTerms, snippet } from '../../../../shared/search/sn
 import { understand } from '../../../../shared/search/understand.ts';
 import type { Services } from '../../../../shared/services.ts';
 import type { AppBindings } from '../../app.ts';
-import { readContent } from '../../content-read.ts';
+import { readContents } from '../../content-read.ts';
 import type { SearchInput, SearchResponse } from './schema.ts';
 
 /** Seconds to wait before retrying a search that no retriever could answer. */
@@ -94,17 +94,26 @@ async function readerAffinity(
   }
 }
 
-/** The texts of a page's hits, from the content read path; items gone since are dropped. */
+/**
+ * The texts of a page's hits, from the content read path (cache tiers, then one Postgres query
+ * for the rest); items deleted since they were indexed are dropped. When nothing can be read,
+ * the hits keep the titles the index holds, without snippets.
+ */
 async function hydrate(services: Services, orgId: string, page: RankedItem[]) {
-  const reads = await Promise.allSettled(
-    page.map((r) => readContent(services, orgId, r.contentId)),
-  );
-  return page.flatMap((item, i) => {
-    const read = reads[i]!;
-    if (read.status === 'fulfilled' && read.value === undefined) return [];
-    const translation =
-      read.status === 'fulfilled' ? read.value!.snapshot.translations[item.locale] : undefined;
-    return [{ item, translation }];
+  let read: Awaited<ReturnType<typeof readContents>> | undefined;
+  try {
+    read = await readContents(
+      services,
+      orgId,
+      page.map((r) => r.contentId),
+    );
+  } catch (error) {
+    services.logger.warn('search hits unreadable; answering with indexed titles', { error });
+  }
+  return page.flatMap((item) => {
+    if (!read || read.unreadable.has(item.contentId)) return [{ item, translation: undefined }];
+    const found = read.reads.get(item.contentId);
+    return found ? [{ item, translation: found.snapshot.translations[item.locale] }] : [];
   });
 }
 
@@ -122,7 +131,8 @@ async function hydrate(services: Services, orgId: string, page: RankedItem[]) {
  * 5. record the search on `EVENTS` after the response (`recordSearch`; never fails it), once: a
  *    further page keeps the first page's `query_id` and is not a new search.
  *
- * `Server-Timing` says `cache;desc="hit"` or `"miss"`.
+ * `Server-Timing` says `cache;desc="hit"` or `"miss"`, and how long understanding, retrieval
+ * (on a miss) and reading the page's items took.
  */
 export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   const started = performance.now();
@@ -131,7 +141,7 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   const { orgId } = principal;
   const now = new Date();
   const [understood, settings, version, namespaces] = await Promise.all([
-    understand(services, orgId, input.q, input.locale),
+    wrapTime(c, 'understand', understand(services, orgId, input.q, input.locale)),
     rankingSettings(services, orgId),
     readIndexVersion(services, orgId),
     indexNamespaces(services, orgId),
@@ -165,7 +175,7 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   const hit = retrieved !== undefined;
   if (!retrieved) {
     try {
-      retrieved = await retrieve(services, retrieval, settings, now);
+      retrieved = await wrapTime(c, 'retrieve', retrieve(services, retrieval, settings, now));
     } catch (error) {
       throw new AppError({
         code: 'SERVICE_UNAVAILABLE',
@@ -191,18 +201,20 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     ...understood.corrections.map((x) => x.to),
     ...understood.synonyms,
   ]);
-  const hits = (await hydrate(services, orgId, page)).map(({ item, translation }) => ({
-    id: item.contentId,
-    locale: item.locale,
-    title: highlight(translation?.title ?? item.title, terms),
-    snippet: translation ? snippet(translation.body || (translation.summary ?? ''), terms) : '',
-    url: `/v1/content/${item.contentId}?locale=${encodeURIComponent(item.locale)}`,
-    category_id: item.categoryId,
-    tags: item.tags,
-    published_at: item.publishedAt,
-    score: item.score.final,
-    ...(input.explain ? { explain: item.score } : {}),
-  }));
+  const hits = (await wrapTime(c, 'hydrate', hydrate(services, orgId, page))).map(
+    ({ item, translation }) => ({
+      id: item.contentId,
+      locale: item.locale,
+      title: highlight(translation?.title ?? item.title, terms),
+      snippet: translation ? snippet(translation.body || (translation.summary ?? ''), terms) : '',
+      url: `/v1/content/${item.contentId}?locale=${encodeURIComponent(item.locale)}`,
+      category_id: item.categoryId,
+      tags: item.tags,
+      published_at: item.publishedAt,
+      score: item.score.final,
+      ...(input.explain ? { explain: item.score } : {}),
+    }),
+  );
   const more = offset + input.limit < ranked.length;
   const body: SearchResponse = {
     query_id: queryId,
