@@ -22,8 +22,19 @@ export const NAMESPACE_TTL_MS = 5_000;
  */
 export const REBUILD_START_DELAY_SECONDS = 10;
 
-/** How long a replaced namespace is kept, for isolates still reading it, before it is dropped. */
+/**
+ * How long a replaced namespace is kept, for isolates still reading it, before the cron job
+ * drops it.
+ */
 export const DROP_DELAY_SECONDS = 60;
+
+/** The Redis sorted set of replaced namespaces, scored by when they were replaced (ms). */
+export const RETIRED_KEY = 'search:v1:retired-namespaces';
+
+/** The organisation a namespace belongs to (`<orgId>` or `<orgId>.g<n>`). */
+export function namespaceOrg(namespace: string): string {
+  return namespace.split('.', 1)[0]!;
+}
 
 const Building = z.object({ namespace: z.string().min(1), operationId: z.string().min(1) });
 
@@ -102,9 +113,9 @@ export async function beginRebuild(
 }
 
 /**
- * Makes the rebuilt `namespace` the active one and ends the rebuild; returns the namespace it
- * replaced (to be dropped later), or undefined when `namespace` was already active (a repeated
- * completion).
+ * Makes the rebuilt `namespace` the active one and ends the rebuild. The namespace it replaced
+ * is retired (dropped by the cron job {@link DROP_DELAY_SECONDS} later) and returned; undefined
+ * when `namespace` was already active (a repeated completion).
  */
 export async function completeRebuild(
   services: NamespaceServices,
@@ -117,7 +128,11 @@ export async function completeRebuild(
   await services.guard('redis', () => services.redis.del(key(orgId, 'building')));
   memory.delete(orgId);
   const replaced = previous ?? orgId;
-  return replaced === namespace ? undefined : replaced;
+  if (replaced === namespace) return undefined;
+  await services.guard('redis', () =>
+    services.redis.zadd(RETIRED_KEY, { score: Date.now(), member: replaced }),
+  );
+  return replaced;
 }
 
 /** Ends a rebuild without swapping (it failed): the active namespace stays. */

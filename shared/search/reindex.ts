@@ -14,13 +14,13 @@ import {
   DROP_DELAY_SECONDS,
   forgetNamespaces,
   indexNamespaces,
+  namespaceOrg,
   REBUILD_START_DELAY_SECONDS,
+  RETIRED_KEY,
 } from './namespace.ts';
 
 /** A page of a rebuild: the items after `after` (by id) go into `namespace`. */
 export const SEARCH_REINDEX = 'search.reindex';
-/** A replaced namespace, dropped once no isolate can still be reading it. */
-export const SEARCH_NAMESPACE_DROP = 'search.namespace.drop';
 
 /** Items per page of a rebuild: one `JOBS` message each, well within a consumer's time. */
 export const REINDEX_PAGE = 100;
@@ -39,9 +39,6 @@ export const ReindexPage = z.object({
   after: z.string().nullable(),
 });
 export type ReindexPage = z.infer<typeof ReindexPage>;
-
-export const NamespaceDrop = z.object({ org_id: OrgId, namespace: z.string().min(1) });
-export type NamespaceDrop = z.infer<typeof NamespaceDrop>;
 
 /** What a rebuild's operation reports while it runs. */
 export type ReindexProgress = { done: number; total: number | null; after: string | null };
@@ -125,8 +122,8 @@ const searchable = (orgId: string) =>
  *    (the consumer wrote a later change there meanwhile);
  * 4. a full page queues the next one, then advances the progress (only from where it stood,
  *    so a duplicate chain dies out); the last page swaps the namespace in, bumps the index
- *    version (cached results go), marks the operation applied and queues the old namespace's
- *    drop {@link DROP_DELAY_SECONDS} later.
+ *    version (cached results go) and marks the operation applied; the old namespace is retired,
+ *    for the cron job to drop ({@link dropRetiredNamespaces}).
  */
 export async function reindexPage(services: ReindexServices, page: ReindexPage): Promise<void> {
   const [operation] = await services.db
@@ -201,15 +198,8 @@ export async function reindexPage(services: ReindexServices, page: ReindexPage):
       );
     return;
   }
-  const replaced = await completeRebuild(services, page.org_id, page.namespace);
+  await completeRebuild(services, page.org_id, page.namespace);
   await bumpIndexVersions(services, [page.org_id]);
-  if (replaced !== undefined) {
-    const drop: NamespaceDrop = { org_id: page.org_id, namespace: replaced };
-    await services.enqueue('jobs', SEARCH_NAMESPACE_DROP, drop, {
-      orgId: page.org_id,
-      delaySeconds: DROP_DELAY_SECONDS,
-    });
-  }
   await services.db
     .update(operations)
     .set({
@@ -226,20 +216,36 @@ const missingNamespace = (error: unknown) =>
   error instanceof Error && /namespace .*(?:not found|does not exist)/i.test(error.message);
 
 /**
- * Drops a namespace a rebuild replaced, unless it has become active or is being built again
- * (which a later rebuild never does: it takes a new generation). Idempotent.
+ * Drops the namespaces rebuilds replaced more than {@link DROP_DELAY_SECONDS} before `now`
+ * (no isolate reads them any more), unless one has become active or is being built again. A
+ * namespace already gone counts as dropped. Returns the namespaces dropped.
  */
-export async function dropNamespace(services: ReindexServices, drop: NamespaceDrop) {
-  forgetNamespaces(drop.org_id);
-  const namespaces = await indexNamespaces(services, drop.org_id);
-  if (namespaces.active === drop.namespace) return;
-  if (namespaces.building?.namespace === drop.namespace) return;
-  try {
-    await services.guard('vector', () => services.vector.deleteNamespace(drop.namespace), {
-      isFailure: (error) => !missingNamespace(error),
-    });
-  } catch (error) {
-    // Dropped already (a redelivery), or never written to: nothing to do.
-    if (!missingNamespace(error)) throw error;
+export async function dropRetiredNamespaces(
+  services: Pick<Services, 'redis' | 'vector' | 'guard' | 'logger'>,
+  now: number,
+): Promise<string[]> {
+  const due = await services.guard('redis', () =>
+    services.redis.zrange<string[]>(RETIRED_KEY, 0, now - DROP_DELAY_SECONDS * 1_000, {
+      byScore: true,
+    }),
+  );
+  const dropped: string[] = [];
+  for (const namespace of due) {
+    const orgId = namespaceOrg(namespace);
+    forgetNamespaces(orgId);
+    const current = await indexNamespaces(services, orgId);
+    const inUse = current.active === namespace || current.building?.namespace === namespace;
+    if (!inUse) {
+      try {
+        await services.guard('vector', () => services.vector.deleteNamespace(namespace), {
+          isFailure: (error) => !missingNamespace(error),
+        });
+      } catch (error) {
+        if (!missingNamespace(error)) throw error;
+      }
+      dropped.push(namespace);
+    }
+    await services.guard('redis', () => services.redis.zrem(RETIRED_KEY, namespace));
   }
+  return dropped;
 }

@@ -1,4 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createScheduledController,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect, vi } from 'vitest';
 import { httpDatabase } from '../../shared/db/client.ts';
@@ -8,6 +12,7 @@ import { type Problem, ProblemSchema } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
+import { handleScheduled } from '../../workers/cron/index.ts';
 import worker from '../../workers/index.ts';
 
 export const BASE = 'http://sift.test';
@@ -113,6 +118,18 @@ export function testServices(overrides: Partial<Env> = {}) {
     waitUntil: () => {},
     context: {},
   });
+}
+
+/** Runs the cron job of expression `cron` as the runtime would at `scheduledTime`. */
+export async function runCron(cron: string, scheduledTime = Date.now()) {
+  const ctx = createExecutionContext();
+  const outcome = await handleScheduled(
+    createScheduledController({ cron, scheduledTime }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return outcome;
 }
 
 /** A fresh organisation for a test's rows (tests never share data). */

@@ -8,14 +8,7 @@ import {
 } from '../../shared/content/fanout.ts';
 import { operations } from '../../shared/db/schema/index.ts';
 import { isId } from '../../shared/ids.ts';
-import {
-  dropNamespace,
-  NamespaceDrop,
-  ReindexPage,
-  reindexPage,
-  SEARCH_NAMESPACE_DROP,
-  SEARCH_REINDEX,
-} from '../../shared/search/reindex.ts';
+import { ReindexPage, reindexPage, SEARCH_REINDEX } from '../../shared/search/reindex.ts';
 import { type Consumer, handler, PermanentError } from './policy.ts';
 
 /** `operation.completed`: a piece of queued work finished; record it on its operation. */
@@ -44,8 +37,8 @@ export const OperationCompleted = z
 /**
  * The `JOBS` consumer. `operation.completed` records the outcome of queued work on its operation.
  *
- * `search.reindex` is one page of a rebuild of an organisation's search index, and
- * `search.namespace.drop` drops the namespace a rebuild replaced (`shared/search/reindex.ts`).
+ * `search.reindex` is one page of a rebuild of an organisation's search index
+ * (`shared/search/reindex.ts`).
  *
  * `realtime.publish` and `webhook.dispatch` are the content events the `WRITES` consumer fans
  * out. Their handlers are seams: the `REALTIME` Durable Object and the webhook endpoints API do
@@ -110,13 +103,6 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
             operation_id: page.operation_id,
             after: page.after,
           });
-        },
-      }),
-      [SEARCH_NAMESPACE_DROP]: handler({
-        payload: NamespaceDrop,
-        async handle(drop, { services, logger }) {
-          await dropNamespace(services, drop);
-          logger.info('search namespace dropped', { namespace: drop.namespace });
         },
       }),
       [WEBHOOK_DISPATCH]: handler({

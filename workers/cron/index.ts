@@ -2,6 +2,7 @@ import { validateEnv } from '../../shared/env.ts';
 import { createLogger, logLevel } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
+import { dropRetiredSearchNamespaces } from './drop-retired-namespaces.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
 import { pruneIdempotency } from './prune-idempotency.ts';
 import { CRON_SCHEDULE, type CronJobName } from './schedule.ts';
@@ -10,6 +11,7 @@ import type { CronJob } from './types.ts';
 const JOBS: Record<CronJobName, CronJob> = {
   'prune-idempotency': pruneIdempotency,
   'ensure-event-partitions': ensureEventPartitions,
+  'drop-retired-search-namespaces': dropRetiredSearchNamespaces,
 };
 
 /**

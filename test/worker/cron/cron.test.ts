@@ -10,20 +10,9 @@ import { idempotencyRecords } from '../../../shared/db/schema/index.ts';
 import { PARTITION_MONTHS_AHEAD } from '../../../workers/cron/ensure-event-partitions.ts';
 import { handleScheduled } from '../../../workers/cron/index.ts';
 import worker from '../../../workers/index.ts';
-import { captureLogs, createOrg, testDb } from '../helpers.ts';
+import { captureLogs, createOrg, runCron, testDb } from '../helpers.ts';
 
 const db = testDb();
-
-async function runCron(cron: string) {
-  const ctx = createExecutionContext();
-  const outcome = await handleScheduled(
-    createScheduledController({ cron, scheduledTime: Date.now() }),
-    env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return outcome;
-}
 
 describe('cron: prune expired idempotency records', () => {
   it('deletes expired records and keeps live ones', async () => {

@@ -44,6 +44,11 @@ export type ProtectedRoute = {
    * platform routes that no organisation role reaches.
    */
   otherTenant: 'not_found' | 'own_data' | 'forbidden';
+  /**
+   * For `own_data` routes, the statuses a call may answer besides 2xx (a second rebuild of B's
+   * own index while its first runs is a 409 naming B's own operation).
+   */
+  alsoAnswers?: number[];
 };
 
 /** The title of organisation A's published, indexed item. */
@@ -346,6 +351,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'analytics:read',
     otherTenant: 'own_data',
   },
+  {
+    method: 'POST',
+    route: '/v1/search/reindex',
+    path: () => '/v1/search/reindex',
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+    alsoAnswers: [409],
+  },
   // Search synonyms.
   {
     method: 'GET',
@@ -383,6 +396,22 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: (a) => `/v1/search/synonyms/${a.synonymId}`,
     permission: 'settings:manage',
     otherTenant: 'not_found',
+  },
+  // Search ranking settings: each organisation reads and writes its own.
+  {
+    method: 'GET',
+    route: '/v1/search/settings',
+    path: () => '/v1/search/settings',
+    permission: 'search',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'PUT',
+    route: '/v1/search/settings',
+    path: () => '/v1/search/settings',
+    body: () => ({}),
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
   },
   // Platform administration.
   {

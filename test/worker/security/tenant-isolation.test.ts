@@ -22,6 +22,7 @@ import {
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { indexContent } from '../../../shared/search/index-entry.ts';
+import { REBUILD_START_DELAY_SECONDS } from '../../../shared/search/namespace.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
 import { call, expectProblem, testDb, testServices, untilQuiet } from '../helpers.ts';
@@ -62,7 +63,8 @@ const label = (r: ProtectedRoute) => `${r.method} ${r.route}`;
 
 // Organisation B's content writes (its own data) are persisted by the queue consumer after the
 // tests answer; let it drain before the file's environment closes, or its log lines outlive it.
-afterAll(() => untilQuiet(), 40_000);
+// B's search rebuild starts its first page 10 s after it is requested: wait longer than that.
+afterAll(() => untilQuiet({ quietMs: REBUILD_START_DELAY_SECONDS * 1_000 + 1_000 }), 60_000);
 
 describe('tenant isolation and authentication on every protected route', () => {
   let a: Fixture;
@@ -228,7 +230,9 @@ describe('tenant isolation and authentication on every protected route', () => {
         }
         if (route.otherTenant === 'not_found') await expectProblem(response, 404);
         else if (route.otherTenant === 'forbidden') await expectProblem(response, 403);
-        else expect(response.status, `${who}: ${text}`).toBeLessThan(300);
+        else if (!route.alsoAnswers?.includes(response.status)) {
+          expect(response.status, `${who}: ${text}`).toBeLessThan(300);
+        }
       }
     });
 

@@ -4,8 +4,12 @@ import type { AppBindings } from '../../app.ts';
 import { registerSearchClicks } from './clicks.ts';
 import { registerSearchGet } from './get.ts';
 import { registerSearchPost } from './post.ts';
+import { registerSearchSettingsGet } from './settings-get.ts';
+import { registerSearchSettingsPut } from './settings-put.ts';
 
-/** Search (GET and POST) and the clicks on its results. */
+/** Search (GET and POST), the clicks on its results, and its ranking settings. */
 export function registerSearch<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
-  return registerSearchClicks(registerSearchPost(registerSearchGet(app)));
+  return registerSearchSettingsPut(
+    registerSearchSettingsGet(registerSearchClicks(registerSearchPost(registerSearchGet(app)))),
+  );
 }
