@@ -16,12 +16,10 @@
  *   BENCH_SECONDS=20 BENCH_WRITES=800 npm run bench:content
  *   BENCH_DEV_LOG=/tmp/dev.log npm run bench:content   # keeps the dev server's output
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { SAMPLE_PASSWORD } from '../tools/db/sample-data/people.ts';
-import { freePort, startDevProcess } from '../tools/dev-process.ts';
+import { startBenchSession } from './dev-session.ts';
 import { percentile } from './measure.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -150,35 +148,20 @@ async function until(done: () => Promise<boolean>, timeoutMs = 120_000): Promise
 }
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), 'sift-bench-content-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  // Request log lines cost the Worker (and this machine's two cores) more than the reads do.
-  const { child: dev, output } = await startDevProcess({
-    dir,
-    port,
-    env: { LOG_LEVEL: 'warn' },
-    timeoutMs: 120_000,
-  });
+  const dev = await startBenchSession('content');
+  const base = dev.base;
   try {
-    const login = async (email: string): Promise<Auth> => ({
-      token: (await api(base, '/v1/auth/login', { body: { email, password: SAMPLE_PASSWORD } }))
-        .body.access_token as string,
-    });
-    const owner = await login('huda.almansouri@sift-demo.example');
     // Another member of the organisation: the "others" who should see a write.
-    const other = await login('yousef.rahman@sift-demo.example');
+    const other: Auth = { token: await dev.login('yousef.rahman@sift-demo.example') };
     const writer: Auth = {
       token: (
-        await api(base, '/v1/keys', {
-          auth: owner,
-          body: {
-            name: 'content benchmark',
-            scopes: ['content:read', 'content:write', 'content:publish', 'content:delete'],
-            rate_limit: { limit: 100_000, window_seconds: 1 },
-          },
-        })
-      ).body.secret as string,
+        await dev.apiKey('content benchmark', [
+          'content:read',
+          'content:write',
+          'content:publish',
+          'content:delete',
+        ])
+      ).secret,
     };
 
     // The seeded items: in Postgres only (the seed does not go through the write path).
@@ -375,11 +358,8 @@ async function main() {
       throw new Error('some benchmark requests failed; the figures are not comparable');
     }
   } finally {
-    if (process.env.BENCH_DEV_LOG) await writeFile(process.env.BENCH_DEV_LOG, output());
-    dev.kill('SIGINT');
-    await sleep(1_000);
-    if (dev.exitCode === null) dev.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_DEV_LOG) await writeFile(process.env.BENCH_DEV_LOG, dev.output());
+    await dev.close();
   }
 }
 

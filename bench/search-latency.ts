@@ -12,8 +12,7 @@
  *   npm run bench:search-latency            # writes bench/results/search-latency.md
  *   BENCH_SIZES=10000 BENCH_QUERIES=100 npm run bench:search-latency
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { Redis } from '@upstash/redis';
@@ -21,8 +20,7 @@ import { Index } from '@upstash/vector';
 import { newId } from '../shared/ids.ts';
 import { createRandom } from '../shared/random.ts';
 import { indexVersionKey } from '../shared/search/keys.ts';
-import { SAMPLE_PASSWORD } from '../tools/db/sample-data/people.ts';
-import { freePort, startDevProcess } from '../tools/dev-process.ts';
+import { startBenchSession } from './dev-session.ts';
 import { percentile } from './measure.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -93,21 +91,10 @@ type Row = {
 const stage = (ms: number) => (Number.isNaN(ms) ? '–' : ms.toFixed(1));
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), 'sift-bench-search-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const { child: dev, output } = await startDevProcess({
-    dir,
-    port,
-    env: { LOG_LEVEL: 'warn' },
-    timeoutMs: 120_000,
-  });
+  const dev = await startBenchSession('search');
+  const base = dev.base;
   try {
-    const setting = (name: string) => {
-      const value = new RegExp(`^ {2}${name}=(\\S+)$`, 'm').exec(output())?.[1];
-      if (!value) throw new Error(`dev did not print ${name}`);
-      return value;
-    };
+    const setting = dev.setting;
     // The local cloud's Neon endpoint speaks plain HTTP.
     neonConfig.fetchEndpoint = (host, p) => `http://${host}:${p}/sql`;
     const sql = neon(setting('DATABASE_URL'));
@@ -115,25 +102,8 @@ async function main() {
       url: setting('UPSTASH_VECTOR_REST_URL'),
       token: setting('UPSTASH_VECTOR_REST_TOKEN'),
     });
-    const login = await fetch(`${base}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        email: 'huda.almansouri@sift-demo.example',
-        password: SAMPLE_PASSWORD,
-      }),
-    });
-    const token = ((await login.json()) as { access_token: string }).access_token;
-    const owner: Api = { base, auth: { Authorization: `Bearer ${token}` } };
-    const key = await api(owner, '/v1/keys', {
-      method: 'POST',
-      body: JSON.stringify({
-        name: 'search latency benchmark',
-        scopes: ['search'],
-        rate_limit: { limit: 100_000, window_seconds: 1 },
-      }),
-    });
-    const reader: Api = { base, auth: { Authorization: `Bearer ${key.body.secret as string}` } };
+    const key = await dev.apiKey('search latency benchmark', ['search']);
+    const reader: Api = { base, auth: { Authorization: `Bearer ${key.secret}` } };
     const redis = new Redis({
       url: setting('UPSTASH_REDIS_REST_URL'),
       token: setting('UPSTASH_REDIS_REST_TOKEN'),
@@ -273,10 +243,7 @@ async function main() {
     await writeFile(join(ROOT, 'bench/results/search-latency.md'), report);
     console.log(report);
   } finally {
-    dev.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    if (dev.exitCode === null) dev.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    await dev.close();
   }
 }
 
