@@ -52,9 +52,13 @@ export const RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0] as const;
 /** The language of a translation's locale in SQL, as the `search` column's configuration uses it. */
 const ROW_LANGUAGE = sql`split_part(lower(t.locale), '-', 1)`;
 
-/** Whether `text` uses web search syntax: a quoted phrase, an exclusion (`-word`) or `or`. */
+/**
+ * Whether `text` uses web search syntax that changes its meaning: a quoted phrase or an
+ * exclusion (`-word`). A bare `or` does not count: plain words are ORed anyway, and in a
+ * natural-language query ("books or articles on indexing") it is an ordinary word.
+ */
 export function usesSearchSyntax(text: string): boolean {
-  return /"|(?:^|\s)-\S|(?:^|\s)or(?:\s|$)/i.test(text);
+  return /"|(?:^|\s)-\S/.test(text);
 }
 
 /**
@@ -62,8 +66,8 @@ export function usesSearchSyntax(text: string): boolean {
  * words are ORed (`plainto_tsquery`'s `&` turned into `|`): a long natural-language query then
  * finds documents that have most of its words, and `ts_rank_cd` ranks those with more of them,
  * closer together, higher; requiring every word would find almost nothing. A query written in
- * web search syntax (quotes, `-word`, `or`) means what it says (`websearch_to_tsquery`, which
- * never fails on syntax).
+ * web search syntax (quotes, `-word`) means what it says (`websearch_to_tsquery`, which
+ * never fails on syntax; its `or` is an operator there).
  */
 function parsed(config: 'english' | 'arabic' | 'simple', text: string): SQL {
   const regconfig = sql.raw(`'${config}'::regconfig`);
