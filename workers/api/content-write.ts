@@ -130,24 +130,26 @@ export async function commitContent(
     // One change per item at a time, in request order: a later change to the same item (a bulk
     // request's submit, then approve) is planned on the version the earlier one made.
     const seen = new Set<string>();
-    const todo = changes.flatMap((change, i) => {
+    const pending = changes.flatMap((change, i) => {
       if (results[i] || seen.has(change.id)) return [];
       seen.add(change.id);
       return [{ change, i }];
     });
-    if (todo.length === 0) break;
+    if (pending.length === 0) break;
     await learnHeads(
       services,
       ledger,
       orgId,
-      todo.filter(({ change }) => !change.create && !known.has(change.id)).map((t) => t.change.id),
+      pending
+        .filter(({ change }) => !change.create && !known.has(change.id))
+        .map((t) => t.change.id),
       known,
     );
 
     const planned: { i: number; write: LedgerWrite; change: ContentChange }[] = [];
     // Planned together, so that their slug look-ups go to Postgres as one query.
     await Promise.all(
-      todo.map(async ({ change, i }) => {
+      pending.map(async ({ change, i }) => {
         try {
           const current = known.get(change.id) ?? null;
           if (!change.create && current === null) throw notFound();

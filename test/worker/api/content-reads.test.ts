@@ -48,7 +48,7 @@ describe('readContents', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const down = testServices({ DATABASE_URL: DEAD_DATABASE_URL });
     const { reads, unreadable } = await readContents(down, orgId, [known, unknown]);
-    expect(reads.get(known)?.snapshot.translations.en!.title).toBe('Known');
+    expect(reads.get(known)!.snapshot.translations.en!.title).toBe('Known');
     expect(reads.has(unknown)).toBe(false);
     expect(unreadable).toEqual(new Set([unknown]));
   });

@@ -8,7 +8,6 @@ import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idempotencyRecords } from '../../../shared/db/schema/index.ts';
 import { PARTITION_MONTHS_AHEAD } from '../../../workers/cron/ensure-event-partitions.ts';
-import { handleScheduled } from '../../../workers/cron/index.ts';
 import worker from '../../../workers/index.ts';
 import { captureLogs, createOrg, runCron, testDb } from '../helpers.ts';
 

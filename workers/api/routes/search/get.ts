@@ -12,6 +12,7 @@ import {
   SEARCH_DESCRIPTION,
   SearchQuery,
   SearchResponseSchema,
+  searchFilters,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -68,15 +69,7 @@ function metadataFilter(query: Record<string, unknown>): SearchFilters['metadata
 export function registerSearchGet<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const q = c.req.valid('query');
-    const metadata = metadataFilter(q);
-    const filters: SearchFilters = {
-      ...(q.category ? { categories: q.category } : {}),
-      ...(q.tags ? { tags: q.tags } : {}),
-      ...(q.status ? { statuses: q.status } : {}),
-      ...(q.published_from ? { publishedFrom: new Date(q.published_from) } : {}),
-      ...(q.published_to ? { publishedTo: new Date(q.published_to) } : {}),
-      ...(metadata ? { metadata } : {}),
-    };
+    const filters = searchFilters({ ...q, metadata: metadataFilter(q) });
     const body = await runSearch(c, {
       q: q.q,
       locale: q.locale,

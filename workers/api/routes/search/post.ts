@@ -4,7 +4,7 @@ import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { runSearch } from './run.ts';
-import { SEARCH_DESCRIPTION, SearchBody, SearchResponseSchema } from './schema.ts';
+import { SEARCH_DESCRIPTION, SearchBody, SearchResponseSchema, searchFilters } from './schema.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -33,7 +33,6 @@ export const route = createRoute({
 export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const b = c.req.valid('json');
-    const f = b.filters;
     const body = await runSearch(c, {
       q: b.q,
       locale: b.locale,
@@ -41,14 +40,7 @@ export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBinding
       sort: b.sort,
       limit: b.limit,
       cursor: b.cursor,
-      filters: {
-        ...(f.category ? { categories: f.category } : {}),
-        ...(f.tags ? { tags: f.tags } : {}),
-        ...(f.status ? { statuses: f.status } : {}),
-        ...(f.published_from ? { publishedFrom: new Date(f.published_from) } : {}),
-        ...(f.published_to ? { publishedTo: new Date(f.published_to) } : {}),
-        ...(f.metadata ? { metadata: f.metadata } : {}),
-      },
+      filters: searchFilters(b.filters),
       explain: b.explain,
       facets: b.facets,
     });

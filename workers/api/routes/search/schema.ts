@@ -111,6 +111,28 @@ export const SearchQuery = z.looseObject({
   facets: flag.default(true),
 });
 
+/** The filters of either form (the GET parameters or the POST body's `filters`). */
+export type FilterFields = {
+  category?: string[] | undefined;
+  tags?: string[] | undefined;
+  status?: SearchFilters['statuses'] | undefined;
+  published_from?: string | undefined;
+  published_to?: string | undefined;
+  metadata?: SearchFilters['metadata'] | undefined;
+};
+
+/** The request's filters as retrieval takes them. */
+export function searchFilters(f: FilterFields): SearchFilters {
+  return {
+    ...(f.category ? { categories: f.category } : {}),
+    ...(f.tags ? { tags: f.tags } : {}),
+    ...(f.status ? { statuses: f.status } : {}),
+    ...(f.published_from ? { publishedFrom: new Date(f.published_from) } : {}),
+    ...(f.published_to ? { publishedTo: new Date(f.published_to) } : {}),
+    ...(f.metadata ? { metadata: f.metadata } : {}),
+  };
+}
+
 /** Everything a search needs, from either form. */
 export type SearchInput = {
   q: string;
