@@ -74,7 +74,8 @@ const quote = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("
 
 export type IndexOutcome =
   | { ok: true; action: 'upserted'; ids: string[] }
-  | { ok: true; action: 'removed' }
+  /** `deleted`: how many entries went (0 for an item that was never in the index). */
+  | { ok: true; action: 'removed'; deleted: number }
   | { ok: false; error: unknown };
 
 /**
@@ -100,13 +101,15 @@ export async function indexContent(
 ): Promise<IndexOutcome> {
   try {
     if (!isSearchable(snapshot)) {
+      let deleted = 0;
       for (const name of namespaces) {
         const namespace = services.vector.namespace(name);
-        await services.guard('vector', () =>
+        const result = await services.guard('vector', () =>
           namespace.delete({ prefix: searchEntryId(snapshot.id, '') }),
         );
+        deleted += result.deleted;
       }
-      return { ok: true, action: 'removed' };
+      return { ok: true, action: 'removed', deleted };
     }
     const entries = searchEntries(snapshot);
     const locales = entries.map((e) => quote(e.metadata.locale));

@@ -400,7 +400,8 @@ async function indexLatest(services: Services, live: Persisted[]): Promise<void>
         const fields = { content_id: snapshot.id, version: snapshot.version };
         const { logger } = p.entry.item.context;
         if (outcome.ok) {
-          changed.push(snapshot.org_id);
+          // A draft's edit removes nothing: the cached results of searches still hold.
+          if (outcome.action === 'upserted' || outcome.deleted > 0) changed.push(snapshot.org_id);
           logger.debug('search index updated', { ...fields, action: outcome.action });
         } else {
           logger.warn('search index not updated', { ...fields, error: outcome.error });

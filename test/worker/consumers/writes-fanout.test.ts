@@ -347,6 +347,15 @@ describe('the WRITES consumer after persisting', () => {
       });
       logs.restore();
       expect(await readIndexVersion(services, orgId)).toBe(2);
+      // A draft that was never in the index changes nothing there either.
+      contentId = newId('content');
+      await deliverRecording([write(1).body]);
+      expect(await readIndexVersion(services, orgId)).toBe(2);
+      // Unpublishing an indexed item does.
+      await deliverRecording([write(2, { snapshot: published(2) }).body]);
+      expect(await readIndexVersion(services, orgId)).toBe(3);
+      await deliverRecording([write(3, { snapshot: published(3, { status: 'approved' }) }).body]);
+      expect(await readIndexVersion(services, orgId)).toBe(4);
     });
 
     it('never indexes an item that is not published', async () => {
