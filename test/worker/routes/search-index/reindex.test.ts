@@ -193,7 +193,8 @@ describe('POST /v1/search/reindex', () => {
 
     // The old namespace is retired, and dropped by the cron job once no isolate reads it.
     const cron = (minutes: number) => runCron('*/10 * * * *', Date.now() + minutes * 60_000);
-    expect(await cron(0)).toMatchObject({ dropped: 0 });
+    // (The set of retired namespaces is shared: other tests' may be due as well.)
+    await cron(0);
     expect(await services.vector.listNamespaces()).toContain(orgId);
     const later = await cron(2);
     expect(later?.dropped).toBeGreaterThanOrEqual(1);
