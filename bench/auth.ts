@@ -18,9 +18,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { SAMPLE_PASSWORD } from '../tools/db/sample-data/people.ts';
 import { freePort, startDevProcess } from '../tools/dev-process.ts';
+import { type LoadRow, loadTest } from './load.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -50,52 +50,27 @@ async function api(
   return { response, body };
 }
 
-type Row = {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  errors: number;
-};
-
-async function load(
+/** Throughput of `url`; `perRequest` gives each request its own credential. */
+const load = (
   name: string,
   url: string,
   headers: Record<string, string>,
   options: { perRequest?: () => string; amount?: number } = {},
-): Promise<Row> {
-  const run = (duration: number, amount?: number) =>
-    autocannon({
-      url,
-      connections: CONNECTIONS,
-      ...(amount ? { amount } : { duration }),
-      headers,
-      ...(options.perRequest
-        ? {
-            requests: [
-              {
-                setupRequest: (request) => ({
-                  ...request,
-                  headers: { ...request.headers, Authorization: `Bearer ${options.perRequest!()}` },
-                }),
-              },
-            ],
-          }
-        : {}),
-    });
-  if (!options.amount) await run(2); // warm-up: JIT, pools, caches
-  const result = await run(SECONDS, options.amount);
-  const errors = result.errors + result.timeouts + result.non2xx;
-  return {
-    name,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    errors,
-  };
-}
+): Promise<LoadRow> =>
+  loadTest(name, url, {
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    headers,
+    ...(options.amount ? { amount: options.amount } : {}),
+    ...(options.perRequest
+      ? {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { ...request.headers, Authorization: `Bearer ${options.perRequest!()}` },
+          }),
+        }
+      : {}),
+  });
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'sift-bench-auth-'));

@@ -18,8 +18,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { startBenchSession } from './dev-session.ts';
+import { type LoadRow, loadTest } from './load.ts';
 import { percentile } from './measure.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -71,47 +71,19 @@ function etagVersion(etag: string | null): number {
   return Number(match[1]);
 }
 
-type LoadRow = {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  errors: number;
-};
-
-async function load(
-  name: string,
-  urls: string[],
-  headers: Record<string, string>,
-): Promise<LoadRow> {
+/** Throughput of `urls` (requests go round them in turn). */
+const load = (name: string, urls: string[], headers: Record<string, string>): Promise<LoadRow> => {
   let next = 0;
-  const run = (duration: number) =>
-    autocannon({
-      url: urls[0]!,
-      connections: CONNECTIONS,
-      duration,
-      headers,
-      requests: [
-        {
-          setupRequest: (request) => ({
-            ...request,
-            path: new URL(urls[next++ % urls.length]!).pathname,
-          }),
-        },
-      ],
-    });
-  await run(2); // warm-up: JIT, connection pools, the isolate's caches
-  const result = await run(SECONDS);
-  return {
-    name,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts + result.non2xx - (result['3xx'] ?? 0),
-  };
-}
+  return loadTest(name, urls[0]!, {
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    headers,
+    setupRequest: (request) => ({
+      ...request,
+      path: new URL(urls[next++ % urls.length]!).pathname,
+    }),
+  });
+};
 
 type Summary = { name: string; p50: number; p95: number; p99: number; max: number; n: number };
 
