@@ -4,12 +4,12 @@ import { AppError } from '../../../../shared/errors.ts';
 import type { SearchFilters } from '../../../../shared/search/keyword.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { runSearch } from './run.ts';
 import {
   MAX_METADATA_FILTERS,
   METADATA_FIELD,
   SEARCH_DESCRIPTION,
+  SEARCH_RESPONSES,
   SearchQuery,
   SearchResponseSchema,
   searchFilters,
@@ -24,19 +24,7 @@ export const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('search')] as const,
   request: { query: SearchQuery },
-  responses: {
-    200: {
-      description: 'A page of hits.',
-      content: { 'application/json': { schema: SearchResponseSchema } },
-    },
-    ...problemResponses(
-      'VALIDATION_FAILED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'SERVICE_UNAVAILABLE',
-      ...COMMON_PROBLEMS,
-    ),
-  },
+  responses: SEARCH_RESPONSES,
 });
 
 /** The `meta.<field>` parameters as a metadata filter; a bad field name is a 400 naming it. */

@@ -2,9 +2,14 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { runSearch } from './run.ts';
-import { SEARCH_DESCRIPTION, SearchBody, SearchResponseSchema, searchFilters } from './schema.ts';
+import {
+  SEARCH_DESCRIPTION,
+  SEARCH_RESPONSES,
+  SearchBody,
+  SearchResponseSchema,
+  searchFilters,
+} from './schema.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -15,19 +20,7 @@ export const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('search')] as const,
   request: { body: { content: { 'application/json': { schema: SearchBody } }, required: true } },
-  responses: {
-    200: {
-      description: 'A page of hits.',
-      content: { 'application/json': { schema: SearchResponseSchema } },
-    },
-    ...problemResponses(
-      'VALIDATION_FAILED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'SERVICE_UNAVAILABLE',
-      ...COMMON_PROBLEMS,
-    ),
-  },
+  responses: SEARCH_RESPONSES,
 });
 
 export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {

@@ -3,6 +3,7 @@ import { CategoryId, Locale, Tag, Timestamp } from '../../../../shared/content/s
 import { contentStatus } from '../../../../shared/db/schema/content.ts';
 import { SearchMode, SearchSort } from '../../../../shared/search/engine.ts';
 import type { SearchFilters } from '../../../../shared/search/keyword.ts';
+import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 
 /** What both search routes do, for their OpenAPI descriptions. */
 export const SEARCH_DESCRIPTION =
@@ -213,3 +214,18 @@ export const SearchResponseSchema = z
   })
   .openapi('SearchResponse');
 export type SearchResponse = z.infer<typeof SearchResponseSchema>;
+
+/** The answers of both search routes. */
+export const SEARCH_RESPONSES = {
+  200: {
+    description: 'A page of hits.',
+    content: { 'application/json': { schema: SearchResponseSchema } },
+  },
+  ...problemResponses(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'FORBIDDEN',
+    'SERVICE_UNAVAILABLE',
+    ...COMMON_PROBLEMS,
+  ),
+};
