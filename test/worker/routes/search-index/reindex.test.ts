@@ -52,7 +52,8 @@ describe('POST /v1/search/reindex', () => {
       status: 'published' as const,
       defaultLocale: 'en',
       publishedAt: new Date('2026-11-01T00:00:00Z'),
-      title: `Rebuilt item ${i} quokka`,
+      // The first, left out of the current index, has a word of its own to search for.
+      title: i === 0 ? 'Rebuilt wombat quokka' : `Rebuilt item ${i} quokka`,
     }));
     await testDb()
       .insert(content)
@@ -184,7 +185,7 @@ describe('POST /v1/search/reindex', () => {
     expect(rebuilt.size).toBe(ids.length + 1);
 
     // Searches use the new namespace.
-    const search = await call('/v1/search?q=vanished+quokka&mode=keyword&limit=50', {
+    const search = await call('/v1/search?q=vanished+wombat&mode=keyword&limit=50', {
       headers: ownerAuth,
     });
     const hits = ((await search.json()) as { hits: { id: string }[] }).hits.map((h) => h.id);
