@@ -39,6 +39,7 @@ export async function startDevProcess(options: {
       LOCAL_CLOUD_PG_PORT: '0',
       LOCAL_CLOUD_REDIS_PORT: '0',
       LOCAL_CLOUD_VECTOR_PORT: '0',
+      LOCAL_CLOUD_AI_PORT: '0',
       LOCAL_CLOUD_QSTASH_PORT: '0',
       LOCAL_CLOUD_IN_MEMORY: '1',
       LOCAL_CLOUD_DEV_VARS: join(options.dir, '.dev.vars'),

@@ -13,7 +13,7 @@ import {
  */
 export function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   return startLocalCloud({
-    ports: { neon: 0, pg: 0, redis: 0, vector: 0, qstash: 0 },
+    ports: { neon: 0, pg: 0, redis: 0, vector: 0, ai: 0, qstash: 0 },
     databaseUrl: process.env.DATABASE_URL,
     redisUrl: process.env.REDIS_URL,
     qstashRetryBackoff: (attempt) => 20 * attempt,

@@ -5,11 +5,28 @@ import { Client as QStash, Receiver } from '@upstash/qstash';
 import { Redis } from '@upstash/redis';
 import { Index } from '@upstash/vector';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createWorkersAiEmbeddingProvider } from '../../shared/embeddings/workers-ai.ts';
 
 /**
- * The four services of the suite's local cloud (started once by the `globalSetup` in
- * test/helpers/local-cloud.ts), working together through their official SDKs: QStash delivers a
- * signed message to a handler, which writes it to Postgres, Redis and the vector index.
+ * A small sparse vector of a text, as Sift computes its own: one dimension per distinct word
+ * (FNV-1a hash), valued by its count.
+ */
+function sparseOf(text: string): { indices: number[]; values: number[] } {
+  const counts = new Map<number, number>();
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 0x01000193);
+    const index = hash >>> 1;
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+  }
+  return { indices: [...counts.keys()], values: [...counts.values()] };
+}
+
+/**
+ * The five services of the suite's local cloud (started once by the `globalSetup` in
+ * test/helpers/local-cloud.ts), working together through their official clients: QStash delivers
+ * a signed message to a handler, which writes it to Postgres and Redis and indexes it in the
+ * vector index (custom vectors, as Sift's index: dense from Workers AI, sparse its own).
  */
 describe('the local cloud as one system', () => {
   const env = inject('localCloud');
@@ -22,6 +39,11 @@ describe('the local cloud as one system', () => {
   const index = new Index({
     url: env.UPSTASH_VECTOR_REST_URL!,
     token: env.UPSTASH_VECTOR_REST_TOKEN!,
+  });
+  const embeddings = createWorkersAiEmbeddingProvider({
+    accountId: env.WORKERS_AI_ACCOUNT_ID!,
+    apiToken: env.WORKERS_AI_API_TOKEN!,
+    apiUrl: env.WORKERS_AI_API_URL!,
   });
   const qstash = new QStash({ baseUrl: env.QSTASH_URL!, token: env.QSTASH_TOKEN! });
   const receiver = new Receiver({
@@ -54,7 +76,13 @@ describe('the local cloud as one system', () => {
           item.id,
           item.title,
         ]);
-        await index.upsert({ id: item.id, data: item.title, metadata: { table } });
+        const [vector] = await embeddings.embed([item.title]);
+        await index.upsert({
+          id: item.id,
+          vector: Array.from(vector!),
+          sparseVector: sparseOf(item.title),
+          metadata: { table },
+        });
         await redis.set(`integration:${item.id}`, item.title);
         res.writeHead(200).end('ok');
       });
@@ -80,12 +108,19 @@ describe('the local cloud as one system', () => {
     expect(await sql.query(`select title from ${table} where id = $1`, [id])).toEqual([
       { title: 'Dates and coffee in Riyadh' },
     ]);
+    const query = 'coffee in Riyadh';
+    const [queryVector] = await embeddings.embed([query]);
     const [hit] = await index.query({
-      data: 'coffee in Riyadh',
+      vector: Array.from(queryVector!),
+      sparseVector: sparseOf(query),
       topK: 1,
       filter: `table = '${table}'`,
     });
     expect(hit?.id).toBe(id);
+    // Sift's index computes no vectors of its own: text data is refused.
+    await expect(index.query({ data: query, topK: 1 })).rejects.toThrow(
+      'Embedding data for this index is not allowed',
+    );
   });
 
   it('has a handler that refuses a request not signed by QStash', async () => {

@@ -8,6 +8,7 @@ import { Client as QStash } from '@upstash/qstash';
 import { Redis } from '@upstash/redis';
 import { Index } from '@upstash/vector';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWorkersAiEmbeddingProvider } from '../../shared/embeddings/workers-ai.ts';
 import { useLocalNeon } from './neon/backends.ts';
 
 useLocalNeon();
@@ -18,6 +19,7 @@ const FREE_PORTS = {
   LOCAL_CLOUD_PG_PORT: '0',
   LOCAL_CLOUD_REDIS_PORT: '0',
   LOCAL_CLOUD_VECTOR_PORT: '0',
+  LOCAL_CLOUD_AI_PORT: '0',
   LOCAL_CLOUD_QSTASH_PORT: '0',
 };
 
@@ -68,7 +70,7 @@ describe('npm run local-cloud', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
-    'serves all four services, writes .dev.vars and stops cleanly on %s',
+    'serves all five services, writes .dev.vars and stops cleanly on %s',
     async (signal) => {
       const devVars = join(dir, '.dev.vars');
       await writeFile(devVars, 'JWT_SECRET="keep me"\nUPSTASH_REDIS_REST_URL="stale"\n');
@@ -97,9 +99,31 @@ describe('npm run local-cloud', () => {
           url: env.UPSTASH_VECTOR_REST_URL!,
           token: env.UPSTASH_VECTOR_REST_TOKEN!,
         });
-        await index.upsert({ id: 'doc', data: 'a note about cats', metadata: { kind: 'note' } });
-        const [hit] = await index.query({ data: 'cats', topK: 1, includeMetadata: true });
+        // Sift's index by default: hybrid, 1024 dimensions, custom vectors (text data refused).
+        const ai = createWorkersAiEmbeddingProvider({
+          accountId: env.WORKERS_AI_ACCOUNT_ID!,
+          apiToken: env.WORKERS_AI_API_TOKEN!,
+          apiUrl: env.WORKERS_AI_API_URL!,
+        });
+        const [vector] = await ai.embed(['a note about cats']);
+        await index.upsert({
+          id: 'doc',
+          vector: Array.from(vector!),
+          sparseVector: { indices: [7], values: [1] },
+          metadata: { kind: 'note' },
+        });
+        const [hit] = await index.query({
+          vector: Array.from(vector!),
+          topK: 1,
+          includeMetadata: true,
+        });
         expect(hit).toMatchObject({ id: 'doc', metadata: { kind: 'note' } });
+        await expect(index.query({ data: 'cats', topK: 1 })).rejects.toThrow(
+          'Embedding data for this index is not allowed',
+        );
+        expect(cli.output()).toMatch(/Vector .* hybrid, 1024 dimensions, COSINE, no embedding/);
+        expect(cli.output()).toContain(`  AI      ${env.WORKERS_AI_API_URL}`);
+        expect(env.WORKERS_AI_API_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
         const qstash = new QStash({ baseUrl: env.QSTASH_URL!, token: env.QSTASH_TOKEN! });
         expect(await qstash.schedules.list()).toEqual([]);
 
@@ -109,6 +133,7 @@ describe('npm run local-cloud', () => {
         for (const url of [
           env.UPSTASH_REDIS_REST_URL!,
           env.UPSTASH_VECTOR_REST_URL!,
+          env.WORKERS_AI_API_URL!,
           env.QSTASH_URL!,
         ]) {
           expect(await portIsClosed(url)).toBe(true);
@@ -118,6 +143,31 @@ describe('npm run local-cloud', () => {
       }
     },
   );
+
+  it('embeds text data in the vector index with LOCAL_CLOUD_VECTOR_MODEL=local', async () => {
+    const cli = run({
+      ...FREE_PORTS,
+      LOCAL_CLOUD_IN_MEMORY: '1',
+      LOCAL_CLOUD_DEV_VARS: 'none',
+      LOCAL_CLOUD_VECTOR_MODEL: 'local',
+      LOCAL_CLOUD_VECTOR_DIMENSION: '64',
+    });
+    try {
+      const env = await ready(cli);
+      expect(cli.output()).toMatch(/64 dimensions, COSINE, local embedding model/);
+      const index = new Index({
+        url: env.UPSTASH_VECTOR_REST_URL!,
+        token: env.UPSTASH_VECTOR_REST_TOKEN!,
+      });
+      await index.upsert({ id: 'doc', data: 'a note about cats' });
+      const [hit] = await index.query({ data: 'cats', topK: 1 });
+      expect(hit?.id).toBe('doc');
+      expect((await index.info()).dimension).toBe(64);
+    } finally {
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  });
 
   it('refuses a bad setting, naming it', async () => {
     const cli = run({
@@ -142,6 +192,7 @@ describe('npm run local-cloud', () => {
       });
       expect(await cli.exited).toBe(1);
       expect(cli.output()).toContain(`port ${taken} is already in use`);
+      expect(cli.output()).toContain('LOCAL_CLOUD_{NEON,PG,REDIS,VECTOR,AI,QSTASH}_PORT');
     } finally {
       blocker.close();
     }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PORTS, DEFAULT_VECTOR_INDEX, type LocalCloud, startLocalCloud } from './index.ts';
+import { LOCAL_MODELS } from './workers-ai/index.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
@@ -12,13 +13,24 @@ const Settings = z.object({
   LOCAL_CLOUD_PG_PORT: port(DEFAULT_PORTS.pg),
   LOCAL_CLOUD_REDIS_PORT: port(DEFAULT_PORTS.redis),
   LOCAL_CLOUD_VECTOR_PORT: port(DEFAULT_PORTS.vector),
+  LOCAL_CLOUD_AI_PORT: port(DEFAULT_PORTS.ai),
   LOCAL_CLOUD_QSTASH_PORT: port(DEFAULT_PORTS.qstash),
   LOCAL_CLOUD_DATA_DIR: z.string().default('.data'),
   LOCAL_CLOUD_IN_MEMORY: z.enum(['0', '1', 'true', 'false', '']).default(''),
   LOCAL_CLOUD_DEV_VARS: z.string().default('.dev.vars'),
   LOCAL_CLOUD_VECTOR_KIND: z.enum(['dense', 'sparse', 'hybrid']).default(DEFAULT_VECTOR_INDEX.kind),
-  LOCAL_CLOUD_VECTOR_DIMENSION: z.coerce.number().int().min(1).max(4096).default(384),
-  LOCAL_CLOUD_VECTOR_SIMILARITY: z.enum(['COSINE', 'EUCLIDEAN', 'DOT_PRODUCT']).default('COSINE'),
+  LOCAL_CLOUD_VECTOR_DIMENSION: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(DEFAULT_VECTOR_INDEX.dimension),
+  LOCAL_CLOUD_VECTOR_SIMILARITY: z
+    .enum(['COSINE', 'EUCLIDEAN', 'DOT_PRODUCT'])
+    .default(DEFAULT_VECTOR_INDEX.similarity),
+  // `none`: an index for custom vectors (Sift's), which refuses text `data`; `local`: one that
+  // embeds `data` with the local model (dense) and BM25 (sparse).
+  LOCAL_CLOUD_VECTOR_MODEL: z.enum(['none', 'local']).default('none'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
 });
@@ -51,6 +63,7 @@ export async function startFromEnvironment(
         pg: s.LOCAL_CLOUD_PG_PORT,
         redis: s.LOCAL_CLOUD_REDIS_PORT,
         vector: s.LOCAL_CLOUD_VECTOR_PORT,
+        ai: s.LOCAL_CLOUD_AI_PORT,
         qstash: s.LOCAL_CLOUD_QSTASH_PORT,
       },
       dataDir,
@@ -60,6 +73,8 @@ export async function startFromEnvironment(
         kind: s.LOCAL_CLOUD_VECTOR_KIND,
         dimension: s.LOCAL_CLOUD_VECTOR_DIMENSION,
         similarity: s.LOCAL_CLOUD_VECTOR_SIMILARITY,
+        // Absent: the local model at the index's dimension.
+        ...(s.LOCAL_CLOUD_VECTOR_MODEL === 'none' ? { embedding: null } : {}),
       },
     });
   } catch (error) {
@@ -68,7 +83,7 @@ export async function startFromEnvironment(
       const port = (error as { port?: number }).port;
       console.error(
         `local-cloud: port ${port} is already in use. Stop what holds it, or choose other ports ` +
-          'with LOCAL_CLOUD_{NEON,PG,REDIS,VECTOR,QSTASH}_PORT (0 = any free port).',
+          'with LOCAL_CLOUD_{NEON,PG,REDIS,VECTOR,AI,QSTASH}_PORT (0 = any free port).',
       );
     } else {
       console.error('local-cloud: could not start:', error);
@@ -79,7 +94,7 @@ export async function startFromEnvironment(
   const devVars = s.LOCAL_CLOUD_DEV_VARS === 'none' ? undefined : resolve(s.LOCAL_CLOUD_DEV_VARS);
   if (devVars) writeDevVars(devVars, cloud.env);
 
-  const { neon, redis, vector, qstash } = cloud;
+  const { neon, redis, vector, ai, qstash } = cloud;
   const lines = [
     `Sift local cloud is running (${dataDir ? `data in ${dataDir}` : 'in memory'}). Ctrl-C stops it.`,
     `  Neon    ${neon.url}  SQL over HTTP at /sql, WebSocket proxy; backend: ${
@@ -88,7 +103,12 @@ export async function startFromEnvironment(
         : `Postgres server ${neon.pg.host}:${neon.pg.port}`
     }`,
     `  Redis   ${redis.url}  backend: ${redis.backend}`,
-    `  Vector  ${vector.url}  index: ${s.LOCAL_CLOUD_VECTOR_KIND}, ${s.LOCAL_CLOUD_VECTOR_DIMENSION} dimensions, ${s.LOCAL_CLOUD_VECTOR_SIMILARITY}`,
+    `  Vector  ${vector.url}  index: ${s.LOCAL_CLOUD_VECTOR_KIND}, ${s.LOCAL_CLOUD_VECTOR_DIMENSION} dimensions, ${s.LOCAL_CLOUD_VECTOR_SIMILARITY}, ${
+      s.LOCAL_CLOUD_VECTOR_MODEL === 'none'
+        ? 'no embedding model (custom vectors; text data refused)'
+        : 'local embedding model (text data embedded)'
+    }`,
+    `  AI      ${ai.apiUrl}  Workers AI embeddings (local model): ${[...LOCAL_MODELS.keys()].join(', ')}`,
     `  QStash  ${qstash.url}  (also what QSTASH_DEV=true finds)`,
     devVars ? `Settings (written to ${devVars}):` : 'Settings:',
     ...Object.entries(cloud.env).map(([k, v]) => `  ${k}=${v}`),

@@ -9,6 +9,7 @@ import {
 } from './qstash/index.ts';
 import { type RedisService, startRedis } from './redis/index.ts';
 import { startVector, type VectorIndexConfig, type VectorService } from './vector/index.ts';
+import { startWorkersAi, type WorkersAiService } from './workers-ai/index.ts';
 
 /** Default ports of `npm run local-cloud`; QStash's is the one the SDK's `QSTASH_DEV` mode probes. */
 export const DEFAULT_PORTS = {
@@ -16,6 +17,7 @@ export const DEFAULT_PORTS = {
   pg: 5433,
   redis: 8079,
   vector: 8078,
+  ai: 8077,
   qstash: QSTASH_DEV_PORT,
 } as const;
 
@@ -25,6 +27,8 @@ export const DEV_CREDENTIALS = {
   redisReadonlyToken: 'local-redis-readonly-token',
   vectorToken: 'local-vector-token',
   vectorReadonlyToken: 'local-vector-readonly-token',
+  workersAiToken: 'local-workers-ai-token',
+  workersAiAccountId: 'local-account',
   // The QStash SDK's own dev-mode credentials, so that an app running with `QSTASH_DEV=true`
   // finds this server on port 8080 and uses it unchanged.
   qstashToken: QSTASH_DEV_CREDENTIALS.token,
@@ -42,6 +46,7 @@ export type LocalCloudOptions = {
   databaseUrl?: string;
   /** Redis server to put behind the REST API instead of the embedded engine (`REDIS_URL`). */
   redisUrl?: string;
+  /** The vector index's configuration; default {@link DEFAULT_VECTOR_INDEX}. */
   vectorIndex?: VectorIndexConfig;
   credentials?: Partial<typeof DEV_CREDENTIALS>;
   /** QStash retry delays (ms before attempt n); tests pass a fast one. */
@@ -52,23 +57,31 @@ export type LocalCloud = {
   neon: NeonService;
   redis: RedisService;
   vector: VectorService;
+  /** Workers AI's REST API for text embeddings (the local model at each model's dimensions). */
+  ai: WorkersAiService;
   qstash: QStashService;
   /** The settings a Worker (or any SDK user) needs, as `.dev.vars` names them. */
   env: Record<string, string>;
   stop(): Promise<void>;
 };
 
-/** Sift's vector index: hybrid (dense + BM25 sparse), 384 dimensions, cosine. */
-export const DEFAULT_VECTOR_INDEX: VectorIndexConfig = {
+/**
+ * Sift's vector index, as its production Upstash index is created: hybrid, 1024 dimensions (the
+ * size of `@cf/baai/bge-m3`'s vectors), cosine, and no embedding models (`embedding: null`):
+ * Sift computes both vectors itself (dense from its embedding provider, sparse from its own text
+ * analysis), and text `data` to embed is refused as Upstash refuses it on such an index.
+ */
+export const DEFAULT_VECTOR_INDEX = {
   kind: 'hybrid',
-  dimension: 384,
+  dimension: 1024,
   similarity: 'COSINE',
-};
+  embedding: null,
+} as const satisfies VectorIndexConfig;
 
 /**
- * Starts Neon, Upstash Redis, Upstash Vector and QStash on loopback. If one fails to start, the
- * ones already running are stopped before the error is thrown, so a port clash leaves nothing
- * behind.
+ * Starts Neon, Upstash Redis, Upstash Vector, Workers AI and QStash on loopback. If one fails to
+ * start, the ones already running are stopped before the error is thrown, so a port clash leaves
+ * nothing behind.
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
@@ -107,6 +120,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         dataDir: dataDir && join(dataDir, 'vector'),
       }),
     );
+    const ai = track(
+      await startWorkersAi({
+        host,
+        port: ports.ai,
+        token: credentials.workersAiToken,
+        accountId: credentials.workersAiAccountId,
+      }),
+    );
     const qstash = track(
       await startQStash({
         host,
@@ -127,6 +148,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       UPSTASH_REDIS_REST_TOKEN: redis.token,
       UPSTASH_VECTOR_REST_URL: vector.url,
       UPSTASH_VECTOR_REST_TOKEN: vector.token,
+      WORKERS_AI_API_URL: ai.apiUrl,
+      WORKERS_AI_ACCOUNT_ID: ai.accountId,
+      WORKERS_AI_API_TOKEN: ai.token,
       QSTASH_URL: qstash.url,
       QSTASH_TOKEN: qstash.token,
       QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
@@ -138,6 +162,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       neon,
       redis,
       vector,
+      ai,
       qstash,
       env,
       stop() {

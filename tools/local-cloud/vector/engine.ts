@@ -29,7 +29,11 @@ export type EngineConfig = {
   /** Dense dimension; 0 for a sparse index. */
   dimension: number;
   similarity: Similarity;
-  embedding: EmbeddingProvider;
+  /**
+   * Embeds text `data` into dense vectors (BM25 makes the sparse ones). `null`: the index has no
+   * embedding models (custom vectors only), and requests that need `data` embedded are refused.
+   */
+  embedding: EmbeddingProvider | null;
   /** Index name used in error messages. */
   name: string;
 };
@@ -93,6 +97,15 @@ export class VectorEngine {
     return this.config.kind !== 'dense';
   }
 
+  /** Whether text `data` can be embedded: false on an index created for custom vectors. */
+  get embedsData(): boolean {
+    return this.config.embedding !== null;
+  }
+
+  private requireEmbedding(): void {
+    if (!this.embedsData) throw new VectorError(400, messages.embeddingNotAllowed);
+  }
+
   newNamespace(): Namespace {
     return new Namespace(this.hasDense ? this.config.dimension : 0);
   }
@@ -116,13 +129,19 @@ export class VectorEngine {
 
   upsert(namespace: string, items: UpsertItem[]): string {
     // Validate everything first so a bad item leaves the batch unapplied.
-    const prepared = items.map((item) => ({
-      id: checkId(item.id),
-      dense: this.denseFor(item.vector, 'upsert'),
-      sparse: this.sparseFor(item.sparseVector, 'upsert'),
-      metadata: item.metadata ?? undefined,
-      data: item.data ?? undefined,
-    }));
+    const prepared = items.map((item) => {
+      // Text alone asks for it to be embedded, which an index without models cannot do.
+      if (!item.vector && !item.sparseVector && typeof item.data === 'string') {
+        this.requireEmbedding();
+      }
+      return {
+        id: checkId(item.id),
+        dense: this.denseFor(item.vector, 'upsert'),
+        sparse: this.sparseFor(item.sparseVector, 'upsert'),
+        metadata: item.metadata ?? undefined,
+        data: item.data ?? undefined,
+      };
+    });
     const ns = this.writableNamespace(namespace);
     for (const { id, ...input } of prepared) ns.upsert(id, input);
     this.onChange(namespace);
@@ -130,6 +149,7 @@ export class VectorEngine {
   }
 
   async upsertData(namespace: string, items: UpsertDataItem[]): Promise<string> {
+    this.requireEmbedding();
     for (const item of items) checkId(item.id);
     const dense = await this.embed(items.map((item) => item.data));
     const ns = this.writableNamespace(namespace);
@@ -169,8 +189,14 @@ export class VectorEngine {
     const ns = this.namespace(namespace);
     const record = ns?.get(checkId(input.id));
     if (!ns || !record) return { updated: 0 };
-    if (data !== undefined && vector === undefined && sparseVector === undefined) {
-      // New text on an index that embeds text re-embeds it, as upsert-data would.
+    if (
+      data !== undefined &&
+      vector === undefined &&
+      sparseVector === undefined &&
+      this.embedsData
+    ) {
+      // New text on an index that embeds text re-embeds it, as upsert-data would; on an index
+      // without models it is stored text only (Upstash's update docs), the vectors unchanged.
       dense = (await this.embed([data]))?.[0];
       sparse = this.hasSparse ? bm25Document(data) : undefined;
     }
@@ -305,11 +331,11 @@ export class VectorEngine {
             denseIndex: {
               dimension,
               similarityFunction: similarity,
-              embeddingModel: embedding.model,
+              ...(embedding ? { embeddingModel: embedding.model } : {}),
             },
           }
         : {}),
-      ...(this.hasSparse ? { sparseIndex: { embeddingModel: BM25_MODEL } } : {}),
+      ...(this.hasSparse ? { sparseIndex: embedding ? { embeddingModel: BM25_MODEL } : {} } : {}),
       namespaces,
     };
   }
@@ -372,6 +398,7 @@ export class VectorEngine {
     let dense: Float32Array | undefined;
     let sparse: SparseVector | undefined;
     if (fromData) {
+      this.requireEmbedding();
       if (typeof input.data !== 'string')
         throw new VectorError(400, "Missing required field 'data'");
       const mode = this.config.kind === 'hybrid' ? (input.queryMode ?? 'HYBRID') : 'HYBRID';
@@ -383,6 +410,7 @@ export class VectorEngine {
       const vector = input.vector ?? undefined;
       const sparseVector = input.sparseVector ?? undefined;
       if (vector === undefined && sparseVector === undefined) {
+        if (typeof input.data === 'string') this.requireEmbedding();
         throw new VectorError(400, 'Either vector or sparseVector must be provided.');
       }
       if (vector !== undefined) dense = this.denseFor(vector, 'query');
@@ -516,8 +544,9 @@ export class VectorEngine {
     texts: string[],
     purpose: 'query' | 'document' = 'document',
   ): Promise<Float32Array[] | undefined> {
-    if (!this.hasDense) return undefined;
-    const vectors = await this.config.embedding.embed(texts, purpose);
+    const { embedding } = this.config;
+    if (!this.hasDense || !embedding) return undefined;
+    const vectors = await embedding.embed(texts, purpose);
     for (const vector of vectors) {
       if (vector.length !== this.config.dimension) {
         throw new VectorError(422, messages.dimension(vector.length, this.config.dimension));

@@ -27,6 +27,9 @@ export const messages = {
   defaultNamespace: 'The default namespace, which is the empty string "", cannot be deleted.',
   missingNamespace: (namespace: string, index: string) =>
     `Namespace ${namespace} for the index ${index} does not exist`,
+  // Text `data` to embed on an index created without embedding models (custom vectors).
+  embeddingNotAllowed:
+    'Embedding data for this index is not allowed. The index must be created with an embedding model to use it.',
   // Not seen from Upstash; worded in the same style.
   noDense: 'This index does not support dense vectors',
   noSparse: 'This index does not support sparse vectors',

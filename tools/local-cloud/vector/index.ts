@@ -7,12 +7,25 @@ import { attachPersistence } from './persistence.ts';
 
 export type VectorIndexConfig = {
   kind: 'dense' | 'sparse' | 'hybrid';
-  /** Dense/hybrid dimension; default the embedding provider's. */
+  /**
+   * Dense/hybrid dimension; default the embedding provider's. Required with `embedding: null`
+   * on a dense or hybrid index.
+   */
   dimension?: number;
   /** Default COSINE. */
   similarity?: 'COSINE' | 'EUCLIDEAN' | 'DOT_PRODUCT';
-  /** Embeds text `data` for dense/hybrid indexes; default the local provider (at `dimension`). */
-  embedding?: EmbeddingProvider;
+  /**
+   * The index's embedding models, which turn text `data` into vectors:
+   * - absent: the local provider (at `dimension`) for dense vectors and BM25 for sparse ones, as
+   *   an index created with Upstash's embedding models;
+   * - a provider: that one for dense vectors, BM25 for sparse ones;
+   * - `null`: no models, as an index created for custom vectors: clients upsert and query
+   *   `vector` / `sparseVector` only, and every use of text `data` to embed (upsert-data,
+   *   query-data, resumable-query-data, an upsert without vectors) is refused with Upstash's 400
+   *   "Embedding data for this index is not allowed...". `data` stored next to given vectors
+   *   stays allowed, and so does `update` with `data` (it replaces the stored text only).
+   */
+  embedding?: EmbeddingProvider | null;
 };
 
 export type VectorServiceOptions = {
@@ -36,8 +49,9 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 /**
  * Starts a local Upstash Vector: the REST API the official `@upstash/vector` SDK speaks, over an
  * exact (brute-force) in-process index of the configured kind. Text `data` is embedded with the
- * configured provider (dense) and a BM25 encoder (sparse). With `dataDir`, the index is saved
- * shortly after each write and on `close()`, and loaded on start.
+ * configured provider (dense) and a BM25 encoder (sparse), or refused on an index without
+ * models (`embedding: null`). With `dataDir`, the index is saved shortly after each write and on
+ * `close()`, and loaded on start.
  */
 export async function startVector(options: VectorServiceOptions): Promise<VectorService> {
   const { index } = options;
@@ -49,9 +63,17 @@ export async function startVector(options: VectorServiceOptions): Promise<Vector
     throw new Error(`startVector: dimension must be a positive integer, got ${index.dimension}`);
   }
   const embedding =
-    index.embedding ?? createLocalEmbeddingProvider({ dimensions: index.dimension });
-  const dimension = index.kind === 'sparse' ? 0 : (index.dimension ?? embedding.dimensions);
-  if (index.kind !== 'sparse' && embedding.dimensions !== dimension) {
+    index.embedding === null
+      ? null
+      : (index.embedding ?? createLocalEmbeddingProvider({ dimensions: index.dimension }));
+  if (embedding === null && index.kind !== 'sparse' && index.dimension === undefined) {
+    throw new Error(
+      `startVector: a ${index.kind} index without an embedding model needs a dimension`,
+    );
+  }
+  const dimension =
+    index.kind === 'sparse' ? 0 : (index.dimension ?? (embedding as EmbeddingProvider).dimensions);
+  if (index.kind !== 'sparse' && embedding && embedding.dimensions !== dimension) {
     throw new Error(
       `startVector: the embedding provider ${embedding.model} makes ${embedding.dimensions}-dimensional vectors, but the index has ${dimension}`,
     );

@@ -29,7 +29,8 @@ type Manifest = {
   kind: EngineConfig['kind'];
   dimension: number;
   similarity: EngineConfig['similarity'];
-  embeddingModel: string;
+  /** The dense embedding model; `null` for an index without models (custom vectors). */
+  embeddingModel: string | null;
   namespaces: { name: string; generation: number }[];
 };
 
@@ -91,7 +92,7 @@ export async function attachPersistence(
       kind: engine.config.kind,
       dimension: engine.config.dimension,
       similarity: engine.config.similarity,
-      embeddingModel: engine.config.embedding.model,
+      embeddingModel: engine.config.embedding?.model ?? null,
       namespaces: [...generations].map(([name, generation]) => ({ name, generation })),
     };
     const temp = join(dataDir, `${MANIFEST}.tmp`);
@@ -166,7 +167,8 @@ async function load(engine: VectorEngine, dataDir: string): Promise<Map<string, 
   if (manifest.kind !== kind || (kind !== 'sparse' && manifest.dimension !== dimension)) {
     throw new Error(
       `${dataDir} holds a ${manifest.kind} index of dimension ${manifest.dimension}; ` +
-        `cannot open it as a ${kind} index of dimension ${dimension}`,
+        `cannot open it as a ${kind} index of dimension ${dimension}. Open it with the kind and ` +
+        'dimension it was made with, or remove the directory to start with an empty index',
     );
   }
   engine.namespaces.clear();
