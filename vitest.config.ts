@@ -1,5 +1,34 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { unstable_readConfig } from 'wrangler';
+
+/**
+ * The queue consumers of wrangler.toml, gathering batches for at most {@link TEST_BATCH_SECONDS}:
+ * production waits up to 5 s to fill a batch of events; tests that wait for a consumer (an
+ * audit row, a dead letter) need not.
+ */
+const TEST_BATCH_SECONDS = 1;
+type Consumer = {
+  queue: string;
+  max_batch_size?: number;
+  max_batch_timeout?: number;
+  max_retries?: number;
+  dead_letter_queue?: string;
+  retry_delay?: number;
+};
+const wrangler = unstable_readConfig({ config: 'wrangler.toml' }, { hideWarnings: true });
+const queueConsumers = Object.fromEntries(
+  ((wrangler.queues.consumers ?? []) as Consumer[]).map((c) => [
+    c.queue,
+    {
+      maxBatchSize: c.max_batch_size,
+      maxBatchTimeout: Math.min(c.max_batch_timeout ?? TEST_BATCH_SECONDS, TEST_BATCH_SECONDS),
+      maxRetries: c.max_retries,
+      deadLetterQueue: c.dead_letter_queue,
+      retryDelay: c.retry_delay,
+    },
+  ]),
+);
 
 const node = { environment: 'node', testTimeout: 30_000, hookTimeout: 60_000 } as const;
 
@@ -39,6 +68,7 @@ export default defineConfig({
                 CORS_ORIGINS: 'https://app.example.com',
                 LOG_LEVEL: 'debug',
               },
+              queueConsumers,
             },
           })),
         ],

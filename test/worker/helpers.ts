@@ -29,10 +29,10 @@ console.log = (...args: unknown[]) => {
  * Resolves once nothing has logged for `quietMs` (at most `maxMs`): for a file's `afterAll`
  * when its writes set queue consumers going (persist, then fan-out, then audit). A consumer
  * still logging when the file ends fails the run (`EnvironmentTeardownError`). `quietMs` is
- * above the longest `max_batch_timeout` in `wrangler.toml` (5 s), so a batch still being
- * gathered is waited for too.
+ * well above the longest batch timeout of the tests' consumers (1 s, `vitest.config.ts`), so a
+ * batch still being gathered is waited for too.
  */
-export async function untilQuiet({ quietMs = 5_500, maxMs = 30_000 } = {}): Promise<void> {
+export async function untilQuiet({ quietMs = 3_000, maxMs = 30_000 } = {}): Promise<void> {
   const deadline = Date.now() + maxMs;
   while (Date.now() - lastLogAt < quietMs && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
