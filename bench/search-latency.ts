@@ -6,7 +6,8 @@
  * The documents are synthetic English articles (words from a generated vocabulary with a
  * Zipf-like distribution, seeded), published in the sample organisation. They are loaded
  * straight into the local cloud (rows into Postgres through the Neon HTTP endpoint, entries into
- * the organisation's Vector namespace through the Upstash SDK), not through the write path:
+ * the organisation's Vector namespace through the Upstash SDK, their vectors computed by the
+ * consumer's own encoder), not through the write path:
  * this measures search, and bench:content measures writes.
  *
  *   npm run bench:search-latency            # writes bench/results/search-latency.md
@@ -17,9 +18,11 @@ import { join } from 'node:path';
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { Redis } from '@upstash/redis';
 import { Index } from '@upstash/vector';
+import { createWorkersAiEmbeddingProvider } from '../shared/embeddings/workers-ai.ts';
 import { newId } from '../shared/ids.ts';
 import { createRandom } from '../shared/random.ts';
 import { indexVersionKey } from '../shared/search/keys.ts';
+import { encodeEntries } from '../shared/search/records.ts';
 import { startBenchSession } from './dev-session.ts';
 import { percentile } from './measure.ts';
 
@@ -113,6 +116,15 @@ async function main() {
     }[];
     const orgId = org!.id;
     const namespace = vector.namespace(orgId);
+    // Vectors as the consumer computes them: the model through the local cloud's Workers AI.
+    const encoder = {
+      embeddings: createWorkersAiEmbeddingProvider({
+        apiUrl: setting('WORKERS_AI_API_URL'),
+        accountId: setting('WORKERS_AI_ACCOUNT_ID'),
+        apiToken: setting('WORKERS_AI_API_TOKEN'),
+      }),
+      guard: <T>(_: unknown, fn: () => Promise<T>) => fn(),
+    };
     const words = vocabulary(20_000);
 
     let loaded = 0;
@@ -147,11 +159,11 @@ async function main() {
         const seconds = Math.floor(Date.parse(published) / 1_000);
         const entries = docs.map((d) => ({
           id: `${d.id}:en`,
-          data: `${d.title}\n\n${d.body}`,
+          fields: { title: d.title, body: d.body },
           metadata: {
             content_id: d.id,
             locale: 'en',
-            status: 'published',
+            status: 'published' as const,
             tags: [],
             published_at: seconds,
             updated_at: seconds,
@@ -160,7 +172,7 @@ async function main() {
             meta: {},
           },
         }));
-        await namespace.upsert(entries);
+        await namespace.upsert(await encodeEntries(encoder, entries));
         loaded += n;
       }
       // What the indexer does after a change: cached results of the smaller index go.

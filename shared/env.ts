@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { signingKeySetting } from './auth/tokens.ts';
+import {
+  DEFAULT_EMBEDDING_MODEL,
+  WORKERS_AI_API_URL,
+  WORKERS_AI_EMBEDDING_MODELS,
+  type WorkersAiEmbeddingModel,
+} from './embeddings/workers-ai.ts';
 
 /** Something with the methods the code calls on a binding; a missing binding is `undefined`. */
 const binding = <T>(name: string, methods: string[]) =>
@@ -45,6 +51,14 @@ export const EnvSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
   UPSTASH_VECTOR_REST_URL: url(/^https?$/),
   UPSTASH_VECTOR_REST_TOKEN: z.string().min(1),
+  /** Workers AI's REST API root (the local cloud serves its own); its account and API token. */
+  WORKERS_AI_API_URL: url(/^https?$/).default(WORKERS_AI_API_URL),
+  WORKERS_AI_ACCOUNT_ID: z.string().min(1),
+  WORKERS_AI_API_TOKEN: z.string().min(1),
+  /** The text-embedding model; the search index's dimension must be the model's. */
+  EMBEDDING_MODEL: z
+    .enum(Object.keys(WORKERS_AI_EMBEDDING_MODELS) as [WorkersAiEmbeddingModel])
+    .default(DEFAULT_EMBEDDING_MODEL),
   QSTASH_URL: url(/^https?$/),
   QSTASH_TOKEN: z.string().min(1),
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),

@@ -6,6 +6,8 @@ import {
   type PooledDatabase,
   pooledDatabase,
 } from './db/client.ts';
+import type { EmbeddingProvider } from './embeddings/interface.ts';
+import { createWorkersAiEmbeddingProvider } from './embeddings/workers-ai.ts';
 import type { AppEnv } from './env.ts';
 import type { Logger } from './logger.ts';
 import { envelope, type Origin } from './messages.ts';
@@ -22,6 +24,8 @@ export type Services = {
   transaction<T>(fn: (tx: PooledDatabase) => Promise<T>): Promise<T>;
   readonly redis: Redis;
   readonly vector: Index;
+  /** Dense text embeddings (Workers AI); call through `guard('ai', …)`. */
+  readonly embeddings: EmbeddingProvider;
   readonly kv: KVNamespace;
   readonly queues: { writes: Queue; events: Queue; jobs: Queue };
   /**
@@ -71,6 +75,7 @@ export function createServices(
   let db: HttpDatabase | undefined;
   let redis: Redis | undefined;
   let vector: Index | undefined;
+  let embeddings: EmbeddingProvider | undefined;
   return {
     get db() {
       db ??= httpDatabase(env);
@@ -101,6 +106,16 @@ export function createServices(
         retry: RETRY,
       });
       return vector;
+    },
+    get embeddings() {
+      embeddings ??= createWorkersAiEmbeddingProvider({
+        apiUrl: env.WORKERS_AI_API_URL,
+        accountId: env.WORKERS_AI_ACCOUNT_ID,
+        apiToken: env.WORKERS_AI_API_TOKEN,
+        model: env.EMBEDDING_MODEL,
+        retries: RETRY.retries,
+      });
+      return embeddings;
     },
     kv: env.CACHE,
     queues,

@@ -1,4 +1,4 @@
-import type { EmbeddingProvider } from './interface.ts';
+import type { EmbeddingProvider, EmbeddingPurpose } from './interface.ts';
 
 /**
  * The Workers AI text-embedding models Sift can use, with the size of their vectors. The search
@@ -51,6 +51,11 @@ export type WorkersAiOptions = {
   timeoutMs?: number;
   /** Retries of a 429 or 5xx answer or a network failure. Default 2. */
   retries?: number;
+  /**
+   * Per request when embedding queries, which a search waits for: it would rather answer from
+   * its keyword side than wait. Default 2 s, and at most one retry.
+   */
+  queryTimeoutMs?: number;
   fetch?: typeof fetch;
 };
 
@@ -73,11 +78,17 @@ export function createWorkersAiEmbeddingProvider(options: WorkersAiOptions): Emb
   const model = options.model ?? DEFAULT_EMBEDDING_MODEL;
   const { dimensions } = WORKERS_AI_EMBEDDING_MODELS[model];
   const url = `${(options.apiUrl ?? WORKERS_AI_API_URL).replace(/\/+$/, '')}/accounts/${encodeURIComponent(options.accountId)}/ai/run/${model}`;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const retries = options.retries ?? 2;
   const send = options.fetch ?? fetch;
+  const budgets = {
+    document: { timeoutMs: options.timeoutMs ?? 10_000, retries: options.retries ?? 2 },
+    query: {
+      timeoutMs: options.queryTimeoutMs ?? 2_000,
+      retries: Math.min(options.retries ?? 2, 1),
+    },
+  };
 
-  async function request(texts: string[]): Promise<Float32Array[]> {
+  async function request(texts: string[], purpose: EmbeddingPurpose): Promise<Float32Array[]> {
+    const { timeoutMs, retries } = budgets[purpose];
     const body = JSON.stringify({ text: texts, truncate_inputs: true });
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -143,7 +154,7 @@ export function createWorkersAiEmbeddingProvider(options: WorkersAiOptions): Emb
   return {
     model: `workers-ai:${model}`,
     dimensions,
-    async embed(texts) {
+    async embed(texts, purpose = 'document') {
       const out: Float32Array[] = [];
       let batch: string[] = [];
       let chars = 0;
@@ -153,14 +164,14 @@ export function createWorkersAiEmbeddingProvider(options: WorkersAiOptions): Emb
           batch.length > 0 &&
           (batch.length === MAX_EMBEDDING_BATCH || chars + clipped.length > MAX_REQUEST_CHARS)
         ) {
-          out.push(...(await request(batch)));
+          out.push(...(await request(batch, purpose)));
           batch = [];
           chars = 0;
         }
         batch.push(clipped);
         chars += clipped.length;
       }
-      if (batch.length > 0) out.push(...(await request(batch)));
+      if (batch.length > 0) out.push(...(await request(batch, purpose)));
       return out;
     },
   };

@@ -1,7 +1,10 @@
 import { createLogger, type Logger } from '../logger.ts';
 
-/** The dependencies that get a breaker each (seed 001: database, cache, vector index...). */
-export const DEPENDENCIES = ['postgres', 'redis', 'vector', 'kv', 'queue'] as const;
+/**
+ * The dependencies that get a breaker each (seed 001: database, cache, vector index...); `ai` is
+ * the embedding model (Workers AI).
+ */
+export const DEPENDENCIES = ['postgres', 'redis', 'vector', 'ai', 'kv', 'queue'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
 export type CircuitState = 'closed' | 'open' | 'half_open';

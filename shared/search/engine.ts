@@ -105,7 +105,7 @@ function fromKeyword(hit: KeywordHit): Described {
  * Throws only when no retriever answered (the caller answers 503).
  */
 export async function retrieve(
-  services: Pick<Services, 'vector' | 'db' | 'guard' | 'logger'>,
+  services: Pick<Services, 'vector' | 'embeddings' | 'db' | 'guard' | 'logger'>,
   query: Retrieval,
   settings: RankingSettings,
   now: Date,

@@ -1,31 +1,11 @@
-import type { ContentSnapshot, ContentStatus } from '../db/schema/content.ts';
+import type { ContentSnapshot } from '../db/schema/content.ts';
 import type { Services } from '../services.ts';
-
-/**
- * What the vector index keeps about one translation, filterable in queries. Times are Unix
- * seconds, since Upstash Vector filters compare numbers only (`published_at >= 1735689600`);
- * `category_id` and `published_at` are left out when null (`HAS FIELD` tells them apart).
- */
-export type SearchMetadata = {
-  content_id: string;
-  locale: string;
-  status: ContentStatus;
-  category_id?: string;
-  tags: string[];
-  published_at?: number;
-  updated_at: number;
-  version: number;
-  /** The translation's title, for answering a search without reading the item. */
-  title: string;
-  /** The item's free-form metadata, so searches can filter on its fields (`meta.region`). */
-  meta: Record<string, unknown>;
-};
-
-/**
- * One document of the index: a translation of an item, under `<content_id>:<locale>`. `data` is
- * the text the index embeds (dense) and tokenises (sparse, BM25) itself: title, summary and body.
- */
-export type SearchEntry = { id: string; data: string; metadata: SearchMetadata };
+import {
+  encodeEntries,
+  type IndexRecord,
+  type SearchEntry,
+  type SearchMetadata,
+} from './records.ts';
 
 /** The index id of an item's translation; every id of an item starts with `<content_id>:`. */
 export function searchEntryId(contentId: string, locale: string): string {
@@ -63,10 +43,27 @@ export function searchEntries(snapshot: ContentSnapshot): SearchEntry[] {
       };
       return {
         id: searchEntryId(snapshot.id, locale),
-        data: [t.title, t.summary, t.body].filter((part) => part).join('\n\n'),
+        fields: { title: t.title, summary: t.summary, body: t.body },
         metadata,
       };
     });
+}
+
+/**
+ * The index records of the searchable ones of `snapshots`, by content id, embedded in one batch
+ * ({@link encodeEntries}). Throws when embedding fails.
+ */
+export async function encodeSnapshots(
+  services: Pick<Services, 'embeddings' | 'guard'>,
+  snapshots: Iterable<ContentSnapshot>,
+): Promise<Map<string, IndexRecord[]>> {
+  const entries = [...snapshots].flatMap((s) => (isSearchable(s) ? searchEntries(s) : []));
+  const records = new Map<string, IndexRecord[]>();
+  for (const record of await encodeEntries(services, entries)) {
+    const id = record.metadata.content_id;
+    records.set(id, [...(records.get(id) ?? []), record]);
+  }
+  return records;
 }
 
 /** A filter string literal: single-quoted, with backslashes and quotes escaped. */
@@ -83,21 +80,23 @@ export type IndexOutcome =
  * active one, and the one being rebuilt if any: `writeNamespaces` in `namespace.ts`; by default
  * the organisation id), through the `vector` circuit breaker:
  *
- * - published and not deleted: upserts one entry per translation ({@link searchEntries}), then
- *   deletes the item's entries of locales the snapshot no longer has (upsert first, so the item
- *   never drops out of search while it is being updated);
+ * - published and not deleted: upserts one record per translation (`records`, when the caller
+ *   encoded a batch at once; else {@link encodeEntries} of {@link searchEntries}), then deletes
+ *   the item's entries of locales the snapshot no longer has (upsert first, so the item never
+ *   drops out of search while it is being updated);
  * - anything else (deleted, unpublished, archived, never published): deletes every entry of the
  *   item (`<content_id>:` prefix), whichever locales it had.
  *
  * Both are idempotent. The index is derived data that Postgres can rebuild (`search.reindex`),
- * so a failure (Upstash down, circuit open) is returned as `{ ok: false }`, never thrown: the
- * caller logs it and the write stands. Concurrent indexing of two versions of one item is not
- * ordered: the later call wins, which a rebuild repairs.
+ * so a failure (Upstash or Workers AI down, circuit open) is returned as `{ ok: false }`, never
+ * thrown: the caller logs it and the write stands. Concurrent indexing of two versions of one
+ * item is not ordered: the later call wins, which a rebuild repairs.
  */
 export async function indexContent(
-  services: Pick<Services, 'vector' | 'guard'>,
+  services: Pick<Services, 'vector' | 'embeddings' | 'guard'>,
   snapshot: ContentSnapshot,
   namespaces: readonly string[] = [snapshot.org_id],
+  records?: readonly IndexRecord[],
 ): Promise<IndexOutcome> {
   try {
     if (!isSearchable(snapshot)) {
@@ -111,17 +110,17 @@ export async function indexContent(
       }
       return { ok: true, action: 'removed', deleted };
     }
-    const entries = searchEntries(snapshot);
-    const locales = entries.map((e) => quote(e.metadata.locale));
+    const upserts = records ?? (await encodeEntries(services, searchEntries(snapshot)));
+    const locales = upserts.map((e) => quote(e.metadata.locale));
     for (const name of namespaces) {
       const namespace = services.vector.namespace(name);
       await services.guard('vector', async () => {
-        if (entries.length > 0) await namespace.upsert(entries);
+        if (upserts.length > 0) await namespace.upsert([...upserts]);
         const others = locales.length > 0 ? ` AND locale NOT IN (${locales.join(', ')})` : '';
         await namespace.delete({ filter: `content_id = ${quote(snapshot.id)}${others}` });
       });
     }
-    return { ok: true, action: 'upserted', ids: entries.map((e) => e.id) };
+    return { ok: true, action: 'upserted', ids: upserts.map((e) => e.id) };
   } catch (error) {
     return { ok: false, error };
   }

@@ -5,7 +5,7 @@ import { content } from '../db/schema/content.ts';
 import { operations } from '../db/schema/operations.ts';
 import { isId, newId } from '../ids.ts';
 import type { Services } from '../services.ts';
-import { type SearchMetadata, searchEntries } from './index-entry.ts';
+import { searchEntries } from './index-entry.ts';
 import { bumpIndexVersions } from './index-version.ts';
 import {
   abandonRebuild,
@@ -18,6 +18,7 @@ import {
   REBUILD_START_DELAY_SECONDS,
   RETIRED_KEY,
 } from './namespace.ts';
+import { encodeEntries, type SearchMetadata } from './records.ts';
 
 /** A page of a rebuild: the items after `after` (by id) go into `namespace`. */
 export const SEARCH_REINDEX = 'search.reindex';
@@ -45,7 +46,7 @@ export type ReindexProgress = { done: number; total: number | null; after: strin
 
 type ReindexServices = Pick<
   Services,
-  'db' | 'redis' | 'vector' | 'guard' | 'logger' | 'enqueue' | 'waitUntil'
+  'db' | 'redis' | 'vector' | 'embeddings' | 'guard' | 'logger' | 'enqueue' | 'waitUntil'
 >;
 
 /**
@@ -179,7 +180,10 @@ export async function reindexPage(services: ReindexServices, page: ReindexPage):
       const version = held[i]?.metadata?.version;
       return version === undefined || version <= e.metadata.version;
     });
-    if (fresh.length > 0) await services.guard('vector', () => namespace.upsert(fresh));
+    if (fresh.length > 0) {
+      const records = await encodeEntries(services, fresh);
+      await services.guard('vector', () => namespace.upsert(records));
+    }
   }
 
   const done = progress.done + ids.length;

@@ -1,8 +1,9 @@
 import { QueryMode, WeightingStrategy } from '@upstash/vector';
 import type { ContentStatus } from '../db/schema/content.ts';
 import type { Services } from '../services.ts';
-import type { SearchMetadata } from './index-entry.ts';
 import type { SearchFilters } from './keyword.ts';
+import type { SearchMetadata } from './records.ts';
+import { sparseQueryVector } from './sparse.ts';
 
 /** Which half of the hybrid index a query runs in. */
 export type VectorSide = 'sparse' | 'dense';
@@ -71,30 +72,69 @@ export function vectorFilter(filters: SearchFilters = {}, locale?: string): stri
   return parts.join(' AND ');
 }
 
+/** Query embeddings of recent searches, per isolate: a search's pages and variants share one. */
+const queryVectors = new Map<string, number[]>();
+const QUERY_VECTOR_CACHE = 512;
+
+/**
+ * The dense vector of a query, through the `ai` circuit breaker; remembered for the isolate's
+ * next {@link QUERY_VECTOR_CACHE} distinct queries, since a model gives the same text the same
+ * vector.
+ */
+export async function queryVector(
+  services: Pick<Services, 'embeddings' | 'guard'>,
+  text: string,
+): Promise<number[]> {
+  const key = `${services.embeddings.model}\u0000${text}`;
+  const known = queryVectors.get(key);
+  if (known) return known;
+  const [vector] = await services.guard('ai', () => services.embeddings.embed([text], 'query'));
+  const values = Array.from(vector!);
+  if (queryVectors.size >= QUERY_VECTOR_CACHE) {
+    queryVectors.delete(queryVectors.keys().next().value as string);
+  }
+  queryVectors.set(key, values);
+  return values;
+}
+
 /**
  * The best `topK` translations of the organisation's namespace for `text` on one side of the
- * hybrid index: `sparse` is BM25 (the index tokenises the text; IDF weighting from the
- * namespace's document frequencies), `dense` the embedding model's cosine similarity. Runs
- * through the `vector` circuit breaker; errors are thrown (the caller falls back).
+ * hybrid index: `sparse` is BM25 (the query's terms from Sift's text analysis, `sparse.ts`, with
+ * IDF weighting from the namespace's document frequencies), `dense` the embedding model's cosine
+ * similarity (the query embedded through the `ai` breaker). The index runs through the `vector`
+ * circuit breaker; errors are thrown (the caller falls back).
  */
 export async function vectorSearch(
-  services: Pick<Services, 'vector' | 'guard'>,
+  services: Pick<Services, 'vector' | 'embeddings' | 'guard'>,
   query: VectorQuery,
 ): Promise<VectorHit[]> {
   if (query.text.trim() === '') return [];
   const namespace = services.vector.namespace(query.namespace ?? query.orgId);
   const filter = vectorFilter(query.filters, query.locale);
-  const results = await services.guard('vector', () =>
-    namespace.query<SearchMetadata>({
-      data: query.text,
-      topK: Math.min(query.topK, MAX_TOP_K),
-      includeMetadata: true,
-      ...(filter ? { filter } : {}),
-      ...(query.side === 'sparse'
-        ? { queryMode: QueryMode.SPARSE, weightingStrategy: WeightingStrategy.IDF }
-        : { queryMode: QueryMode.DENSE }),
-    }),
-  );
+  const common = {
+    topK: Math.min(query.topK, MAX_TOP_K),
+    includeMetadata: true,
+    ...(filter ? { filter } : {}),
+  };
+  let results: Awaited<ReturnType<typeof namespace.query<SearchMetadata>>>;
+  if (query.side === 'sparse') {
+    const sparseVector = sparseQueryVector(query.text);
+    // Only stop words: no term to match.
+    if (sparseVector.indices.length === 0) return [];
+    results = await services.guard('vector', () =>
+      namespace.query<SearchMetadata>({
+        ...common,
+        sparseVector,
+        queryMode: QueryMode.SPARSE,
+        weightingStrategy: WeightingStrategy.IDF,
+      }),
+    );
+  } else {
+    const vector = await queryVector(services, query.text);
+    results = await services.guard('vector', () =>
+      namespace.query<SearchMetadata>({ ...common, vector, queryMode: QueryMode.DENSE }),
+    );
+  }
   return results.flatMap((r) =>
     r.metadata
       ? [

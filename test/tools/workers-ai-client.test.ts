@@ -13,7 +13,7 @@ import {
 // the happy paths and Cloudflare's error answers are tested against the local cloud's Workers AI
 // (test/local-cloud/workers-ai).
 
-type Answer = { status: number; body: unknown };
+type Answer = { status: number; body: unknown; delayMs?: number };
 type Seen = { url: string; authorization: string | undefined; text: string[] };
 
 let answers: Answer[] = [];
@@ -25,6 +25,8 @@ const server = createServer(async (request: IncomingMessage, response: ServerRes
   const { text } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string[] };
   seen.push({ url: request.url ?? '', authorization: request.headers.authorization, text });
   const answer = answers.shift() ?? ok(text.length);
+  if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+  if (response.destroyed) return;
   response.writeHead(answer.status, { 'content-type': 'application/json' });
   response.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
 });
@@ -100,6 +102,27 @@ describe('Workers AI embedding client', () => {
     expect(error).toBeInstanceOf(WorkersAiError);
     expect(error).toMatchObject({ status: 503, message: expect.stringContaining('7 still down') });
     expect(seen).toHaveLength(3);
+  });
+
+  it('retries a query once: a search would rather answer without it than wait', async () => {
+    answers = [failure(503, 1, 'down'), failure(503, 1, 'down'), failure(503, 1, 'down')];
+    await expect(provider().embed(['a'], 'query')).rejects.toMatchObject({ status: 503 });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('gives up on a query that takes too long', async () => {
+    answers = [{ status: 200, body: '', delayMs: 500 }];
+    const slow = createWorkersAiEmbeddingProvider({
+      accountId: 'acc',
+      apiToken: 'secret-token',
+      apiUrl: url,
+      retries: 0,
+      model: '@cf/baai/bge-small-en-v1.5',
+      queryTimeoutMs: 100,
+    });
+    const started = Date.now();
+    await expect(slow.embed(['a'], 'query')).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - started).toBeLessThan(450);
   });
 
   it('does not retry a request Cloudflare refused', async () => {

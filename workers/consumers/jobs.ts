@@ -8,6 +8,7 @@ import {
 } from '../../shared/content/fanout.ts';
 import { operations } from '../../shared/db/schema/index.ts';
 import { isId } from '../../shared/ids.ts';
+import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
 import { ReindexPage, reindexPage, SEARCH_REINDEX } from '../../shared/search/reindex.ts';
 import { type Consumer, handler, PermanentError } from './policy.ts';
 
@@ -38,7 +39,8 @@ export const OperationCompleted = z
  * The `JOBS` consumer. `operation.completed` records the outcome of queued work on its operation.
  *
  * `search.reindex` is one page of a rebuild of an organisation's search index
- * (`shared/search/reindex.ts`).
+ * (`shared/search/reindex.ts`); `search.index` indexes again items the `WRITES` consumer could not
+ * (`shared/search/index-retry.ts`).
  *
  * `realtime.publish` and `webhook.dispatch` are the content events the `WRITES` consumer fans
  * out. Their handlers are seams: the `REALTIME` Durable Object and the webhook endpoints API do
@@ -102,6 +104,16 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
           logger.debug('search reindex page done', {
             operation_id: page.operation_id,
             after: page.after,
+          });
+        },
+      }),
+      [SEARCH_INDEX]: handler({
+        payload: IndexRetry,
+        async handle(retry, { services, logger }) {
+          await retryIndexing(services, retry);
+          logger.info('search index retried', {
+            org_id: retry.org_id,
+            content_ids: retry.content_ids.length,
           });
         },
       }),

@@ -25,9 +25,11 @@ import {
 import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
-import { indexContent } from '../../shared/search/index-entry.ts';
+import { encodeSnapshots, indexContent, isSearchable } from '../../shared/search/index-entry.ts';
+import { scheduleIndexRetry } from '../../shared/search/index-retry.ts';
 import { bumpIndexVersions } from '../../shared/search/index-version.ts';
 import { indexNamespaces, writeNamespaces } from '../../shared/search/namespace.ts';
+import type { IndexRecord } from '../../shared/search/records.ts';
 import type { Services } from '../../shared/services.ts';
 import {
   type BatchContext,
@@ -377,8 +379,9 @@ async function refreshKv(services: Services, live: Persisted[]): Promise<void> {
 /**
  * Indexes the version each item shows (see `indexContent`) into the organisation's active
  * namespace and the one being rebuilt, if any, then bumps the index version of
- * every organisation whose index changed, so that its cached search results go at once. A
- * failure is only logged.
+ * every organisation whose index changed, so that its cached search results go at once. The
+ * batch's searchable items are embedded in one call. A failure is logged and the item queued to
+ * be indexed again from Postgres a minute later (`search.index`); the write stands.
  */
 async function indexLatest(services: Services, live: Persisted[]): Promise<void> {
   const changed: string[] = [];
@@ -391,24 +394,46 @@ async function indexLatest(services: Services, live: Persisted[]): Promise<void>
     }
     return found;
   };
+  const latest = live.filter((p) => p.latest).map((p) => ({ p, snapshot: p.write!.snapshot }));
+  let records: Map<string, IndexRecord[]> | undefined;
+  let failure: unknown;
+  try {
+    records = await encodeSnapshots(
+      services,
+      latest.map(({ snapshot }) => snapshot),
+    );
+  } catch (error) {
+    failure = error;
+  }
+  const failed: { orgId: string; contentId: string }[] = [];
   await Promise.all(
-    live
-      .filter((p) => p.latest)
-      .map(async (p) => {
-        const { snapshot } = p.write!;
-        const outcome = await indexContent(services, snapshot, await namespacesOf(snapshot.org_id));
-        const fields = { content_id: snapshot.id, version: snapshot.version };
-        const { logger } = p.entry.item.context;
-        if (outcome.ok) {
-          // A draft's edit removes nothing: the cached results of searches still hold.
-          if (outcome.action === 'upserted' || outcome.deleted > 0) changed.push(snapshot.org_id);
-          logger.debug('search index updated', { ...fields, action: outcome.action });
-        } else {
-          logger.warn('search index not updated', { ...fields, error: outcome.error });
-        }
-      }),
+    latest.map(async ({ p, snapshot }) => {
+      const fields = { content_id: snapshot.id, version: snapshot.version };
+      const { logger } = p.entry.item.context;
+      const outcome =
+        records === undefined && isSearchable(snapshot)
+          ? { ok: false as const, error: failure }
+          : await indexContent(
+              services,
+              snapshot,
+              await namespacesOf(snapshot.org_id),
+              records?.get(snapshot.id),
+            );
+      if (outcome.ok) {
+        // A draft's edit removes nothing: the cached results of searches still hold.
+        if (outcome.action === 'upserted' || outcome.deleted > 0) changed.push(snapshot.org_id);
+        logger.debug('search index updated', { ...fields, action: outcome.action });
+      } else {
+        logger.warn('search index not updated; retrying later', {
+          ...fields,
+          error: outcome.error,
+        });
+        failed.push({ orgId: snapshot.org_id, contentId: snapshot.id });
+      }
+    }),
   );
   await bumpIndexVersions(services, changed);
+  await scheduleIndexRetry(services, failed);
 }
 
 /**

@@ -246,6 +246,29 @@ describe('the JOBS consumer: content event seams', () => {
   });
 });
 
+describe('the JOBS consumer: search index retries', () => {
+  it('dead-letters a retry whose payload is invalid, naming the field', async () => {
+    const dlq = recordingDlq<{ dead_letter: { reason: string } }>('JOBS_DLQ');
+    const orgId = await createOrg('jobs-index');
+    const bodies = [
+      envelope('search.index', { org_id: orgId, content_ids: [] }, { requestId: 'req-test' }),
+      envelope('search.index', { org_id: orgId, content_ids: ['x'] }, { requestId: 'req-test' }),
+      envelope(
+        'search.index',
+        { org_id: 'nope', content_ids: [newId('content')] },
+        { requestId: 'req-test' },
+      ),
+    ];
+    const { result } = await deliver('sift-jobs', bodies, { overrides: { JOBS_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toHaveLength(3);
+    expect(dlq.sent.map((d) => d.dead_letter.reason)).toEqual([
+      expect.stringContaining('invalid payload: content_ids'),
+      expect.stringContaining('invalid payload: content_ids.0'),
+      expect.stringContaining('invalid payload: org_id'),
+    ]);
+  });
+});
+
 describe('the dead-letter consumer', () => {
   it('records wrapped and exhausted messages once each, however often delivered', async () => {
     const marker = crypto.randomUUID();

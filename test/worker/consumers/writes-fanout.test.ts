@@ -11,6 +11,9 @@ import { newId } from '../../../shared/ids.ts';
 import type { Envelope } from '../../../shared/messages.ts';
 import { resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
 import { readIndexVersion } from '../../../shared/search/index-version.ts';
+import { denseText } from '../../../shared/search/records.ts';
+import { sparseDocumentVector } from '../../../shared/search/sparse.ts';
+import { vectorSearch } from '../../../shared/search/vector-search.ts';
 import { formatTraceparent, startSpan } from '../../../shared/trace.ts';
 import { captureLogs, createOrg, DEAD_URL, eventually, testDb, testServices } from '../helpers.ts';
 import { contentWrites, time } from './content-writes.ts';
@@ -261,8 +264,10 @@ describe('the WRITES consumer after persisting', () => {
 
   describe('search index', () => {
     const ids = () => [`${contentId}:ar`, `${contentId}:en`];
+    /** Both vectors are unit length: their dot product is the cosine. */
+    const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
     const fetchEntries = (namespace: string) =>
-      index.namespace(namespace).fetch(ids(), { includeMetadata: true, includeData: true });
+      index.namespace(namespace).fetch(ids(), { includeMetadata: true, includeVectors: true });
 
     it("upserts one entry per locale into the organisation's namespace only", async () => {
       const item = published(1, { category_id: null, tags: ['sea', 'history'] });
@@ -276,22 +281,29 @@ describe('the WRITES consumer after persisting', () => {
         updated_at: Date.parse(time(1)) / 1_000,
         version: 1,
       };
-      expect(en).toMatchObject({
-        id: `${contentId}:en`,
-        data: 'Lighthouse keepers v1\n\nCoastal stories\n\nKeeping the lamp lit through winter storms.',
-        metadata: { ...metadata, locale: 'en' },
-      });
-      expect(ar).toMatchObject({
-        id: `${contentId}:ar`,
-        data: 'حراس المنارة\n\nقصص من الساحل',
-        metadata: { ...metadata, locale: 'ar' },
-      });
+      expect(en).toMatchObject({ id: `${contentId}:en`, metadata: { ...metadata, locale: 'en' } });
+      expect(ar).toMatchObject({ id: `${contentId}:ar`, metadata: { ...metadata, locale: 'ar' } });
       expect(en?.metadata).not.toHaveProperty('category_id');
+      // Both vectors are Sift's own: BM25F weights of its text analysis, and the embedding of
+      // title, summary and body by the model (the local cloud's Workers AI).
+      const { en: english } = item.translations;
+      // Stored as 32-bit floats.
+      const sparse = sparseDocumentVector(english!);
+      expect(en?.sparseVector?.indices).toEqual(sparse.indices);
+      en?.sparseVector?.values.forEach((value, i) => {
+        expect(value).toBeCloseTo(sparse.values[i]!, 6);
+      });
+      const [embedded] = await testServices().embeddings.embed([denseText(english!)]);
+      expect(en?.vector).toHaveLength(1024);
+      expect(cosine(en!.vector!, Array.from(embedded!))).toBeCloseTo(1, 5);
 
-      const hits = await index
-        .namespace(orgId)
-        .query({ data: 'lighthouse keepers winter storms', topK: 3, includeMetadata: true });
-      expect(hits[0]?.id).toBe(`${contentId}:en`);
+      const hits = await vectorSearch(testServices(), {
+        orgId,
+        text: 'lighthouse keepers winter storms',
+        side: 'sparse',
+        topK: 3,
+      });
+      expect(hits.map((h) => `${h.contentId}:${h.locale}`)[0]).toBe(`${contentId}:en`);
 
       const other = await createOrg('fanout-other');
       expect(await fetchEntries(other)).toEqual([null, null]);
@@ -322,8 +334,13 @@ describe('the WRITES consumer after persisting', () => {
       const unpublished = published(2, { status: 'approved' });
       await deliverRecording([write(2, { action: 'transition', snapshot: unpublished }).body]);
       expect(await fetchEntries(orgId)).toEqual([null, null]);
-      const hits = await index.namespace(orgId).query({ data: 'lighthouse', topK: 5 });
-      expect(hits.map((h) => String(h.id))).not.toContain(`${contentId}:en`);
+      const hits = await vectorSearch(testServices(), {
+        orgId,
+        text: 'lighthouse',
+        side: 'sparse',
+        topK: 5,
+      });
+      expect(hits.map((h) => h.contentId)).not.toContain(contentId);
     });
 
     it("bumps the organisation's index version once per batch that changed its index", async () => {
@@ -363,21 +380,93 @@ describe('the WRITES consumer after persisting', () => {
       expect(await fetchEntries(orgId)).toEqual([null, null]);
     });
 
-    it('persists and fans out the write while the vector index is down, and logs it', async () => {
+    /** A JOBS that keeps what is sent: a retry is delivered by hand, not a minute later. */
+    const holdingQueue = () => {
+      const held: { body: Envelope; delaySeconds?: number }[] = [];
+      const queue = {
+        send: async (body: Envelope, options?: QueueSendOptions) => {
+          held.push({ body, delaySeconds: options?.delaySeconds });
+        },
+        sendBatch: async (messages: Iterable<MessageSendRequest<Envelope>>) => {
+          for (const m of messages) held.push({ body: m.body });
+        },
+      } as unknown as Queue;
+      return { held, queue };
+    };
+
+    it('retries from what Postgres holds: an item unpublished meanwhile leaves the index', async () => {
+      await deliverRecording([write(1, { snapshot: published(1) }).body]);
+      const { held, queue } = holdingQueue();
       const logs = captureLogs();
-      const jobs = recordingQueue<Envelope>('JOBS');
-      const { result } = await deliver('sift-writes', [write(1, { snapshot: published(1) }).body], {
-        overrides: { JOBS: jobs.queue, UPSTASH_VECTOR_REST_URL: DEAD_URL },
-      });
+      const unpublished = published(2, { status: 'approved' });
+      await deliver(
+        'sift-writes',
+        [write(2, { action: 'transition', snapshot: unpublished }).body],
+        {
+          overrides: { JOBS: queue, UPSTASH_VECTOR_REST_URL: DEAD_URL },
+        },
+      );
       logs.restore();
+      // The outage left the published entries behind.
+      expect((await fetchEntries(orgId)).map((e) => e?.metadata?.version)).toEqual([1, 1]);
+      resetBreakers();
+      const retry = held.find((h) => h.body.type === 'search.index')!.body;
+      // An id never persisted in the organisation is only cleared from its index.
+      (retry.payload as { content_ids: string[] }).content_ids.push(newId('content'));
+      const { result } = await deliver('sift-jobs', [retry]);
       expect(result.explicitAcks).toHaveLength(1);
-      expect(result.retryMessages).toEqual([]);
-      expect(eventTypes(jobs.sent)).toEqual(['content.created']);
-      expect(await kv({ orgId, id: contentId })).toEqual(published(1));
-      expect(
-        logs.lines.find((l) => l.msg === 'search index not updated' && l.content_id === contentId),
-      ).toMatchObject({ level: 'warn', version: 1 });
+      expect(await fetchEntries(orgId)).toEqual([null, null]);
     });
+
+    it.each([
+      ['the vector index', 'UPSTASH_VECTOR_REST_URL'],
+      ['the embedding model', 'WORKERS_AI_API_URL'],
+    ])(
+      'persists and fans out the write while %s is down, and indexes it later',
+      async (_, setting) => {
+        const logs = captureLogs();
+        const { held, queue: jobs } = holdingQueue();
+        const { result } = await deliver(
+          'sift-writes',
+          [write(1, { snapshot: published(1) }).body],
+          {
+            overrides: { JOBS: jobs, [setting]: DEAD_URL },
+          },
+        );
+        logs.restore();
+        expect(result.explicitAcks).toHaveLength(1);
+        expect(result.retryMessages).toEqual([]);
+        expect(eventTypes(held.map((h) => h.body))).toEqual(['content.created']);
+        expect(await kv({ orgId, id: contentId })).toEqual(published(1));
+        expect(
+          logs.lines.find(
+            (l) =>
+              l.msg === 'search index not updated; retrying later' && l.content_id === contentId,
+          ),
+        ).toMatchObject({ level: 'warn', version: 1 });
+        expect(await fetchEntries(orgId)).toEqual([null, null]);
+
+        // A minute later, from what Postgres holds: while the outage lasts the queue retries it...
+        const retry = held.find((h) => h.body.type === 'search.index');
+        expect(retry).toMatchObject({
+          delaySeconds: 60,
+          body: { payload: { org_id: orgId, content_ids: [contentId] } },
+        });
+        const quiet = captureLogs();
+        const again = await deliver('sift-jobs', [retry!.body], {
+          overrides: { [setting]: DEAD_URL },
+        });
+        quiet.restore();
+        expect(again.result.retryMessages).toHaveLength(1);
+        // ...and once it is over, the item is in the index.
+        resetBreakers();
+        const version = (await readIndexVersion(testServices(), orgId)) ?? 0;
+        const done = await deliver('sift-jobs', [retry!.body]);
+        expect(done.result.explicitAcks).toHaveLength(1);
+        expect((await fetchEntries(orgId)).map((e) => e?.metadata?.version)).toEqual([1, 1]);
+        expect(await readIndexVersion(testServices(), orgId)).toBe(version + 1);
+      },
+    );
   });
 
   describe('messages without their snapshot', () => {

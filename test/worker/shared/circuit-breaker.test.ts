@@ -361,7 +361,14 @@ describe('breaker registry', () => {
   it('reports every dependency in breakerStates, unused ones as closed', async () => {
     await breaker('kv').run(ok);
     const states = breakerStates();
-    expect(Object.keys(states).sort()).toEqual(['kv', 'postgres', 'queue', 'redis', 'vector']);
+    expect(Object.keys(states).sort()).toEqual([
+      'ai',
+      'kv',
+      'postgres',
+      'queue',
+      'redis',
+      'vector',
+    ]);
     expect(states.kv).toMatchObject({ state: 'closed', requests: 1 });
     expect(states.queue).toEqual({
       state: 'closed',

@@ -279,6 +279,21 @@ describe('search', () => {
     expect(result.hits[0]!.explain).toBeUndefined();
   });
 
+  it('answers from the keyword side when the embedding model is down, marked degraded', async () => {
+    const down = { WORKERS_AI_API_URL: DEAD_URL };
+    // Words no other test searches for in this order: no cached results nor query embedding.
+    const hybrid = await ok(await get('q=storms+gales&mode=hybrid', auth, down));
+    expect(hybrid).toMatchObject({
+      degraded: true,
+      degraded_reasons: ['semantic_side_unavailable'],
+    });
+    expect(names(hybrid)).toEqual(['storms', 'lighthouse']);
+    // Semantic search has no side left in the index: Postgres answers.
+    const semantic = await ok(await get('q=storms+gales&mode=semantic', auth, down));
+    expect(semantic.degraded_reasons).toEqual(['vector_unavailable']);
+    expect(names(semantic)).toEqual(['storms', 'lighthouse']);
+  });
+
   it('answers from the vector index alone when Postgres is down', async () => {
     const result = await ok(
       await get('q=gales&mode=keyword', auth, { DATABASE_URL: DEAD_DATABASE_URL }),

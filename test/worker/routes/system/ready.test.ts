@@ -37,7 +37,7 @@ type Breakers = Record<
   }
 >;
 
-const DEPENDENCIES_WITH_BREAKERS = ['kv', 'postgres', 'queue', 'redis', 'vector'];
+const DEPENDENCIES_WITH_BREAKERS = ['ai', 'kv', 'postgres', 'queue', 'redis', 'vector'];
 
 // Breakers live as long as the isolate, which every test here shares: each starts from none.
 beforeEach(() => resetBreakers());
@@ -70,8 +70,10 @@ describe('GET /ready', () => {
         retry_at: null,
       });
     }
-    // Nothing calls the queue from /ready: its breaker is reported, untouched.
+    // Nothing calls the queue or the embedding model from /ready (a probe would cost a model
+    // run): their breakers are reported, untouched.
     expect(body.breakers.queue).toMatchObject({ state: 'closed', requests: 0 });
+    expect(body.breakers.ai).toMatchObject({ state: 'closed', requests: 0 });
   });
 
   it.each([
