@@ -26,6 +26,12 @@ export const SEARCH_REINDEX = 'search.reindex';
 /** Items per page of a rebuild: one `JOBS` message each, well within a consumer's time. */
 export const REINDEX_PAGE = 100;
 
+/**
+ * Records per upsert request: a 1,024-dimension record is about 15 KB of JSON, so a page's
+ * records go in requests of about 400 KB rather than one of several MB.
+ */
+const UPSERT_RECORDS = 25;
+
 /** A rebuild with no progress for this long is taken as dead: a new one may replace it. */
 export const STALLED_REBUILD_MS = 15 * 60_000;
 
@@ -180,9 +186,10 @@ export async function reindexPage(services: ReindexServices, page: ReindexPage):
       const version = held[i]?.metadata?.version;
       return version === undefined || version <= e.metadata.version;
     });
-    if (fresh.length > 0) {
-      const records = await encodeEntries(services, fresh);
-      await services.guard('vector', () => namespace.upsert(records));
+    const records = await encodeEntries(services, fresh);
+    for (let i = 0; i < records.length; i += UPSERT_RECORDS) {
+      const chunk = records.slice(i, i + UPSERT_RECORDS);
+      await services.guard('vector', () => namespace.upsert(chunk));
     }
   }
 
