@@ -239,7 +239,7 @@ async function main() {
     const lines = [
       '# Search latency',
       '',
-      `\`npm run bench:search-latency\` on ${new Date().toISOString().slice(0, 10)}: \`GET /v1/search\` under \`wrangler dev\` against the local cloud in memory (PGlite, embedded Redis, the in-process Vector engine with the local embedding model), synthetic English documents (6-word titles, 80-word bodies, 20,000-word vocabulary), ${QUERIES} queries of 2–3 words, one client; a miss is a query's first run (retrieval, fusion, re-rank, snippets), a hit its second (cached candidates). Load generator and Worker on the same 2 cores.`,
+      `\`npm run bench:search-latency\` on ${new Date().toISOString().slice(0, 10)}: \`GET /v1/search\` under \`wrangler dev\` against the local cloud in memory (PGlite, embedded Redis, the in-process Vector engine, exact search over 1,024-dimension vectors embedded by the local Workers AI's feature-hashing model), synthetic English documents (6-word titles, 80-word bodies, 20,000-word vocabulary), ${QUERIES} queries of 2–3 words, one client; a miss is a query's first run (retrieval, fusion, re-rank, snippets), a hit its second (cached candidates). Load generator and Worker on the same 2 cores.`,
       '',
       '| documents | mode | cache | p50 ms | p95 ms | understand p50 | retrieve p50 | hydrate p50 | queries |',
       '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
