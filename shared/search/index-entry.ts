@@ -6,6 +6,7 @@ import {
   type SearchEntry,
   type SearchMetadata,
 } from './records.ts';
+import { filterString } from './vector-search.ts';
 
 /** The index id of an item's translation; every id of an item starts with `<content_id>:`. */
 export function searchEntryId(contentId: string, locale: string): string {
@@ -53,11 +54,11 @@ export function searchEntries(snapshot: ContentSnapshot): SearchEntry[] {
  * The index records of the searchable ones of `snapshots`, by content id, embedded in one batch
  * ({@link encodeEntries}). Throws when embedding fails.
  */
-export async function encodeSnapshots(
+async function encodeSnapshots(
   services: Pick<Services, 'embeddings' | 'guard'>,
-  snapshots: Iterable<ContentSnapshot>,
+  snapshots: readonly ContentSnapshot[],
 ): Promise<Map<string, IndexRecord[]>> {
-  const entries = [...snapshots].flatMap((s) => (isSearchable(s) ? searchEntries(s) : []));
+  const entries = snapshots.flatMap((s) => (isSearchable(s) ? searchEntries(s) : []));
   const records = new Map<string, IndexRecord[]>();
   for (const record of await encodeEntries(services, entries)) {
     const id = record.metadata.content_id;
@@ -66,14 +67,16 @@ export async function encodeSnapshots(
   return records;
 }
 
-/** A filter string literal: single-quoted, with backslashes and quotes escaped. */
-const quote = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-
 export type IndexOutcome =
   | { ok: true; action: 'upserted'; ids: string[] }
   /** `deleted`: how many entries went (0 for an item that was never in the index). */
   | { ok: true; action: 'removed'; deleted: number }
   | { ok: false; error: unknown };
+
+/** Whether an outcome changed the index: an upsert, or a removal that deleted entries. */
+export function indexChanged(outcome: IndexOutcome): boolean {
+  return outcome.ok && (outcome.action === 'upserted' || outcome.deleted > 0);
+}
 
 /**
  * Brings the organisation's search index in line with `snapshot`, in each of `namespaces` (the
@@ -100,28 +103,71 @@ export async function indexContent(
 ): Promise<IndexOutcome> {
   try {
     if (!isSearchable(snapshot)) {
-      let deleted = 0;
-      for (const name of namespaces) {
-        const namespace = services.vector.namespace(name);
-        const result = await services.guard('vector', () =>
-          namespace.delete({ prefix: searchEntryId(snapshot.id, '') }),
-        );
-        deleted += result.deleted;
-      }
-      return { ok: true, action: 'removed', deleted };
+      return {
+        ok: true,
+        action: 'removed',
+        deleted: await removeFromIndex(services, snapshot.id, namespaces),
+      };
     }
     const upserts = records ?? (await encodeEntries(services, searchEntries(snapshot)));
-    const locales = upserts.map((e) => quote(e.metadata.locale));
+    const locales = upserts.map((e) => filterString(e.metadata.locale));
     for (const name of namespaces) {
       const namespace = services.vector.namespace(name);
       await services.guard('vector', async () => {
         if (upserts.length > 0) await namespace.upsert([...upserts]);
         const others = locales.length > 0 ? ` AND locale NOT IN (${locales.join(', ')})` : '';
-        await namespace.delete({ filter: `content_id = ${quote(snapshot.id)}${others}` });
+        await namespace.delete({ filter: `content_id = ${filterString(snapshot.id)}${others}` });
       });
     }
     return { ok: true, action: 'upserted', ids: upserts.map((e) => e.id) };
   } catch (error) {
     return { ok: false, error };
   }
+}
+
+/**
+ * Deletes every entry of an item (`<content_id>:` prefix, whichever locales it had) from each of
+ * `namespaces`, through the `vector` circuit breaker; how many went. Throws when the index fails.
+ */
+export async function removeFromIndex(
+  services: Pick<Services, 'vector' | 'guard'>,
+  contentId: string,
+  namespaces: readonly string[],
+): Promise<number> {
+  let deleted = 0;
+  for (const name of namespaces) {
+    const namespace = services.vector.namespace(name);
+    const result = await services.guard('vector', () =>
+      namespace.delete({ prefix: searchEntryId(contentId, '') }),
+    );
+    deleted += result.deleted;
+  }
+  return deleted;
+}
+
+/**
+ * {@link indexContent} for each of `snapshots`, the searchable ones embedded in one batch, each
+ * into the namespaces `namespacesOf` gives its organisation. When embedding fails, each
+ * searchable snapshot's outcome is that failure; the others are still removed. Throws only
+ * what `namespacesOf` throws.
+ */
+export async function indexSnapshots(
+  services: Pick<Services, 'vector' | 'embeddings' | 'guard'>,
+  snapshots: readonly ContentSnapshot[],
+  namespacesOf: (orgId: string) => Promise<readonly string[]>,
+): Promise<IndexOutcome[]> {
+  let records: Map<string, IndexRecord[]> | undefined;
+  let failure: unknown;
+  try {
+    records = await encodeSnapshots(services, snapshots);
+  } catch (error) {
+    failure = error;
+  }
+  return Promise.all(
+    snapshots.map(async (snapshot): Promise<IndexOutcome> => {
+      if (records === undefined && isSearchable(snapshot)) return { ok: false, error: failure };
+      const namespaces = await namespacesOf(snapshot.org_id);
+      return indexContent(services, snapshot, namespaces, records?.get(snapshot.id));
+    }),
+  );
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadSnapshots } from '../content/store.ts';
 import { isId } from '../ids.ts';
 import type { Services } from '../services.ts';
-import { encodeSnapshots, indexContent, searchEntryId } from './index-entry.ts';
+import { indexChanged, indexSnapshots, removeFromIndex } from './index-entry.ts';
 import { bumpIndexVersions } from './index-version.ts';
 import { indexNamespaces, writeNamespaces } from './namespace.ts';
 
@@ -74,24 +74,16 @@ export async function retryIndexing(services: RetryServices, retry: IndexRetry):
     includeDeleted: true,
   });
   const namespaces = writeNamespaces(await indexNamespaces(services, retry.org_id));
-  const records = await encodeSnapshots(services, snapshots.values());
+  const found = retry.content_ids.flatMap((id) => snapshots.get(id) ?? []);
+  const outcomes = await indexSnapshots(services, found, async () => namespaces);
   let changed = false;
-  for (const id of retry.content_ids) {
-    const snapshot = snapshots.get(id);
-    if (!snapshot) {
-      // Never persisted in this organisation: nothing of it may be in its index.
-      for (const name of namespaces) {
-        const namespace = services.vector.namespace(name);
-        const { deleted } = await services.guard('vector', () =>
-          namespace.delete({ prefix: searchEntryId(id, '') }),
-        );
-        changed ||= deleted > 0;
-      }
-      continue;
-    }
-    const outcome = await indexContent(services, snapshot, namespaces, records.get(id));
+  for (const outcome of outcomes) {
     if (!outcome.ok) throw outcome.error;
-    changed ||= outcome.action === 'upserted' || outcome.deleted > 0;
+    changed ||= indexChanged(outcome);
+  }
+  // Never persisted in this organisation: nothing of it may be in its index.
+  for (const id of retry.content_ids.filter((id) => !snapshots.has(id))) {
+    changed ||= (await removeFromIndex(services, id, namespaces)) > 0;
   }
   if (changed) await bumpIndexVersions(services, [retry.org_id]);
 }

@@ -25,11 +25,10 @@ import {
 import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
-import { encodeSnapshots, indexContent, isSearchable } from '../../shared/search/index-entry.ts';
+import { indexChanged, indexSnapshots } from '../../shared/search/index-entry.ts';
 import { scheduleIndexRetry } from '../../shared/search/index-retry.ts';
 import { bumpIndexVersions } from '../../shared/search/index-version.ts';
 import { indexNamespaces, writeNamespaces } from '../../shared/search/namespace.ts';
-import type { IndexRecord } from '../../shared/search/records.ts';
 import type { Services } from '../../shared/services.ts';
 import {
   type BatchContext,
@@ -394,44 +393,30 @@ async function indexLatest(services: Services, live: Persisted[]): Promise<void>
     }
     return found;
   };
-  const latest = live.filter((p) => p.latest).map((p) => ({ p, snapshot: p.write!.snapshot }));
-  let records: Map<string, IndexRecord[]> | undefined;
-  let failure: unknown;
-  try {
-    records = await encodeSnapshots(
-      services,
-      latest.map(({ snapshot }) => snapshot),
-    );
-  } catch (error) {
-    failure = error;
-  }
-  const failed: { orgId: string; contentId: string }[] = [];
-  await Promise.all(
-    latest.map(async ({ p, snapshot }) => {
-      const fields = { content_id: snapshot.id, version: snapshot.version };
-      const { logger } = p.entry.item.context;
-      const outcome =
-        records === undefined && isSearchable(snapshot)
-          ? { ok: false as const, error: failure }
-          : await indexContent(
-              services,
-              snapshot,
-              await namespacesOf(snapshot.org_id),
-              records?.get(snapshot.id),
-            );
-      if (outcome.ok) {
-        // A draft's edit removes nothing: the cached results of searches still hold.
-        if (outcome.action === 'upserted' || outcome.deleted > 0) changed.push(snapshot.org_id);
-        logger.debug('search index updated', { ...fields, action: outcome.action });
-      } else {
-        logger.warn('search index not updated; retrying later', {
-          ...fields,
-          error: outcome.error,
-        });
-        failed.push({ orgId: snapshot.org_id, contentId: snapshot.id });
-      }
-    }),
+  const latest = live.filter((p) => p.latest);
+  const outcomes = await indexSnapshots(
+    services,
+    latest.map((p) => p.write!.snapshot),
+    namespacesOf,
   );
+  const failed: { orgId: string; contentId: string }[] = [];
+  latest.forEach((p, i) => {
+    const outcome = outcomes[i]!;
+    const { snapshot } = p.write!;
+    const fields = { content_id: snapshot.id, version: snapshot.version };
+    const { logger } = p.entry.item.context;
+    if (outcome.ok) {
+      // A draft's edit removes nothing: the cached results of searches still hold.
+      if (indexChanged(outcome)) changed.push(snapshot.org_id);
+      logger.debug('search index updated', { ...fields, action: outcome.action });
+    } else {
+      logger.warn('search index not updated; retrying later', {
+        ...fields,
+        error: outcome.error,
+      });
+      failed.push({ orgId: snapshot.org_id, contentId: snapshot.id });
+    }
+  });
   await bumpIndexVersions(services, changed);
   await scheduleIndexRetry(services, failed);
 }
