@@ -111,30 +111,20 @@ export async function vectorSearch(
   if (query.text.trim() === '') return [];
   const namespace = services.vector.namespace(query.namespace ?? query.orgId);
   const filter = vectorFilter(query.filters, query.locale);
-  const common = {
-    topK: Math.min(query.topK, MAX_TOP_K),
-    includeMetadata: true,
-    ...(filter ? { filter } : {}),
-  };
-  let results: Awaited<ReturnType<typeof namespace.query<SearchMetadata>>>;
-  if (query.side === 'sparse') {
-    const sparseVector = sparseQueryVector(query.text);
-    // Only stop words: no term to match.
-    if (sparseVector.indices.length === 0) return [];
-    results = await services.guard('vector', () =>
-      namespace.query<SearchMetadata>({
-        ...common,
-        sparseVector,
-        queryMode: QueryMode.SPARSE,
-        weightingStrategy: WeightingStrategy.IDF,
-      }),
-    );
-  } else {
-    const vector = await queryVector(services, query.text);
-    results = await services.guard('vector', () =>
-      namespace.query<SearchMetadata>({ ...common, vector, queryMode: QueryMode.DENSE }),
-    );
-  }
+  const sparseVector = query.side === 'sparse' ? sparseQueryVector(query.text) : undefined;
+  // Only stop words: no term to match.
+  if (sparseVector?.indices.length === 0) return [];
+  const side = sparseVector
+    ? { sparseVector, queryMode: QueryMode.SPARSE, weightingStrategy: WeightingStrategy.IDF }
+    : { vector: await queryVector(services, query.text), queryMode: QueryMode.DENSE };
+  const results = await services.guard('vector', () =>
+    namespace.query<SearchMetadata>({
+      ...side,
+      topK: Math.min(query.topK, MAX_TOP_K),
+      includeMetadata: true,
+      ...(filter ? { filter } : {}),
+    }),
+  );
   return results.flatMap((r) =>
     r.metadata
       ? [
