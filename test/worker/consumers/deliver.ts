@@ -8,29 +8,34 @@ type QueueBinding = 'WRITES' | 'EVENTS' | 'JOBS' | DeadLetterBinding;
 
 /**
  * A recording queue in front of the real one: the bodies the consumer sent (by `send` or
- * `sendBatch`), in order, in `sent`, for a test to assert on (pass `queue` as an env override).
- * With `refuse`, every send rejects as a queue that is down would, and nothing is recorded.
+ * `sendBatch`), in order, in `sent`, and each one's `delaySeconds` in `delays`, for a test to
+ * assert on (pass `queue` as an env override). With `refuse`, every send rejects as a queue that
+ * is down would, and nothing is recorded. With `hold`, messages are recorded but not passed on,
+ * for a test to deliver by hand (a delayed retry, say).
  */
 export function recordingQueue<T = unknown>(
   binding: QueueBinding,
-  options: { refuse?: boolean } = {},
+  options: { refuse?: boolean; hold?: boolean } = {},
 ) {
   const sent: T[] = [];
+  const delays: (number | undefined)[] = [];
   const refused = () => Promise.reject(new Error(`${binding} refused the message`));
   const queue = {
     send: async (body: T, sendOptions?: QueueSendOptions) => {
       if (options.refuse) return refused();
       sent.push(body);
-      await env[binding].send(body, sendOptions);
+      delays.push(sendOptions?.delaySeconds);
+      if (!options.hold) await env[binding].send(body, sendOptions);
     },
     sendBatch: async (messages: Iterable<MessageSendRequest<T>>) => {
       if (options.refuse) return refused();
       const list = [...messages];
       sent.push(...list.map((m) => m.body));
-      await env[binding].sendBatch(list);
+      delays.push(...list.map((m) => m.delaySeconds));
+      if (!options.hold) await env[binding].sendBatch(list);
     },
   } as unknown as Queue;
-  return { sent, queue };
+  return { sent, delays, queue };
 }
 
 /** A recording dead-letter queue (see {@link recordingQueue}). */

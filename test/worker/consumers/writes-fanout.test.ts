@@ -381,22 +381,11 @@ describe('the WRITES consumer after persisting', () => {
     });
 
     /** A JOBS that keeps what is sent: a retry is delivered by hand, not a minute later. */
-    const holdingQueue = () => {
-      const held: { body: Envelope; delaySeconds?: number }[] = [];
-      const queue = {
-        send: async (body: Envelope, options?: QueueSendOptions) => {
-          held.push({ body, delaySeconds: options?.delaySeconds });
-        },
-        sendBatch: async (messages: Iterable<MessageSendRequest<Envelope>>) => {
-          for (const m of messages) held.push({ body: m.body });
-        },
-      } as unknown as Queue;
-      return { held, queue };
-    };
+    const holdingJobs = () => recordingQueue<Envelope>('JOBS', { hold: true });
 
     it('retries from what Postgres holds: an item unpublished meanwhile leaves the index', async () => {
       await deliverRecording([write(1, { snapshot: published(1) }).body]);
-      const { held, queue } = holdingQueue();
+      const { sent: held, queue } = holdingJobs();
       const logs = captureLogs();
       const unpublished = published(2, { status: 'approved' });
       await deliver(
@@ -410,7 +399,7 @@ describe('the WRITES consumer after persisting', () => {
       // The outage left the published entries behind.
       expect((await fetchEntries(orgId)).map((e) => e?.metadata?.version)).toEqual([1, 1]);
       resetBreakers();
-      const retry = held.find((h) => h.body.type === 'search.index')!.body;
+      const retry = held.find((m) => m.type === 'search.index')!;
       // An id never persisted in the organisation is only cleared from its index.
       (retry.payload as { content_ids: string[] }).content_ids.push(newId('content'));
       const { result } = await deliver('sift-jobs', [retry]);
@@ -425,7 +414,7 @@ describe('the WRITES consumer after persisting', () => {
       'persists and fans out the write while %s is down, and indexes it later',
       async (_, setting) => {
         const logs = captureLogs();
-        const { held, queue: jobs } = holdingQueue();
+        const { sent: held, delays, queue: jobs } = holdingJobs();
         const { result } = await deliver(
           'sift-writes',
           [write(1, { snapshot: published(1) }).body],
@@ -436,7 +425,7 @@ describe('the WRITES consumer after persisting', () => {
         logs.restore();
         expect(result.explicitAcks).toHaveLength(1);
         expect(result.retryMessages).toEqual([]);
-        expect(eventTypes(held.map((h) => h.body))).toEqual(['content.created']);
+        expect(eventTypes(held)).toEqual(['content.created']);
         expect(await kv({ orgId, id: contentId })).toEqual(published(1));
         expect(
           logs.lines.find(
@@ -447,13 +436,12 @@ describe('the WRITES consumer after persisting', () => {
         expect(await fetchEntries(orgId)).toEqual([null, null]);
 
         // A minute later, from what Postgres holds: while the outage lasts the queue retries it...
-        const retry = held.find((h) => h.body.type === 'search.index');
-        expect(retry).toMatchObject({
-          delaySeconds: 60,
-          body: { payload: { org_id: orgId, content_ids: [contentId] } },
-        });
+        const at = held.findIndex((m) => m.type === 'search.index');
+        const retry = held[at];
+        expect(retry).toMatchObject({ payload: { org_id: orgId, content_ids: [contentId] } });
+        expect(delays[at]).toBe(60);
         const quiet = captureLogs();
-        const again = await deliver('sift-jobs', [retry!.body], {
+        const again = await deliver('sift-jobs', [retry], {
           overrides: { [setting]: DEAD_URL },
         });
         quiet.restore();
@@ -461,7 +449,7 @@ describe('the WRITES consumer after persisting', () => {
         // ...and once it is over, the item is in the index.
         resetBreakers();
         const version = (await readIndexVersion(testServices(), orgId)) ?? 0;
-        const done = await deliver('sift-jobs', [retry!.body]);
+        const done = await deliver('sift-jobs', [retry]);
         expect(done.result.explicitAcks).toHaveLength(1);
         expect((await fetchEntries(orgId)).map((e) => e?.metadata?.version)).toEqual([1, 1]);
         expect(await readIndexVersion(testServices(), orgId)).toBe(version + 1);

@@ -14,25 +14,11 @@ import {
 import { REINDEX_PAGE } from '../../../../shared/search/reindex.ts';
 import { vectorSearch } from '../../../../shared/search/vector-search.ts';
 import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
-import { deliver } from '../../consumers/deliver.ts';
+import { deliver, recordingQueue } from '../../consumers/deliver.ts';
 import { call, expectProblem, runCron, testDb, testServices, untilQuiet } from '../../helpers.ts';
 import { insertContent } from '../content/fixtures.ts';
 
 afterAll(() => untilQuiet(), 40_000);
-
-/** A JOBS queue that only records (the test delivers each message itself). */
-function capturingQueue() {
-  const sent: { body: Envelope; delaySeconds?: number }[] = [];
-  const queue = {
-    send: async (body: Envelope, options?: QueueSendOptions) => {
-      sent.push({ body, ...(options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {}) });
-    },
-    sendBatch: async (messages: Iterable<MessageSendRequest<Envelope>>) => {
-      for (const m of messages) sent.push({ body: m.body });
-    },
-  } as unknown as Queue;
-  return { sent, queue };
-}
 
 describe('POST /v1/search/reindex', () => {
   let orgId: string;
@@ -103,7 +89,8 @@ describe('POST /v1/search/reindex', () => {
   it('rebuilds the index from Postgres into a new namespace and swaps it in', async () => {
     const services = testServices();
     const versionBefore = await readIndexVersion(services, orgId);
-    const jobs = capturingQueue();
+    // JOBS only records: the test delivers each message itself.
+    const jobs = recordingQueue<Envelope>('JOBS', { hold: true });
     const response = await call(
       '/v1/search/reindex',
       { method: 'POST', headers: ownerAuth },
@@ -113,7 +100,8 @@ describe('POST /v1/search/reindex', () => {
     const { operation } = (await response.json()) as { operation: { id: string; url: string } };
     expect(response.headers.get('location')).toBe(operation.url);
     expect(jobs.sent).toHaveLength(1);
-    expect(jobs.sent[0]).toMatchObject({ body: { type: 'search.reindex' }, delaySeconds: 10 });
+    expect(jobs.sent[0]).toMatchObject({ type: 'search.reindex' });
+    expect(jobs.delays[0]).toBe(10);
 
     // A second rebuild while this one runs: 409 naming it.
     const again = await expectProblem(
@@ -143,7 +131,7 @@ describe('POST /v1/search/reindex', () => {
     await indexContent(services, lateSnapshot!, writeNamespaces(during));
 
     // Play the pages: the first, a duplicate of it (ignored), then each next page.
-    const firstPage = jobs.sent[0]!.body;
+    const firstPage = jobs.sent[0]!;
     await deliver('sift-jobs', [firstPage], { overrides: { JOBS: jobs.queue } });
     const progress = async () =>
       (
@@ -169,7 +157,7 @@ describe('POST /v1/search/reindex', () => {
       progress: { done: REINDEX_PAGE },
     });
 
-    await deliver('sift-jobs', [jobs.sent[1]!.body], { overrides: { JOBS: jobs.queue } });
+    await deliver('sift-jobs', [jobs.sent[1]!], { overrides: { JOBS: jobs.queue } });
     expect(await progress()).toMatchObject({
       status: 'applied',
       progress: { done: ids.length + 1, total: ids.length + 1 },
