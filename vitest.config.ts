@@ -76,6 +76,8 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           globalSetup: ['test/helpers/worker-setup.ts'],
+          // Log lines are kept per test and printed when it fails (`SIFT_TEST_LOGS=1`: all).
+          setupFiles: ['test/worker/log-buffer.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -362,6 +362,41 @@ export class ContentLedger extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The consumer could not persist these writes: their operations failed. Each is forgotten, and
+   * so is an item whose head is the failed version (nothing accepted on top of it, nothing being
+   * reserved, no earlier version still pending): the next write then learns the item from Postgres, as for an item the ledger has
+   * never seen, and builds on what exists rather than on what failed (a failed create is gone).
+   * Asking twice, or about a write already forgotten, changes nothing. Returns the items
+   * forgotten, with the failed version each showed.
+   */
+  rejected(operationIds: string[]): { content_id: string; version: number }[] {
+    const forgotten: { content_id: string; version: number }[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const operationId of operationIds) {
+        const [row] = this.sql
+          .exec<{ content_id: string; version: number }>(
+            'SELECT content_id, version FROM pending WHERE operation_id = ?',
+            operationId,
+          )
+          .toArray();
+        if (!row) continue;
+        this.sql.exec('DELETE FROM pending WHERE operation_id = ?', operationId);
+        const id = row.content_id;
+        if (this.head(id)?.version !== row.version || this.held.has(id)) continue;
+        // An earlier version still on its way to Postgres would be handed out again.
+        const [other] = this.sql
+          .exec('SELECT 1 FROM pending WHERE content_id = ? LIMIT 1', id)
+          .toArray();
+        if (other) continue;
+        this.sql.exec('DELETE FROM heads WHERE id = ?', id);
+        this.sql.exec('DELETE FROM slugs WHERE id = ?', id);
+        forgotten.push({ content_id: id, version: row.version });
+      }
+    });
+    return forgotten;
+  }
+
   private head(id: string): ContentSnapshot | undefined {
     const [row] = this.sql
       .exec<{ snapshot: string }>('SELECT snapshot FROM heads WHERE id = ?', id)

@@ -7,5 +7,7 @@ declare module 'vitest' {
     localCloud: Record<string, string>;
     /** The Worker's settings for the suite's local cloud, as bindings. */
     workerBindings: Record<string, string>;
+    /** Print every log line of the Worker tests as it comes (`SIFT_TEST_LOGS=1`). */
+    testLogs: boolean;
   }
 }

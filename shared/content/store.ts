@@ -216,3 +216,29 @@ export async function writeVersionPointer(
     return false;
   }
 }
+
+/** Deletes the pointer only while it still names the version given (a compare-and-delete). */
+const DROP_POINTER_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * Removes item `id`'s version pointer if it still names `version` (a write that failed: readers
+ * then go to Postgres, which refills it), leaving alone a pointer a later write has moved on.
+ * Returns whether it was removed; Redis failures are logged, never thrown (the pointer expires).
+ */
+export async function dropVersionPointer(
+  services: PointerServices,
+  orgId: string,
+  id: string,
+  version: number,
+): Promise<boolean> {
+  try {
+    const removed = await services.guard('redis', () =>
+      services.redis.eval(DROP_POINTER_IF, [versionPointerKey(orgId, id)], [String(version)]),
+    );
+    return removed === 1;
+  } catch (error) {
+    services.logger.warn('content version pointer not dropped', { orgId, id, version, error });
+    return false;
+  }
+}

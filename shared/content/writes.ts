@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { PooledDatabase } from '../db/client.ts';
+import { describePgError, type PgError, permanentPgError } from '../db/errors.ts';
 import {
   type ContentSnapshot,
   content,
@@ -10,6 +11,7 @@ import {
 import { operations, type ProblemDocument } from '../db/schema/operations.ts';
 import { type ErrorCode, type FieldError, problem } from '../errors.ts';
 import { isId } from '../ids.ts';
+import { printableCopy } from '../text/storable.ts';
 import { ContentSnapshotSchema } from './schema.ts';
 
 /** What the edge did to the item; the operation's kind is `content.<action>`. */
@@ -82,14 +84,18 @@ export type ContentWriteResult =
  * the slug in that locale), `version_conflict` (409, this version was recorded with another
  * snapshot: the edge assigned it twice), `foreign_item` (422, the id belongs to another
  * organisation), `invalid_reference` (422, a category of another organisation or a missing
- * user), `constraint` (409/422, another database rule).
+ * user), `constraint` (409/422, another database rule), `unstorable` (422, Postgres refused the
+ * data itself: a value out of range, text it cannot hold, a search vector over its size limit),
+ * `already_failed` (a redelivery of a write whose operation failed before: nothing to do).
  */
 export type WriteFailure =
   | 'slug_taken'
   | 'version_conflict'
   | 'foreign_item'
   | 'invalid_reference'
-  | 'constraint';
+  | 'constraint'
+  | 'unstorable'
+  | 'already_failed';
 
 class WriteRefused extends Error {
   readonly reason: WriteFailure;
@@ -104,22 +110,25 @@ class WriteRefused extends Error {
 
 /**
  * Persists one `content.write` inside `tx` (the caller's transaction), idempotently by
- * (content_id, version):
+ * (content_id, version), in a savepoint of its own, so that whatever Postgres refuses of this
+ * write rolls back only this write and leaves the caller's transaction (a batch) usable:
  *
  * 1. The item row is locked (`for update`), so writes to one item are serialised.
  * 2. A version already recorded is a `duplicate` when its snapshot is equal (jsonb equality),
  *    and a `version_conflict` failure otherwise: a recorded version is never overwritten.
- * 3. In a savepoint: when the version is newer than the item's (or the item is new), the
- *    snapshot is applied to `content` and `content_translations` (translations absent from
- *    the snapshot are soft-deleted; the deletion trigger keeps the rest in step with the
- *    item); then the `content_versions` row is inserted. An older version is only recorded.
- *    A constraint violation (slug taken, category of another organisation) rolls the
- *    savepoint back, so nothing of the item is half-written.
- * 4. The operation is upserted by id (`content.<action>`, resource `content/<id>`) as applied
- *    or failed with the problem; an operation already applied or failed is left as it is.
+ * 3. When the version is newer than the item's (or the item is new), the snapshot is applied to
+ *    `content` and `content_translations` (translations absent from the snapshot are
+ *    soft-deleted; the deletion trigger keeps the rest in step with the item); then the
+ *    `content_versions` row is inserted. An older version is only recorded.
+ * 4. A refusal that retrying cannot change — a constraint violation (slug taken, category of
+ *    another organisation) or the data itself (SQLSTATE classes 22, 54...: `permanentPgError`) —
+ *    rolls the savepoint back, so nothing of the item is half-written, and fails the write.
+ * 5. The operation is upserted by id (`content.<action>`, resource `content/<id>`) as applied
+ *    or failed with the problem; an operation already applied or failed is left as it is. A
+ *    refused write whose operation failed before is a redelivery: `already_failed`.
  *
- * Errors that are not the data's fault (network, Postgres down) are thrown: retry the message.
- * `requestId` goes into failure problem documents.
+ * Errors that are not the data's fault (network, Postgres down, a serialization failure) are
+ * thrown: retry the message. `requestId` goes into failure problem documents.
  */
 export async function persistContentWrite(
   tx: PooledDatabase,
@@ -131,16 +140,16 @@ export async function persistContentWrite(
 
   let outcome: ContentWriteResult;
   try {
-    outcome = await apply(tx, write, fail);
+    outcome = await tx.transaction((sp) => apply(sp as unknown as PooledDatabase, write, fail));
   } catch (error) {
-    if (!(error instanceof WriteRefused)) {
-      const refused = constraintFailure(error, write, fail);
-      if (!refused) throw error;
-      outcome = { status: 'failed', reason: refused.reason, problem: refused.problem };
-    } else {
-      outcome = { status: 'failed', reason: error.reason, problem: error.problem };
-    }
+    const refused = error instanceof WriteRefused ? error : refusedByPostgres(error, write, fail);
+    if (!refused) throw error;
+    const earlier = await failedBefore(tx, write);
+    outcome = earlier
+      ? { status: 'failed', reason: 'already_failed', problem: earlier }
+      : { status: 'failed', reason: refused.reason, problem: refused.problem };
   }
+  if (outcome.status === 'failed' && outcome.reason === 'already_failed') return outcome;
   await markOperation(tx, write, outcome);
   return outcome;
 }
@@ -170,23 +179,21 @@ async function apply(tx: PooledDatabase, write: ResolvedWrite, fail: Fail) {
   if (recorded === false) throw versionConflict(write, fail);
 
   const newer = !current || current.version < write.version;
-  const inserted = await tx.transaction(async (sp) => {
-    if (newer) await applySnapshot(sp as unknown as PooledDatabase, write);
-    return sp
-      .insert(contentVersions)
-      .values({
-        contentId: write.content_id,
-        version: write.version,
-        orgId: write.org_id,
-        snapshot: write.snapshot,
-        status: write.snapshot.status,
-        operationId: write.operation_id,
-        createdBy: userId(write.actor_id),
-        createdAt: new Date(write.occurred_at),
-      })
-      .onConflictDoNothing()
-      .returning({ version: contentVersions.version });
-  });
+  if (newer) await applySnapshot(tx, write);
+  const inserted = await tx
+    .insert(contentVersions)
+    .values({
+      contentId: write.content_id,
+      version: write.version,
+      orgId: write.org_id,
+      snapshot: write.snapshot,
+      status: write.snapshot.status,
+      operationId: write.operation_id,
+      createdBy: userId(write.actor_id),
+      createdAt: new Date(write.occurred_at),
+    })
+    .onConflictDoNothing()
+    .returning({ version: contentVersions.version });
   if (inserted.length === 0) {
     // Another transaction recorded this version after our check (the row lock cannot cover an
     // item that did not exist yet). Roll everything back; the retry sees it as recorded.
@@ -218,6 +225,22 @@ function versionConflict(write: ResolvedWrite, fail: Fail) {
     `Version ${write.version} of ${write.content_id} was already recorded with different content.`,
     [{ path: 'version', message: 'was already recorded with different content', code: 'taken' }],
   );
+}
+
+/**
+ * The problem this write's operation already failed with, if it did: the message is a
+ * redelivery of a write that failed before (and whose version may since have been handed out
+ * again: see `ContentLedger.rejected`), so there is nothing left to do.
+ */
+async function failedBefore(
+  tx: PooledDatabase,
+  write: ResolvedWrite,
+): Promise<ProblemDocument | undefined> {
+  const [operation] = await tx
+    .select({ status: operations.status, error: operations.error })
+    .from(operations)
+    .where(and(eq(operations.id, write.operation_id), eq(operations.orgId, write.org_id)));
+  return operation?.status === 'failed' ? (operation.error ?? undefined) : undefined;
 }
 
 async function applySnapshot(tx: PooledDatabase, write: ResolvedWrite) {
@@ -290,28 +313,24 @@ function userId(actor: string | null): string | null {
   return actor !== null && isId('user', actor) ? actor : null;
 }
 
-/** The SQLSTATE and constraint of a driver error, looking through wrappers. */
-export function pgError(
-  error: unknown,
-): { code: string; constraint?: string; locale?: string } | null {
-  let locale: string | undefined;
-  for (let e = error as Record<string, unknown> | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.locale === 'string') locale ??= e.locale;
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
-      return {
-        code: e.code,
-        ...(typeof e.constraint === 'string' ? { constraint: e.constraint } : {}),
-        ...(locale ? { locale } : {}),
-      };
-    }
-  }
-  return null;
+/**
+ * What Postgres refused for good (see `permanentPgError`) as the write's failure: a constraint
+ * violation named by its constraint, anything else as `unstorable` with Postgres' own words.
+ * Null: not a refusal of the data (retry).
+ */
+function refusedByPostgres(error: unknown, write: ResolvedWrite, fail: Fail): WriteRefused | null {
+  const pg = permanentPgError(error);
+  if (pg === null) return null;
+  if (pg.code.startsWith('23')) return constraintFailure(pg, write, fail);
+  return fail(
+    'unstorable',
+    'UNPROCESSABLE',
+    `Postgres refused to store version ${write.version} of ${write.content_id}: ${describePgError(pg)}.`,
+  );
 }
 
-/** An integrity-constraint violation (SQLSTATE class 23) as a refusal; anything else: null. */
-function constraintFailure(error: unknown, write: ResolvedWrite, fail: Fail): WriteRefused | null {
-  const pg = pgError(error);
-  if (!pg?.code.startsWith('23')) return null;
+/** An integrity-constraint violation (SQLSTATE class 23) as a refusal. */
+function constraintFailure(pg: PgError, write: ResolvedWrite, fail: Fail): WriteRefused {
   if (pg.constraint === 'content_translations_org_locale_slug_key') {
     const locales = pg.locale ? [pg.locale] : Object.keys(write.snapshot.translations);
     return fail(
@@ -354,25 +373,44 @@ function problemDocument(
   detail: string,
   requestId: string | undefined,
   errors: FieldError[] | undefined,
-  write: ResolvedWrite,
+  write: ContentWrite,
 ): ProblemDocument {
   const { request_id: _, ...document } = problem(code, detail, {
     requestId: requestId ?? '',
     ...(errors ? { errors } : {}),
     extensions: { content_id: write.content_id, version: write.version },
   });
-  return requestId ? { ...document, request_id: requestId } : document;
+  // It quotes the write's own values (a slug), which need not be storable text.
+  return printableCopy(requestId ? { ...document, request_id: requestId } : document);
+}
+
+/**
+ * Fails the operation of a write whose own transaction Postgres aborted for good (see
+ * `permanentPgError`: a refusal outside the write's savepoint, at commit say), in `tx`, a new
+ * transaction. Returns the problem recorded.
+ */
+export async function failContentWrite(
+  tx: PooledDatabase,
+  write: ContentWrite,
+  pg: PgError,
+  options: { requestId?: string } = {},
+): Promise<ProblemDocument> {
+  const document = problemDocument(
+    'UNPROCESSABLE',
+    `Postgres refused to store version ${write.version} of ${write.content_id}: ${describePgError(pg)}.`,
+    options.requestId,
+    undefined,
+    write,
+  );
+  await markOperation(tx, write, { status: 'failed', reason: 'unstorable', problem: document });
+  return document;
 }
 
 /**
  * Records the outcome on the operation, inserting it when the edge's `queued` row is not there
  * (yet). A final operation (applied or failed) is never changed again.
  */
-async function markOperation(
-  tx: PooledDatabase,
-  write: ResolvedWrite,
-  outcome: ContentWriteResult,
-) {
+async function markOperation(tx: PooledDatabase, write: ContentWrite, outcome: ContentWriteResult) {
   const failed = outcome.status === 'failed';
   const final = {
     status: failed ? ('failed' as const) : ('applied' as const),

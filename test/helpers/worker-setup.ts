@@ -38,6 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     generateSigningKey('test-current'),
     generateSigningKey('test-previous'),
   ]);
+  project.provide('testLogs', process.env.SIFT_TEST_LOGS === '1');
   project.provide('workerBindings', {
     ...cloud.env,
     AUTH_SIGNING_KEY: JSON.stringify(current),

@@ -4,7 +4,7 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterAll, expect, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { httpDatabase } from '../../shared/db/client.ts';
 import { organizations } from '../../shared/db/schema/index.ts';
 import { validateEnv } from '../../shared/env.ts';
@@ -14,31 +14,9 @@ import { createLogger } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
 import { handleScheduled } from '../../workers/cron/index.ts';
 import worker from '../../workers/index.ts';
+import { lastLog } from './log-buffer.ts';
 
 export const BASE = 'http://sift.test';
-
-// When anything in this isolate (a test, the Worker, a queue consumer) last logged.
-let lastLogAt = Date.now();
-let silenced = false;
-const log = console.log.bind(console);
-console.log = (...args: unknown[]) => {
-  lastLogAt = Date.now();
-  if (!silenced) log(...args);
-};
-
-/**
- * Drops every later log line of this isolate: for the end of a file, when a queue consumer may
- * still be finishing a batch. Its line would reach vitest over RPC while the file's runtime
- * closes, which fails the run (`EnvironmentTeardownError`); after the file's tests it is noise.
- */
-export function silenceLogs(): void {
-  silenced = true;
-}
-
-// Registered when a test file imports this module, before the file's own hooks, so it runs after
-// them (after-hooks run in reverse): files that need their consumers' work wait for it first
-// (`untilQuiet`), then the rest is silenced.
-afterAll(() => silenceLogs());
 
 /**
  * Resolves once nothing has logged for `quietMs` (at most `maxMs`): for a file's `afterAll`
@@ -49,7 +27,7 @@ afterAll(() => silenceLogs());
  */
 export async function untilQuiet({ quietMs = 3_000, maxMs = 30_000 } = {}): Promise<void> {
   const deadline = Date.now() + maxMs;
-  while (Date.now() - lastLogAt < quietMs && Date.now() < deadline) {
+  while (Date.now() - lastLog() < quietMs && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

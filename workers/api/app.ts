@@ -1,9 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Principal } from '../../shared/auth/permissions.ts';
 import type { AppEnv } from '../../shared/env.ts';
-import { AppError, fieldErrors } from '../../shared/errors.ts';
+import { AppError, type FieldError, fieldErrors } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Services } from '../../shared/services.ts';
+import { unstorableFields } from '../../shared/text/storable.ts';
 import type { TraceContext } from '../../shared/trace.ts';
 
 export type AppBindings = {
@@ -38,23 +39,49 @@ const TARGET_PREFIX: Record<string, string> = {
 };
 
 /**
+ * Body fields whose elements their route validates one at a time, so that one bad element is
+ * refused alone (a bulk item): the text rule below leaves them to the route, which applies it to
+ * each element with {@link unstorableFields}.
+ */
+const PER_ITEM_FIELDS: Record<string, string> = { '/v1/content/bulk': 'items' };
+
+/**
  * A Hono app whose zod validation failures become 400 problems with a field path and rule for
- * every broken field (`body.title.en: Too small: expected string to have >=1 characters`).
+ * every broken field (`body.title.en: must be at least 1 character`).
+ *
+ * The same hook applies Sift's one rule for text (`shared/text/storable.ts`) to everything that
+ * validated — body, query, path parameters and headers alike, at any depth, keys included — so
+ * no string Postgres would refuse (U+0000, an unpaired surrogate) is ever accepted, whichever
+ * route it arrives on.
  */
 export function newApp(): App {
   return new OpenAPIHono<AppBindings>({
-    defaultHook: (result) => {
-      if (result.success) return;
+    defaultHook: (result, c) => {
       const prefix = TARGET_PREFIX[result.target] ?? result.target;
-      const errors = fieldErrors(result.error, prefix);
-      throw new AppError({
-        code: 'VALIDATION_FAILED',
-        message:
-          errors.length === 1
-            ? `${errors[0]!.path}: ${errors[0]!.message}`
-            : `${errors.length} fields are invalid; see errors`,
-        errors,
-      });
+      if (result.success) {
+        const skip = result.target === 'json' ? PER_ITEM_FIELDS[c.req.routePath] : undefined;
+        const errors = unstorableFields(without(result.data, skip), prefix);
+        if (errors.length > 0) throw validationFailed(errors);
+        return;
+      }
+      throw validationFailed(fieldErrors(result.error, prefix));
     },
+  });
+}
+
+function without(data: unknown, field: string | undefined): unknown {
+  if (field === undefined || data === null || typeof data !== 'object') return data;
+  const { [field]: _, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
+
+function validationFailed(errors: FieldError[]): AppError {
+  return new AppError({
+    code: 'VALIDATION_FAILED',
+    message:
+      errors.length === 1
+        ? `${errors[0]!.path}: ${errors[0]!.message}`
+        : `${errors.length} fields are invalid; see errors`,
+    errors,
   });
 }

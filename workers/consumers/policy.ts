@@ -1,8 +1,10 @@
 import type { z } from 'zod';
+import { describePgError, permanentPgError } from '../../shared/db/errors.ts';
 import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { Envelope, type MessageMeta } from '../../shared/messages.ts';
 import { createServices, type Services } from '../../shared/services.ts';
+import { printable } from '../../shared/text/storable.ts';
 import { startSpan, type TraceContext } from '../../shared/trace.ts';
 
 /**
@@ -89,14 +91,17 @@ type Pending = { message: Message<unknown>; item: BatchItem<unknown> };
 
 /**
  * The shared ack/retry policy. Messages are handled one at a time, in order: success acks; a
- * `PermanentError`, an envelope that does not parse, an unknown type or a payload that fails
+ * `PermanentError`, a statement Postgres refused for good (`permanentPgError`: the data itself,
+ * never an outage), an envelope that does not parse, an unknown type or a payload that fails
  * its schema is sent to the dead-letter queue with the reason, then acked; anything else is
  * retried with exponential backoff, and after `max_retries` (wrangler.toml) the platform moves
  * it to the dead-letter queue. Each message continues the trace of whatever sent it.
  *
  * Types with a batch handler are validated in the same pass, then handed over together, per
  * type, after the per-message ones; each of their messages is settled by the same rules from
- * the outcome the batch handler gives it.
+ * the outcome the batch handler gives it. A batch handler that throws a refusal for good is run
+ * again on each of its messages alone, so that only the message Postgres refuses fails and its
+ * neighbours are kept.
  */
 export async function consume(
   batch: MessageBatch<unknown>,
@@ -182,7 +187,11 @@ export async function consume(
   }
 }
 
-/** Runs a batch handler over its messages and settles each from its outcome. */
+/**
+ * Runs a batch handler over its messages and settles each from its outcome. When the handler
+ * throws a refusal for good (see {@link consume}) for a batch of several, it runs once per
+ * message instead, and each message gets its own outcome.
+ */
 async function handleBatch(
   queue: string,
   type: string,
@@ -196,21 +205,32 @@ async function handleBatch(
     waitUntil: deps.waitUntil,
     context: {},
   });
-  const started = performance.now();
-  let outcomes: BatchOutcome[];
-  try {
-    outcomes = await definition.batch(
-      group.map((p) => p.item),
-      { services, logger },
-    );
-    if (outcomes.length !== group.length) {
-      throw new Error(
-        `batch handler for ${type} gave ${outcomes.length} outcomes for ${group.length} messages`,
+  const run = async (items: Pending[]): Promise<BatchOutcome[]> => {
+    try {
+      const outcomes = await definition.batch(
+        items.map((p) => p.item),
+        { services, logger },
       );
+      if (outcomes.length !== items.length) {
+        throw new Error(
+          `batch handler for ${type} gave ${outcomes.length} outcomes for ${items.length} messages`,
+        );
+      }
+      return outcomes;
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return items.map(() => failure);
     }
-  } catch (error) {
-    const failure = error instanceof Error ? error : new Error(String(error));
-    outcomes = group.map(() => failure);
+  };
+  const started = performance.now();
+  let outcomes = await run(group);
+  const refused = outcomes.find((o) => permanentPgError(o) !== null);
+  if (group.length > 1 && refused !== undefined && outcomes.every((o) => o === refused)) {
+    logger.warn('Postgres refused the batch; handling its messages one at a time', {
+      error: refused,
+    });
+    outcomes = [];
+    for (const pending of group) outcomes.push(...(await run([pending])));
   }
   for (const [i, { message, item }] of group.entries()) {
     await settle(message, queue, consumer, item.context.logger, outcomes[i], started);
@@ -235,6 +255,12 @@ async function settle(
     await deadLetter(message, queue, consumer, logger, outcome.message);
     return;
   }
+  const refused = permanentPgError(outcome);
+  if (refused !== null) {
+    const reason = `Postgres refused it: ${describePgError(refused)}`;
+    await deadLetter(message, queue, consumer, logger, reason);
+    return;
+  }
   const delaySeconds = retryDelaySeconds(message.attempts);
   logger.warn('message failed; retrying', { error: outcome, delay_seconds: delaySeconds });
   message.retry({ delaySeconds });
@@ -251,6 +277,8 @@ async function deadLetter(
   logger: Logger,
   reason: string,
 ): Promise<void> {
+  // The reason may quote the message (a field path, a value): keep it storable.
+  reason = printable(reason);
   logger.error('message dead-lettered', { reason });
   if (!consumer.deadLetterQueue) {
     message.ack();

@@ -7,21 +7,24 @@ import {
   REALTIME_PUBLISH,
   WEBHOOK_DISPATCH,
 } from '../../shared/content/fanout.ts';
+import { dropVersionPointer } from '../../shared/content/store.ts';
 import {
   CONTENT_WRITE,
   ContentWrite,
   type ContentWriteResult,
+  failContentWrite,
   persistContentWrite,
-  pgError,
   type ResolvedWrite,
 } from '../../shared/content/writes.ts';
 import type { PooledDatabase } from '../../shared/db/client.ts';
+import { permanentPgError, pgError } from '../../shared/db/errors.ts';
 import {
   type ContentSnapshot,
   type ContentStatus,
   content,
   contentVersions,
 } from '../../shared/db/schema/content.ts';
+import type { ProblemDocument } from '../../shared/db/schema/operations.ts';
 import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
@@ -74,15 +77,19 @@ const encoder = new TextEncoder();
  * same order and an item's versions apply in order), each through `persistContentWrite`
  * (idempotent by content id + version, with a savepoint per write). Then:
  *
- * - a write that can never succeed (slug taken, category of another organisation) has marked
- *   its operation failed with the problem and is acked; a version recorded with another
- *   snapshot is dead-lettered, since the edge acknowledged something that cannot be stored; so
- *   is a message without its snapshot when neither the ledger nor Postgres has it;
+ * - a write Postgres refuses for good (slug taken, category of another organisation, data it
+ *   cannot hold: `permanentPgError`) is rolled back to its savepoint, has its operation marked
+ *   failed with the problem and is dead-lettered with that reason; a version recorded with
+ *   another snapshot is dead-lettered too, since the edge acknowledged something that cannot be
+ *   stored; so is a message without its snapshot when neither the ledger nor Postgres has it;
  * - anything thrown (Postgres unreachable) retries every message of the batch with backoff:
  *   all are idempotent. When Postgres itself refused the transaction (an error with a SQLSTATE
- *   outside a write's savepoint), the writes are persisted again one transaction each, so one
- *   poisoned message is retried (and finally dead-lettered) alone, not with its batch;
- * - after commit each organisation's ledger is told once which operations are persisted.
+ *   outside a write's savepoint, at commit say), the writes are persisted again one transaction
+ *   each, so one poisoned message fails alone, never its batch: refused for good, its operation
+ *   is failed in a transaction of its own and it is dead-lettered; otherwise it is retried;
+ * - after commit each organisation's ledger is told once which operations are persisted, and
+ *   which failed: an item whose head was a failed version is forgotten by the ledger and its
+ *   Redis version pointer dropped, so neither readers nor the next write see what failed.
  *
  * A message without its snapshot (too large for the queue) reads it from the organisation's
  * ledger, or, once the ledger has forgotten it (a redelivery after persist), from the version
@@ -127,26 +134,45 @@ async function persistWrites(
   if (entries.length === 0) return outcomes;
 
   let persisted: Persisted[];
+  const refused: { entry: Entry; problem: ProblemDocument }[] = [];
   try {
     persisted = await services.transaction((tx) => persistAll(tx, entries));
   } catch (error) {
-    if (entries.length === 1 || pgError(error) === null) {
+    if (pgError(error) === null) {
       for (const entry of entries) outcomes[entry.index] = asError(error);
       return outcomes;
     }
-    logger.warn('Postgres refused the batch; persisting its writes one at a time', { error });
+    if (entries.length > 1) {
+      logger.warn('Postgres refused the batch; persisting its writes one at a time', { error });
+    }
     persisted = [];
     for (const entry of entries) {
       try {
-        persisted.push(...(await services.transaction((tx) => persistAll(tx, [entry]))));
+        const alone =
+          entries.length === 1
+            ? Promise.reject(error)
+            : services.transaction((tx) => persistAll(tx, [entry]));
+        persisted.push(...(await alone));
       } catch (single) {
-        outcomes[entry.index] = asError(single);
+        const pg = permanentPgError(single);
+        if (pg === null) {
+          outcomes[entry.index] = asError(single);
+          continue;
+        }
+        const { payload, context } = entry.item;
+        try {
+          const problem = await services.transaction((tx) =>
+            failContentWrite(tx, payload, pg, { requestId: context.meta.request_id }),
+          );
+          refused.push({ entry, problem });
+        } catch (marking) {
+          outcomes[entry.index] = asError(marking);
+        }
       }
     }
   }
 
   persisted = inVersionOrder(persisted);
-  tellLedgers(env, services, logger, persisted);
   for (const p of persisted) {
     const { payload: message, context } = p.entry.item;
     const fields = {
@@ -161,15 +187,29 @@ async function persistWrites(
       );
     } else if (p.result.status !== 'failed') {
       context.logger.info('content write persisted', fields);
+    } else if (p.result.reason === 'already_failed') {
+      context.logger.info('content write failed before; nothing to do', fields);
     } else {
-      context.logger.warn('content write refused', { ...fields, reason: p.result.reason });
-      if (p.result.reason === 'version_conflict') {
-        outcomes[p.entry.index] = new PermanentError(
-          `content ${message.content_id} version ${message.version} was already recorded with a different snapshot`,
-        );
-      }
+      refused.push({ entry: p.entry, problem: p.result.problem });
     }
   }
+  for (const { entry, problem } of refused) {
+    const { payload: message, context } = entry.item;
+    context.logger.warn('content write refused', {
+      operation_id: message.operation_id,
+      content_id: message.content_id,
+      version: message.version,
+      problem: problem.detail,
+    });
+    outcomes[entry.index] = new PermanentError(problem.detail ?? problem.title);
+  }
+  tellLedgers(
+    env,
+    services,
+    logger,
+    persisted.filter((p) => p.result !== null && p.result.status !== 'failed'),
+    refused.map((r) => r.entry.item.payload),
+  );
 
   const live = persisted.filter((p) => p.fanOut);
   const [, , sent] = await Promise.allSettled([
@@ -322,26 +362,45 @@ async function recordedSnapshots(
 
 /**
  * Tells each organisation's ledger, once, which of its writes are in Postgres (it forgets their
- * pending snapshots). After the response: a ledger that misses it keeps them a little longer.
+ * pending snapshots) and which failed (it forgets them too, and the items whose head they were:
+ * `ContentLedger.rejected`), then drops the version pointers of those items while they still
+ * name the failed version. After the response: a ledger that misses it keeps them a little
+ * longer.
  */
-function tellLedgers(env: Ledgers, services: Services, logger: Logger, persisted: Persisted[]) {
-  const byOrg = new Map<string, string[]>();
-  for (const p of persisted) {
-    if (p.result === null) continue;
-    const { org_id, operation_id } = p.entry.item.payload;
-    byOrg.set(org_id, [...(byOrg.get(org_id) ?? []), operation_id]);
-  }
-  for (const [orgId, operationIds] of byOrg) {
+function tellLedgers(
+  env: Ledgers,
+  services: Services,
+  logger: Logger,
+  persisted: Persisted[],
+  failed: ContentWrite[],
+) {
+  const byOrg = new Map<string, { persisted: string[]; failed: string[] }>();
+  const of = (orgId: string) => {
+    const found = byOrg.get(orgId) ?? { persisted: [], failed: [] };
+    byOrg.set(orgId, found);
+    return found;
+  };
+  for (const p of persisted)
+    of(p.entry.item.payload.org_id).persisted.push(p.entry.item.payload.operation_id);
+  for (const write of failed) of(write.org_id).failed.push(write.operation_id);
+  for (const [orgId, told] of byOrg) {
+    const ledger = ledgerOf(env, orgId);
+    const tell = async () => {
+      if (told.persisted.length > 0) await ledger.persisted(told.persisted);
+      if (told.failed.length === 0) return;
+      const forgotten = await ledger.rejected(told.failed);
+      await Promise.all(
+        forgotten.map((item) => dropVersionPointer(services, orgId, item.content_id, item.version)),
+      );
+    };
     services.waitUntil(
-      ledgerOf(env, orgId)
-        .persisted(operationIds)
-        .catch((error: unknown) => {
-          logger.warn('ledger not told of persisted writes', {
-            org_id: orgId,
-            operation_ids: operationIds,
-            error,
-          });
-        }),
+      tell().catch((error: unknown) => {
+        logger.warn('ledger not told of persisted or failed writes', {
+          org_id: orgId,
+          operation_ids: [...told.persisted, ...told.failed],
+          error,
+        });
+      }),
     );
   }
 }

@@ -120,7 +120,14 @@ export const deadLetters = pgTable(
     /** The queue the message failed on (`sift-writes`), not its dead-letter queue. */
     queue: text('queue').notNull(),
     messageId: text('message_id').notNull(),
+    /** The message body, when `jsonb` can hold it. */
     body: jsonb('body').$type<unknown>(),
+    /**
+     * The message body as JSON text when `jsonb` cannot hold it (a string or key with U+0000 or
+     * an unpaired surrogate, which `JSON.stringify` writes as `\u` escapes): any message can be
+     * recorded, and `JSON.parse` gives it back exactly. Null otherwise.
+     */
+    bodyText: text('body_text'),
     reason: text('reason').notNull(),
     attempts: integer('attempts').notNull().default(0),
     failedAt: timestamptz('failed_at').notNull(),
@@ -131,6 +138,7 @@ export const deadLetters = pgTable(
   },
   (t) => [
     uniqueIndex('dead_letters_queue_message_key').on(t.queue, t.messageId),
+    check('dead_letters_one_body', sql`${t.body} is null or ${t.bodyText} is null`),
     // The admin's list: what still needs attention, newest first.
     index('dead_letters_open_failed_idx')
       .on(t.queue, t.failedAt)

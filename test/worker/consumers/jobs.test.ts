@@ -291,12 +291,14 @@ describe('the dead-letter consumer', () => {
       const batch = createMessageBatch<unknown>('sift-jobs-dlq', messages);
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
-      expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+      expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(
+        messages.map((m) => m.id).sort(),
+      );
     }
     const rows = await db.select().from(deadLetters);
     const mine = rows.filter((r) => JSON.stringify(r.body).includes(marker));
     expect(mine.map((r) => [r.messageId, r.reason]).sort()).toEqual([
-      [`exhausted-${marker}`, 'retries exhausted'],
+      [`exhausted-${marker}`, 'retries exhausted after 1 attempt'],
       [`wrapped-${marker}`, 'bad'],
     ]);
   });

@@ -159,7 +159,7 @@ describe('the WRITES consumer (content.write)', () => {
     });
     expect(result.explicitAcks).toHaveLength(1);
     expect(dlq.sent).toHaveLength(1);
-    expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with a different snapshot');
+    expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with different content');
     expect(await versions()).toEqual(original);
     expect((await item())?.tags).toEqual(['news']);
     expect(await operation(clash.operationId)).toMatchObject({
@@ -189,7 +189,9 @@ describe('the WRITES consumer (content.write)', () => {
     });
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toEqual([]);
-    expect(dlq.sent).toEqual([]);
+    // Refused for good: the operation says why, and the dead-letter table has it.
+    expect(dlq.sent).toHaveLength(1);
+    expect(dlq.sent[0]?.dead_letter.reason).toContain(takenSlug);
     const failed = await operation(clash.operationId);
     expect(failed).toMatchObject({
       status: 'failed',
@@ -278,7 +280,7 @@ describe('the WRITES consumer (content.write)', () => {
     expect(result.retryMessages).toEqual([]);
     expect(dlq.sent).toHaveLength(1);
     expect(dlq.sent[0]?.body).toEqual(clash.body);
-    expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with a different snapshot');
+    expect(dlq.sent[0]?.dead_letter.reason).toContain('already recorded with different content');
     expect((await versions()).map((v) => [v.version, v.snapshot.tags])).toEqual([
       [1, ['news']],
       [2, ['news']],
@@ -324,26 +326,6 @@ describe('the WRITES consumer (content.write)', () => {
       .where(and(eq(operations.orgId, orgId), eq(operations.resourceId, contentId)));
     expect(statuses).toHaveLength(20);
     expect(statuses.every((s) => s.status === 'applied')).toBe(true);
-  });
-
-  it('retries alone a write Postgres refuses outside its savepoint, committing the rest of the batch', async () => {
-    const good = [write(1), write(2)];
-    // An organisation that does not exist: even the failed operation cannot be recorded.
-    const [realOrg, realId] = [orgId, contentId];
-    [orgId, contentId] = [newId('organization'), newId('content')];
-    const poisoned = write(1);
-    [orgId, contentId] = [realOrg, realId];
-    const { batch, result } = await deliver('sift-writes', [
-      good[0]!.body,
-      poisoned.body,
-      good[1]!.body,
-    ]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[1]!.id]);
-    expect(result.explicitAcks.sort()).toEqual(
-      [batch.messages[0]!.id, batch.messages[2]!.id].sort(),
-    );
-    expect((await versions()).map((v) => v.version)).toEqual([1, 2]);
-    expect(await operation(poisoned.operationId)).toBeUndefined();
   });
 
   it('retries every message of the batch, without acking, while Postgres is down', async () => {

@@ -10,6 +10,7 @@ import {
 } from '../../../../shared/content/schema.ts';
 import { AppError, fieldErrors, problem } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
+import { unstorableFields } from '../../../../shared/text/storable.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import {
@@ -140,8 +141,12 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
     const changes: { index: number; change: ContentChange }[] = [];
     items.forEach((raw, index) => {
       const parsed = BulkItem.safeParse(raw);
-      if (!parsed.success) {
-        const errors = fieldErrors(parsed.error, `body.items.${index}`);
+      const prefix = `body.items.${index}`;
+      // The text rule the app's validation hook applies to other bodies (see `newApp`).
+      const errors = parsed.success
+        ? unstorableFields(parsed.data, prefix)
+        : fieldErrors(parsed.error, prefix);
+      if (!parsed.success || errors.length > 0) {
         refusals.set(
           index,
           new AppError({

@@ -1,0 +1,2 @@
+ALTER TABLE "dead_letters" ADD COLUMN "body_text" text;--> statement-breakpoint
+ALTER TABLE "dead_letters" ADD CONSTRAINT "dead_letters_one_body" CHECK ("dead_letters"."body" is null or "dead_letters"."body_text" is null);
