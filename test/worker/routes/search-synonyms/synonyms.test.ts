@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import readme from '../../../../README.md?raw';
 import type { Permission } from '../../../../shared/auth/permissions.ts';
 import { synonyms } from '../../../../shared/db/schema/index.ts';
 import { validateEnv } from '../../../../shared/env.ts';
@@ -112,6 +113,17 @@ describe('POST /v1/search/synonyms', () => {
       root: null,
       terms: MULTI.terms,
     });
+  });
+
+  it("accepts the README's examples as they are written", async () => {
+    const examples = [...readme.matchAll(/`(\{"locale"[^`]*\})`/g)].map((m) =>
+      JSON.parse(m[1]!.replace(/\s+/g, ' ')),
+    );
+    expect(examples.map((e) => e.kind)).toEqual(['multi_way', 'one_way']);
+    const { auth } = await signedIn('syn-readme');
+    for (const example of examples) {
+      expect((await call(PATH, json('POST', example, auth))).status).toBe(201);
+    }
   });
 
   it('creates a one-way set, canonicalising the locale and tidying white space', async () => {
