@@ -152,7 +152,16 @@ describe('the Worker over HTTP', () => {
         });
         await page.goto(`${base}/docs`);
         await page.getByText('Sift API').first().waitFor({ timeout: 30_000 });
+        await page.getByText('Getting a token').first().waitFor({ timeout: 30_000 });
+        // The sidebar groups the tags; opening one shows its operations.
+        await page.getByText('Identity and access').first().waitFor({ timeout: 30_000 });
+        await page.getByText('system', { exact: true }).first().click();
         await page.getByText('Readiness').first().waitFor({ timeout: 30_000 });
+        // None of the buttons that only work with Scalar's cloud.
+        for (const name of [/ask ai/i, /generate mcp/i, /deploy/i, /share/i]) {
+          expect(await page.getByRole('button', { name }).count(), String(name)).toBe(0);
+          expect(await page.getByRole('link', { name }).count(), String(name)).toBe(0);
+        }
         expect(outside).toEqual([]);
       } finally {
         await instance.close();

@@ -1,10 +1,18 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../../workers/api/index.ts';
 import { call } from '../../helpers.ts';
 
 type Document = {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, unknown>; summary?: string }>>;
+  info: { description: string };
+  servers: { url: string }[];
+  tags: { name: string; description: string }[];
+  'x-tagGroups': { name: string; tags: string[] }[];
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, unknown>; summary?: string; tags?: string[] }>
+  >;
   components: { schemas: Record<string, unknown> };
 };
 
@@ -46,6 +54,28 @@ describe('GET /openapi.json', () => {
       }
     }
   });
+
+  it('names this deployment as its server, and tells a reader how to get a token', async () => {
+    const document = (await (await call('/openapi.json')).json()) as Document;
+    expect(document.servers).toEqual([{ url: env.AUTH_ISSUER, description: 'This deployment' }]);
+    expect(document.info.description).toContain('## Getting a token');
+    expect(document.info.description).toContain('/v1/auth/login');
+    expect(document.info.description).toContain('Authorization: Bearer');
+  });
+
+  it('describes every tag an operation uses, and puts each in exactly one group', async () => {
+    const document = (await (await call('/openapi.json')).json()) as Document;
+    const used = new Set(
+      Object.values(document.paths).flatMap((item) =>
+        Object.values(item).flatMap((operation) => operation.tags ?? []),
+      ),
+    );
+    const described = document.tags.map((t) => t.name);
+    expect([...used].sort()).toEqual([...described].sort());
+    for (const tag of document.tags) expect(tag.description, tag.name).toBeTruthy();
+    const grouped = document['x-tagGroups'].flatMap((g) => g.tags);
+    expect([...grouped].sort()).toEqual([...described].sort());
+  });
 });
 
 describe('GET /docs', () => {
@@ -58,5 +88,12 @@ describe('GET /docs', () => {
     expect(html).toContain('/openapi.json');
     const external = [...html.matchAll(/(?:src|href)=["'](https?:\/\/[^"']+)/g)].map((m) => m[1]);
     expect(external).toEqual([]);
+  });
+
+  it("turns off the buttons that need Scalar's cloud", async () => {
+    const html = (await (await call('/docs')).text()).replace(/\s+/g, '');
+    expect(html).toContain('"agent":{"disabled":true}');
+    expect(html).toContain('"mcp":{"disabled":true}');
+    expect(html).toContain('"showDeveloperTools":"never"');
   });
 });

@@ -29,10 +29,14 @@ const reference = Scalar<AppBindings>({
   url: '/openapi.json',
   cdn: SCALAR_SCRIPT,
   pageTitle: 'Sift API reference',
-  // Nothing from the network: no web fonts, no telemetry, no hosted proxy or client.
+  // Nothing from the network: no web fonts, no telemetry, no hosted proxy or client, and none of
+  // the buttons that only work with Scalar's cloud (Ask AI, Generate MCP, Deploy / share).
   withDefaultFonts: false,
   telemetry: false,
   hideClientButton: true,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: 'never',
 });
 
 export function registerDocsReference<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
