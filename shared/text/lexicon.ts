@@ -1,4 +1,11 @@
-import { ARABIC_STOP_WORDS, type Lang, scriptLanguage, stem, tokenize } from './analyze.ts';
+import {
+  ARABIC_STOP_WORDS,
+  isStopWord,
+  type Lang,
+  scriptLanguage,
+  stem,
+  tokenize,
+} from './analyze.ts';
 
 /**
  * What a language knows, for typo correction: a word is only corrected when neither the
@@ -54,26 +61,12 @@ export class Lexicon {
 }
 
 /** Arabic proclitics light10 keeps: the prepositions ب ل ك, فـ, and the future سـ. */
-const ARABIC_PROCLITICS = ['ب', 'ل', 'ك', 'ف', 'س', 'فب', 'فل', 'وب', 'ول', 'وك', 'وس', 'فس'];
+const ARABIC_PROCLITICS = 'ب ل ك ف س فب فل وب ول وك وس فس'.split(' ');
 /**
  * Endings light10 keeps (it strips ها ه ي and the plural endings): pronoun suffixes, verb
  * endings, and the alef of the indefinite accusative (`تطبيقا`, `دائما`).
  */
-const ARABIC_ENCLITICS = [
-  'هم',
-  'هن',
-  'هما',
-  'كم',
-  'كن',
-  'نا',
-  'ني',
-  'تم',
-  'تن',
-  'وا',
-  'ك',
-  'ت',
-  'ا',
-];
+const ARABIC_ENCLITICS = 'هم هن هما كم كن نا ني تم تن وا ك ت ا'.split(' ');
 /** Letters a word keeps after a clitic is taken off: Arabic roots have three. */
 const MIN_ARABIC_LETTERS = 3;
 
@@ -107,8 +100,8 @@ export function arabicVariants(term: string): string[] {
  */
 export function isStopWordVariant(term: string, lang?: Lang): boolean {
   const language = lang ?? scriptLanguage(term);
+  if (isStopWord(term, language)) return true;
   if (language !== 'ar') return false;
-  if (ARABIC_STOP_WORDS.has(term)) return true;
   for (const p of ['و', 'ف', 'ب', 'ل', 'ك', 'وب', 'ول', 'فب', 'فل', 'وك', 'ا']) {
     if (term.startsWith(p) && ARABIC_STOP_WORDS.has(term.slice(p.length))) return true;
   }

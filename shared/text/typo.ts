@@ -1,4 +1,4 @@
-import { isStopWord, type Lang, scriptLanguage, stem, tokenize } from './analyze.ts';
+import { type Lang, scriptLanguage, stem, tokenize } from './analyze.ts';
 import { isStopWordVariant, type Lexicon, normalizeWord } from './lexicon.ts';
 
 /**
@@ -395,7 +395,7 @@ export function correctQuery(
   for (const token of tokenize(text)) {
     const { term } = token;
     if (/\p{N}/u.test(term) || maxEdits(term) === 0) continue;
-    if (isStopWord(term) || isStopWordVariant(term)) continue;
+    if (isStopWordVariant(term)) continue;
     if (vocabulary.has(term) || vocabulary.hasStem(term)) continue;
     const language = scriptLanguage(term);
     if (language && options.lexicon?.(language)?.knows(term)) continue;
@@ -415,7 +415,7 @@ export function correctQuery(
  * {@link CORRECTION_DOMINANCE} times as frequent as any other at its distance with another stem.
  */
 function dominant(suggestions: Suggestion[]): Suggestion | undefined {
-  const candidates = suggestions.filter((s) => !isStopWord(s.word) && !isStopWordVariant(s.word));
+  const candidates = suggestions.filter((s) => !isStopWordVariant(s.word));
   const best = candidates[0];
   if (!best) return undefined;
   const rival = candidates.find(
