@@ -379,10 +379,11 @@ const CANDIDATES = 8;
  *   stray word instead;
  *
  * otherwise it becomes the best suggestion within its {@link maxEdits} budget (nearest, then
- * most frequent) that is not a stop word, provided no candidate as near with another stem
- * comes within {@link CORRECTION_DOMINANCE} times its frequency. In `corrected`, each corrected
- * word is replaced in place by the suggestion's display spelling, so the rest of the query,
- * punctuation and spacing included, reads as typed; `corrections` name the normalised words.
+ * most frequent) that is not a stop word, provided it appears in {@link CORRECTION_DOMINANCE}
+ * times as many documents as any candidate as near with another stem. In `corrected`, each
+ * corrected word is replaced in place by the suggestion's display spelling, so the rest of the
+ * query, punctuation and spacing included, reads as typed; `corrections` name the normalised
+ * words.
  */
 export function correctQuery(
   text: string,
