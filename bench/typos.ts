@@ -34,7 +34,13 @@ import { createRandom } from '../shared/random.ts';
 import { countWords } from '../shared/search/word-counts.ts';
 import { isStopWord, tokenize } from '../shared/text/analyze.ts';
 import { languageLexicon } from '../shared/text/lexicons/index.ts';
-import { type Correction, correctQuery, maxEdits, Vocabulary } from '../shared/text/typo.ts';
+import {
+  CORRECTION_DOMINANCE,
+  type Correction,
+  correctQuery,
+  maxEdits,
+  Vocabulary,
+} from '../shared/text/typo.ts';
 import { MIGRATIONS_FOLDER } from '../tools/db/migrate.ts';
 import { CATEGORY_BANKS } from '../tools/db/sample-data/categories.ts';
 import { composeSampleItems } from '../tools/db/sample-data/compose.ts';
@@ -440,7 +446,7 @@ async function main() {
   const lines = [
     '# Typo correction: false corrections and corrected typos',
     '',
-    `\`npm run bench:typos\` on ${new Date().toISOString().slice(0, 10)}, in process: each organisation's vocabulary counted by \`countWords\` (PGlite, the migrated schema) and built as search builds it, then \`correctQuery\` on every query. Three rules side by side: the rule before this change (a word the vocabulary lacks becomes its nearest vocabulary word), the evidence rules without the language lexicons, and the shipped rules (the word must be unknown to the corpus, as a word or a stem, and to its language's lexicon; never a stop word or, in Arabic, a stop word with clitics; the candidate not a stop word and ${2} times as frequent as any rival as near with another stem).`,
+    `\`npm run bench:typos\` on ${new Date().toISOString().slice(0, 10)}, in process: each organisation's vocabulary counted by \`countWords\` (PGlite, the migrated schema) and built as search builds it, then \`correctQuery\` on every query. Three rules side by side: the rule before this change (a word the vocabulary lacks becomes its nearest vocabulary word), the evidence rules without the language lexicons, and the shipped rules (the word must be unknown to the corpus, as a word or a stem, and to its language's lexicon; never a stop word or, in Arabic, a stop word with clitics; the candidate not a stop word and ${CORRECTION_DOMINANCE} times as frequent as any rival as near with another stem).`,
     '',
     `Vocabularies: CISI (${cisiDocs.length.toLocaleString('en-US')} abstracts) and sift-demo (the ${sample.length} published translations of the sample data).`,
     '',
@@ -455,7 +461,7 @@ async function main() {
     '',
     `- CISI's queries: the \`.W\` text of all ${cisiQueries.length} queries of \`CISI.QRY\` (questions written by people), against the CISI vocabulary. ${ORIGINAL_TYPOS.size} words are misspelt in the original (${[...ORIGINAL_TYPOS].join(', ')}); they are not counted, and correcting them is not counted as false.`,
     "- Country and currency names: every name in Debian's `iso-codes` catalogues `iso_3166-1` and `iso_4217` (English, and the Arabic translation in `ar`), against sift-demo, whose corpus holds few of them: the names of the issue.",
-    `- User-interface strings: every message of GTK 3, GLib and APT (\`gtk30\`, \`glib20\`, \`apt\` in \`${LOCALE_DIR}\`) with an Arabic translation that is, after taking out mnemonics, format directives, markup and punctuation, ${2} to ${MAX_QUERY_WORDS} words with no digit (and no Latin letter in the Arabic) in both languages: everyday words, inflected verbs and question words the sample corpus mostly lacks.`,
+    `- User-interface strings: every message of GTK 3, GLib and APT (\`gtk30\`, \`glib20\`, \`apt\` in \`${LOCALE_DIR}\`) with an Arabic translation that is, after taking out mnemonics, format directives, markup and punctuation, 2 to ${MAX_QUERY_WORDS} words with no digit (and no Latin letter in the Arabic) in both languages: everyday words, inflected verbs and question words the sample corpus mostly lacks.`,
     "- sift-demo's subjects: the English and Arabic subject phrases of the sample data's categories, all in its corpus: a control.",
     '',
     'Examples of what was "corrected" (up to six per set, for the rule before and the shipped one):',
