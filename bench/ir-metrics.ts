@@ -80,7 +80,17 @@ export function mean(values: readonly number[]): number {
   return sum / values.length;
 }
 
-const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/** The letters typos are made of, and what counts as a word. */
+export type Alphabet = { letters: string; word: RegExp };
+
+/** Latin letters a–z; words are runs of A–Z. */
+export const LATIN: Alphabet = { letters: 'abcdefghijklmnopqrstuvwxyz', word: /[A-Za-z]+/g };
+
+/** The 28 letters of the Arabic alphabet with hamza, alef and taa marbuta forms; Arabic words. */
+export const ARABIC: Alphabet = {
+  letters: 'ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي',
+  word: /[\u0621-\u064a]+/g,
+};
 
 /** The edits {@link misspell} makes, each equally likely. */
 export const TYPO_EDITS = ['insert', 'delete', 'substitute', 'transpose'] as const;
@@ -89,24 +99,29 @@ export type TypoEdit = (typeof TYPO_EDITS)[number];
 /** A random integer in [0, n). */
 const below = (random: () => number, n: number) => Math.floor(random() * n);
 
-function randomLetter(random: () => number, not?: string): string {
-  const pool = not === undefined ? LETTERS : LETTERS.replace(not.toLowerCase(), '');
+function randomLetter(random: () => number, letters: string, not?: string): string {
+  const pool = not === undefined ? letters : letters.replace(not.toLowerCase(), '');
   return pool[below(random, pool.length)]!;
 }
 
 /**
  * `word` with one `edit` at a random place, so that the result always differs from `word`:
- * insert a letter (a–z) anywhere, delete one letter, substitute one letter with another, or
- * transpose two adjacent letters that differ (a word whose letters are all the same, where no
- * transposition changes anything, gets a substitution instead). `word` must have at least two
- * letters.
+ * insert a letter (of `alphabet`, a–z by default) anywhere, delete one letter, substitute one
+ * letter with another, or transpose two adjacent letters that differ (a word whose letters are
+ * all the same, where no transposition changes anything, gets a substitution instead). `word`
+ * must have at least two letters.
  */
-export function misspell(word: string, edit: TypoEdit, random: () => number): string {
+export function misspell(
+  word: string,
+  edit: TypoEdit,
+  random: () => number,
+  alphabet: Alphabet = LATIN,
+): string {
   if (word.length < 2) throw new RangeError(`cannot misspell "${word}": too short`);
   switch (edit) {
     case 'insert': {
       const at = below(random, word.length + 1);
-      return word.slice(0, at) + randomLetter(random) + word.slice(at);
+      return word.slice(0, at) + randomLetter(random, alphabet.letters) + word.slice(at);
     }
     case 'delete': {
       const at = below(random, word.length);
@@ -114,14 +129,16 @@ export function misspell(word: string, edit: TypoEdit, random: () => number): st
     }
     case 'substitute': {
       const at = below(random, word.length);
-      return word.slice(0, at) + randomLetter(random, word[at]) + word.slice(at + 1);
+      return (
+        word.slice(0, at) + randomLetter(random, alphabet.letters, word[at]) + word.slice(at + 1)
+      );
     }
     case 'transpose': {
       const places: number[] = [];
       for (let i = 0; i + 1 < word.length; i++) {
         if (word[i]!.toLowerCase() !== word[i + 1]!.toLowerCase()) places.push(i);
       }
-      if (places.length === 0) return misspell(word, 'substitute', random);
+      if (places.length === 0) return misspell(word, 'substitute', random, alphabet);
       const at = places[below(random, places.length)]!;
       return word.slice(0, at) + word[at + 1] + word[at] + word.slice(at + 2);
     }
@@ -133,13 +150,18 @@ export type Typos = { text: string; changes: { from: string; to: string }[] };
 
 /**
  * `text` with `rate` (default 0.3) of its words misspelt by one random edit each (see
- * {@link misspell}; the edit kind is drawn uniformly). Words are runs of letters A–Z; only
- * those of two letters or more are eligible. The number changed is `rate` × the eligible words,
+ * {@link misspell}; the edit kind is drawn uniformly). Words are runs of the alphabet's letters
+ * (A–Z by default); only those of two letters or more are eligible. The number changed is `rate` × the eligible words,
  * rounded, and at least one when there is any; which ones is drawn without repeats. Everything
  * else (punctuation, spacing) is kept. The same `random` sequence gives the same typos.
  */
-export function addTypos(text: string, random: () => number, rate = 0.3): Typos {
-  const words = [...text.matchAll(/[A-Za-z]+/g)].filter((m) => m[0].length >= 2);
+export function addTypos(
+  text: string,
+  random: () => number,
+  rate = 0.3,
+  alphabet: Alphabet = LATIN,
+): Typos {
+  const words = [...text.matchAll(alphabet.word)].filter((m) => m[0].length >= 2);
   if (words.length === 0) return { text, changes: [] };
   const count = Math.min(words.length, Math.max(1, Math.round(rate * words.length)));
   // A partial Fisher–Yates shuffle picks `count` distinct words.
@@ -155,7 +177,7 @@ export function addTypos(text: string, random: () => number, rate = 0.3): Typos 
   for (const index of chosen) {
     const match = words[index]!;
     const edit = TYPO_EDITS[below(random, TYPO_EDITS.length)]!;
-    const to = misspell(match[0], edit, random);
+    const to = misspell(match[0], edit, random, alphabet);
     changes.push({ from: match[0], to });
     out += text.slice(last, match.index) + to;
     last = match.index + match[0].length;

@@ -1,22 +1,34 @@
 /**
- * Search relevance on a public test collection (CISI: 1,460 library-science abstracts, 76 queries
- * with relevance judgments), through Sift's own API under `wrangler dev` (`npm run dev` on free
- * ports, the local cloud in memory), next to two baselines on the same documents in this run:
+ * Search relevance on two collections, through Sift's own API under `wrangler dev` (`npm run dev`
+ * on free ports, the local cloud in memory), with baselines measured in the same run:
  *
- * - Sift: a fresh organisation (signed up here, so that nothing but the collection is in its
- *   index or vocabulary); the documents created with `POST /v1/content/bulk`, then submitted,
- *   approved and published with bulk transitions; each judged query through `POST /v1/search`
- *   in `keyword`, `semantic` and `hybrid` mode, the top 100 from two pages of 50;
+ * - CISI (`../shared/datasets/cisi`: 1,460 library-science abstracts, 76 queries with
+ *   relevance judgments), a public test collection;
+ * - sift-demo topics: the repository's own bilingual sample data (`tools/db/sample-data`, the
+ *   360 items `npm run dev` seeds, every one published here), queried with each subject's
+ *   English and Arabic phrase and each category's name; an item is relevant to its subject's
+ *   queries and to its category's (judgments by construction: the generator writes each item
+ *   about one subject of one category).
+ *
+ * Each collection goes into a fresh organisation (signed up here, so that nothing but the
+ * collection is in its index or vocabulary): the documents created with
+ * `POST /v1/content/bulk`, then submitted, approved and published with bulk transitions; each
+ * judged query through `POST /v1/search` in `keyword`, `semantic` and `hybrid` mode, the top 100
+ * from two pages of 50, with the organisation's default settings and again with the semantic
+ * relevance floors turned off (`PUT /v1/search/settings`: what search did before them). The
+ * same run searches each organisation with the other collection's queries (off-topic: nothing
+ * is relevant) and counts what comes back. Baselines on CISI:
+ *
  * - MiniSearch (title boosted twice), plain and with prefix and fuzzy matching;
  * - Postgres `ts_rank_cd`: Sift's own fallback `keywordSearch` over an in-process PGlite with the
  *   migrated schema, the documents as published items. It reads a query with a quote, `-word`
  *   or the word `or` as web search syntax (every term required), so a second row gives it the
  *   same words without that syntax (plain words ORed).
  *
- * Metrics (binary judgments): NDCG@10, MAP@100 and Recall@100, averaged over the judged queries;
- * then the same queries with one random edit in 30% of their words (seeded), NDCG@10 against
- * the clean figure. Queries longer than the search API accepts are cut at a word boundary, for
- * every system alike.
+ * Metrics (binary judgments): NDCG@10, MAP@100 and Recall@100, averaged over the judged queries,
+ * and the mean `total` (how many results a search reports); then CISI's queries with one random
+ * edit in 30% of their words (seeded), NDCG@10 against the clean figure. Queries longer than the
+ * search API accepts are cut at a word boundary, for every system alike.
  *
  *   npm run bench:relevance            # writes bench/results/relevance.md
  *   BENCH_SEED=7 npm run bench:relevance
@@ -34,7 +46,10 @@ import { CONTENT_LIMITS } from '../shared/content/schema.ts';
 import { content, contentTranslations, organizations } from '../shared/db/schema/index.ts';
 import { createRandom } from '../shared/random.ts';
 import { keywordSearch, usesSearchSyntax } from '../shared/search/keyword.ts';
+import { DEFAULT_RANKING } from '../shared/search/ranking.ts';
 import { MIGRATIONS_FOLDER } from '../tools/db/migrate.ts';
+import { CATEGORY_BANKS } from '../tools/db/sample-data/categories.ts';
+import { composeSampleItems } from '../tools/db/sample-data/compose.ts';
 import { freePort, startDevProcess } from '../tools/dev-process.ts';
 import { addTypos, averagePrecisionAt, mean, ndcgAt, recallAt } from './ir-metrics.ts';
 import { percentile } from './measure.ts';
@@ -62,6 +77,9 @@ type Auth = { token: string };
 type Doc = { id: number; title: string; body: string };
 type Query = { id: number; text: string; truncated: boolean };
 type Collection = { docs: Doc[]; queries: Query[]; judgments: Map<number, Set<number>> };
+type Text = { title: string; summary?: string; body: string };
+/** A document as Sift stores it: its translations by locale. */
+type Item = { id: number; translations: Record<string, Text> };
 
 /**
  * The records of a SMART-format file: `.I <id>` starts a record, `.X` style lines start a field
@@ -99,7 +117,7 @@ function truncate(text: string, max: number): string {
   return (space > 0 ? cut.slice(0, space) : text.slice(0, max)).trim();
 }
 
-async function loadCollection(maxQueryChars: number): Promise<Collection> {
+async function loadCisi(maxQueryChars: number): Promise<Collection> {
   const read = (name: string) => readFile(join(DATASET, name), 'utf8');
   const [all, qry, rel] = await Promise.all([read('CISI.ALL'), read('CISI.QRY'), read('CISI.REL')]);
   const docs = [...parseRecords(all)].map(([id, fields]) => ({
@@ -124,6 +142,60 @@ async function loadCollection(maxQueryChars: number): Promise<Collection> {
     })
     .sort((a, b) => a.id - b.id);
   return { docs, queries, judgments };
+}
+
+/**
+ * sift-demo topics: the 360 sample items (all of them, whatever their sample status), one
+ * query per subject in English and in Arabic and one per category name in each language, ids
+ * from 1 in that order. An item is relevant to the queries of its subject (the subject whose
+ * phrase its title holds, the longest if several) and of its category.
+ */
+function loadSample(maxQueryChars: number) {
+  const sample = composeSampleItems();
+  const items: Item[] = sample.map((item, i) => ({
+    id: i + 1,
+    translations: Object.fromEntries(
+      Object.entries(item.translations).map(([locale, t]) => [locale, t as Text]),
+    ),
+  }));
+  const subjects = CATEGORY_BANKS.flatMap((bank) =>
+    bank.subjects.map((subject) => ({ bank: bank.slug, ...subject })),
+  );
+  const queries: Query[] = [];
+  const judgments = new Map<number, Set<number>>();
+  const ask = (text: string, relevant: Set<number>) => {
+    const id = queries.length + 1;
+    const cut = truncate(text, maxQueryChars);
+    queries.push({ id, text: cut, truncated: cut !== text });
+    judgments.set(id, relevant);
+  };
+  const aboutSubject = new Map<string, Set<number>>();
+  const inBank = new Map<string, Set<number>>();
+  sample.forEach((item, i) => {
+    const en = item.translations.en?.title.toLowerCase() ?? '';
+    const ar = item.translations.ar?.title ?? '';
+    const subject = subjects
+      .filter((s) => en.includes(s.en.toLowerCase()) || ar.includes(s.ar))
+      .sort((a, b) => b.en.length - a.en.length)[0];
+    if (!subject) throw new Error(`no subject in the titles of sample item ${i}`);
+    for (const [map, key] of [
+      [aboutSubject, subject.en],
+      [inBank, subject.bank],
+    ] as const) {
+      map.set(key, (map.get(key) ?? new Set()).add(i + 1));
+    }
+  });
+  for (const s of subjects) {
+    const relevant = aboutSubject.get(s.en);
+    if (!relevant) continue;
+    ask(s.en, relevant);
+    ask(s.ar, relevant);
+  }
+  for (const bank of CATEGORY_BANKS) {
+    ask(bank.names.en, inBank.get(bank.slug)!);
+    ask(bank.names.ar, inBank.get(bank.slug)!);
+  }
+  return { items, queries, judgments };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,10 +244,10 @@ const chunks = <T>(items: T[], size: number) =>
   );
 
 /**
- * Creates, submits, approves and publishes the documents; resolves once every bulk operation is
- * applied. Returns content id → CISI id.
+ * Creates, submits, approves and publishes the items; resolves once every bulk operation is
+ * applied. Returns content id → the item's id in its collection.
  */
-async function ingest(base: string, auth: Auth, docs: Doc[]): Promise<Map<string, number>> {
+async function ingest(base: string, auth: Auth, docs: Item[]): Promise<Map<string, number>> {
   const started = performance.now();
   const ids = new Map<string, number>();
   const operations: string[] = [];
@@ -185,10 +257,7 @@ async function ingest(base: string, auth: Auth, docs: Doc[]): Promise<Map<string
       auth,
       batch.map((d) => ({
         op: 'create',
-        data: {
-          translations: { en: { title: d.title, body: d.body } },
-          metadata: { cisi_id: d.id },
-        },
+        data: { translations: d.translations, metadata: { bench_id: d.id } },
       })),
     );
     for (const [i, r] of results.entries()) ids.set(r.id!, batch[i]!.id);
@@ -262,6 +331,8 @@ async function waitForIndex(base: string, auth: Auth, word: string, settle = 5) 
 
 type SearchOutcome = {
   ranking: number[];
+  /** The search's `total`: how many results it reports. */
+  total: number;
   /** Client time of the first page, and of the second (undefined: there was none). */
   firstMs: number;
   nextMs: number | undefined;
@@ -281,6 +352,7 @@ async function siftSearch(
 ): Promise<SearchOutcome> {
   const outcome: SearchOutcome = {
     ranking: [],
+    total: 0,
     firstMs: Number.NaN,
     nextMs: undefined,
     degraded: false,
@@ -300,6 +372,7 @@ async function siftSearch(
       if (cursor) outcome.nextMs = elapsed;
       else {
         outcome.firstMs = elapsed;
+        outcome.total = body.total as number;
         outcome.corrections = (
           body.query as { corrections: SearchOutcome['corrections'] }
         ).corrections;
@@ -431,6 +504,38 @@ const median = (samples: number[]) =>
 const p95 = (samples: number[]) =>
   percentile(Float64Array.from(samples.filter(Number.isFinite)).sort(), 0.95);
 
+/** Settings that turn the semantic relevance floors off: search as it was before them. */
+const NO_FLOORS = { semantic_floor: 0, semantic_only_floor: 0, semantic_min_similarity: -1 };
+
+/** Signs up an organisation for a collection and makes it an API key that may do everything. */
+async function organisation(base: string, name: string): Promise<Auth> {
+  const suffix = randomBytes(4).toString('hex');
+  const signup = await api(base, '/v1/auth/signup', {
+    body: {
+      email: `relevance-${name}-${suffix}@bench.example`,
+      password: `relevance benchmark ${randomBytes(12).toString('hex')}`,
+      name: 'Relevance Benchmark',
+      organization: { name: `${name} collection`, slug: `${name}-${suffix}` },
+    },
+  });
+  const owner: Auth = { token: signup.access_token as string };
+  const created = await api(base, '/v1/keys', {
+    auth: owner,
+    body: {
+      name: 'relevance benchmark',
+      scopes: ['content:read', 'content:write', 'content:publish', 'search', 'settings:manage'],
+      rate_limit: { limit: 100_000, window_seconds: 1 },
+    },
+  });
+  return { token: created.secret as string };
+}
+
+type SiftRun = Map<number, SearchOutcome>;
+type Runs = Map<Mode, SiftRun>;
+
+const rankingsOf = (run: SiftRun) => new Map([...run].map(([id, o]) => [id, o.ranking]));
+const meanTotal = (run: SiftRun) => mean([...run.values()].map((o) => o.total));
+
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'sift-bench-relevance-'));
   const port = await freePort();
@@ -448,10 +553,11 @@ async function main() {
       components: { schemas: { SearchRequest: { properties: { q: { maxLength: number } } } } };
     };
     const maxQueryChars = openapi.components.schemas.SearchRequest.properties.q.maxLength;
-    const { docs, queries, judgments } = await loadCollection(maxQueryChars);
+    const { docs, queries, judgments } = await loadCisi(maxQueryChars);
+    const sample = loadSample(maxQueryChars);
     const truncated = queries.filter((q) => q.truncated).length;
     console.log(
-      `${docs.length} documents, ${queries.length} judged queries (${truncated} cut to ${maxQueryChars} characters)`,
+      `${docs.length} documents, ${queries.length} judged queries (${truncated} cut to ${maxQueryChars} characters); sift-demo: ${sample.items.length} items, ${sample.queries.length} queries`,
     );
 
     const random = createRandom(SEED);
@@ -460,52 +566,66 @@ async function main() {
       return { id: q.id, text: truncate(typos.text, maxQueryChars), changes: typos.changes };
     });
 
-    // A fresh organisation: its index and vocabulary hold the collection and nothing else.
-    const suffix = randomBytes(4).toString('hex');
-    const signup = await api(base, '/v1/auth/signup', {
-      body: {
-        email: `relevance-${suffix}@bench.example`,
-        password: `relevance benchmark ${randomBytes(12).toString('hex')}`,
-        name: 'Relevance Benchmark',
-        organization: { name: 'CISI collection', slug: `cisi-${suffix}` },
-      },
-    });
-    const owner: Auth = { token: signup.access_token as string };
-    const key: Auth = {
-      token: (
-        await api(base, '/v1/keys', {
-          auth: owner,
-          body: {
-            name: 'relevance benchmark',
-            scopes: ['content:read', 'content:write', 'content:publish', 'search'],
-            rate_limit: { limit: 100_000, window_seconds: 1 },
-          },
-        })
-      ).secret as string,
-    };
+    // Fresh organisations: each index and vocabulary holds its collection and nothing else.
+    const cisiKey = await organisation(base, 'cisi');
+    const sampleKey = await organisation(base, 'sift-demo');
 
     // The baselines are built while the consumer works through the writes.
-    const ingestion = ingest(base, key, docs);
+    const cisiItems: Item[] = docs.map((d) => ({
+      id: d.id,
+      translations: { en: { title: d.title, body: d.body } },
+    }));
+    const ingestion = Promise.all([
+      ingest(base, cisiKey, cisiItems),
+      ingest(base, sampleKey, sample.items),
+    ]);
     const mini = miniSearch(docs);
     pg = await postgresSearch(docs);
-    const ids = await ingestion;
-    await waitForIndex(base, key, 'information');
+    const [cisiIds, sampleIds] = await ingestion;
+    await waitForIndex(base, cisiKey, 'information');
+    await waitForIndex(base, sampleKey, 'report');
 
-    type SiftRun = { outcomes: Map<number, SearchOutcome> };
-    const runSift = async (qs: { id: number; text: string }[], label: string) => {
-      const runs = new Map<Mode, SiftRun>(MODES.map((m) => [m, { outcomes: new Map() }]));
+    const runSift = async (
+      key: Auth,
+      ids: Map<string, number>,
+      qs: { id: number; text: string }[],
+      modes: readonly Mode[],
+      label: string,
+    ): Promise<Runs> => {
+      const runs: Runs = new Map(modes.map((m) => [m, new Map()]));
       const started = performance.now();
       for (const [i, q] of qs.entries()) {
-        for (const mode of MODES) {
-          runs.get(mode)!.outcomes.set(q.id, await siftSearch(base, key, ids, q.text, mode));
+        for (const mode of modes) {
+          runs.get(mode)!.set(q.id, await siftSearch(base, key, ids, q.text, mode));
         }
-        if ((i + 1) % 20 === 0) console.log(`${label}: ${i + 1} of ${qs.length} queries`);
+        if ((i + 1) % 40 === 0) console.log(`${label}: ${i + 1} of ${qs.length} queries`);
       }
       console.log(`${label}: done in ${Math.round((performance.now() - started) / 1000)} s`);
       return runs;
     };
-    const siftClean = await runSift(queries, 'Sift, clean queries');
-    const siftTypo = await runSift(typoQueries, 'Sift, queries with typos');
+    const settings = (key: Auth, body: unknown) =>
+      api(base, '/v1/search/settings', { method: 'PUT', auth: key, body });
+    /** The same queries with the floors (the defaults), then without them. */
+    const withAndWithout = async (
+      key: Auth,
+      ids: Map<string, number>,
+      qs: { id: number; text: string }[],
+      label: string,
+    ) => {
+      const floors = await runSift(key, ids, qs, MODES, label);
+      await settings(key, NO_FLOORS);
+      const none = await runSift(key, ids, qs, ['semantic', 'hybrid'], `${label}, no floors`);
+      await settings(key, {});
+      return { floors, none };
+    };
+    const cisiClean = await withAndWithout(cisiKey, cisiIds, queries, 'CISI');
+    const sampleClean = await withAndWithout(sampleKey, sampleIds, sample.queries, 'sift-demo');
+    const cisiTypo = await runSift(cisiKey, cisiIds, typoQueries, MODES, 'CISI with typos');
+    // Off-topic: each organisation searched with the other collection's queries.
+    const offTopic = {
+      cisi: await withAndWithout(cisiKey, cisiIds, sample.queries, 'sift-demo queries in CISI'),
+      sample: await withAndWithout(sampleKey, sampleIds, queries, 'CISI queries in sift-demo'),
+    };
 
     const baselines: { name: string; search: Searcher }[] = [
       { name: 'MiniSearch (title boost 2)', search: mini.plain },
@@ -516,38 +636,52 @@ async function main() {
         search: (text) => pg!.run(plainWords(text)),
       },
     ];
-    const rows: { name: string; clean: Scores; typo: Scores; ms: number[] }[] = [];
-    for (const mode of MODES) {
-      const rankings = (run: SiftRun) =>
-        new Map([...run.outcomes].map(([id, o]) => [id, o.ranking]));
-      rows.push({
+    type Row = { name: string; clean: Scores; total: number; typo?: Scores; ms: number[] };
+    const siftRows = (
+      clean: { floors: Runs; none: Runs },
+      judged: Map<number, Set<number>>,
+      typo?: Runs,
+    ): Row[] => [
+      ...MODES.map((mode) => ({
         name: `Sift ${mode}`,
-        clean: score(rankings(siftClean.get(mode)!), judgments),
-        typo: score(rankings(siftTypo.get(mode)!), judgments),
+        clean: score(rankingsOf(clean.floors.get(mode)!), judged),
+        total: meanTotal(clean.floors.get(mode)!),
+        ...(typo ? { typo: score(rankingsOf(typo.get(mode)!), judged) } : {}),
         ms: [],
-      });
-    }
+      })),
+      ...(['semantic', 'hybrid'] as const).map((mode) => ({
+        name: `Sift ${mode}, no floors (before)`,
+        clean: score(rankingsOf(clean.none.get(mode)!), judged),
+        total: meanTotal(clean.none.get(mode)!),
+        ms: [],
+      })),
+    ];
+    const cisiRows = siftRows(cisiClean, judgments, cisiTypo);
     for (const b of baselines) {
       const clean = await runSearcher(b.search, queries);
       const typo = await runSearcher(b.search, typoQueries);
-      rows.push({
+      cisiRows.push({
         name: b.name,
         clean: score(clean.rankings, judgments),
+        total: mean([...clean.rankings.values()].map((r) => r.length)),
         typo: score(typo.rankings, judgments),
         ms: [...clean.ms, ...typo.ms],
       });
     }
+    const sampleRows = siftRows(sampleClean, sample.judgments);
 
     // What else the run saw: failures, degraded answers, stray hits, typo correction.
-    const outcomes = MODES.flatMap((m) => [
-      ...siftClean.get(m)!.outcomes.values(),
-      ...siftTypo.get(m)!.outcomes.values(),
+    const everyRun = (runs: Runs) => [...runs.values()].flatMap((run) => [...run.values()]);
+    const outcomes = [cisiClean, sampleClean, offTopic.cisi, offTopic.sample].flatMap((r) => [
+      ...everyRun(r.floors),
+      ...everyRun(r.none),
     ]);
+    outcomes.push(...everyRun(cisiTypo));
     const errors = outcomes.filter((o) => o.error !== undefined);
     const degraded = outcomes.filter((o) => o.degraded).length;
     const strangers = outcomes.reduce((n, o) => n + o.strangers, 0);
     const typoWords = typoQueries.reduce((n, q) => n + q.changes.length, 0);
-    const hybridTypo = siftTypo.get('hybrid')!.outcomes;
+    const hybridTypo = cisiTypo.get('hybrid')!;
     const restored = typoQueries.reduce((n, q) => {
       const corrections = hybridTypo.get(q.id)!.corrections;
       return (
@@ -561,17 +695,14 @@ async function main() {
         ).length
       );
     }, 0);
-    const cleanCorrections = [...siftClean.get('hybrid')!.outcomes.values()].reduce(
+    const cleanCorrections = [...cisiClean.floors.get('hybrid')!.values()].reduce(
       (n, o) => n + o.corrections.length,
       0,
     );
     const syntaxQueries = queries.filter((q) => usesSearchSyntax(q.text)).length;
 
     const latency = MODES.map((mode) => {
-      const all = [
-        ...siftClean.get(mode)!.outcomes.values(),
-        ...siftTypo.get(mode)!.outcomes.values(),
-      ];
+      const all = [...cisiClean.floors.get(mode)!.values(), ...cisiTypo.get(mode)!.values()];
       return {
         mode,
         first: all.map((o) => o.firstMs),
@@ -579,36 +710,79 @@ async function main() {
       };
     });
 
-    const lines = [
-      '# Search relevance (CISI)',
-      '',
-      `\`npm run bench:relevance\` on ${new Date().toISOString().slice(0, 10)}: \`npm run dev\` (the Worker under \`wrangler dev\`, the local cloud in memory: PGlite, embedded Redis, the local vector index holding Sift's own vectors: BM25 weights of its text analysis, and embeddings from the local Workers AI, whose model is feature hashing, not bge-m3), a fresh organisation holding only the collection. ${docs.length.toLocaleString('en-US')} CISI documents (title and abstract) created, submitted, approved and published through \`POST /v1/content/bulk\`; ${queries.length} judged queries (the \`.W\` text, whitespace collapsed; ${truncated} longer than ${maxQueryChars} characters cut at a word boundary, for every system alike). Sift answers through \`POST /v1/search\` (\`limit\` ${PAGE_SIZE}, two pages: the top ${DEPTH}); the baselines run in this process on the same documents and queries. Binary relevance from \`CISI.REL\`; means over the judged queries.`,
-      '',
-      '## Relevance',
-      '',
-      '| system | NDCG@10 | MAP@100 | Recall@100 |',
-      '| --- | ---: | ---: | ---: |',
+    const relevanceTable = (rows: Row[]) => [
+      '| system | NDCG@10 | MAP@100 | Recall@100 | results (mean `total`) |',
+      '| --- | ---: | ---: | ---: | ---: |',
       ...rows.map(
         (r) =>
-          `| ${r.name} | ${fixed(r.clean.ndcg)} | ${fixed(r.clean.map)} | ${fixed(r.clean.recall)} |`,
+          `| ${r.name} | ${fixed(r.clean.ndcg)} | ${fixed(r.clean.map)} | ${fixed(r.clean.recall)} | ${fixed(r.total, 1)} |`,
       ),
+    ];
+    /** Hybrid against the better of keyword and semantic alone, each metric. */
+    const against = (name: string, rows: Row[]) => {
+      const [keyword, semantic, hybrid] = rows as [Row, Row, Row];
+      const cells = (['ndcg', 'map', 'recall'] as const).map((m) => {
+        const better = Math.max(keyword.clean[m], semantic.clean[m]);
+        return `${fixed(hybrid.clean[m])} / ${fixed(better)} = ${fixed(hybrid.clean[m] / better, 3)}`;
+      });
+      return `| ${name} | ${cells.join(' | ')} |`;
+    };
+    const offTopicRow = (name: string, runs: { floors: Runs; none: Runs }) =>
+      `| ${name} | ${MODES.map((m) => fixed(meanTotal(runs.floors.get(m)!), 1)).join(' | ')} | ${(['semantic', 'hybrid'] as const).map((m) => fixed(meanTotal(runs.none.get(m)!), 1)).join(' | ')} |`;
+
+    const lines = [
+      '# Search relevance (CISI and sift-demo topics)',
       '',
-      `MiniSearch indexes title and body (default tokeniser, no stemming), title boosted 2, terms ORed. \`keywordSearch\` is Sift's Postgres fallback: plain words ORed, ranked by \`ts_rank_cd\` with the title weighted above the body, English stemming; ${syntaxQueries} of the ${queries.length} queries contain the word "or" (or a quote or \`-word\`), which it reads as web search syntax (every other term required), hence the second row with that syntax taken out.`,
+      `\`npm run bench:relevance\` on ${new Date().toISOString().slice(0, 10)}: \`npm run dev\` (the Worker under \`wrangler dev\`, the local cloud in memory: PGlite, embedded Redis, the local vector index holding Sift's own vectors: BM25 weights of its text analysis, and embeddings from the local Workers AI, whose model is feature hashing, not bge-m3), one fresh organisation per collection holding only it, created, submitted, approved and published through \`POST /v1/content/bulk\`. Sift answers through \`POST /v1/search\` (\`limit\` ${PAGE_SIZE}, two pages: the top ${DEPTH}) with the organisation's default settings (semantic floors ${DEFAULT_RANKING.semantic_floor} and ${DEFAULT_RANKING.semantic_only_floor} of the way from the weakest candidate to the best, cosine at least ${DEFAULT_RANKING.semantic_min_similarity}), and again with the floors off (\`PUT /v1/search/settings\` ${JSON.stringify(NO_FLOORS)}: search as it was before them). Binary relevance; means over the judged queries.`,
       '',
-      `## Typos (one random edit in ${TYPO_RATE * 100}% of each query's words)`,
+      '## CISI',
+      '',
+      `${docs.length.toLocaleString('en-US')} CISI documents (title and abstract); ${queries.length} judged queries (the \`.W\` text, whitespace collapsed; ${truncated} longer than ${maxQueryChars} characters cut at a word boundary, for every system alike); judgments from \`CISI.REL\`. The baselines run in this process on the same documents and queries.`,
+      '',
+      ...relevanceTable(cisiRows),
+      '',
+      `MiniSearch indexes title and body (default tokeniser, no stemming), title boosted 2, terms ORed. \`keywordSearch\` is Sift's Postgres fallback: plain words ORed, ranked by \`ts_rank_cd\` with the title weighted above the body, English stemming; ${syntaxQueries} of the ${queries.length} queries contain the word "or" (or a quote or \`-word\`), which it reads as web search syntax (every other term required), hence the second row with that syntax taken out. A baseline's results are what it returned, at most ${DEPTH}.`,
+      '',
+      '## sift-demo topics',
+      '',
+      `The sample data \`npm run dev\` seeds (\`tools/db/sample-data\`): ${sample.items.length} items in ${CATEGORY_BANKS.length} categories, most in English and Arabic, every one published here. ${sample.queries.length} queries: each subject's English and Arabic phrase (e.g. "cloud computing", "الحوسبة السحابية") and each category's name in both languages; an item is relevant to its subject's queries and its category's. The judgments come from how the generator writes (each item is about one subject of one category), not from people.`,
+      '',
+      ...relevanceTable(sampleRows),
+      '',
+      '## Hybrid against its better side',
+      '',
+      'Hybrid (with floors) over the better of keyword and semantic alone (with floors), per metric: at least 1 means hybrid ranks no worse than its better side.',
+      '',
+      '| collection | NDCG@10 | MAP@100 | Recall@100 |',
+      '| --- | ---: | ---: | ---: |',
+      against('CISI', cisiRows),
+      against('sift-demo topics', sampleRows),
+      '',
+      '## Off-topic queries: what comes back when nothing is relevant',
+      '',
+      "Each organisation searched with the other collection's queries (library science in a lifestyle magazine and the reverse); mean `total` per search.",
+      '',
+      '| queries → organisation | keyword | semantic | hybrid | semantic, no floors | hybrid, no floors |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      offTopicRow(`sift-demo's ${sample.queries.length} → CISI`, offTopic.cisi),
+      offTopicRow(`CISI's ${queries.length} → sift-demo`, offTopic.sample),
+      '',
+      `## Typos on CISI (one random edit in ${TYPO_RATE * 100}% of each query's words)`,
       '',
       `Seed ${SEED} (\`BENCH_SEED\`): ${typoWords} words changed in ${typoQueries.length} queries, each by an insertion, deletion, substitution (letters a–z) or transposition of adjacent letters, equally likely.`,
       '',
       '| system | NDCG@10 clean | NDCG@10 with typos | ratio | MAP@100 with typos | Recall@100 with typos |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.map(
-        (r) =>
-          `| ${r.name} | ${fixed(r.clean.ndcg)} | ${fixed(r.typo.ndcg)} | ${fixed(r.typo.ndcg / r.clean.ndcg, 2)} | ${fixed(r.typo.map)} | ${fixed(r.typo.recall)} |`,
-      ),
+      ...cisiRows
+        .filter((r) => r.typo)
+        .map(
+          (r) =>
+            `| ${r.name} | ${fixed(r.clean.ndcg)} | ${fixed(r.typo!.ndcg)} | ${fixed(r.typo!.ndcg / r.clean.ndcg, 2)} | ${fixed(r.typo!.map)} | ${fixed(r.typo!.recall)} |`,
+        ),
       '',
       `Sift's query understanding corrected ${restored} of the ${typoWords} misspelt words back to the word they came from (\`corrections\` of the hybrid searches); on the clean queries it made ${cleanCorrections} corrections.`,
       '',
-      '## Latency (client time, ms)',
+      '## Latency on CISI (client time, ms)',
       '',
       '| system | p50 | p95 | second page p50 | searches |',
       '| --- | ---: | ---: | ---: | ---: |',
@@ -616,7 +790,7 @@ async function main() {
         (l) =>
           `| Sift ${l.mode}, \`POST /v1/search\` | ${fixed(median(l.first), 1)} | ${fixed(p95(l.first), 1)} | ${fixed(median(l.next), 1)} | ${l.first.length} |`,
       ),
-      ...rows
+      ...cisiRows
         .filter((r) => r.ms.length > 0)
         .map(
           (r) =>

@@ -4,6 +4,7 @@ import { popularity } from './features.ts';
 import { type KeywordHit, keywordSearch, type SearchFilters } from './keyword.ts';
 import {
   type Candidate,
+  floorSemantic,
   fuse,
   type RankingSettings,
   type ScoreParts,
@@ -95,6 +96,9 @@ function fromKeyword(hit: KeywordHit): Described {
  *
  * - `keyword` asks the sparse (BM25) side of the organisation's vector namespace, `semantic`
  *   the dense side, `hybrid` both at once, fused by the organisation's method;
+ * - each side has a relevance floor: a keyword candidate matches a query term, a semantic one
+ *   clears the organisation's semantic floors (`floorSemantic`), so `total` counts what is
+ *   relevant rather than the namespace;
  * - when the vector index fails (down, slow, circuit open) the keyword candidates come from
  *   Postgres full-text search instead (`vector_unavailable`); when only one side of a hybrid
  *   search fails, the other answers alone;
@@ -157,6 +161,13 @@ export async function retrieve(
     degraded.push(
       settled[0]!.status === 'rejected' ? 'keyword_side_unavailable' : 'semantic_side_unavailable',
     );
+  }
+
+  // Each side's relevance floor: the keyword side's candidates each match a query term; the
+  // semantic side's must stand out from its weakest (in hybrid, further when only it found them).
+  if (lists.dense.length > 0) {
+    const corroborating = query.mode === 'hybrid' && answered === sides.length;
+    lists.dense = floorSemantic(lists.dense, settings, corroborating ? lists.sparse : undefined);
   }
 
   const seen = new Set<string>();

@@ -27,6 +27,18 @@ export const RankingSettings = z.strictObject({
   category_weights: z.record(z.string().min(1).max(40), RankWeights),
   /** Days after publication at which freshness has halved. */
   freshness_half_life_days: z.number().min(0.1).max(3650),
+  /**
+   * The semantic side's relative floor: a candidate's cosine similarity must reach this share
+   * of the way from the side's weakest candidate to its best ({@link semanticFloor}).
+   */
+  semantic_floor: z.number().min(0).max(1),
+  /**
+   * The same share for a hybrid search's semantic candidates that the keyword side did not
+   * find: with no query term to vouch for them, they must stand out further.
+   */
+  semantic_only_floor: z.number().min(0).max(1),
+  /** The semantic side's absolute floor: the least cosine similarity a candidate may have. */
+  semantic_min_similarity: z.number().min(-1).max(1),
 });
 export type RankingSettings = z.infer<typeof RankingSettings>;
 
@@ -41,6 +53,9 @@ export const DEFAULT_RANKING: RankingSettings = {
   weights: { relevance: 0.7, popularity: 0.1, freshness: 0.1, personal: 0.1 },
   category_weights: {},
   freshness_half_life_days: 30,
+  semantic_floor: 0.3,
+  semantic_only_floor: 0.5,
+  semantic_min_similarity: 0.15,
 };
 
 /** The rank constant of reciprocal rank fusion (Cormack et al. 2009): 1 / (k + rank). */
@@ -101,6 +116,83 @@ export function fuse(
   const best = Math.max(0, ...fused.map((f) => f.fused));
   for (const f of fused) f.fused = best > 0 ? f.fused / best : 0;
   return fused.sort((a, b) => b.fused - a.fused || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * How many semantic candidates the relative floor needs: the weakest of fewer may well be
+ * relevant itself (a filter left only a few items), so it cannot stand for the background.
+ */
+export const FLOOR_BACKGROUND_CANDIDATES = 10;
+
+/**
+ * The cosine similarity behind a dense candidate's score: Upstash scores cosine (and the dot
+ * product of the unit vectors Sift stores) as (1 + cos) / 2, so every item of a namespace
+ * scores at least about 0.5 and the raw score says little about relevance.
+ */
+export const cosineOf = (score: number) => 2 * score - 1;
+
+/**
+ * The least cosine similarity a semantic candidate needs: at least `minSimilarity` (the
+ * absolute floor), and, once there are {@link FLOOR_BACKGROUND_CANDIDATES} candidates, at least
+ * `share` of the way from the weakest candidate to the best. The weakest of the side's
+ * candidates stands for what unrelated text scores against this query with this model, so the
+ * relative floor holds for any model and any query length, where an absolute one would not
+ * (one model's unrelated text scores 0.1, another's 0.5); candidates that merely share some
+ * character n-grams or a topic's vocabulary with the query stay below it when something
+ * really close exists.
+ */
+export function semanticFloor(
+  semantic: readonly Candidate[],
+  share: number,
+  minSimilarity: number,
+): number {
+  if (semantic.length < FLOOR_BACKGROUND_CANDIDATES) return minSimilarity;
+  let best = Number.NEGATIVE_INFINITY;
+  let weakest = Number.POSITIVE_INFINITY;
+  for (const c of semantic) {
+    const cos = cosineOf(c.score);
+    if (cos > best) best = cos;
+    if (cos < weakest) weakest = cos;
+  }
+  return Math.max(minSimilarity, weakest + share * (best - weakest));
+}
+
+/**
+ * The semantic candidates that clear the floors of `settings`: `semantic_min_similarity` and
+ * `semantic_floor` ({@link semanticFloor}). In a hybrid search (`keyword` given: the keyword
+ * side's candidates), a candidate the keyword side did not find must clear
+ * `semantic_only_floor` instead: nothing in it matched a query term, so only a similarity that
+ * stands out vouches for it. The keyword side needs no such floor: each of its candidates
+ * matches at least one query term.
+ */
+export function floorSemantic(
+  semantic: readonly Candidate[],
+  settings: Pick<
+    RankingSettings,
+    'semantic_floor' | 'semantic_only_floor' | 'semantic_min_similarity'
+  >,
+  keyword?: readonly Candidate[],
+): Candidate[] {
+  const floor = semanticFloor(semantic, settings.semantic_floor, settings.semantic_min_similarity);
+  if (!keyword) return semantic.filter((c) => cosineOf(c.score) >= floor);
+  const found = new Set(keyword.map((c) => c.key));
+  const onlyFloor = semanticFloor(
+    semantic,
+    Math.max(settings.semantic_floor, settings.semantic_only_floor),
+    settings.semantic_min_similarity,
+  );
+  return semantic.filter((c) => cosineOf(c.score) >= (found.has(c.key) ? floor : onlyFloor));
+}
+
+/** The settings retrieval depends on (the others only re-rank): part of the result cache key. */
+export function retrievalSettings(settings: RankingSettings) {
+  return {
+    fusion: settings.fusion,
+    semantic_weight: settings.semantic_weight,
+    semantic_floor: settings.semantic_floor,
+    semantic_only_floor: settings.semantic_only_floor,
+    semantic_min_similarity: settings.semantic_min_similarity,
+  };
 }
 
 /** What the re-rank knows about a candidate besides its relevance. */

@@ -1,5 +1,6 @@
 import type { Services } from '../services.ts';
 import { detectLanguage, type Lang, normalize, tokenize } from '../text/analyze.ts';
+import { languageLexicon } from '../text/lexicons/index.ts';
 import { classifyQuery, type QueryClass } from '../text/query-class.ts';
 import { type Correction, correctQuery, type Vocabulary } from '../text/typo.ts';
 import { expandQuery, loadSynonyms } from './synonyms.ts';
@@ -13,7 +14,10 @@ export type UnderstoodQuery = {
   /** The locale's language, else the query's by script; undefined for neither. */
   language: Lang | undefined;
   classification: QueryClass;
-  /** The query with its typos corrected from the organisation's vocabulary; null: none found. */
+  /**
+   * The query with its typos corrected from the organisation's vocabulary (only words neither
+   * the corpus nor the language knows: `correctQuery`); null: none found.
+   */
   didYouMean: string | null;
   corrections: Correction[];
   /** Terms and phrases the organisation's synonyms add. */
@@ -35,10 +39,10 @@ const quoted = (phrase: string) => `"${phrase.replaceAll('"', ' ')}"`;
 
 /**
  * Understands `text` for a search in `locale` (or any): normalisation, language, the query's
- * class, typo corrections (words outside the organisation's vocabulary, within the edit budget
- * of their length) and synonym expansion (the organisation's sets for the locale, or the
- * detected language). Neither correction nor synonyms are essential: when their sources are
- * unreachable the query goes as typed (logged).
+ * class, typo corrections (words unknown to the organisation's vocabulary and to the language's
+ * lexicon, within the edit budget of their length) and synonym expansion (the organisation's
+ * sets for the locale, or the detected language). Neither correction nor synonyms are
+ * essential: when their sources are unreachable the query goes as typed (logged).
  */
 export async function understand(
   services: Pick<Services, 'db' | 'kv' | 'redis' | 'guard' | 'logger' | 'waitUntil'>,
@@ -61,7 +65,9 @@ export async function understand(
         })
       : undefined,
   ]);
-  const correction = vocabulary ? correctQuery(trimmed, vocabulary) : undefined;
+  const correction = vocabulary
+    ? correctQuery(trimmed, vocabulary, { lexicon: languageLexicon })
+    : undefined;
   const corrections = correction?.corrections ?? [];
   const words = tokenize(trimmed).map((t) => t.term);
   const expansion = synonymSet ? expandQuery(words, synonymSet) : undefined;

@@ -1,4 +1,5 @@
-import { isStopWord, tokenize } from './analyze.ts';
+import { type Lang, scriptLanguage, stem, tokenize } from './analyze.ts';
+import { isStopWordVariant, type Lexicon, normalizeWord } from './lexicon.ts';
 
 /**
  * Typo tolerance for search: a typo budget by word length, a bounded Damerau–Levenshtein
@@ -136,6 +137,8 @@ export class Vocabulary {
   readonly #spellings: string[];
   readonly #frequencies: Float64Array;
   readonly #index: DeleteIndex;
+  /** The stems of the words (`analyze.ts`), for {@link hasStem}. */
+  readonly #stems: ReadonlySet<string>;
 
   /**
    * Builds the vocabulary from `[word, frequency]` pairs, as counted from indexed text.
@@ -171,11 +174,22 @@ export class Vocabulary {
     this.#spellings = Array.from(merged.values(), (m) => m.spelling);
     this.#frequencies = Float64Array.from(merged.values(), (m) => m.frequency);
     this.#index = buildIndex(this.#words);
+    this.#stems = new Set(this.#words.map((w) => stem(w)));
   }
 
   /** Whether `word` (normalised first) is in the vocabulary. */
   has(word: string): boolean {
     return this.#find(normalizeWord(word)) !== undefined;
+  }
+
+  /**
+   * Whether a word of the vocabulary has the stem of `word` (normalised first): an inflected form
+   * of a corpus word (`libraries` when the corpus says `library`), which search finds by its
+   * stem anyway.
+   */
+  hasStem(word: string): boolean {
+    const term = normalizeWord(word);
+    return term !== '' && this.#stems.has(stem(term));
   }
 
   /** How often `word` (normalised first) occurs; 0 when it is not in the vocabulary. */
@@ -250,13 +264,6 @@ function compareSuggestions(a: Suggestion, b: Suggestion): number {
   if (a.distance !== b.distance) return a.distance - b.distance;
   if (a.frequency !== b.frequency) return b.frequency - a.frequency;
   return a.word < b.word ? -1 : a.word > b.word ? 1 : 0;
-}
-
-/** A word as the tokeniser would write it: normalised, apostrophes dropped, no spaces. */
-function normalizeWord(word: string): string {
-  return tokenize(word)
-    .map((token) => token.term)
-    .join('');
 }
 
 function buildIndex(words: readonly string[]): DeleteIndex {
@@ -344,24 +351,56 @@ export type QueryCorrection = {
   corrections: Correction[];
 };
 
+/** Options of {@link correctQuery}. */
+export type CorrectOptions = {
+  /** The lexicon of a language (by the word's script): a word it knows is never corrected. */
+  lexicon?: (lang: Lang) => Lexicon | undefined;
+};
+
 /**
- * Corrects the typos of a search query word by word, for "did you mean". A word is kept when
- * it is in the vocabulary, a stop word, contains a digit, or is shorter than
- * {@link ONE_TYPO_MIN_LENGTH}; otherwise it becomes the best suggestion within its
- * {@link maxEdits} budget (nearest, then most frequent), if there is one. In `corrected`, each
+ * How many times more documents a correction must appear in than the nearest candidate with
+ * another stem: below that, the typo has two readings and the query is left as typed.
+ */
+export const CORRECTION_DOMINANCE = 2;
+
+/** Candidates weighed per word: the best and its rivals at the same distance. */
+const CANDIDATES = 8;
+
+/**
+ * Corrects the typos of a search query word by word, for "did you mean", on evidence only. A
+ * word is kept as typed when
+ *
+ * - it contains a digit or is shorter than {@link ONE_TYPO_MIN_LENGTH};
+ * - it is a stop word, or in Arabic a stop word with clitics (`وكيف`, `فهل`);
+ * - the corpus knows it: the vocabulary holds it, or a word with its stem (an inflected form
+ *   of a corpus word, which search finds by its stem);
+ * - its language knows it (`options.lexicon`): a correct word the corpus merely lacks (a name,
+ *   a question word, another inflection) is not a typo, and "correcting" it searches for a
+ *   stray word instead;
+ *
+ * otherwise it becomes the best suggestion within its {@link maxEdits} budget (nearest, then
+ * most frequent) that is not a stop word, provided it appears in {@link CORRECTION_DOMINANCE}
+ * times as many documents as any candidate as near with another stem. In `corrected`, each
  * corrected word is replaced in place by the suggestion's display spelling, so the rest of the
  * query, punctuation and spacing included, reads as typed; `corrections` name the normalised
  * words.
  */
-export function correctQuery(text: string, vocabulary: Vocabulary): QueryCorrection {
+export function correctQuery(
+  text: string,
+  vocabulary: Vocabulary,
+  options: CorrectOptions = {},
+): QueryCorrection {
   const corrections: Correction[] = [];
   let corrected = '';
   let last = 0;
   for (const token of tokenize(text)) {
     const { term } = token;
-    if (/\p{N}/u.test(term) || isStopWord(term) || maxEdits(term) === 0) continue;
-    if (vocabulary.has(term)) continue;
-    const best = vocabulary.suggest(term, { limit: 1 })[0];
+    if (/\p{N}/u.test(term) || maxEdits(term) === 0) continue;
+    if (isStopWordVariant(term)) continue;
+    if (vocabulary.has(term) || vocabulary.hasStem(term)) continue;
+    const language = scriptLanguage(term);
+    if (language && options.lexicon?.(language)?.knows(term)) continue;
+    const best = dominant(vocabulary.suggest(term, { limit: CANDIDATES }));
     if (!best) continue;
     corrections.push({ from: term, to: best.word, distance: best.distance });
     corrected += text.slice(last, token.start) + best.spelling;
@@ -369,4 +408,20 @@ export function correctQuery(text: string, vocabulary: Vocabulary): QueryCorrect
   }
   if (corrections.length === 0) return { corrected: text, changed: false, corrections };
   return { corrected: corrected + text.slice(last), changed: true, corrections };
+}
+
+/**
+ * The suggestion a correction may use: the first (nearest, most frequent) that is not a stop
+ * word (one would add nothing to the search and misread the query), when it is
+ * {@link CORRECTION_DOMINANCE} times as frequent as any other at its distance with another stem.
+ */
+function dominant(suggestions: Suggestion[]): Suggestion | undefined {
+  const candidates = suggestions.filter((s) => !isStopWordVariant(s.word));
+  const best = candidates[0];
+  if (!best) return undefined;
+  const rival = candidates.find(
+    (s) => s !== best && s.distance === best.distance && stem(s.word) !== stem(best.word),
+  );
+  if (rival && best.frequency < CORRECTION_DOMINANCE * rival.frequency) return undefined;
+  return best;
 }

@@ -360,3 +360,127 @@ describe('search', () => {
     expect(names(await ok(await get('q=gales&mode=keyword', bearer(allowed))))).toEqual(['storms']);
   });
 });
+
+describe('search relevance floors', () => {
+  let orgId: string;
+  let auth: Record<string, string>;
+  let ownerAuth: Record<string, string>;
+  let cycling: string;
+  /** Articles about everything but cycling. */
+  const UNRELATED: [string, string][] = [
+    ['Sourdough bread at home', 'Flour, water, salt and a starter fed every morning.'],
+    ['Winter storms at sea', 'Gales batter the harbour walls all season.'],
+    ['The history of the printing press', 'Movable type changed how books were made.'],
+    ['Rooftop solar panels', 'Photovoltaic arrays lower household electricity bills.'],
+    ['Learning the violin as an adult', 'Scales, patience and a good teacher.'],
+    ['Coral reefs under pressure', 'Warmer oceans bleach the reefs of the tropics.'],
+    ['A guide to tax returns', 'Deductions, deadlines and the forms to file.'],
+    ['Growing tomatoes on a balcony', 'Pots, sunlight and regular watering.'],
+    ['The economics of airline tickets', 'Fares rise as departure approaches.'],
+    ['Caring for an older cat', 'Diet, check-ups and a warm place to sleep.'],
+    ['Chess openings for beginners', 'Control the centre and develop the knights.'],
+    ['Volcanoes of Iceland', 'Eruptions, lava fields and ash clouds over the Atlantic.'],
+    ['Writing a cover letter', 'Say why you want the job and what you bring.'],
+    ['The chemistry of coffee roasting', 'Heat turns green beans brown and aromatic.'],
+    ['Museums of ancient Egypt', 'Statues, papyri and the tombs of the pharaohs.'],
+    ['Saving for retirement', 'Pensions, index funds and compound interest.'],
+    ['Knitting a first scarf', 'Wool, two needles and the basic stitches.'],
+    ['How vaccines are tested', 'Trials in phases before a licence is granted.'],
+    ['Birdwatching in the marshes', 'Herons, waders and a good pair of binoculars.'],
+    ['Renting a first apartment', 'Deposits, leases and meeting the landlord.'],
+  ];
+  const UNRELATED_AR: [string, string][] = [
+    ['خبز العجين المخمر في البيت', 'دقيق وماء وملح وخميرة تغذى كل صباح.'],
+    ['عواصف الشتاء في البحر', 'رياح عاتية تضرب جدران الميناء طوال الموسم.'],
+    ['تاريخ الطباعة', 'غيرت الحروف المتحركة طريقة صناعة الكتب.'],
+    ['الألواح الشمسية على الأسطح', 'تخفض الخلايا الكهروضوئية فواتير الكهرباء.'],
+    ['الشعاب المرجانية في خطر', 'ترفع المحيطات الدافئة ابيضاض الشعاب.'],
+  ];
+
+  beforeAll(async () => {
+    const tenant = await createTenant('floors');
+    orgId = tenant.orgId;
+    ownerAuth = bearer((await tokenFor(tenant.owner)).token);
+    auth = bearer((await tokenFor(await createMember(orgId, 'viewer'))).token);
+    const publish = async (translations: TestContent['translations']) =>
+      (
+        await insertContent(orgId, {
+          status: 'published',
+          publishedAt: new Date('2026-11-01T00:00:00Z'),
+          translations,
+        })
+      ).id;
+    cycling = await publish({
+      en: {
+        title: 'Cycling to work',
+        body: 'Commuting by bike: routes, helmets and cycling lanes in the city.',
+      },
+      ar: {
+        title: 'ركوب الدراجات إلى العمل',
+        body: 'التنقل بالدراجة: الطرق والخوذات ومسارات الدراجات في المدينة.',
+      },
+    });
+    const ids = [cycling];
+    for (const [title, body] of UNRELATED) ids.push(await publish({ en: { title, body } }));
+    for (const [title, body] of UNRELATED_AR) ids.push(await publish({ ar: { title, body } }));
+    const services = testServices();
+    const snapshots = await loadSnapshots(testDb(), orgId, ids);
+    for (const snapshot of snapshots.values()) await indexContent(services, snapshot);
+    await bumpIndexVersions(services, [orgId]);
+  });
+
+  const search = async (query: string, headers = auth) => {
+    const response = await call(`/v1/search?${query}`, { headers });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Result;
+  };
+  const putSettings = async (settings: Record<string, unknown>) => {
+    const response = await call('/v1/search/settings', json('PUT', settings, ownerAuth));
+    expect(response.status).toBe(200);
+  };
+  const collection = 1 + UNRELATED.length + UNRELATED_AR.length;
+
+  it('finds the one relevant item of a collection of unrelated ones, not the collection', async () => {
+    for (const q of ['cycling', encodeURIComponent('الدراجات'), 'bicycle+commuting']) {
+      for (const mode of ['keyword', 'semantic', 'hybrid'] as const) {
+        const result = await search(`q=${q}&mode=${mode}`);
+        expect(result.hits[0]?.id, `${q} ${mode}`).toBe(cycling);
+        expect(result.total, `${q} ${mode}`).toBeLessThanOrEqual(2);
+      }
+    }
+  });
+
+  it('finds nothing when the collection has nothing about the query', async () => {
+    for (const q of ['quantum+chromodynamics', encodeURIComponent('الفيزياء النووية')]) {
+      for (const mode of ['keyword', 'semantic', 'hybrid'] as const) {
+        expect((await search(`q=${q}&mode=${mode}`)).total, `${q} ${mode}`).toBe(0);
+      }
+    }
+  });
+
+  it("takes its floors from the organisation's search settings", async () => {
+    const settings = await call('/v1/search/settings', { headers: auth });
+    expect(await settings.json()).toMatchObject({
+      semantic_floor: 0.3,
+      semantic_only_floor: 0.5,
+      semantic_min_similarity: 0.15,
+    });
+    try {
+      // Floors off: the semantic side ranks the whole collection, as it did before floors.
+      await putSettings({ semantic_floor: 0, semantic_only_floor: 0, semantic_min_similarity: -1 });
+      const off = await search('q=cycling&mode=hybrid');
+      expect(off.hits[0]!.id).toBe(cycling);
+      expect(off.total).toBe(collection);
+      await putSettings({ semantic_min_similarity: 1 });
+      expect((await search('q=cycling&mode=semantic')).total).toBe(0);
+    } finally {
+      await putSettings({});
+    }
+    expect((await search('q=cycling&mode=hybrid')).total).toBeLessThanOrEqual(2);
+    const refused = await call(
+      '/v1/search/settings',
+      json('PUT', { semantic_floor: 2 }, ownerAuth),
+    );
+    expect((await expectProblem(refused, 400)).errors?.[0]?.path).toBe('body.semantic_floor');
+  });
+});

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cosineOf,
   DEFAULT_RANKING,
+  FLOOR_BACKGROUND_CANDIDATES,
+  floorSemantic,
   freshness,
   fuse,
   RankingSettings,
   RRF_K,
   scoreCandidate,
+  semanticFloor,
 } from '../../../../shared/search/ranking.ts';
 
 const list = (...pairs: [string, number][]) => pairs.map(([key, score]) => ({ key, score }));
@@ -42,6 +46,94 @@ describe('fuse', () => {
       'b',
       'a',
     ]);
+  });
+});
+
+/** Dense candidates with these cosine similarities, as Upstash scores them: (1 + cos) / 2. */
+const dense = (...pairs: [string, number][]) =>
+  pairs.map(([key, cos]) => ({ key, score: (1 + cos) / 2 }));
+
+/** `n` candidates of unrelated text: cosines from 0.02 to about 0.1, as the local model gives. */
+const background = (n: number) =>
+  Array.from({ length: n }, (_, i) => [`noise${i}`, 0.1 - (0.08 * i) / n] as [string, number]);
+
+describe('semantic floors', () => {
+  const floors = {
+    semantic_floor: 0.3,
+    semantic_only_floor: 0.5,
+    semantic_min_similarity: 0.15,
+  };
+
+  it("reads Upstash's dense score as a cosine similarity", () => {
+    expect(cosineOf(1)).toBe(1);
+    expect(cosineOf(0.5)).toBe(0);
+    expect(cosineOf(0.25)).toBe(-0.5);
+  });
+
+  it('keeps what stands out from the weakest candidate, whatever the scale of the model', () => {
+    // Two models, one scoring unrelated text about 0.05, the other about 0.45: the same item
+    // stands out in both, and the floor moves with the model.
+    for (const shift of [0, 0.4]) {
+      const candidates = dense(
+        ['cycling', 0.6 + shift],
+        ['bikes', 0.4 + shift],
+        ...background(20).map(([k, c]): [string, number] => [k, c + shift]),
+      );
+      const floor = semanticFloor(candidates, 0.3, -1);
+      expect(floor).toBeCloseTo(0.024 + shift + 0.3 * (0.6 - 0.024), 3);
+      expect(floorSemantic(candidates, { ...floors, semantic_min_similarity: -1 })).toEqual(
+        dense(['cycling', 0.6 + shift], ['bikes', 0.4 + shift]),
+      );
+    }
+  });
+
+  it('needs enough candidates to measure the background; the absolute floor always applies', () => {
+    // A filter left three items, all close: the weakest is not background, so all stay.
+    const few = dense(['a', 0.62], ['b', 0.6], ['c', 0.58]);
+    expect(few.length).toBeLessThan(FLOOR_BACKGROUND_CANDIDATES);
+    expect(semanticFloor(few, 0.3, 0.15)).toBe(0.15);
+    expect(floorSemantic(few, floors)).toEqual(few);
+    // Nothing near the query: every candidate is below the absolute floor.
+    expect(floorSemantic(dense(...background(30)), floors)).toEqual([]);
+    expect(floorSemantic(dense(['x', 0.1], ['y', 0.2]), floors)).toEqual(dense(['y', 0.2]));
+  });
+
+  it('asks more of a hybrid candidate that matches no query term', () => {
+    const candidates = dense(
+      ['both', 0.5],
+      ['semantic only, close', 0.55],
+      ['semantic only, middling', 0.3],
+      ['both, middling', 0.3],
+      ...background(20),
+    );
+    const keyword = list(['both', 3], ['both, middling', 1], ['keyword only', 2]);
+    const kept = floorSemantic(candidates, floors, keyword).map((c) => c.key);
+    // The floors: 0.3 of the way from 0.024 to 0.55 is about 0.18; 0.5 of the way, about 0.29.
+    expect(kept).toEqual([
+      'both',
+      'semantic only, close',
+      'semantic only, middling',
+      'both, middling',
+    ]);
+    const strict = floorSemantic(candidates, { ...floors, semantic_only_floor: 0.6 }, keyword);
+    expect(strict.map((c) => c.key)).toEqual(['both', 'semantic only, close', 'both, middling']);
+    // Alone, the semantic side keeps the middling one: nothing corroborates or contradicts it.
+    expect(
+      floorSemantic(candidates, { ...floors, semantic_only_floor: 0.6 }).map((c) => c.key),
+    ).toContain('semantic only, middling');
+  });
+
+  it('turns off at 0 and -1, and validates its settings', () => {
+    const candidates = dense(['a', 0.6], ...background(20), ['far', -0.2]);
+    const off = { semantic_floor: 0, semantic_only_floor: 0, semantic_min_similarity: -1 };
+    expect(floorSemantic(candidates, off)).toEqual(candidates);
+    for (const bad of [
+      { semantic_floor: 1.1 },
+      { semantic_only_floor: -0.1 },
+      { semantic_min_similarity: 1.5 },
+    ]) {
+      expect(RankingSettings.safeParse({ ...DEFAULT_RANKING, ...bad }).success).toBe(false);
+    }
   });
 });
 

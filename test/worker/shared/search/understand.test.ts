@@ -40,6 +40,25 @@ describe('understand', () => {
     expect(q.fallbackText).toBe('المكتبة');
   });
 
+  it('searches a correct word the corpus lacks as typed, with no stray correction', async () => {
+    const orgId = await createOrg('understand-known');
+    const policies = new Vocabulary([
+      ['السياسات', 95],
+      ['public', 40],
+    ]);
+    for (const [text, locale] of [
+      ['السيارات الكهربائية', 'ar'],
+      ['republic', 'en'],
+    ] as const) {
+      const q = await understand(testServices(), orgId, text, locale, { vocabulary: policies });
+      expect(q, text).toMatchObject({ didYouMean: null, corrections: [], retrievalText: text });
+    }
+    const typo = await understand(testServices(), orgId, 'السياسلت', 'ar', {
+      vocabulary: policies,
+    });
+    expect(typo.corrections).toEqual([{ from: 'السياسلت', to: 'السياسات', distance: 1 }]);
+  });
+
   it("expands the organisation's synonyms, of the query and of its correction", async () => {
     const orgId = await createOrg('understand-syn');
     await testDb()

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { Lexicon } from '../../../../shared/text/lexicon.ts';
+import { languageLexicon } from '../../../../shared/text/lexicons/index.ts';
 import {
+  CORRECTION_DOMINANCE,
   correctQuery,
   editDistance,
   MAX_INDEXED_EDITS,
@@ -374,3 +377,135 @@ function mutate(word: string, edits: number, random: () => number): string {
   }
   return chars.join('');
 }
+
+describe('correctQuery, on evidence only', () => {
+  const withLexicons = { lexicon: languageLexicon };
+  // A corpus about cars and policy, as the sample organisation's: these words are near many
+  // correct words it lacks.
+  const vocabulary = new Vocabulary([
+    ['السياسات', 95],
+    ['التعلم', 34],
+    ['تعمل', 38],
+    ['المكتبات', 12],
+    ['البرمجة', 40],
+    ['الحوسبة', 20],
+    ['public', 50],
+    ['fast', 30],
+    ['lighthouse', 12],
+    ['retrieval', 20],
+    ['library', 25],
+    ['citations', 51],
+  ]);
+  const unchanged = (query: string) =>
+    expect(correctQuery(query, vocabulary, withLexicons), query).toMatchObject({
+      changed: false,
+      corrections: [],
+    });
+
+  it('keeps correct Arabic words the corpus lacks: inflections, names, question words', () => {
+    // Each is one or two edits from a corpus word, and was "corrected" to it before.
+    expect(correctQuery('السيارات', vocabulary).corrections).toEqual([
+      { from: 'السيارات', to: 'السياسات', distance: 1 },
+    ]);
+    for (const query of [
+      'السيارات الكهربائية', // cars, not policies
+      'كيف أتعلم البرمجة', // an inflected verb, not التعلم
+      'كيفية تعلم اللغة', // to learn, not تعمل
+      'مكتبتنا', // our library
+      'بمدارسهم', // in their schools
+      'محمد صلاح', // a name
+      'عمان', // Oman
+      'ماهي الحوسبة', // a question word written as one
+    ]) {
+      unchanged(query);
+    }
+  });
+
+  it('keeps correct English words the corpus lacks: inflections, names, other words', () => {
+    expect(correctQuery('republic', vocabulary).corrections).toEqual([
+      { from: 'republic', to: 'public', distance: 2 },
+    ]);
+    for (const query of ['republic of Benin', 'Mohammed in Cairo', 'what is faster', 'stations']) {
+      unchanged(query);
+    }
+  });
+
+  it('keeps an inflected form of a corpus word: search finds it by its stem', () => {
+    // No lexicon needed: `libraries` and `library` share the stem `librari`.
+    expect(
+      correctQuery(
+        'libraries',
+        new Vocabulary([
+          ['library', 9],
+          ['libretto', 50],
+        ]),
+      ),
+    ).toEqual({
+      corrected: 'libraries',
+      changed: false,
+      corrections: [],
+    });
+    expect(correctQuery('مكتبات', vocabulary).changed).toBe(false);
+  });
+
+  it('never corrects a stop word or an Arabic stop word with clitics, nor into a stop word', () => {
+    const near = new Vocabulary([
+      ['وكيل', 40], // one edit from وكيف ("and how")
+      ['فهد', 40], // one from فهل
+      ['ولماذ', 9],
+      ['the', 900],
+      ['then', 300],
+    ]);
+    for (const query of ['وكيف', 'فهل تعمل', 'ولماذا', 'بهذه', 'thex', 'whats']) {
+      expect(correctQuery(query, near, withLexicons).corrections, query).toEqual([]);
+    }
+  });
+
+  it('still corrects real typos, in English and Arabic', () => {
+    expect(correctQuery('lighthuose retreival', vocabulary, withLexicons).corrections).toEqual([
+      { from: 'lighthuose', to: 'lighthouse', distance: 1 },
+      { from: 'retreival', to: 'retrieval', distance: 1 },
+    ]);
+    expect(correctQuery('البرمجخ والحوصبة', vocabulary, withLexicons)).toEqual({
+      corrected: 'البرمجة الحوسبة',
+      changed: true,
+      corrections: [
+        { from: 'البرمجخ', to: 'البرمجه', distance: 1 },
+        { from: 'والحوصبه', to: 'الحوسبه', distance: 2 },
+      ],
+    });
+  });
+
+  it('leaves a typo with two readings of comparable frequency alone', () => {
+    const cards = (cart: number) =>
+      new Vocabulary([
+        ['cart', cart],
+        ['card', 10],
+        ['cards', 4],
+      ]);
+    expect(correctQuery('carx', cards(CORRECTION_DOMINANCE * 10 - 1)).changed).toBe(false);
+    expect(correctQuery('carx', cards(CORRECTION_DOMINANCE * 10)).corrections).toEqual([
+      { from: 'carx', to: 'cart', distance: 1 },
+    ]);
+    // Two readings with one stem are one reading: `tests` or `test`, search finds both.
+    const tests = new Vocabulary([
+      ['test', 10],
+      ['tests', 9],
+    ]);
+    expect(correctQuery('tesst', tests).corrections).toEqual([
+      { from: 'tesst', to: 'test', distance: 1 },
+    ]);
+  });
+
+  it('asks the lexicon of the word’s own script', () => {
+    const asked: string[] = [];
+    const lexicon = (lang: 'en' | 'ar') => {
+      asked.push(lang);
+      return new Lexicon(lang === 'en' ? ['lighthuos'] : []);
+    };
+    expect(correctQuery('lighthuose البرمجخ', vocabulary, { lexicon }).corrections).toEqual([
+      { from: 'البرمجخ', to: 'البرمجه', distance: 1 },
+    ]);
+    expect(asked).toEqual(['en', 'ar']);
+  });
+});

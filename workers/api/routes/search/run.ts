@@ -15,7 +15,7 @@ import {
 import { categoryAffinity } from '../../../../shared/search/features.ts';
 import { readIndexVersion } from '../../../../shared/search/index-version.ts';
 import { indexNamespaces } from '../../../../shared/search/namespace.ts';
-import type { RankingSettings } from '../../../../shared/search/ranking.ts';
+import { type RankingSettings, retrievalSettings } from '../../../../shared/search/ranking.ts';
 import { rankingSettings } from '../../../../shared/search/settings.ts';
 import { highlight, highlightTerms, snippet } from '../../../../shared/search/snippet.ts';
 import { understand } from '../../../../shared/search/understand.ts';
@@ -155,9 +155,7 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     mode: input.mode,
     filters: input.filters,
   };
-  const fingerprint = await sha256Hex(
-    JSON.stringify([retrieval, settings.fusion, settings.semantic_weight]),
-  );
+  const fingerprint = await sha256Hex(JSON.stringify([retrieval, retrievalSettings(settings)]));
   const pageFingerprint = (await sha256Hex(`${fingerprint}:${input.sort}`)).slice(0, 16);
   const cursor = input.cursor ? decodeSearchCursor(input.cursor, pageFingerprint) : undefined;
   const offset = cursor?.o ?? 0;

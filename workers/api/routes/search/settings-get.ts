@@ -52,6 +52,26 @@ const EFFECTIVE_FIELDS = {
     description: 'Days after publication at which freshness has halved (0.1 to 3650).',
     example: DEFAULT_RANKING.freshness_half_life_days,
   }),
+  semantic_floor: RankingSettings.shape.semantic_floor.clone().openapi({
+    description:
+      "The semantic side's relevance floor, 0 to 1: a candidate's cosine similarity must reach " +
+      "this share of the way from the side's weakest candidate (what unrelated text scores) to " +
+      'its best. Applies once the side has 10 candidates; 0 turns it off.',
+    example: DEFAULT_RANKING.semantic_floor,
+  }),
+  semantic_only_floor: RankingSettings.shape.semantic_only_floor.clone().openapi({
+    description:
+      'Hybrid search: the same share for semantic candidates that match no query term (the ' +
+      'keyword side did not find them), 0 to 1; never below `semantic_floor`.',
+    example: DEFAULT_RANKING.semantic_only_floor,
+  }),
+  semantic_min_similarity: RankingSettings.shape.semantic_min_similarity.clone().openapi({
+    description:
+      'The least cosine similarity a semantic candidate may have, -1 to 1: an absolute floor, ' +
+      'which depends on the embedding model (the default suits the local development model; ' +
+      "measure your model's scores for unrelated text before raising it).",
+    example: DEFAULT_RANKING.semantic_min_similarity,
+  }),
 };
 
 export const SearchSettingsSchema = z

@@ -69,6 +69,9 @@ export const SearchSettingsInputSchema = z
         },
       }),
     freshness_half_life_days: RankingSettings.shape.freshness_half_life_days.optional(),
+    semantic_floor: RankingSettings.shape.semantic_floor.optional(),
+    semantic_only_floor: RankingSettings.shape.semantic_only_floor.optional(),
+    semantic_min_similarity: RankingSettings.shape.semantic_min_similarity.optional(),
   })
   .openapi('SearchSettingsInput', {
     description:
@@ -102,7 +105,7 @@ export const route = createRoute({
   summary: 'Replace the search ranking settings',
   description:
     'Stores the ranking settings: the fusion method, its semantic share, the re-rank weights, ' +
-    'weights per category and the freshness half-life. Fields left out take the defaults; `{}` ' +
+    'weights per category, the freshness half-life and the semantic floors. Fields left out take the defaults; `{}` ' +
     "resets them all. Each category id must name one of the organisation's categories (`422`). " +
     '`If-Match` with the `ETag` of a read makes it conditional: `412` with `current_etag` when ' +
     'the settings have changed since. Searches answered by this instance use the new settings ' +
