@@ -163,8 +163,18 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
       const n = changes.findIndex((x) => x.index === index);
       const result = n === -1 ? undefined : results[n];
       const error = refusals.get(index) ?? (result && !result.ok ? result.error : undefined);
+      if (result?.ok && result.operationId === null) {
+        return {
+          index,
+          status: 200,
+          id: result.snapshot.id,
+          version: result.snapshot.version,
+          operation_id: null,
+          problem: null,
+        };
+      }
       if (result?.ok) {
-        const { content: item, operation } = acceptedBody(result.snapshot, result.operationId);
+        const { content: item, operation } = acceptedBody(result.snapshot, result.operationId!);
         return {
           index,
           status: 202,
