@@ -398,7 +398,8 @@ describe('writes that change nothing', () => {
 
   /** The ledger's head: a write accepted anywhere would have moved it. */
   async function head(orgId: string, id: string) {
-    return (await ledgerOf(env, orgId).heads([id]))[id]?.version;
+    const heads = (await ledgerOf(env, orgId).heads([id])) as Record<string, { version: number }>;
+    return heads[id]?.version;
   }
 
   it('answers an empty or no-op merge patch with 200 and the item, making no version', async () => {
