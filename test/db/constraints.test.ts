@@ -196,6 +196,21 @@ describe.each(backends)('constraints (%s)', (backend) => {
       `update operations set status = 'applied', completed_at = now() where id = $1`,
       [id],
     );
+    // Every final status, partially_applied too; a pending one never has it.
+    for (const status of ['partially_applied', 'failed']) {
+      const other = newId('operation');
+      await database.db.insert(operations).values({ id: other, orgId, kind: 'content.bulk' });
+      expect(
+        await sqlState(
+          database.query(`update operations set status = $2 where id = $1`, [other, status]),
+        ),
+      ).toBe(CHECK);
+    }
+    expect(
+      await sqlState(
+        database.query(`update operations set status = 'running' where id = $1`, [id]),
+      ),
+    ).toBe(CHECK);
   });
 
   it('deletes everything an organisation owns with it', async () => {

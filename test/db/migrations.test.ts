@@ -168,7 +168,7 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
       audit_actor_type: 'user,api_key,system',
       content_status: 'draft,in_review,approved,published,archived',
       membership_role: 'owner,admin,editor,author,viewer',
-      operation_status: 'queued,running,applied,failed',
+      operation_status: 'queued,running,applied,partially_applied,failed',
       session_event_kind: 'created,refreshed,revoked,reuse_detected,expired',
       synonym_kind: 'one_way,multi_way',
       webhook_delivery_status: 'pending,delivered,failed',
