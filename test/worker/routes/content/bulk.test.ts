@@ -551,4 +551,45 @@ describe('POST /v1/content/bulk', () => {
     const later = await operationAt(body.operation.url, auth, POSTGRES_DOWN);
     expect(later).toEqual(final);
   });
+
+  it('answers accepted items with 202 and operation null when the ledger cannot record the request', async () => {
+    const { auth } = await tenant('content-bulk-unrecorded');
+    // The ledger works for the writes; only the record of the request fails.
+    const real = env.CONTENT_LEDGER;
+    const ledgers = {
+      idFromName: (name: string) => real.idFromName(name),
+      get: (id: DurableObjectId) =>
+        new Proxy(real.get(id), {
+          get(target, property) {
+            if (property === 'recordBulk') return () => Promise.reject(new Error('ledger gone'));
+            // RPC methods are called on the stub itself, never bound.
+            return (...args: unknown[]) =>
+              (target as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[property]!(
+                ...args,
+              );
+          },
+        }),
+    };
+    const logs = captureLogs();
+    let response: Response;
+    try {
+      response = await bulk(
+        auth,
+        [{ op: 'create', data: { translations: { en: { title: 'Kept anyway' } } } }],
+        { CONTENT_LEDGER: ledgers },
+      );
+    } finally {
+      logs.restore();
+    }
+    expect(response.status).toBe(202);
+    expect(response.headers.get('location')).toBeNull();
+    const body = (await response.json()) as BulkBody;
+    expect(body.operation).toBeNull();
+    expect(body.accepted).toBe(1);
+    expect(logs.lines.find((l) => l.msg === 'bulk operation not recorded')).toMatchObject({
+      level: 'error',
+    });
+    const own = await call(`/v1/operations/${body.results[0]!.operation_id}`, { headers: auth });
+    expect(own.status).toBe(200);
+  });
 });
