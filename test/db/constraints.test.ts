@@ -119,6 +119,34 @@ describe.each(backends)('constraints (%s)', (backend) => {
     await database.db.insert(contentVersions).values({ ...row, version: 2 });
   });
 
+  it('stores who made a version as an actor: a user, an API key, system or no one; else refused', async () => {
+    const { orgId } = await createTenant(database);
+    const contentId = await createContent(database, orgId, [
+      { locale: 'en', title: 'Acted', slug: 'acted' },
+    ]);
+    const insert = (version: number, createdBy: string | null) =>
+      database.db.insert(contentVersions).values({
+        contentId,
+        version,
+        orgId,
+        status: 'draft',
+        snapshot: { id: contentId } as never,
+        createdBy,
+      });
+    // No foreign key: the history outlives the users and keys it names (these exist nowhere).
+    for (const [version, actor] of [
+      [1, newId('user')],
+      [2, newId('apiKey')],
+      [3, 'system'],
+      [4, null],
+    ] as const) {
+      await insert(version, actor);
+    }
+    for (const bad of ['someone', newId('content'), 'usr_short', 'System', `${newId('user')} `]) {
+      expect(await sqlState(insert(9, bad))).toBe(CHECK);
+    }
+  });
+
   it('rejects a membership role outside the enum', async () => {
     const { orgId } = await createTenant(database);
     const userId = newId('user');

@@ -11,7 +11,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { newId } from '../../ids.ts';
-import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { actor, actorCheck, createdAt, timestamptz, updatedAt } from './columns.ts';
 import { organizations, users } from './tenancy.ts';
 
 /**
@@ -73,7 +73,8 @@ export const operations = pgTable(
     /** Why it failed, as a problem document. */
     error: jsonb('error').$type<ProblemDocument>(),
     requestId: text('request_id'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who asked for it (an actor reference). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     startedAt: timestamptz('started_at'),
@@ -91,6 +92,7 @@ export const operations = pgTable(
       sql`(${t.status} in ('queued', 'running')) = (${t.completedAt} is null)`,
     ),
     check('operations_error_only_when_failed', sql`${t.error} is null or ${t.status} = 'failed'`),
+    actorCheck('operations_created_by_actor', t.createdBy),
   ],
 );
 
