@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { BulkRecord, BulkState } from '../shared/content/bulk.ts';
 import type { WriteAction } from '../shared/content/writes.ts';
 import type { ContentSnapshot } from '../shared/db/schema/content.ts';
 import { isId } from '../shared/ids.ts';
@@ -79,11 +80,17 @@ const SCHEMA = `
   );
 `;
 
+/**
+ * Columns added to `bulks` since it was first created (`ALTER TABLE` in the constructor when
+ * missing): `detail`, the record's items as JSON; `state`, its final state once reached.
+ */
+const BULK_COLUMNS = ['detail', 'state'] as const;
+
 /** How long a bulk request's record (its items' operation ids) is kept: 7 days. */
 export const BULK_RETENTION_MS = 7 * 86_400 * SECOND;
 
-/** A bulk request: its items' operation ids (accepted ones) and how many items it had. */
-export type BulkRecord = { id: string; children: string[]; total: number; created_at: string };
+/** A bulk request as the ledger keeps it: what became of each item, and its final state. */
+export type StoredBulk = { record: BulkRecord; state: BulkState | null };
 
 /** The ledger of organisation `orgId`. */
 export function ledgerOf(
@@ -126,6 +133,18 @@ export class ContentLedger extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(SCHEMA);
+      const columns = new Set(
+        this.sql
+          .exec<{ name: string }>('SELECT name FROM pragma_table_info(?)', 'bulks')
+          .toArray()
+          .map((c) => c.name),
+      );
+      for (const column of BULK_COLUMNS) {
+        if (!columns.has(column)) this.sql.exec(`ALTER TABLE bulks ADD COLUMN ${column} TEXT`);
+      }
+      // Records from before items were kept cannot say which item was which. They are at most
+      // a week old and only bookkeeping (each item's own operation still answers): dropped.
+      if (!columns.has('detail')) this.sql.exec('DELETE FROM bulks');
     });
   }
 
@@ -307,36 +326,46 @@ export class ContentLedger extends DurableObject<Env> {
   }
 
   /**
-   * Records a bulk request (`GET /v1/operations/{id}` derives its progress from its items'
+   * Records a bulk request (`GET /v1/operations/{id}` derives its state from it and its items'
    * operations); records older than {@link BULK_RETENTION_MS} are dropped on the way.
    */
-  recordBulk(id: string, children: string[], total: number): void {
-    const now = Date.now();
-    this.sql.exec('DELETE FROM bulks WHERE created_at < ?', now - BULK_RETENTION_MS);
+  recordBulk(record: BulkRecord): void {
+    const now = Date.parse(record.created_at);
+    this.sql.exec('DELETE FROM bulks WHERE created_at < ?', Date.now() - BULK_RETENTION_MS);
+    const { accepted, unchanged, refused } = record;
     this.sql.exec(
-      'INSERT OR REPLACE INTO bulks (id, children, total, created_at) VALUES (?, ?, ?, ?)',
-      id,
-      JSON.stringify(children),
-      total,
+      'INSERT OR REPLACE INTO bulks (id, children, total, created_at, detail, state) VALUES (?, ?, ?, ?, ?, NULL)',
+      record.id,
+      JSON.stringify(accepted.map((a) => a.operation_id)),
+      record.total,
       now,
+      JSON.stringify({ accepted, unchanged, refused }),
     );
   }
 
-  /** A bulk request's record, or null. */
-  bulk(id: string): BulkRecord | null {
+  /** A bulk request's record and its final state (null until reached), or null. */
+  bulk(id: string): StoredBulk | null {
     const [row] = this.sql
-      .exec<{ id: string; children: string; total: number; created_at: number }>(
-        'SELECT id, children, total, created_at FROM bulks WHERE id = ?',
-        id,
-      )
+      .exec<{
+        id: string;
+        total: number;
+        created_at: number;
+        detail: string;
+        state: string | null;
+      }>('SELECT id, total, created_at, detail, state FROM bulks WHERE id = ?', id)
       .toArray();
     if (!row) return null;
+    const created_at = new Date(row.created_at).toISOString();
+    const detail = JSON.parse(row.detail) as Pick<BulkRecord, 'accepted' | 'unchanged' | 'refused'>;
     return {
-      id: row.id,
-      children: JSON.parse(row.children) as string[],
-      total: row.total,
-      created_at: new Date(row.created_at).toISOString(),
+      record: { id: row.id, total: row.total, created_at, ...detail },
+      state: row.state === null ? null : (JSON.parse(row.state) as BulkState),
     };
+  }
+
+  /** Keeps a bulk request's final state, so that it reads the same ever after. */
+  settleBulk(id: string, state: BulkState): void {
+    this.sql.exec('UPDATE bulks SET state = ? WHERE id = ?', JSON.stringify(state), id);
   }
 
   /** How many of these operations are still pending (not yet reported persisted). */

@@ -168,6 +168,8 @@ export type AcceptInvitationResult =
   | {
       ok: true;
       userId: string;
+      /** The account that joined, as a sign-in needs it (tokens are issued for it). */
+      user: { id: string; email: string; name: string | null; isSuperAdmin: boolean };
       createdUser: boolean;
       role: Role;
       invitationId: string;
@@ -207,7 +209,14 @@ export async function acceptInvitation(
   if (early) return early;
 
   const [existing] = await services.db
-    .select({ id: users.id, passwordHash: users.passwordHash, disabledAt: users.disabledAt })
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      isSuperAdmin: users.isSuperAdmin,
+      passwordHash: users.passwordHash,
+      disabledAt: users.disabledAt,
+    })
     .from(users)
     .where(sql`lower(${users.email}) = lower(${found.email})`);
   let passwordHash: string | undefined;
@@ -263,6 +272,14 @@ export async function acceptInvitation(
       return {
         ok: true,
         userId,
+        user: existing
+          ? {
+              id: existing.id,
+              email: existing.email,
+              name: existing.name,
+              isSuperAdmin: existing.isSuperAdmin,
+            }
+          : { id: userId, email: row.email, name: input.name ?? null, isSuperAdmin: false },
         createdUser: !existing,
         role: row.role,
         invitationId: row.id,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACTOR_DESCRIPTION, ActorRefSchema } from '../actor.ts';
 import { type ContentSnapshot, contentStatus } from '../db/schema/content.ts';
 import { isId } from '../ids.ts';
 import { canonicalLocale } from './locales.ts';
@@ -529,8 +530,10 @@ export const ContentSnapshotSchema = z.object({
   publish_at: Time.nullable(),
   unpublish_at: Time.nullable(),
   published_at: Time.nullable(),
-  created_by: z.string().nullable(),
-  updated_by: z.string().nullable(),
+  created_by: ActorRefSchema.meta({ description: `Who created the item: ${ACTOR_DESCRIPTION}.` }),
+  updated_by: ActorRefSchema.meta({
+    description: `Who made this version: ${ACTOR_DESCRIPTION}.`,
+  }),
   created_at: Time,
   updated_at: Time,
   deleted_at: Time.nullable(),
@@ -567,7 +570,7 @@ export const ContentVersionSummary = z.object({
   version: z.number().int().min(1),
   status: z.enum(contentStatus.enumValues),
   operation_id: z.string().nullable(),
-  created_by: z.string().nullable(),
+  created_by: ActorRefSchema.meta({ description: `Who made this version: ${ACTOR_DESCRIPTION}.` }),
   created_at: Time,
 });
 

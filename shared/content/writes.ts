@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { ActorRefSchema } from '../actor.ts';
 import type { PooledDatabase } from '../db/client.ts';
 import { describePgError, type PgError, permanentPgError } from '../db/errors.ts';
 import {
@@ -44,13 +45,8 @@ export const ContentWrite = z
     version: z.number().int().min(1),
     action: z.enum(WRITE_ACTIONS),
     snapshot: ContentSnapshotSchema.nullable(),
-    actor_id: z
-      .string()
-      .refine(
-        (id) => isId('user', id) || isId('apiKey', id),
-        'must be a user (usr_…) or API key (key_…) id',
-      )
-      .nullable(),
+    /** Who made the change (an actor reference: `shared/actor.ts`). */
+    actor_id: ActorRefSchema,
     occurred_at: z.iso.datetime({ offset: true }),
   })
   .superRefine((write, ctx) => {
@@ -83,10 +79,11 @@ export type ContentWriteResult =
  * Why a write can never succeed: `slug_taken` (409, another live item of the organisation has
  * the slug in that locale), `version_conflict` (409, this version was recorded with another
  * snapshot: the edge assigned it twice), `foreign_item` (422, the id belongs to another
- * organisation), `invalid_reference` (422, a category of another organisation or a missing
- * user), `constraint` (409/422, another database rule), `unstorable` (422, Postgres refused the
- * data itself: a value out of range, text it cannot hold, a search vector over its size limit),
- * `already_failed` (a redelivery of a write whose operation failed before: nothing to do).
+ * organisation), `invalid_reference` (422, a category of another organisation, or another
+ * reference to something missing), `constraint` (409/422, another database rule), `unstorable`
+ * (422, Postgres refused the data itself: a value out of range, text it cannot hold, a search
+ * vector over its size limit), `already_failed` (a redelivery of a write whose operation failed
+ * before: nothing to do).
  */
 export type WriteFailure =
   | 'slug_taken'
@@ -189,7 +186,7 @@ async function apply(tx: PooledDatabase, write: ResolvedWrite, fail: Fail) {
       snapshot: write.snapshot,
       status: write.snapshot.status,
       operationId: write.operation_id,
-      createdBy: userId(write.actor_id),
+      createdBy: write.actor_id,
       createdAt: new Date(write.occurred_at),
     })
     .onConflictDoNothing()
@@ -256,8 +253,8 @@ async function applySnapshot(tx: PooledDatabase, write: ResolvedWrite) {
     publishAt: date(s.publish_at),
     unpublishAt: date(s.unpublish_at),
     publishedAt: date(s.published_at),
-    createdBy: userId(s.created_by),
-    updatedBy: userId(s.updated_by),
+    createdBy: s.created_by,
+    updatedBy: s.updated_by,
     createdAt: new Date(s.created_at),
     updatedAt: new Date(s.updated_at),
     deletedAt: date(s.deleted_at),
@@ -306,11 +303,6 @@ async function applySnapshot(tx: PooledDatabase, write: ResolvedWrite) {
         locales.length > 0 ? notInArray(contentTranslations.locale, locales) : undefined,
       ),
     );
-}
-
-/** Only user ids reference `users`; an API key acting leaves the column null. */
-function userId(actor: string | null): string | null {
-  return actor !== null && isId('user', actor) ? actor : null;
 }
 
 /**
@@ -426,7 +418,7 @@ async function markOperation(tx: PooledDatabase, write: ContentWrite, outcome: C
       kind: `content.${write.action}`,
       resourceType: 'content',
       resourceId: write.content_id,
-      createdBy: userId(write.actor_id),
+      createdBy: write.actor_id,
       createdAt: new Date(write.occurred_at),
       ...final,
     })

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/permissions.ts';
 import { isId, newId } from '../ids.ts';
 import type { Services } from '../services.ts';
 import { type Database, rowsOf } from './database.ts';
+import type { SearchFilters } from './keyword.ts';
 
 /** The `EVENTS` message type that carries one {@link EngagementEvent}. */
 export const ENGAGEMENT_EVENT = 'engagement.event';
@@ -93,32 +94,64 @@ export type SearchRecord = {
   latencyMs: number;
   cache: 'hit' | 'miss';
   degraded: boolean;
+  /** The filters the search was narrowed by (none: the query alone decided what it found). */
+  filters?: SearchFilters;
 };
+
+/**
+ * The filters of a search as its event records them, under the API's names, or null when it had
+ * none. Empty lists count as no filter. `locale` is not a filter here: it picks the language
+ * the query is searched in, and is recorded on its own.
+ */
+export function recordedFilters(filters: SearchFilters = {}): Record<string, unknown> | null {
+  const recorded: Record<string, unknown> = {
+    ...(filters.categories?.length ? { category: filters.categories } : {}),
+    ...(filters.tags?.length ? { tags: filters.tags } : {}),
+    ...(filters.statuses?.length ? { status: filters.statuses } : {}),
+    ...(filters.publishedFrom ? { published_from: filters.publishedFrom.toISOString() } : {}),
+    ...(filters.publishedTo ? { published_to: filters.publishedTo.toISOString() } : {}),
+    ...(filters.metadata && Object.keys(filters.metadata).length > 0
+      ? { metadata: filters.metadata }
+      : {}),
+  };
+  return Object.keys(recorded).length > 0 ? recorded : null;
+}
+
+/** The bytes of `data` as an event stores it. */
+const dataBytes = (data: Record<string, unknown>) => encoder.encode(JSON.stringify(data)).length;
 
 /**
  * Records a search as a `search.performed` event on `EVENTS`, after the response
  * (`waitUntil`). It never fails the search: a refused send or a bad record is logged as a
- * warning and dropped, since analytics are worth less than an answer.
+ * warning and dropped, since analytics are worth less than an answer. `data.filtered` says
+ * whether filters narrowed it and `data.filters` names them ({@link recordedFilters}; null
+ * when there were none, or too many to fit the event).
  */
 export function recordSearch(
   services: Pick<Services, 'enqueue' | 'waitUntil' | 'logger'>,
   search: SearchRecord,
 ): void {
   const sent = (async () => {
+    const filters = recordedFilters(search.filters);
+    const data: Record<string, unknown> = {
+      query: search.query.trim().slice(0, MAX_RECORDED_QUERY_CHARS),
+      normalized: search.normalized.slice(0, MAX_RECORDED_QUERY_CHARS),
+      mode: search.mode,
+      locale: search.locale,
+      result_count: search.resultCount,
+      latency_ms: Math.max(0, Math.round(search.latencyMs)),
+      cache: search.cache,
+      degraded: search.degraded,
+      filtered: filters !== null,
+      filters,
+    };
+    // Long filter lists can outgrow an event: the search still counts as filtered, unlisted.
+    if (dataBytes(data) > MAX_EVENT_DATA_BYTES) data.filters = null;
     const event = engagementEvent({
       type: 'search.performed',
       principal: search.principal,
       queryId: search.queryId,
-      data: {
-        query: search.query.trim().slice(0, MAX_RECORDED_QUERY_CHARS),
-        normalized: search.normalized.slice(0, MAX_RECORDED_QUERY_CHARS),
-        mode: search.mode,
-        locale: search.locale,
-        result_count: search.resultCount,
-        latency_ms: Math.max(0, Math.round(search.latencyMs)),
-        cache: search.cache,
-        degraded: search.degraded,
-      },
+      data,
     });
     await services.enqueue('events', ENGAGEMENT_EVENT, event, { orgId: event.org_id });
   })().catch((error: unknown) => {
@@ -203,13 +236,24 @@ export type TopQuery = {
 
 export type ZeroResultQuery = { query: string; searches: number; last_searched_at: string };
 
+/** Filtered searches that found nothing, by query and the filters they were narrowed by. */
+export type FilteredZeroResultQuery = ZeroResultQuery & {
+  /** As {@link recordedFilters} records them; null when they were too many to record. */
+  filters: Record<string, unknown> | null;
+};
+
 export type SearchTotals = {
   searches: number;
   /** Every result click in the window (also those on searches from before it). */
   clicks: number;
   searches_with_clicks: number;
   click_through_rate: number;
+  /** Searches narrowed by filters (category, tags, status, publication dates, metadata). */
+  filtered_searches: number;
+  /** Unfiltered searches that found nothing, over unfiltered searches. */
   zero_result_rate: number;
+  /** Filtered searches that found nothing, over filtered searches. */
+  filtered_zero_result_rate: number;
   /** Null when there was no search. */
   p50_latency_ms: number | null;
   p95_latency_ms: number | null;
@@ -220,6 +264,7 @@ export type SearchAnalytics = {
   to: string;
   top_queries: TopQuery[];
   zero_result_queries: ZeroResultQuery[];
+  filtered_zero_result_queries: FilteredZeroResultQuery[];
   totals: SearchTotals;
 };
 
@@ -238,10 +283,18 @@ type ReportRow = {
     avg_results: number | null;
   }[];
   zero_result_queries: { query: string; searches: number; last_searched_at: string }[];
+  filtered_zero_result_queries: {
+    query: string;
+    filters: Record<string, unknown> | null;
+    searches: number;
+    last_searched_at: string;
+  }[];
   totals: {
     searches: number;
     searches_with_clicks: number;
+    filtered_searches: number;
     zero_results: number;
+    filtered_zero_results: number;
     p50: number | null;
     p95: number | null;
   };
@@ -254,9 +307,13 @@ const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
  * The organisation's search report over `[from, to)`: the `limit` most searched queries (by
  * normalised text) with their clicks, click-through rate (searches with at least one click,
  * over searches) and average result count; the `limit` most searched queries that found
- * nothing; and totals with the median and 95th-percentile latency. Searches and clicks count
- * when they happened inside the window; a click belongs to the search whose `query_id` it
- * carries. One statement, whose scans use the (org_id, type, occurred_at) index.
+ * nothing without filters (the organisation has nothing for them); apart from those, the
+ * `limit` most frequent filtered searches that found nothing, by query and filters (the filters
+ * excluded what the query found, or it found nothing anyway: its unfiltered searches tell);
+ * and totals with the median and 95th-percentile latency. Searches recorded before filters were
+ * (no `data.filtered`) count as unfiltered. Searches and clicks count when they happened inside
+ * the window; a click belongs to the search whose `query_id` it carries. One statement, whose
+ * scans use the (org_id, type, occurred_at) index.
  */
 export async function searchAnalytics(
   db: Database,
@@ -268,7 +325,9 @@ export async function searchAnalytics(
   const result = await db.execute(sql`
     with searches as (
       select query_id, coalesce(data->>'normalized', '') as query, occurred_at,
-        ${dataNumber('result_count')} as results, ${dataNumber('latency_ms')} as latency_ms
+        ${dataNumber('result_count')} as results, ${dataNumber('latency_ms')} as latency_ms,
+        coalesce(data->'filtered' = 'true'::jsonb, false) as filtered,
+        case when jsonb_typeof(data->'filters') = 'object' then data->'filters' end as filters
       from events
       where org_id = ${orgId} and type = 'search.performed'
         and occurred_at >= ${from} and occurred_at < ${to}
@@ -293,8 +352,13 @@ export async function searchAnalytics(
     ),
     zero as (
       select query, count(*)::int as searches, max(occurred_at) as last_searched_at
-      from scored where results = 0 group by query
+      from scored where results = 0 and not filtered group by query
       order by searches desc, last_searched_at desc, query limit ${window.limit}
+    ),
+    filtered_zero as (
+      select query, filters, count(*)::int as searches, max(occurred_at) as last_searched_at
+      from scored where results = 0 and filtered group by query, filters
+      order by searches desc, last_searched_at desc, query, filters::text limit ${window.limit}
     )
     select
       (select coalesce(json_agg(t order by t.searches desc, t.query), '[]') from top t)
@@ -302,10 +366,15 @@ export async function searchAnalytics(
       (select coalesce(
         json_agg(z order by z.searches desc, z.last_searched_at desc, z.query), '[]')
         from zero z) as zero_result_queries,
+      (select coalesce(json_agg(f order by
+          f.searches desc, f.last_searched_at desc, f.query, f.filters::text), '[]')
+        from filtered_zero f) as filtered_zero_result_queries,
       (select json_build_object(
         'searches', count(*),
         'searches_with_clicks', count(*) filter (where clicks > 0),
-        'zero_results', count(*) filter (where results = 0),
+        'filtered_searches', count(*) filter (where filtered),
+        'zero_results', count(*) filter (where results = 0 and not filtered),
+        'filtered_zero_results', count(*) filter (where results = 0 and filtered),
         'p50', percentile_cont(0.5) within group (order by latency_ms),
         'p95', percentile_cont(0.95) within group (order by latency_ms))
         from scored) as totals,
@@ -327,12 +396,20 @@ export async function searchAnalytics(
       searches: q.searches,
       last_searched_at: new Date(q.last_searched_at).toISOString(),
     })),
+    filtered_zero_result_queries: row.filtered_zero_result_queries.map((q) => ({
+      query: q.query,
+      filters: q.filters,
+      searches: q.searches,
+      last_searched_at: new Date(q.last_searched_at).toISOString(),
+    })),
     totals: {
       searches: totals.searches,
       clicks: Number(row.clicks),
       searches_with_clicks: totals.searches_with_clicks,
       click_through_rate: ratio(totals.searches_with_clicks, totals.searches),
-      zero_result_rate: ratio(totals.zero_results, totals.searches),
+      filtered_searches: totals.filtered_searches,
+      zero_result_rate: ratio(totals.zero_results, totals.searches - totals.filtered_searches),
+      filtered_zero_result_rate: ratio(totals.filtered_zero_results, totals.filtered_searches),
       p50_latency_ms: totals.p50,
       p95_latency_ms: totals.p95,
     },

@@ -119,6 +119,34 @@ describe.each(backends)('constraints (%s)', (backend) => {
     await database.db.insert(contentVersions).values({ ...row, version: 2 });
   });
 
+  it('stores who made a version as an actor: a user, an API key, system or no one; else refused', async () => {
+    const { orgId } = await createTenant(database);
+    const contentId = await createContent(database, orgId, [
+      { locale: 'en', title: 'Acted', slug: 'acted' },
+    ]);
+    const insert = (version: number, createdBy: string | null) =>
+      database.db.insert(contentVersions).values({
+        contentId,
+        version,
+        orgId,
+        status: 'draft',
+        snapshot: { id: contentId } as never,
+        createdBy,
+      });
+    // No foreign key: the history outlives the users and keys it names (these exist nowhere).
+    for (const [version, actor] of [
+      [1, newId('user')],
+      [2, newId('apiKey')],
+      [3, 'system'],
+      [4, null],
+    ] as const) {
+      await insert(version, actor);
+    }
+    for (const bad of ['someone', newId('content'), 'usr_short', 'System', `${newId('user')} `]) {
+      expect(await sqlState(insert(9, bad))).toBe(CHECK);
+    }
+  });
+
   it('rejects a membership role outside the enum', async () => {
     const { orgId } = await createTenant(database);
     const userId = newId('user');
@@ -196,6 +224,21 @@ describe.each(backends)('constraints (%s)', (backend) => {
       `update operations set status = 'applied', completed_at = now() where id = $1`,
       [id],
     );
+    // Every final status, partially_applied too; a pending one never has it.
+    for (const status of ['partially_applied', 'failed']) {
+      const other = newId('operation');
+      await database.db.insert(operations).values({ id: other, orgId, kind: 'content.bulk' });
+      expect(
+        await sqlState(
+          database.query(`update operations set status = $2 where id = $1`, [other, status]),
+        ),
+      ).toBe(CHECK);
+    }
+    expect(
+      await sqlState(
+        database.query(`update operations set status = 'running' where id = $1`, [id]),
+      ),
+    ).toBe(CHECK);
   });
 
   it('deletes everything an organisation owns with it', async () => {

@@ -1,9 +1,15 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../../shared/db/schema/index.ts';
+import { newId } from '../../shared/ids.ts';
 import { findSchemaDrift } from '../../tools/db/check.ts';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../tools/db/migrate.ts';
 import {
@@ -93,6 +99,153 @@ describe.runIf(process.env.DATABASE_URL)('migrateDatabase on the Postgres server
   });
 });
 
+describe('migration 0005 (actors): writes made with an API key get their actor back', () => {
+  let server: PgliteServer;
+  let url: string;
+  let folder: string;
+  beforeAll(async () => {
+    server = await startPgliteServer({ port: 0, password: 'postgres' });
+    url = `postgresql://postgres:postgres@127.0.0.1:${server.port}/postgres`;
+    // The migrations up to the one before: the schema as it was when those rows were written.
+    folder = await mkdtemp(join(tmpdir(), 'sift-migrations-'));
+    await cp(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const upTo = allTags.indexOf('0005_actors');
+    const before = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, 'utf8')) as {
+      entries: unknown[];
+    };
+    await writeFile(
+      `${folder}/meta/_journal.json`,
+      JSON.stringify({ ...before, entries: before.entries.slice(0, upTo) }),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('recovers key actors from snapshots and the audit log, leaving recorded ones and unknowns', async () => {
+    expect((await migrateDatabase(url, { migrationsFolder: folder })).tags).not.toContain(
+      '0005_actors',
+    );
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const q = (text: string, values: unknown[] = []) => client.query(text, values);
+      const [org, user, key, child, rolled, oldKey] = [
+        newId('organization'),
+        newId('user'),
+        newId('apiKey'),
+        newId('apiKey'),
+        newId('apiKey'),
+        newId('apiKey'),
+      ];
+      await q('insert into organizations (id, slug, name) values ($1, $2, $3)', [
+        org,
+        `actors-${org.slice(-8)}`,
+        'o',
+      ]);
+      await q('insert into users (id, email) values ($1, $2)', [user, `${user}@example.com`]);
+      for (const [id, createdBy] of [
+        [key, user],
+        [child, null],
+        [rolled, null],
+        [oldKey, null],
+      ]) {
+        await q(
+          `insert into api_keys (id, org_id, name, prefix, hash, created_by)
+           values ($1, $2, 'k', 'sk_test_x', $3, $4)`,
+          [id, org, createHash('sha256').update(String(id)).digest('hex'), createdBy],
+        );
+      }
+      // A key-written item (v1), then edited by a user (v2); and an item with no evidence.
+      const [item, unknown] = [newId('content'), newId('content')];
+      const snapshot = (updatedBy: string) =>
+        JSON.stringify({ created_by: key, updated_by: updatedBy });
+      await q(
+        `insert into content (id, org_id, version, default_locale, created_by, updated_by)
+         values ($1, $2, 2, 'en', null, $3), ($4, $2, 1, 'en', null, null)`,
+        [item, org, user, unknown],
+      );
+      const [op1, op2, reindex] = [newId('operation'), newId('operation'), newId('operation')];
+      await q(
+        `insert into content_versions (content_id, version, org_id, snapshot, status, operation_id, created_by)
+         values ($1, 1, $2, $3, 'draft', $4, null), ($1, 2, $2, $5, 'draft', $6, $7),
+                ($8, 1, $2, '{"created_by": null, "updated_by": null}', 'draft', null, null)`,
+        [item, org, snapshot(key), op1, snapshot(user), op2, user, unknown],
+      );
+      await q(
+        `insert into operations (id, org_id, kind, status, completed_at, created_by)
+         values ($1, $2, 'content.create', 'applied', now(), null),
+                ($3, $2, 'content.update', 'applied', now(), $4),
+                ($5, $2, 'search.reindex', 'queued', null, null)`,
+        [op1, org, op2, user, reindex],
+      );
+      const [bySynKey, bySynUser] = [newId('synonym'), newId('synonym')];
+      await q(
+        `insert into synonyms (id, org_id, locale, kind, terms, created_by)
+         values ($1, $2, 'en', 'multi_way', '{a,b}', null), ($3, $2, 'en', 'multi_way', '{c,d}', $4)`,
+        [bySynKey, org, bySynUser, user],
+      );
+      const audit = (action: string, target: string, data: object = {}) =>
+        q(
+          `insert into audit_log (id, org_id, actor_type, actor_id, action, target_id, data)
+           values ($1, $2, 'api_key', $3, $4, $5, $6)`,
+          [newId('auditLog'), org, key, action, target, JSON.stringify(data)],
+        );
+      await audit('api_key.create', child);
+      await audit('api_key.roll', oldKey, { new_key_id: rolled });
+      await audit('search.synonyms.create', bySynKey);
+      await audit('search.reindex', reindex);
+
+      expect((await migrateDatabase(url)).tags).toEqual(['0005_actors']);
+
+      const one = async (text: string, values: unknown[]) => (await q(text, values)).rows;
+      expect(
+        await one('select created_by, updated_by from content where id = any($1) order by id', [
+          [item, unknown].sort(),
+        ]),
+      ).toEqual(
+        [item, unknown]
+          .sort()
+          .map((id) =>
+            id === item
+              ? { created_by: key, updated_by: user }
+              : { created_by: null, updated_by: null },
+          ),
+      );
+      expect(
+        await one(
+          'select content_id, version, created_by from content_versions where org_id = $1 order by content_id, version',
+          [org],
+        ),
+      ).toEqual(
+        [
+          { content_id: item, version: 1, created_by: key },
+          { content_id: item, version: 2, created_by: user },
+          { content_id: unknown, version: 1, created_by: null },
+        ].sort((a, b) => (a.content_id < b.content_id ? -1 : a.content_id > b.content_id ? 1 : 0)),
+      );
+      const actorOf = async (table: string, id: string) =>
+        (await one(`select created_by from ${table} where id = $1`, [id]))[0]?.created_by;
+      expect(await actorOf('operations', op1)).toBe(key);
+      expect(await actorOf('operations', op2)).toBe(user);
+      expect(await actorOf('operations', reindex)).toBe(key);
+      expect(await actorOf('synonyms', bySynKey)).toBe(key);
+      expect(await actorOf('synonyms', bySynUser)).toBe(user);
+      expect(await actorOf('api_keys', key)).toBe(user);
+      expect(await actorOf('api_keys', child)).toBe(key);
+      expect(await actorOf('api_keys', rolled)).toBe(key);
+      expect(await actorOf('api_keys', oldKey)).toBeNull();
+      // From now on only actors (or null) are stored.
+      await expect(
+        q(`update synonyms set created_by = 'someone' where id = $1`, [bySynKey]),
+      ).rejects.toThrow(/synonyms_created_by_actor/);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
 describe('schema and migrations', () => {
   it('agree: drizzle-kit generate finds nothing to add', { timeout: 120_000 }, async () => {
     const report = await findSchemaDrift();
@@ -168,7 +321,7 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
       audit_actor_type: 'user,api_key,system',
       content_status: 'draft,in_review,approved,published,archived',
       membership_role: 'owner,admin,editor,author,viewer',
-      operation_status: 'queued,running,applied,failed',
+      operation_status: 'queued,running,applied,partially_applied,failed',
       session_event_kind: 'created,refreshed,revoked,reuse_detected,expired',
       synonym_kind: 'one_way,multi_way',
       webhook_delivery_status: 'pending,delivered,failed',

@@ -9,6 +9,7 @@ import {
 import type { AuditAction } from '../../shared/audit.ts';
 import { principalId } from '../../shared/auth/permissions.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../shared/cache/index.ts';
+import { diffSnapshots } from '../../shared/content/diff.ts';
 import {
   loadSnapshots,
   readVersionPointer,
@@ -64,8 +65,13 @@ export type ContentChange = {
   plan(current: ContentSnapshot | null, taken: SlugCheck): Promise<ContentSnapshot>;
 };
 
+/**
+ * A change accepted (`operationId` names the operation persisting its new version), or one that
+ * changed nothing (`operationId` null: `snapshot` is the item as it is, no version was made), or
+ * refused.
+ */
 export type ChangeResult =
-  | { ok: true; snapshot: ContentSnapshot; operationId: string }
+  | { ok: true; snapshot: ContentSnapshot; operationId: string | null }
   | { ok: false; error: AppError };
 
 type Ledger = DurableObjectStub<ContentLedger>;
@@ -161,6 +167,12 @@ export async function commitContent(
             throw preconditionFailed(change.id, current.version);
           }
           const snapshot = await change.plan(current, taken);
+          // A change that changes nothing (an empty patch, a PUT of the item as it is) makes no
+          // version: a version records a change, and every reader would refetch for nothing.
+          if (current !== null && !change.create && unchanged(current, snapshot)) {
+            results[i] = { ok: true, snapshot: current, operationId: null };
+            return;
+          }
           await checkChosenSlugs(snapshot, current, inUse, generated);
           planned.push({
             i,
@@ -229,7 +241,11 @@ export async function commitContent(
     }
   }
 
-  const accepted = results.flatMap((r, i) => (r?.ok ? [{ result: r, change: changes[i]! }] : []));
+  const accepted = results.flatMap((r, i) =>
+    r?.ok && r.operationId !== null
+      ? [{ result: { ...r, operationId: r.operationId }, change: changes[i]! }]
+      : [],
+  );
   await publishAll(
     services,
     orgId,
@@ -551,6 +567,15 @@ async function publish(services: Services, orgId: string, snapshot: ContentSnaps
     cache.contentDetails.set({ orgId, id }, snapshot, { tiers }),
   ]);
   await writeVersionPointer(services, orgId, id, version);
+}
+
+/**
+ * Whether `next` leaves the item as `current` has it: no difference in any field a version
+ * records (`diffSnapshots`: workflow, schedule, deletion, category, tags, metadata and every
+ * translation), only in the bookkeeping every plan renews (version, who and when).
+ */
+function unchanged(current: ContentSnapshot, next: ContentSnapshot): boolean {
+  return diffSnapshots(current, next).length === 0;
 }
 
 /** The same 404 as a read's: it never echoes the id (the item may be another tenant's). */

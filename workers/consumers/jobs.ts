@@ -6,7 +6,7 @@ import {
   WEBHOOK_DISPATCH,
   WebhookDispatch,
 } from '../../shared/content/fanout.ts';
-import { operations } from '../../shared/db/schema/index.ts';
+import { FINAL_OPERATION_STATUSES, operations } from '../../shared/db/schema/index.ts';
 import { isId } from '../../shared/ids.ts';
 import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
 import { ReindexPage, reindexPage, SEARCH_REINDEX } from '../../shared/search/reindex.ts';
@@ -18,7 +18,8 @@ export const OperationCompleted = z
     operation_id: z
       .string()
       .refine((id) => isId('operation', id), 'must be an operation id (op_…)'),
-    status: z.enum(['applied', 'failed']),
+    /** The status it ended in; a final one never changes again. */
+    status: z.enum(FINAL_OPERATION_STATUSES),
     /** The problem document, when it failed. */
     error: z
       .object({

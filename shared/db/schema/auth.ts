@@ -12,7 +12,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { newId } from '../../ids.ts';
-import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { actor, actorCheck, createdAt, timestamptz, updatedAt } from './columns.ts';
 import { organizations, users } from './tenancy.ts';
 
 /**
@@ -44,7 +44,8 @@ export const apiKeys = pgTable(
     replacedBy: text('replaced_by'),
     /** When a rolled key stops working; only set together with `replaced_by`. */
     graceUntil: timestamptz('grace_until'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who created it: a user, or a key with `keys:manage` (an actor reference). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -70,6 +71,7 @@ export const apiKeys = pgTable(
       sql`${t.graceUntil} is null or ${t.replacedBy} is not null`,
     ),
     check('api_keys_not_self_replaced', sql`${t.replacedBy} is null or ${t.replacedBy} <> ${t.id}`),
+    actorCheck('api_keys_created_by_actor', t.createdBy),
   ],
 );
 

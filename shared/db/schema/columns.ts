@@ -1,4 +1,6 @@
-import { customType, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { type AnyPgColumn, check, customType, text, timestamp } from 'drizzle-orm/pg-core';
+import { ACTOR_REF_PATTERN } from '../../actor.ts';
 
 /**
  * Column helpers shared by every schema file. Times are `timestamptz` read as `Date`s (the API
@@ -23,3 +25,15 @@ export const deletedAt = () => timestamptz('deleted_at');
 export const tsvector = customType<{ data: string; driverData: string }>({
   dataType: () => 'tsvector',
 });
+
+/**
+ * Who made a change: an actor reference (`shared/actor.ts`: a user id, an API key id, or
+ * `system`; null when unknown). Deliberately not a foreign key, as the audit log's actor is not:
+ * a record must outlive the users and keys it names, and an API key is not a user. Pair it
+ * with {@link actorCheck}.
+ */
+export const actor = (name: string) => text(name);
+
+/** The constraint that `column` holds an actor reference or null. */
+export const actorCheck = (name: string, column: AnyPgColumn) =>
+  check(name, sql`${column} is null or ${column} ~ '${sql.raw(ACTOR_REF_PATTERN)}'`);

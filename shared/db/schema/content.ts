@@ -13,8 +13,16 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { newId } from '../../ids.ts';
-import { createdAt, deletedAt, timestamptz, tsvector, updatedAt } from './columns.ts';
-import { organizations, users } from './tenancy.ts';
+import {
+  actor,
+  actorCheck,
+  createdAt,
+  deletedAt,
+  timestamptz,
+  tsvector,
+  updatedAt,
+} from './columns.ts';
+import { organizations } from './tenancy.ts';
 import { webhookSources } from './webhooks.ts';
 
 /**
@@ -121,8 +129,9 @@ export const content = pgTable(
     /** Set for items pushed in by an inbound webhook: which source, and the id it uses. */
     sourceId: text('source_id').references(() => webhookSources.id, { onDelete: 'set null' }),
     externalId: text('external_id'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
-    updatedBy: text('updated_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who created it and who changed it last (actor references). */
+    createdBy: actor('created_by'),
+    updatedBy: actor('updated_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: deletedAt(),
@@ -182,6 +191,8 @@ export const content = pgTable(
       'content_external_id_needs_source',
       sql`${t.externalId} is null or ${t.sourceId} is not null`,
     ),
+    actorCheck('content_created_by_actor', t.createdBy),
+    actorCheck('content_updated_by_actor', t.updatedBy),
   ],
 );
 
@@ -287,7 +298,8 @@ export const contentVersions = pgTable(
      * key: the operation row may be written after the version, and operations are pruned.
      */
     operationId: text('operation_id'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who made this version (an actor reference). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -298,5 +310,6 @@ export const contentVersions = pgTable(
       foreignColumns: [content.orgId, content.id],
     }).onDelete('cascade'),
     check('content_versions_version_positive', sql`${t.version} >= 1`),
+    actorCheck('content_versions_created_by_actor', t.createdBy),
   ],
 );

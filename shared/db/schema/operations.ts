@@ -11,16 +11,33 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { newId } from '../../ids.ts';
-import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { actor, actorCheck, createdAt, timestamptz, updatedAt } from './columns.ts';
 import { organizations, users } from './tenancy.ts';
 
+/**
+ * One vocabulary for every operation. `queued`: accepted and durable, not yet begun; `running`:
+ * under way (a bulk request's items, a reindex's pages). It ends in one of
+ * {@link FINAL_OPERATION_STATUSES} and never changes again: `applied` (everything it asked for
+ * is done), `partially_applied` (work of several items: some applied, some did not; which and
+ * why is reported with it) or `failed` (nothing applied; the problem is reported with it). A
+ * single content write is `queued`, then `applied` or `failed`.
+ */
 export const operationStatus = pgEnum('operation_status', [
   'queued',
   'running',
   'applied',
+  'partially_applied',
   'failed',
 ]);
 export type OperationStatus = (typeof operationStatus.enumValues)[number];
+
+/** The statuses an operation ends in. */
+export const FINAL_OPERATION_STATUSES = [
+  'applied',
+  'partially_applied',
+  'failed',
+] as const satisfies readonly OperationStatus[];
+export type FinalOperationStatus = (typeof FINAL_OPERATION_STATUSES)[number];
 
 /** An RFC 9457 problem document, as stored in `operations.error`. */
 export type ProblemDocument = {
@@ -56,7 +73,8 @@ export const operations = pgTable(
     /** Why it failed, as a problem document. */
     error: jsonb('error').$type<ProblemDocument>(),
     requestId: text('request_id'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who asked for it (an actor reference). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     startedAt: timestamptz('started_at'),
@@ -67,11 +85,14 @@ export const operations = pgTable(
     index('operations_org_resource_idx')
       .on(t.orgId, t.resourceType, t.resourceId, t.createdAt)
       .where(sql`${t.resourceId} is not null`),
+    // Written as "not pending" rather than naming the final statuses, so that a status added to
+    // the enum needs no new constraint (nor uses the new value in the migration adding it).
     check(
       'operations_completed_when_final',
-      sql`(${t.status} in ('applied', 'failed')) = (${t.completedAt} is not null)`,
+      sql`(${t.status} in ('queued', 'running')) = (${t.completedAt} is null)`,
     ),
     check('operations_error_only_when_failed', sql`${t.error} is null or ${t.status} = 'failed'`),
+    actorCheck('operations_created_by_actor', t.createdBy),
   ],
 );
 

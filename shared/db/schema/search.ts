@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { check, index, pgEnum, pgTable, text } from 'drizzle-orm/pg-core';
 import { newId } from '../../ids.ts';
-import { createdAt, updatedAt } from './columns.ts';
-import { organizations, users } from './tenancy.ts';
+import { actor, actorCheck, createdAt, updatedAt } from './columns.ts';
+import { organizations } from './tenancy.ts';
 
 /**
  * `multi_way`: every term stands for every other (`car, automobile, vehicle`).
@@ -27,7 +27,8 @@ export const synonyms = pgTable(
     /** The term that expands, for `one_way` sets; null for `multi_way`. */
     root: text('root'),
     terms: text('terms').array().notNull(),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who created it (an actor reference). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -35,6 +36,7 @@ export const synonyms = pgTable(
     // The API loads a locale's whole set into a config snapshot (KV), ordered for stable ETags.
     index('synonyms_org_locale_idx').on(t.orgId, t.locale, t.id),
     check('synonyms_root_matches_kind', sql`(${t.kind} = 'one_way') = (${t.root} is not null)`),
+    actorCheck('synonyms_created_by_actor', t.createdBy),
     check(
       'synonyms_terms_count',
       sql`cardinality(${t.terms}) >= case ${t.kind} when 'multi_way' then 2 else 1 end`,

@@ -13,8 +13,8 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { newId } from '../../ids.ts';
-import { createdAt, timestamptz, updatedAt } from './columns.ts';
-import { organizations, users } from './tenancy.ts';
+import { actor, actorCheck, createdAt, timestamptz, updatedAt } from './columns.ts';
+import { organizations } from './tenancy.ts';
 
 /**
  * An upstream system that pushes content in (`POST /webhooks/inbound/:id`). The signing secret
@@ -37,7 +37,8 @@ export const webhookSources = pgTable(
     /** Mapping options for the kind (field names, default locale...). */
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     lastReceivedAt: timestamptz('last_received_at'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who created it (an actor reference: `webhooks:manage` may be an API key's). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     disabledAt: timestamptz('disabled_at'),
@@ -45,6 +46,7 @@ export const webhookSources = pgTable(
   (t) => [
     index('webhook_sources_org_created_idx').on(t.orgId, t.createdAt, t.id),
     check('webhook_sources_config_object', sql`jsonb_typeof(${t.config}) = 'object'`),
+    actorCheck('webhook_sources_created_by_actor', t.createdBy),
   ],
 );
 
@@ -67,7 +69,8 @@ export const webhookSubscriptions = pgTable(
     /** Consecutive failed deliveries; past a threshold the subscription is disabled. */
     failureCount: integer('failure_count').notNull().default(0),
     disabledAt: timestamptz('disabled_at'),
-    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who created it (an actor reference: `webhooks:manage` may be an API key's). */
+    createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -78,6 +81,7 @@ export const webhookSubscriptions = pgTable(
       .on(t.orgId)
       .where(sql`${t.active} and ${t.disabledAt} is null`),
     unique('webhook_subscriptions_org_id_key').on(t.orgId, t.id),
+    actorCheck('webhook_subscriptions_created_by_actor', t.createdBy),
     check('webhook_subscriptions_url_scheme', sql`${t.url} ~ '^https?://'`),
     check('webhook_subscriptions_event_types_present', sql`cardinality(${t.eventTypes}) >= 1`),
     check('webhook_subscriptions_failure_count', sql`${t.failureCount} >= 0`),

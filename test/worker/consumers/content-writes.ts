@@ -47,7 +47,13 @@ export function contentWrites(
   /** One message; `snapshot: null` sends it without its snapshot (a too-large one). */
   function write(
     version: number,
-    opts: { action?: WriteAction; snapshot?: ContentSnapshot | null; operationId?: string } = {},
+    opts: {
+      action?: WriteAction;
+      snapshot?: ContentSnapshot | null;
+      operationId?: string;
+      /** Who made it (an actor reference); default null. */
+      actorId?: string | null;
+    } = {},
   ) {
     const { orgId, contentId } = ids();
     const operationId = opts.operationId ?? newId('operation');
@@ -62,7 +68,7 @@ export function contentWrites(
           version,
           action: opts.action ?? (version === 1 ? 'create' : 'update'),
           snapshot: opts.snapshot === undefined ? snapshot(version) : opts.snapshot,
-          actor_id: null,
+          actor_id: opts.actorId ?? null,
           occurred_at: time(version),
         },
         { ...options.origin, orgId },

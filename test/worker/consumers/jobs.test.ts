@@ -12,7 +12,11 @@ import { deliver, recordingDlq } from './deliver.ts';
 
 const db = testDb();
 
-const completed = (operationId: string, status: 'applied' | 'failed' = 'applied', extra = {}) =>
+const completed = (
+  operationId: string,
+  status: 'applied' | 'partially_applied' | 'failed' = 'applied',
+  extra = {},
+) =>
   envelope(
     'operation.completed',
     { operation_id: operationId, status, ...extra },
@@ -71,6 +75,25 @@ describe('the JOBS consumer', () => {
     ]);
     expect(result.explicitAcks).toHaveLength(1);
     expect(await operation()).toMatchObject({ status: 'failed', error: problem });
+  });
+
+  it('records a partially applied operation as final, and refuses one with an error', async () => {
+    const { result } = await deliver('sift-jobs', [completed(operationId, 'partially_applied')]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await operation()).toMatchObject({ status: 'partially_applied', error: null });
+    expect((await operation())?.completedAt).toBeInstanceOf(Date);
+    const dlq = recordingDlq('JOBS_DLQ');
+    const problem = { type: '/problems/conflict', title: 'Conflict', status: 409 };
+    await deliver(
+      'sift-jobs',
+      [completed(newId('operation'), 'partially_applied', { error: problem })],
+      {
+        overrides: { JOBS_DLQ: dlq.queue },
+      },
+    );
+    expect((dlq.sent[0] as { dead_letter: { reason: string } }).dead_letter.reason).toContain(
+      'error is required when (and only when) status is failed',
+    );
   });
 
   it('acks a redelivery of a message already recorded without changing anything', async () => {

@@ -381,6 +381,128 @@ describe('PUT and PATCH /v1/content/{id}', () => {
   });
 });
 
+describe('writes that change nothing', () => {
+  type Unchanged = { content: ReturnType<typeof ContentResource.parse>; operation: null };
+
+  /** Asserts the `200` of a write that made no version, and returns its body. */
+  async function unchanged(response: Response, id: string, version: number) {
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(response.headers.get('etag')).toBe(`"${id}.v${version}"`);
+    expect(response.headers.get('content-location')).toBe(`/v1/content/${id}`);
+    expect(response.headers.get('location')).toBeNull();
+    const body = (await response.json()) as Unchanged;
+    expect(body.operation).toBeNull();
+    expect(body.content).toMatchObject({ id, version });
+    return body;
+  }
+
+  /** The ledger's head: a write accepted anywhere would have moved it. */
+  async function head(orgId: string, id: string) {
+    const heads = (await ledgerOf(env, orgId).heads([id])) as Record<string, { version: number }>;
+    return heads[id]?.version;
+  }
+
+  it('answers an empty or no-op merge patch with 200 and the item, making no version', async () => {
+    const { orgId, auth } = await tenant('content-noop-patch');
+    const { content: item } = await create(auth, {
+      translations: { en: { title: 'Steady', body: 'Text' }, ar: { title: 'ثابت' } },
+      tags: ['a', 'b'],
+      metadata: { seo: { keywords: ['x'] }, n: 1 },
+    });
+    const patch = (body: unknown, extra = {}) =>
+      call(`/v1/content/${item.id}`, json(auth, body, 'PATCH', { ...PATCH, ...extra }));
+    for (const body of [
+      {},
+      { tags: ['A', 'b'] },
+      { translations: { en: { title: 'Steady' } }, metadata: { n: 1, gone: null } },
+      { translations: {}, metadata: {} },
+      { metadata: { seo: { keywords: ['x'] } } },
+    ]) {
+      const answer = await unchanged(await patch(body), item.id, 1);
+      expect(answer.content).toEqual(item);
+    }
+    // Conditional as any write: the current version passes, a stale one is still a 412.
+    await unchanged(await patch({}, { 'If-Match': `"${item.id}.v1"` }), item.id, 1);
+    expect(await head(orgId, item.id)).toBe(1);
+    // A real change still makes version 2, and {} after it answers version 2.
+    expect((await patch({ tags: ['c'] })).status).toBe(202);
+    await unchanged(await patch({}), item.id, 2);
+    const stale = await expectProblem(await patch({}, { 'If-Match': '1' }), 412);
+    expect(stale).toMatchObject({ current_version: 2 });
+    await settled(async () => expect(await persistedVersions(item.id)).toEqual([1, 2]));
+    expect(await head(orgId, item.id)).toBe(2);
+    const [row] = await testDb().select().from(content).where(eq(content.id, item.id));
+    expect(row).toMatchObject({ version: 2 });
+  });
+
+  it('refuses a no-op patch as any patch: bad body 400, unknown or deleted item 404, author on published 403', async () => {
+    const { orgId, auth } = await tenant('content-noop-errors');
+    const { content: item } = await create(auth, { translations: { en: { title: 'Kept' } } });
+    const patch = (id: string, body: unknown, who = auth) =>
+      call(`/v1/content/${id}`, json(who, body, 'PATCH', PATCH));
+    const bad = await expectProblem(await patch(item.id, { tags: 'a' }), 400);
+    expect(bad.errors?.[0]?.path).toBe('body.tags');
+    await expectProblem(await patch('cnt_01jd5x3k7yf0v9r2m4q6s8t1wz', {}), 404);
+    const { id: deleted } = await insertContent(orgId, { deletedAt: new Date() });
+    await expectProblem(await patch(deleted, {}), 404);
+    const { id: published } = await insertContent(orgId, { status: 'published' });
+    await expectProblem(await patch(published, {}, await as(orgId, 'author')), 403);
+    expect(await head(orgId, item.id)).toBe(1);
+  });
+
+  it('answers a PUT of the item as it is with 200 (key order aside), a PUT that drops a field with 202', async () => {
+    const { orgId, auth } = await tenant('content-noop-put');
+    const { content: item } = await create(auth, {
+      translations: { en: { title: 'Whole', summary: 'S', body: 'B' } },
+      tags: ['t'],
+      metadata: { a: 1, b: { c: [1, 2] } },
+    });
+    const put = (body: unknown) => call(`/v1/content/${item.id}`, json(auth, body, 'PUT'));
+    const same = {
+      metadata: { b: { c: [1, 2] }, a: 1 },
+      tags: ['t'],
+      translations: { en: { body: 'B', summary: 'S', title: 'Whole', slug: 'whole' } },
+    };
+    await unchanged(await put(same), item.id, 1);
+    // The slug is kept when left out, so this is the same item too.
+    await unchanged(
+      await put({ ...same, translations: { en: { title: 'Whole', summary: 'S', body: 'B' } } }),
+      item.id,
+      1,
+    );
+    // Array order is content: a different order is a change.
+    const reordered = await put({ ...same, metadata: { a: 1, b: { c: [2, 1] } } });
+    expect(reordered.status).toBe(202);
+    const dropped = await put({ translations: same.translations });
+    expect(dropped.status).toBe(202);
+    expect(((await dropped.json()) as Accepted).content).toMatchObject({
+      version: 3,
+      tags: [],
+      metadata: {},
+    });
+    expect(await head(orgId, item.id)).toBe(3);
+  });
+
+  it('answers a schedule to the time already set, and a restore of the current content, with 200', async () => {
+    const { orgId, auth } = await tenant('content-noop-actions');
+    const { id } = await insertContent(orgId, { status: 'approved' });
+    const schedule = (publishAt: string) =>
+      call(
+        `/v1/content/${id}/transitions`,
+        json(auth, { action: 'schedule', publish_at: publishAt }),
+      );
+    expect((await schedule('2099-01-01T00:00:00Z')).status).toBe(202);
+    await unchanged(await schedule('2099-01-01T02:00:00+02:00'), id, 2);
+    await settled(async () => expect(await persistedVersions(id)).toEqual([2]));
+    const restored = await call(`/v1/content/${id}/versions/2/restore`, {
+      method: 'POST',
+      headers: auth,
+    });
+    await unchanged(restored, id, 2);
+    expect(await head(orgId, id)).toBe(2);
+  });
+});
+
 describe('DELETE and restore', () => {
   it('soft-deletes (reads 404, slug free) and restores as new versions', async () => {
     const { auth } = await tenant('content-delete');

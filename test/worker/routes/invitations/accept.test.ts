@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../../../shared/auth/passwords.ts';
 import { invitations, memberships, users } from '../../../../shared/db/schema/index.ts';
-import { createMember, createTenant, TEST_PASSWORD, tokenFor } from '../../auth.ts';
+import { bearer, createMember, createTenant, TEST_PASSWORD, tokenFor } from '../../auth.ts';
 import { call, expectProblem, testDb } from '../../helpers.ts';
 import { auditRow, jsonRequest, roleOf } from '../members/fixtures.ts';
 import { insertInvitation, uniqueEmail } from './fixtures.ts';
@@ -10,6 +10,21 @@ import { insertInvitation, uniqueEmail } from './fixtures.ts';
 const NEW_PASSWORD = 'violet lighthouse under snow';
 
 const accept = (body: unknown) => call('/v1/invitations/accept', jsonRequest('POST', body));
+
+type Tokens = {
+  access_token: string;
+  refresh_token: string;
+  session_id: string;
+  user: { id: string; email: string };
+  organization: { id: string; role: string };
+};
+
+/** What the API makes of an access token. */
+async function whoami(token: string) {
+  const response = await call('/v1/whoami', { headers: bearer(token) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
 
 async function userByEmail(email: string) {
   const [row] = await testDb()
@@ -25,7 +40,7 @@ async function invitationRow(id: string) {
 }
 
 describe('POST /v1/invitations/accept', () => {
-  it('creates the account and the membership for a new address, and audits it', async () => {
+  it('creates the account and the membership for a new address, signs in, and audits it', async () => {
     const { orgId } = await createTenant('accept-new');
     const invitation = await insertInvitation(orgId, { role: 'author' });
     const response = await accept({
@@ -34,36 +49,47 @@ describe('POST /v1/invitations/accept', () => {
       name: 'Grace',
     });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      organization: { id: string };
-      role: string;
-      user_id: string;
-    };
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as Tokens;
     expect(body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 900,
+      refresh_token: expect.any(String),
+      session_id: expect.stringMatching(/^ses_/),
+      user: { id: expect.stringMatching(/^usr_/), email: invitation.email, name: 'Grace' },
       organization: {
         id: orgId,
         slug: expect.stringMatching(/^accept-new-/),
         name: 'accept-new test',
+        role: 'author',
       },
-      role: 'author',
-      user_id: expect.stringMatching(/^usr_/),
     });
+    const userId = body.user.id;
     const user = await userByEmail(invitation.email);
-    expect(user).toMatchObject({ id: body.user_id, name: 'Grace' });
+    expect(user).toMatchObject({ id: userId, name: 'Grace' });
     expect((await verifyPassword(NEW_PASSWORD, user!.passwordHash)).ok).toBe(true);
-    expect(await roleOf(orgId, body.user_id)).toBe('author');
-    expect(await invitationRow(invitation.id)).toMatchObject({ acceptedBy: body.user_id });
+    expect(await roleOf(orgId, userId)).toBe('author');
+    expect(await invitationRow(invitation.id)).toMatchObject({ acceptedBy: userId });
+    expect(await whoami(body.access_token)).toMatchObject({
+      kind: 'user',
+      user_id: userId,
+      org_id: orgId,
+      role: 'author',
+      session_id: body.session_id,
+    });
     const row = await auditRow(orgId, 'invitation.accept', invitation.id);
     expect(row).toMatchObject({
       actorType: 'user',
-      actorId: body.user_id,
-      data: { role: 'author', new_user: true },
+      actorId: userId,
+      data: { role: 'author', new_user: true, session_id: body.session_id },
     });
     expect(JSON.stringify(row)).not.toContain(invitation.token);
     expect(JSON.stringify(row)).not.toContain(NEW_PASSWORD);
+    expect(JSON.stringify(row)).not.toContain(body.refresh_token);
   });
 
-  it('adds an existing user who gives their own password', async () => {
+  it('signs an existing user in to the organisation joined, not their first one', async () => {
     const { orgId } = await createTenant('accept-existing');
     const other = await createTenant('accept-existing-home');
     const invitation = await insertInvitation(orgId, {
@@ -72,9 +98,24 @@ describe('POST /v1/invitations/accept', () => {
     });
     const response = await accept({ token: invitation.token, password: TEST_PASSWORD });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ user_id: other.owner.userId, role: 'viewer' });
+    const body = (await response.json()) as Tokens;
+    expect(body).toMatchObject({
+      user: { id: other.owner.userId, email: other.owner.email },
+      organization: { id: orgId, role: 'viewer' },
+    });
     expect(await roleOf(orgId, other.owner.userId)).toBe('viewer');
     expect(await roleOf(other.orgId, other.owner.userId)).toBe('owner');
+    expect(await whoami(body.access_token)).toMatchObject({ org_id: orgId, role: 'viewer' });
+    // The refresh token is a live session's: it rotates into new tokens for the same organisation.
+    const refreshed = await call(
+      '/v1/auth/refresh',
+      jsonRequest('POST', { refresh_token: body.refresh_token }),
+    );
+    expect(refreshed.status).toBe(200);
+    expect(await refreshed.json()).toMatchObject({
+      session_id: body.session_id,
+      organization: { id: orgId, role: 'viewer' },
+    });
   });
 
   it('answers 401 when an existing user gives the wrong password, adding nothing', async () => {
@@ -189,7 +230,14 @@ describe('POST /v1/invitations/accept', () => {
     const { token: invitationToken } = (await created.json()) as { token: string };
     const response = await accept({ token: invitationToken, password: NEW_PASSWORD });
     expect(response.status).toBe(200);
-    const { user_id } = (await response.json()) as { user_id: string };
-    expect(await roleOf(orgId, user_id)).toBe('editor');
+    const { user, access_token } = (await response.json()) as Tokens;
+    expect(await roleOf(orgId, user.id)).toBe('editor');
+    // The editor writes at once with the token the acceptance gave.
+    const written = await call('/v1/content', {
+      method: 'POST',
+      headers: { ...bearer(access_token), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ translations: { en: { title: 'First day' } } }),
+    });
+    expect(written.status).toBe(202);
   });
 });

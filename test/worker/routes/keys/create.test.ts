@@ -69,11 +69,12 @@ describe('POST /v1/keys', () => {
     expect(JSON.stringify(row)).not.toContain(key.secret);
   });
 
-  it('lets a key with keys:manage create keys within its own scopes, created_by null', async () => {
+  it('lets a key with keys:manage create keys within its own scopes, recorded as their creator', async () => {
     const { auth } = await signedIn('keys-create');
     const parent = await createKey(auth, { scopes: ['keys:manage', 'search'] });
     const child = await createKey(bearer(parent.secret), { scopes: ['search'] });
-    expect(child.created_by).toBeNull();
+    expect(child.created_by).toBe(parent.id);
+    expect((await keyRow(child.id))?.createdBy).toBe(parent.id);
     const escalation = await call(
       '/v1/keys',
       json('POST', { name: 'wider', scopes: ['content:write'] }, bearer(parent.secret)),

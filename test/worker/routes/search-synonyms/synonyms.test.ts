@@ -495,11 +495,15 @@ describe('permissions', () => {
     await create(admin.auth);
   });
 
-  it('lets an API key with settings:manage write, and one without it only read', async () => {
+  it('lets an API key with settings:manage write (recorded as its creator), and one without it only read', async () => {
     const { orgId } = await signedIn('syn-perm-key');
-    const manager = await keyAuth(orgId, ['settings:manage', 'search']);
+    const key = await insertKey(orgId, { scopes: ['settings:manage', 'search'] });
+    const manager = bearer(key.secret);
     const created = await create(manager, ONE_WAY);
-    expect(created.created_by).toBeNull();
+    expect(created.created_by).toBe(key.id);
+    expect((await stored(created.id))?.createdBy).toBe(key.id);
+    const read = await call(`${PATH}/${created.id}`, { headers: manager });
+    expect(await read.json()).toMatchObject({ created_by: key.id });
     const put = await call(`${PATH}/${created.id}`, json('PUT', MULTI, manager));
     expect(put.status).toBe(200);
 

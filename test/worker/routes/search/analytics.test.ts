@@ -39,12 +39,20 @@ type Report = {
     avg_results: number;
   }[];
   zero_result_queries: { query: string; searches: number; last_searched_at: string }[];
+  filtered_zero_result_queries: {
+    query: string;
+    filters: Record<string, unknown> | null;
+    searches: number;
+    last_searched_at: string;
+  }[];
   totals: {
     searches: number;
     clicks: number;
     searches_with_clicks: number;
     click_through_rate: number;
+    filtered_searches: number;
     zero_result_rate: number;
+    filtered_zero_result_rate: number;
     p50_latency_ms: number | null;
     p95_latency_ms: number | null;
   };
@@ -115,6 +123,8 @@ describe('search analytics', () => {
           latency_ms: expect.any(Number),
           cache: 'miss',
           degraded: false,
+          filtered: false,
+          filters: null,
         },
       });
       expect(row.id).toMatch(/^evt_/);
@@ -172,6 +182,67 @@ describe('search analytics', () => {
         userId: null,
         data: { api_key_id: key.id, query: 'quasar', locale: 'en', result_count: 0 },
       });
+    });
+
+    it('records the filters a search was narrowed by, under their API names', async () => {
+      const response = await call(
+        '/v1/search',
+        json(
+          'POST',
+          {
+            q: 'tidal',
+            mode: 'keyword',
+            filters: {
+              tags: ['Coast', 'bay'],
+              status: ['published'],
+              published_from: '2026-10-01T00:00:00Z',
+              metadata: { depth: 12, open: true },
+            },
+          },
+          viewerAuth,
+        ),
+      );
+      expect(response.status).toBe(200);
+      const result = (await response.json()) as SearchResult;
+      expect(result.total).toBe(0);
+      const row = await eventOf(orgId, 'search.performed', result.query_id);
+      expect(row.data).toMatchObject({
+        result_count: 0,
+        filtered: true,
+        filters: {
+          tags: ['coast', 'bay'],
+          status: ['published'],
+          published_from: '2026-10-01T00:00:00.000Z',
+          metadata: { depth: 12, open: true },
+        },
+      });
+      // Only what was given: no empty lists, no absent fields as null.
+      expect(Object.keys(row.data.filters as object).sort()).toEqual([
+        'metadata',
+        'published_from',
+        'status',
+        'tags',
+      ]);
+    });
+
+    it('records a search whose filters outgrow the event as filtered, without listing them', async () => {
+      const tags = Array.from({ length: 20 }, (_, i) => `${'t'.repeat(60)}${i}`);
+      const metadata = Object.fromEntries(
+        Array.from({ length: 10 }, (_, i) => [`field${i}`, 'v'.repeat(200)]),
+      );
+      const response = await call(
+        '/v1/search',
+        json(
+          'POST',
+          { q: 'tidal '.repeat(80).trim(), mode: 'keyword', filters: { tags, metadata } },
+          viewerAuth,
+        ),
+      );
+      expect(response.status).toBe(200);
+      const result = (await response.json()) as SearchResult;
+      const row = await eventOf(orgId, 'search.performed', result.query_id);
+      expect(row.data).toMatchObject({ filtered: true, filters: null, result_count: 0 });
+      expect(new TextEncoder().encode(JSON.stringify(row.data)).length).toBeLessThanOrEqual(4096);
     });
 
     it('answers the search when EVENTS refuses the record, and logs a warning', async () => {
@@ -269,7 +340,15 @@ describe('search analytics', () => {
     const TO = '2026-10-08T00:00:00.000Z';
     const at = (hours: number) => new Date(Date.parse(FROM) + hours * 3_600_000);
 
-    type Search = { typed: string; normalized: string; results: number; latency: number };
+    type Search = {
+      typed: string;
+      normalized: string;
+      results: number;
+      latency: number;
+      /** As the edge records them; absent: an event from before filters were recorded. */
+      filtered?: unknown;
+      filters?: Record<string, unknown> | null;
+    };
     const searchRow = (org: string, s: Search, occurredAt: Date) => ({
       id: newId('event'),
       occurredAt,
@@ -286,6 +365,7 @@ describe('search analytics', () => {
         latency_ms: s.latency,
         cache: 'miss',
         degraded: false,
+        ...('filtered' in s ? { filtered: s.filtered, filters: s.filters ?? null } : {}),
       },
     });
     const clickRow = (org: string, queryId: string, occurredAt: Date) => ({
@@ -399,15 +479,97 @@ describe('search analytics', () => {
         { query: 'tides', searches: 2, last_searched_at: at(30).toISOString() },
         { query: 'quasar', searches: 2, last_searched_at: at(20).toISOString() },
       ]);
+      expect(body.filtered_zero_result_queries).toEqual([]);
       expect(body.totals).toEqual({
         searches: 9,
         clicks: 5,
         searches_with_clicks: 3,
         click_through_rate: expect.closeTo(3 / 9, 10),
+        filtered_searches: 0,
         zero_result_rate: expect.closeTo(4 / 9, 10),
+        filtered_zero_result_rate: 0,
         p50_latency_ms: 50,
         p95_latency_ms: expect.closeTo(86, 10),
       });
+    });
+
+    it('reports filtered searches that found nothing apart from queries that found nothing', async () => {
+      const tenant = await createTenant('analytics-filtered');
+      const org = tenant.orgId;
+      const archive = { tags: ['archive'] };
+      const row = (
+        normalized: string,
+        results: number,
+        hours: number,
+        filters?: Record<string, unknown> | null,
+      ) =>
+        searchRow(
+          org,
+          {
+            typed: normalized,
+            normalized,
+            results,
+            latency: 10,
+            ...(filters === undefined ? { filtered: false } : { filtered: true, filters }),
+          },
+          at(hours),
+        );
+      await testDb()
+        .insert(events)
+        .values([
+          // "reef" finds items, but none tagged archive: the filter excluded them.
+          row('reef', 3, 1),
+          row('reef', 0, 2, archive),
+          row('reef', 0, 3, archive),
+          row('reef', 0, 4, { category: ['cat_01jd5x3k7yf0v9r2m4q6s8t1wz'] }),
+          row('reef', 2, 5, { tags: ['news'] }),
+          // "kraken" finds nothing, with or without filters.
+          row('kraken', 0, 6),
+          row('kraken', 0, 7, archive),
+          // Filters too many to record: filtered, unlisted.
+          row('kraken', 0, 8, null),
+          // An event from before filters were recorded counts as unfiltered.
+          searchRow(org, { typed: 'old', normalized: 'old', results: 0, latency: 10 }, at(9)),
+          // Anything but JSON true is not "filtered".
+          searchRow(
+            org,
+            { typed: 'odd', normalized: 'odd', results: 0, latency: 10, filtered: 'true' },
+            at(10),
+          ),
+        ]);
+      const body = await report(
+        `from=${FROM}&to=${TO}`,
+        bearer((await tokenFor(tenant.owner)).token),
+      );
+      expect(body.zero_result_queries).toEqual([
+        { query: 'odd', searches: 1, last_searched_at: at(10).toISOString() },
+        { query: 'old', searches: 1, last_searched_at: at(9).toISOString() },
+        { query: 'kraken', searches: 1, last_searched_at: at(6).toISOString() },
+      ]);
+      expect(body.filtered_zero_result_queries).toEqual([
+        { query: 'reef', filters: archive, searches: 2, last_searched_at: at(3).toISOString() },
+        { query: 'kraken', filters: null, searches: 1, last_searched_at: at(8).toISOString() },
+        { query: 'kraken', filters: archive, searches: 1, last_searched_at: at(7).toISOString() },
+        {
+          query: 'reef',
+          filters: { category: ['cat_01jd5x3k7yf0v9r2m4q6s8t1wz'] },
+          searches: 1,
+          last_searched_at: at(4).toISOString(),
+        },
+      ]);
+      expect(body.totals).toMatchObject({
+        searches: 10,
+        filtered_searches: 6,
+        // 3 of the 4 unfiltered searches found nothing; 5 of the 6 filtered ones.
+        zero_result_rate: 0.75,
+        filtered_zero_result_rate: expect.closeTo(5 / 6, 10),
+      });
+      expect(body.top_queries.map((q) => [q.query, q.searches])).toEqual([
+        ['reef', 5],
+        ['kraken', 3],
+        ['odd', 1],
+        ['old', 1],
+      ]);
     });
 
     it('keeps each list to limit', async () => {
@@ -443,12 +605,15 @@ describe('search analytics', () => {
         to: TO,
         top_queries: [],
         zero_result_queries: [],
+        filtered_zero_result_queries: [],
         totals: {
           searches: 0,
           clicks: 0,
           searches_with_clicks: 0,
           click_through_rate: 0,
+          filtered_searches: 0,
           zero_result_rate: 0,
+          filtered_zero_result_rate: 0,
           p50_latency_ms: null,
           p95_latency_ms: null,
         },
@@ -475,6 +640,33 @@ describe('search analytics', () => {
       expect(body.zero_result_queries).toEqual([
         { query: 'kelp forests', searches: 2, last_searched_at: expect.any(String) },
       ]);
+    });
+
+    it('counts a filtered search made through the API apart from the query finding nothing', async () => {
+      const tenant = await createTenant('analytics-live-filtered');
+      const auth = bearer((await tokenFor(tenant.owner)).token);
+      await search('q=Kelp+forests&mode=keyword&tags=Archive', auth);
+      await search('q=kelp+forests&mode=keyword', auth);
+      const body = await eventually(async () => {
+        const current = await report('', auth);
+        return current.totals.searches === 2 && current;
+      }, 20_000);
+      expect(body.zero_result_queries).toEqual([
+        { query: 'kelp forests', searches: 1, last_searched_at: expect.any(String) },
+      ]);
+      expect(body.filtered_zero_result_queries).toEqual([
+        {
+          query: 'kelp forests',
+          filters: { tags: ['archive'] },
+          searches: 1,
+          last_searched_at: expect.any(String),
+        },
+      ]);
+      expect(body.totals).toMatchObject({
+        filtered_searches: 1,
+        zero_result_rate: 1,
+        filtered_zero_result_rate: 1,
+      });
     });
 
     it.each([

@@ -49,13 +49,49 @@ export const SearchAnalyticsSchema = z
           last_searched_at: z.iso.datetime(),
         }),
       )
-      .openapi({ description: 'The most searched queries that found nothing, most first.' }),
+      .openapi({
+        description:
+          'The most searched queries that found nothing without filters (the organisation has ' +
+          'nothing for them), most first.',
+      }),
+    filtered_zero_result_queries: z
+      .array(
+        z.object({
+          query: z.string(),
+          filters: z
+            .record(z.string(), z.unknown())
+            .nullable()
+            .openapi({
+              description:
+                'The filters, under their API names (`category`, `tags`, `status`, ' +
+                '`published_from`, `published_to`, `metadata`); null when too many to record.',
+              example: { tags: ['archive'], status: ['published'] },
+            }),
+          searches: z.number().int(),
+          last_searched_at: z.iso.datetime(),
+        }),
+      )
+      .openapi({
+        description:
+          'Searches narrowed by filters that found nothing, by query and filters, most first: ' +
+          'counted apart from `zero_result_queries`, since the filters may be what excluded ' +
+          'everything.',
+      }),
     totals: z.object({
       searches: z.number().int(),
       clicks: z.number().int().openapi({ description: 'Every result click in the window.' }),
       searches_with_clicks: z.number().int(),
       click_through_rate: Rate,
-      zero_result_rate: Rate,
+      filtered_searches: z.number().int().openapi({
+        description:
+          'Searches narrowed by a filter (category, tags, status, publication dates, metadata).',
+      }),
+      zero_result_rate: Rate.openapi({
+        description: 'Unfiltered searches that found nothing, over unfiltered searches.',
+      }),
+      filtered_zero_result_rate: Rate.openapi({
+        description: 'Filtered searches that found nothing, over filtered searches.',
+      }),
       p50_latency_ms: z.number().nullable(),
       p95_latency_ms: z.number().nullable(),
     }),

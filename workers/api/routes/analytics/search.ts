@@ -20,8 +20,11 @@ export const route = createRoute({
     "The organisation's searches over `[from, to)` (the last 7 days by default, at most " +
     `${MAX_WINDOW_DAYS}): the most searched queries (grouped by normalised text) with their ` +
     'clicks, click-through rate (searches with at least one result click, over searches) and ' +
-    'average result count; the queries that found nothing; and totals with the median and ' +
-    '95th-percentile latency. Searches and clicks (`POST /v1/search/clicks`) arrive through a ' +
+    'average result count; the queries that found nothing without filters; apart from them, ' +
+    'filtered searches that found nothing, with their filters (the filters may be what ' +
+    'excluded everything); and totals with the median and 95th-percentile latency (the ' +
+    'zero-result rate counts unfiltered searches, the filtered one filtered searches). ' +
+    'Searches and clicks (`POST /v1/search/clicks`) arrive through a ' +
     'queue, so one can take a few seconds to count. Needs `analytics:read`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('analytics:read')] as const,

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Schema } from 'hono';
 import { ledgerOf } from '../../../../durable-objects/content-ledger.ts';
+import { type BulkRecord, bulkState } from '../../../../shared/content/bulk.ts';
 import {
   ContentId,
   ContentInput,
@@ -8,6 +9,7 @@ import {
   checkTransition,
   TransitionFields,
 } from '../../../../shared/content/schema.ts';
+import type { ProblemDocument } from '../../../../shared/db/schema/operations.ts';
 import { AppError, fieldErrors, problem } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import { unstorableFields } from '../../../../shared/text/storable.ts';
@@ -19,8 +21,8 @@ import {
   WRITE_RETRY_AFTER_SECONDS,
 } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
+import { IdempotencyKeyHeaderSchema, idempotent } from '../../middleware/idempotency.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { acceptedBody } from './accepted.ts';
 import { createChange, deleteChange, patchChange, transitionChange } from './plan.ts';
 
 /** Items per bulk request. */
@@ -77,9 +79,15 @@ export const BulkResultSchema = z
     status: z
       .number()
       .int()
-      .openapi({ description: '202 when accepted, else the problem status.' }),
+      .openapi({
+        description:
+          '202 when accepted (a new version, persisted by `operation_id`), 200 when the item ' +
+          'already is as asked (no version, no operation), else the problem status.',
+      }),
     id: z.string().nullable(),
-    version: z.number().int().nullable(),
+    version: z.number().int().nullable().openapi({
+      description: 'The new version (202), or the current one (200); null when refused.',
+    }),
     operation_id: z.string().nullable(),
     problem: ItemProblem.nullable(),
   })
@@ -87,9 +95,25 @@ export const BulkResultSchema = z
 
 export const BulkAcceptedSchema = z
   .object({
-    operation: z.object({ id: z.string(), status: z.literal('running'), url: z.string() }),
-    accepted: z.number().int(),
-    refused: z.number().int(),
+    operation: z
+      .object({
+        id: z.string(),
+        status: z.enum(['running', 'applied', 'partially_applied']).openapi({
+          description:
+            '`running` while accepted items are on their way to Postgres; already final ' +
+            '(`applied`, or `partially_applied` with refusals) when none was accepted.',
+        }),
+        url: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'The bulk operation: poll `url` for its state. Null only when the ledger could not ' +
+          "record it; each accepted item's own operation still answers.",
+      }),
+    accepted: z.number().int().openapi({ description: 'Items queued as a new version.' }),
+    unchanged: z.number().int().openapi({ description: 'Items already as asked.' }),
+    refused: z.number().int().openapi({ description: 'Items refused, each with its problem.' }),
     results: z.array(BulkResultSchema),
   })
   .openapi('ContentBulkAccepted');
@@ -103,19 +127,30 @@ export const route = createRoute({
     `Up to ${MAX_BULK_ITEMS.toLocaleString('en-US')} items, each \`create\` (data as for POST ` +
     '/v1/content), `update` (a merge patch, optional `if_match`), `delete` (optional ' +
     '`if_match`) or `transition` (`action` and its fields as for POST ' +
-    '/v1/content/{id}/transitions, optional `if_match`). Each item is validated, authorised and written on its own: `results` says per ' +
-    'item (in order) whether it was accepted (`202`, with id, version and operation) or why not ' +
-    '(the problem a single request would have had). `202` when at least one item was accepted; ' +
-    '`422` with the results when none was; `503` when the queue took none. The bulk operation ' +
-    "(`operation.url`) shows progress as the items' operations reach Postgres. Needs " +
-    "`content:write` (`content:delete` for deletes, each action's own permission for " +
+    '/v1/content/{id}/transitions, optional `if_match`). Each item is validated, authorised and ' +
+    'written on its own: `results` says per item (in order) whether it was accepted (`202`, ' +
+    'with id, version and operation), already as asked (`200`: an update or action that ' +
+    'changes nothing makes no version) or why not (the problem a single request would have ' +
+    'had). `202` when at least one item was accepted; `200` when none was but some were ' +
+    'already as asked; `422` with the results when no item was either; `503` when the queue ' +
+    'took none. The bulk operation (`operation.url`) is `running` until every accepted item ' +
+    'is persisted, then `applied` (every item applied or was already as asked), ' +
+    '`partially_applied` (some did not: listed in its `items` with their problems) or ' +
+    '`failed` (none did), with `completed_at` set when the last item settled. With an ' +
+    '`Idempotency-Key`, a retry within 24 h gets this same answer instead of a second run. ' +
+    "Needs `content:write` (`content:delete` for deletes, each action's own permission for " +
     'transitions).',
   security: [{ bearer: [] }],
-  middleware: [requireAuth('content:write')] as const,
+  middleware: [requireAuth('content:write'), idempotent()] as const,
   request: {
+    headers: IdempotencyKeyHeaderSchema,
     body: { required: true, content: { 'application/json': { schema: BulkRequest } } },
   },
   responses: {
+    200: {
+      description: 'No item accepted, but some already as asked; per-item results.',
+      content: { 'application/json': { schema: BulkAcceptedSchema } },
+    },
     202: {
       description: 'At least one item accepted; per-item results.',
       content: { 'application/json': { schema: BulkAcceptedSchema } },
@@ -124,6 +159,7 @@ export const route = createRoute({
       'VALIDATION_FAILED',
       'UNAUTHORIZED',
       'FORBIDDEN',
+      'CONFLICT',
       'PAYLOAD_TOO_LARGE',
       'UNSUPPORTED_MEDIA_TYPE',
       'UNPROCESSABLE',
@@ -132,6 +168,8 @@ export const route = createRoute({
     ),
   },
 });
+
+type BulkResult = z.output<typeof BulkResultSchema>;
 
 export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
@@ -159,48 +197,50 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
       }
       changes.push({ index, change: bulkChange(c, parsed.data, index) });
     });
-    const results = await commitContent(
+    const committed = await commitContent(
       c,
       changes.map((x) => x.change),
     );
-    const operationId = newId('operation');
-    const outcome = items.map((_, index) => {
-      const n = changes.findIndex((x) => x.index === index);
-      const result = n === -1 ? undefined : results[n];
-      const error = refusals.get(index) ?? (result && !result.ok ? result.error : undefined);
+    const committedAt = new Map(changes.map(({ index }, n) => [index, n]));
+    const outcome = items.map((_, index): BulkResult => {
+      const n = committedAt.get(index);
+      const result = n === undefined ? undefined : committed[n]!;
       if (result?.ok) {
-        const { content: item, operation } = acceptedBody(result.snapshot, result.operationId);
         return {
           index,
-          status: 202,
-          id: item.id,
-          version: item.version,
-          operation_id: operation.id,
+          status: result.operationId === null ? 200 : 202,
+          id: result.snapshot.id,
+          version: result.snapshot.version,
+          operation_id: result.operationId,
           problem: null,
         };
       }
-      const id = n === -1 ? null : changes[n]!.change.id;
+      const error = result?.error ?? refusals.get(index)!;
       return {
         index,
-        status: error!.status,
-        id,
+        status: error.status,
+        id: n === undefined ? null : changes[n]!.change.id,
         version: null,
         operation_id: null,
-        problem: itemProblem(c, error!),
+        problem: itemProblem(c, error),
       };
     });
-    const accepted = outcome.filter((r) => r.status === 202);
-    const body = {
-      operation: {
-        id: operationId,
-        status: 'running' as const,
-        url: `/v1/operations/${operationId}`,
-      },
-      accepted: accepted.length,
-      refused: outcome.length - accepted.length,
-      results: outcome,
+
+    const record: BulkRecord = {
+      id: newId('operation'),
+      total: items.length,
+      accepted: [],
+      unchanged: [],
+      refused: [],
+      created_at: new Date().toISOString(),
     };
-    if (accepted.length === 0) {
+    for (const r of outcome) {
+      if (r.status === 202) {
+        record.accepted.push({ index: r.index, id: r.id!, operation_id: r.operation_id! });
+      } else if (r.status === 200) record.unchanged.push({ index: r.index, id: r.id! });
+      else record.refused.push({ index: r.index, id: r.id, problem: r.problem as ProblemDocument });
+    }
+    if (record.accepted.length + record.unchanged.length === 0) {
       const queueDown = outcome.every((r) => r.status === 503);
       throw new AppError({
         code: queueDown ? 'SERVICE_UNAVAILABLE' : 'UNPROCESSABLE',
@@ -211,16 +251,38 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
         ...(queueDown ? { headers: { 'Retry-After': String(WRITE_RETRY_AFTER_SECONDS) } } : {}),
       });
     }
-    await ledgerOf(c.env, principal.orgId).recordBulk(
-      operationId,
-      accepted.map((r) => r.operation_id!),
-      items.length,
-    );
+    let operation: { id: string; status: string; url: string } | null = null;
+    try {
+      await ledgerOf(c.env, principal.orgId).recordBulk(record);
+      // No item persisted yet: `running` when some were accepted, else final already.
+      const { status } = bulkState(record, [], 0)!;
+      operation = { id: record.id, status, url: `/v1/operations/${record.id}` };
+    } catch (error) {
+      // The items are accepted and durable whatever happens here: never answer them with a 5xx
+      // (a retry would write them again).
+      c.var.services.logger.error('bulk operation not recorded', {
+        operation_id: record.id,
+        error,
+      });
+    }
+    const body = BulkAcceptedSchema.parse({
+      operation,
+      accepted: record.accepted.length,
+      unchanged: record.unchanged.length,
+      refused: record.refused.length,
+      results: outcome,
+    });
     void audit(c, {
       action: 'content.bulk',
-      data: { operation_id: operationId, accepted: body.accepted, refused: body.refused },
+      data: {
+        operation_id: operation?.id ?? null,
+        accepted: body.accepted,
+        unchanged: body.unchanged,
+        refused: body.refused,
+      },
     });
-    return c.json(BulkAcceptedSchema.parse(body), 202, { Location: body.operation.url });
+    const status = body.accepted > 0 ? 202 : 200;
+    return c.json(body, status, operation ? { Location: operation.url } : {});
   });
 }
 

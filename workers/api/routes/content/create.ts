@@ -5,7 +5,7 @@ import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { IdempotencyKeyHeaderSchema, idempotent } from '../../middleware/idempotency.ts';
-import { accepted, WRITE_RESPONSES } from './accepted.ts';
+import { ACCEPTED_RESPONSES, accepted } from './accepted.ts';
 import { createChange } from './plan.ts';
 
 export const route = createRoute({
@@ -26,7 +26,7 @@ export const route = createRoute({
     headers: IdempotencyKeyHeaderSchema,
     body: { required: true, content: { 'application/json': { schema: CreateContent } } },
   },
-  responses: WRITE_RESPONSES,
+  responses: ACCEPTED_RESPONSES,
 });
 
 export function registerContentCreate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {

@@ -3,7 +3,7 @@ import type { Schema } from 'hono';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { ACCEPTED_RESPONSES, accepted, IfMatchHeaderSchema } from './accepted.ts';
 import { deleteChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
@@ -20,7 +20,7 @@ export const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:delete')] as const,
   request: { params: ContentIdParamsSchema, headers: IfMatchHeaderSchema },
-  responses: WRITE_RESPONSES,
+  responses: ACCEPTED_RESPONSES,
 });
 
 export function registerContentDelete<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {

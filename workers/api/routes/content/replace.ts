@@ -4,7 +4,7 @@ import { ReplaceContent } from '../../../../shared/content/schema.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { acceptedOrUnchanged, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
 import { replaceChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
@@ -18,7 +18,8 @@ export const route = createRoute({
     'defaults; translations left out are removed). A translation that keeps its locale keeps its ' +
     'slug unless the body gives one. Status changes only through workflow actions. Editing an ' +
     'approved, published or archived item, or its schedule, needs `content:publish`. `If-Match` ' +
-    'makes it conditional (`412` when stale). Answers `202` with the new version. Needs ' +
+    'makes it conditional (`412` when stale). Answers `202` with the new version; a body ' +
+    'equal to the item as it is makes none: `200` with the item and `operation: null`. Needs ' +
     '`content:write`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:write')] as const,
@@ -36,6 +37,6 @@ export function registerContentReplace<S extends Schema>(app: OpenAPIHono<AppBin
     const input = c.req.valid('json');
     const ifMatch = c.req.valid('header')['if-match'];
     const [result] = await commitContent(c, [replaceChange(c, id, ifMatch, input)]);
-    return accepted(c, result);
+    return acceptedOrUnchanged(c, result);
   });
 }

@@ -6,7 +6,7 @@ import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { ACCEPTED_RESPONSES, accepted, IfMatchHeaderSchema } from './accepted.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
 export const route = createRoute({
@@ -22,7 +22,7 @@ export const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:delete')] as const,
   request: { params: ContentIdParamsSchema, headers: IfMatchHeaderSchema },
-  responses: WRITE_RESPONSES,
+  responses: ACCEPTED_RESPONSES,
 });
 
 export function registerContentRestore<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {

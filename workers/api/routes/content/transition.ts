@@ -4,7 +4,7 @@ import { TransitionRequest } from '../../../../shared/content/schema.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { acceptedOrUnchanged, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
 import { transitionChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
@@ -20,7 +20,9 @@ export const route = createRoute({
     'future: the cron publishes it), `unpublish` (published → approved), `archive` (→ archived; ' +
     'these need `content:publish`) and `restore` (archived → draft; `content:delete`). An action ' +
     "that cannot start from the item's status is a `409` whose `allowed` lists those that can. " +
-    'Audited as `content.<action>`. Answers `202` with the new version.',
+    'Audited as `content.<action>`. Answers `202` with the new version; an action that ' +
+    'changes nothing (a `schedule` to the time already set) makes none: `200` with the item ' +
+    'as it is and `operation: null`, not audited.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:read')] as const,
   request: {
@@ -38,6 +40,6 @@ export function registerContentTransition<S extends Schema>(app: OpenAPIHono<App
     const [result] = await commitContent(c, [
       transitionChange(c, id, c.req.valid('header')['if-match'], request),
     ]);
-    return accepted(c, result);
+    return acceptedOrUnchanged(c, result);
   });
 }

@@ -4,7 +4,7 @@ import { ContentPatch } from '../../../../shared/content/schema.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { acceptedOrUnchanged, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
 import { patchChange } from './plan.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
@@ -19,7 +19,9 @@ export const route = createRoute({
     'the category, the schedule); metadata merges recursively, translations per locale and ' +
     'field. A title change keeps the slug unless the patch sets it (`null`: generate it again). ' +
     'The merged item is validated as a full update. `If-Match` makes it conditional (`412` when ' +
-    'stale). Answers `202` with the new version. Needs `content:write` (and `content:publish` ' +
+    'stale). Answers `202` with the new version; a patch that changes nothing (`{}`, or only ' +
+    'values the item already has) makes none: `200` with the item as it is and `operation: ' +
+    'null`. Needs `content:write` (and `content:publish` ' +
     'for reviewed items and schedules).',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:write')] as const,
@@ -43,6 +45,6 @@ export function registerContentUpdate<S extends Schema>(app: OpenAPIHono<AppBind
     const patch = c.req.valid('json');
     const ifMatch = c.req.valid('header')['if-match'];
     const [result] = await commitContent(c, [patchChange(c, id, ifMatch, patch, 'body')]);
-    return accepted(c, result);
+    return acceptedOrUnchanged(c, result);
   });
 }

@@ -12,7 +12,6 @@ import { loadSnapshots } from '../../../../shared/content/store.ts';
 import { contentEtag } from '../../../../shared/content/view.ts';
 import { type ContentSnapshot, contentVersions } from '../../../../shared/db/schema/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { isId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { READ_RETRY_AFTER_SECONDS } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -30,8 +29,8 @@ export const ContentVersionSummarySchema = z
   .openapi('ContentVersionSummary', {
     description:
       'One version of an item: its workflow status then, the operation that wrote it (null for ' +
-      'imported items and a version not yet persisted), who made it (a user id; null for API ' +
-      'keys and the system) and when.',
+      'imported items and a version not yet persisted), who made it (`created_by`: a user, ' +
+      'an API key or `system`) and when.',
   });
 
 export const ContentSnapshotVersionSchema = z
@@ -108,8 +107,6 @@ export async function contentHead(
   return { ledger, postgres };
 }
 
-const actorUser = (actor: string | null) => (actor !== null && isId('user', actor) ? actor : null);
-
 /** A head that has no `content_versions` row (yet) as a version. */
 function headVersion(head: ContentSnapshot): StoredVersion {
   return {
@@ -117,7 +114,7 @@ function headVersion(head: ContentSnapshot): StoredVersion {
       version: head.version,
       status: head.status,
       operation_id: null,
-      created_by: actorUser(head.updated_by),
+      created_by: head.updated_by,
       created_at: head.updated_at,
     },
     snapshot: head,

@@ -6,7 +6,7 @@ import { checkEdit } from '../../../../shared/content/workflow.ts';
 import type { AppBindings } from '../../app.ts';
 import { commitContent } from '../../content-write.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { accepted, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
+import { acceptedOrUnchanged, IfMatchHeaderSchema, WRITE_RESPONSES } from './accepted.ts';
 import { denied, notDeleted } from './plan.ts';
 import { ContentVersionParamsSchema, readVersions, versionNotFound } from './versions-get.ts';
 
@@ -21,7 +21,8 @@ export const route = createRoute({
     'so restoring never publishes or unpublishes anything. `409` when one of its slugs has ' +
     'since been taken by another item; `404` for a deleted item (restore it first) or an ' +
     'unknown version. `If-Match` makes it conditional (`412` when stale). Audited as ' +
-    '`content.restore_version`. Answers `202` with the new version. Needs `content:write` (and ' +
+    '`content.restore_version`. Answers `202` with the new version; restoring content equal to ' +
+    'the current makes none: `200` with the item and `operation: null`. Needs `content:write` (and ' +
     '`content:publish` for reviewed items).',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:write')] as const,
@@ -64,6 +65,6 @@ export function registerContentVersionsRestore<S extends Schema>(app: OpenAPIHon
         },
       },
     ]);
-    return accepted(c, result);
+    return acceptedOrUnchanged(c, result);
   });
 }

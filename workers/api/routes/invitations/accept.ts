@@ -5,7 +5,9 @@ import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { InvitationAcceptedSchema, InvitationAcceptSchema } from './schema.ts';
+import { NO_STORE, startSession } from '../auth/issue.ts';
+import { TokenResponseSchema } from '../auth/schema.ts';
+import { InvitationAcceptSchema } from './schema.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -17,15 +19,16 @@ export const route = createRoute({
     '`password` must be its password (401 otherwise); else an account is created with it ' +
     '(and `name`), after the password policy (400 naming `body.password`). The membership is ' +
     'added and the invitation closed together, once: an expired, revoked or already accepted ' +
-    'invitation answers 409 naming which (`invitation_status`), an unknown token 404. Sign in ' +
-    'afterwards to get tokens for the organisation.',
+    'invitation answers 409 naming which (`invitation_status`), an unknown token 404. The ' +
+    'answer signs the user in to the organisation joined: the same tokens as ' +
+    '`POST /v1/auth/login` (a new session, `organization.role` the role granted).',
   request: {
     body: { content: { 'application/json': { schema: InvitationAcceptSchema } }, required: true },
   },
   responses: {
     200: {
-      description: 'The organisation joined, with the role and the user id.',
-      content: { 'application/json': { schema: InvitationAcceptedSchema } },
+      description: 'Joined and signed in: tokens for the organisation joined.',
+      content: { 'application/json': { schema: TokenResponseSchema } },
     },
     ...problemResponses(
       'VALIDATION_FAILED',
@@ -87,21 +90,18 @@ export function registerInvitationsAccept<S extends Schema>(app: OpenAPIHono<App
           });
       }
     }
+    const tokens = await startSession(c, result.user, {
+      ...result.organization,
+      role: result.role,
+    });
     audit(c, {
       action: 'invitation.accept',
       orgId: result.organization.id,
       actor: { type: 'user', id: result.userId },
       targetType: 'invitation',
       targetId: result.invitationId,
-      data: { role: result.role, new_user: result.createdUser },
+      data: { role: result.role, new_user: result.createdUser, session_id: tokens.session_id },
     });
-    return c.json(
-      InvitationAcceptedSchema.parse({
-        organization: result.organization,
-        role: result.role,
-        user_id: result.userId,
-      }),
-      200,
-    );
+    return c.json(tokens, 200, NO_STORE);
   });
 }

@@ -102,14 +102,6 @@ export const InvitationAcceptSchema = z
   .strict()
   .openapi('InvitationAccept');
 
-export const InvitationAcceptedSchema = z
-  .object({
-    organization: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
-    role: RoleSchema,
-    user_id: z.string(),
-  })
-  .openapi('InvitationAccepted');
-
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** An invitation as the API shows it (never its token hash). */

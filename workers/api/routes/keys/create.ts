@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import { generateApiKey } from '../../../../shared/auth/api-keys.ts';
+import { principalId } from '../../../../shared/auth/permissions.ts';
 import { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
@@ -81,7 +82,7 @@ export function registerKeysCreate<S extends Schema>(app: OpenAPIHono<AppBinding
         rateLimit: body.rate_limit?.limit ?? null,
         rateLimitWindowSeconds: body.rate_limit?.window_seconds ?? null,
         expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-        createdBy: principal.kind === 'user' ? principal.userId : null,
+        createdBy: principalId(principal),
         createdAt: new Date(),
       })
       .returning();

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { generateApiKey, invalidateApiKey } from '../../../../shared/auth/api-keys.ts';
+import { principalId } from '../../../../shared/auth/permissions.ts';
 import { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
@@ -91,7 +92,7 @@ export function registerKeysRoll<S extends Schema>(app: OpenAPIHono<AppBindings,
           rateLimit: current.rateLimit,
           rateLimitWindowSeconds: current.rateLimitWindowSeconds,
           expiresAt: current.expiresAt,
-          createdBy: principal.kind === 'user' ? principal.userId : null,
+          createdBy: principalId(principal),
           createdAt: now,
         })
         .returning();

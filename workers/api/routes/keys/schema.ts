@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
 import { Permission } from '../../../../shared/auth/permissions.ts';
 import type { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
@@ -49,10 +50,10 @@ export const ApiKeySchema = z
       example: null,
     }),
     grace_until: time('When a rolled key stops working.'),
-    created_by: z
-      .string()
-      .nullable()
-      .openapi({ description: 'The user who created the key (null when an API key did).' }),
+    created_by: ActorRefSchema.meta({
+      description: `Who created the key (rolled it, for a successor): ${ACTOR_DESCRIPTION}.`,
+      example: 'usr_01jd5x3k7yf0v9r2m4q6s8t1wz',
+    }),
     created_at: z.iso.datetime().openapi({ example: '2025-01-01T12:00:00.000Z' }),
   })
   .openapi('ApiKey');

@@ -1,11 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Context, Schema } from 'hono';
 import {
-  type BulkRecord,
   ledgerOf,
   type PendingWrite,
+  type StoredBulk,
 } from '../../../../durable-objects/content-ledger.ts';
+import { type BulkChild, bulkState, isFinalBulk } from '../../../../shared/content/bulk.ts';
 import { operations } from '../../../../shared/db/schema/operations.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
@@ -31,8 +32,11 @@ export const route = createRoute({
   summary: 'Get an operation',
   description:
     'The state of work the API accepted with `202`: `queued` and `running` answers carry ' +
-    '`Retry-After: 1` (poll again then); `applied` means the change is in Postgres, `failed` ' +
-    "carries the problem in `error`. Any member or key with `content:read` reads its organisation's " +
+    '`Retry-After: 1` (poll again then); `applied` means the change is in Postgres, ' +
+    '`partially_applied` that some items of a bulk request applied and the others (`items`, ' +
+    'each with its problem) did not, `failed` that nothing applied (the problem in `error`). ' +
+    '`completed_at` is when it reached its final status (for a bulk request, when its last ' +
+    "item settled). Any member or key with `content:read` reads its organisation's " +
     'operations. A content write is answered before its operation reaches Postgres: until then ' +
     "(and while Postgres is down) the organisation's content ledger answers for it as `queued`. " +
     '`503` when Postgres is down and the ledger does not know the operation.',
@@ -108,6 +112,7 @@ async function fromLedger(c: Context<AppBindings>, orgId: string, id: string): P
     status: 'queued',
     resource: { type: 'content', id: pending.content_id },
     progress: null,
+    items: null,
     error: null,
     created_at: pending.created_at,
     updated_at: pending.created_at,
@@ -117,64 +122,88 @@ async function fromLedger(c: Context<AppBindings>, orgId: string, id: string): P
 }
 
 /**
- * A bulk request (`POST /v1/content/bulk`) as an operation: `running` until every accepted item
- * has been persisted (the ledger no longer holds it as pending), then `applied`. `progress`
- * counts items: `total` in the request, `accepted`, `done` (persisted, applied or failed),
- * `failed` (refused by the consumer; null while Postgres cannot be asked) and `refused` at the
- * edge.
+ * A bulk request (`POST /v1/content/bulk`) as an operation (`bulkState`): `running` while an
+ * accepted item is not yet persisted, then `applied`, `partially_applied` or `failed`, with
+ * `progress` counting the items and `items` listing those that did not apply. Its items'
+ * outcomes are read from their operations in Postgres; while Postgres is down the ledger tells
+ * how many are pending, and a request whose items have all been persisted cannot be told
+ * (`unavailable`). A final state is kept in the ledger, so it reads the same ever after.
  */
 async function fromBulk(c: Context<AppBindings>, orgId: string, id: string): Promise<Lookup> {
   const { services } = c.var;
   const ledger = ledgerOf(c.env, orgId);
-  let record: BulkRecord | null;
-  let pendingCount: number;
+  let stored: StoredBulk | null;
   try {
-    record = await ledger.bulk(id);
-    if (!record) return undefined;
-    pendingCount = await ledger.countPending(record.children);
+    // The stub types a problem document's open members as not serialisable; they are JSON.
+    stored = (await ledger.bulk(id)) as StoredBulk | null;
   } catch (error) {
     services.logger.warn('operation read: content ledger unavailable', { error });
     return 'unavailable';
   }
-  let failed: number | null = null;
-  if (record.children.length > 0) {
-    try {
-      const [row] = await services.guard('postgres', () =>
-        services.db
-          .select({ n: count() })
-          .from(operations)
-          .where(
-            and(
-              eq(operations.orgId, orgId),
-              inArray(operations.id, record.children),
-              eq(operations.status, 'failed'),
-            ),
-          ),
-      );
-      failed = row?.n ?? 0;
-    } catch {
-      failed = null;
+  if (!stored) return undefined;
+  const { record } = stored;
+  let state = stored.state ?? undefined;
+  if (!state) {
+    const operationIds = record.accepted.map((item) => item.operation_id);
+    let children: BulkChild[] | null = [];
+    let pendingInLedger = 0;
+    if (operationIds.length > 0) {
+      try {
+        children = await services.guard('postgres', () =>
+          services.db
+            .select({
+              id: operations.id,
+              status: operations.status,
+              error: operations.error,
+              completedAt: operations.completedAt,
+              updatedAt: operations.updatedAt,
+            })
+            .from(operations)
+            .where(and(eq(operations.orgId, orgId), inArray(operations.id, operationIds))),
+        );
+      } catch (error) {
+        services.logger.warn('bulk operation read: Postgres unavailable; asking the ledger', {
+          error,
+        });
+        children = null;
+        try {
+          pendingInLedger = await ledger.countPending(operationIds);
+        } catch (ledgerError) {
+          services.logger.warn('operation read: content ledger unavailable', {
+            error: ledgerError,
+          });
+          return 'unavailable';
+        }
+      }
     }
-  } else failed = 0;
-  const done = record.children.length - pendingCount;
-  const finished = pendingCount === 0;
+    state = bulkState(record, children, pendingInLedger);
+    if (!state) return 'unavailable';
+    if (isFinalBulk(state)) {
+      const final = state;
+      services.waitUntil(
+        (async () => {
+          try {
+            await ledger.settleBulk(id, final);
+          } catch (error) {
+            // Derived again at the next read, the same way.
+            services.logger.warn('bulk operation state not kept', { operation_id: id, error });
+          }
+        })(),
+      );
+    }
+  }
   return OperationSchema.parse({
     id: record.id,
     kind: 'content.bulk',
-    status: finished ? 'applied' : 'running',
+    status: state.status,
     resource: null,
-    progress: {
-      total: record.total,
-      accepted: record.children.length,
-      done,
-      failed,
-      refused: record.total - record.children.length,
-    },
-    error: null,
+    progress: state.progress,
+    items: state.items,
+    error: state.error,
     created_at: record.created_at,
-    updated_at: record.created_at,
+    updated_at: state.updated_at,
     started_at: record.created_at,
-    completed_at: null,
+    completed_at: state.completed_at,
   });
 }
 

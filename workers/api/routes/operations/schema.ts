@@ -31,6 +31,26 @@ export const OperationErrorSchema = z
     },
   });
 
+/** An item of a bulk request that did not apply, as its operation lists it. */
+export const OperationItemSchema = z
+  .object({
+    index: z.number().int().openapi({ description: "The item's position in the request, from 0." }),
+    id: z.string().nullable().openapi({
+      description: 'The content item; null for a refused create, or an item whose id was invalid.',
+      example: 'cnt_01jd5x3k7yf0v9r2m4q6s8t1wz',
+    }),
+    operation_id: z.string().nullable().openapi({
+      description: "The item's own operation; null when it was refused at the edge.",
+    }),
+    status: z.enum(['refused', 'failed']).openapi({
+      description:
+        '`refused` at the edge (the answer to the request gave the same problem), or `failed` ' +
+        'when it was persisted.',
+    }),
+    problem: OperationErrorSchema,
+  })
+  .openapi('OperationItem');
+
 export const OperationSchema = z
   .object({
     id: z.string().openapi({ example: 'op_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
@@ -40,8 +60,12 @@ export const OperationSchema = z
     }),
     status: z.enum(operationStatus.enumValues).openapi({
       description:
-        '`queued` (accepted, durable, not yet applied), `running`, `applied` (in Postgres) or ' +
-        '`failed` (see `error`). The last two are final.',
+        '`queued` (accepted, durable, not yet begun) or `running` (under way), then one of the ' +
+        'final statuses, which never change again: `applied` (everything asked for is in ' +
+        'Postgres), `partially_applied` (work of several items: some applied, the others are ' +
+        'in `items`) or `failed` (nothing applied: see `error`, and `items` for a bulk ' +
+        'request). A single content write is `queued`, then `applied` or `failed`; a bulk ' +
+        'request `running`, then any of the three.',
       example: 'applied',
     }),
     resource: z
@@ -55,8 +79,30 @@ export const OperationSchema = z
       .record(z.string(), z.unknown())
       .nullable()
       .openapi({
-        description: '`{ done, total, ... }` for long-running work; null otherwise.',
-        example: { done: 250, total: 1000 },
+        description:
+          '`{ done, total, ... }` for long-running work; null otherwise. A bulk request counts ' +
+          'its items: `total` = `accepted` (queued as new versions) + `unchanged` (already as ' +
+          'asked) + `refused` (at the edge), and the accepted ones are `applied`, `failed` or ' +
+          '`pending` (`done` = applied + failed; `applied` and `failed` are null while ' +
+          'Postgres cannot be asked).',
+        example: {
+          total: 1000,
+          accepted: 990,
+          unchanged: 4,
+          refused: 6,
+          applied: 985,
+          failed: 1,
+          pending: 4,
+          done: 986,
+        },
+      }),
+    items: z
+      .array(OperationItemSchema)
+      .nullable()
+      .openapi({
+        description:
+          'For a bulk request: the items that did not apply (refused at the edge, or failed ' +
+          'when persisted), in request order, each with its problem; null for other operations.',
       }),
     error: OperationErrorSchema.nullable().openapi({
       description: 'The problem, when `status` is `failed`; null otherwise.',
@@ -94,6 +140,7 @@ export function operationView(row: OperationRow): OperationView {
         ? { type: row.resourceType, id: row.resourceId }
         : null,
     progress: row.progress ?? null,
+    items: null,
     error: row.error ?? null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

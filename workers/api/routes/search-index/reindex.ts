@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
+import { principalId } from '../../../../shared/auth/permissions.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { REBUILD_START_DELAY_SECONDS } from '../../../../shared/search/namespace.ts';
 import { REINDEX_PAGE, startReindex } from '../../../../shared/search/reindex.ts';
@@ -59,7 +60,7 @@ export function registerSearchReindex<S extends Schema>(app: OpenAPIHono<AppBind
     let started: Awaited<ReturnType<typeof startReindex>>;
     try {
       started = await startReindex(services, principal.orgId, {
-        createdBy: principal.kind === 'user' ? principal.userId : null,
+        createdBy: principalId(principal),
         requestId: c.var.requestId,
       });
     } catch (error) {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { count, eq, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
+import { principalId } from '../../../../shared/auth/permissions.ts';
 import { synonyms } from '../../../../shared/db/schema/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
@@ -95,7 +96,7 @@ export function registerSearchSynonymsCreate<S extends Schema>(app: OpenAPIHono<
           id: newId('synonym'),
           orgId,
           ...synonymValues(body),
-          createdBy: principal.kind === 'user' ? principal.userId : null,
+          createdBy: principalId(principal),
         })
         .returning(SYNONYM_SELECTION);
       return created!;

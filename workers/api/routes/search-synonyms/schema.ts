@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { getTableColumns, sql } from 'drizzle-orm';
+import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
 import { Locale } from '../../../../shared/content/schema.ts';
 import { synonymKind, synonyms } from '../../../../shared/db/schema/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
@@ -25,10 +26,10 @@ export const SynonymSchema = z
       example: null,
     }),
     terms: z.array(z.string()).openapi({ example: ['e-commerce', 'online shopping'] }),
-    created_by: z
-      .string()
-      .nullable()
-      .openapi({ description: 'The user who created the set (null when an API key did).' }),
+    created_by: ActorRefSchema.meta({
+      description: `Who created the set: ${ACTOR_DESCRIPTION}.`,
+      example: 'key_01jd5x3k7yf0v9r2m4q6s8t1wz',
+    }),
     created_at: z.iso.datetime().openapi({ example: '2025-01-01T12:00:00.000Z' }),
     updated_at: z.iso.datetime().openapi({ example: '2025-01-01T12:00:00.000Z' }),
   })

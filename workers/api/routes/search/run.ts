@@ -248,6 +248,7 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
       latencyMs: performance.now() - started,
       cache: hit ? 'hit' : 'miss',
       degraded: body.degraded,
+      filters: input.filters,
     });
   }
   return body;
