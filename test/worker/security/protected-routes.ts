@@ -108,6 +108,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     route: '/v1/members',
     path: () => '/v1/members',
     permission: 'content:read',
+    userOnly: true,
     otherTenant: 'own_data',
   },
   {

@@ -245,7 +245,9 @@ describe('tenant isolation and authentication on every protected route', () => {
           const scopes = ALL_ORG_PERMISSIONS.filter((p) => p !== route.permission);
           attempts.push(bearer((await insertKey(a.orgId, scopes)).secret));
         }
-      } else if (route.userOnly) {
+      }
+      // A user-only route refuses an API key whatever its scopes.
+      if (route.userOnly) {
         attempts.push(bearer((await insertKey(a.orgId, [...ALL_ORG_PERMISSIONS])).secret));
       }
       expect(attempts.length, 'a caller that lacks the permission exists').toBeGreaterThan(0);

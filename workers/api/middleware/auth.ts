@@ -117,12 +117,25 @@ export type RequireAuthOptions = {
   liveSession?: boolean;
 };
 
+/** What a route's `requireAuth` declares: the permission, and its options. */
+export type AuthRequirement = RequireAuthOptions & { permission: Permission | null };
+
+const requirements = new WeakMap<object, AuthRequirement>();
+
+/**
+ * What `middleware` requires of the caller when it is a `requireAuth`, else undefined: lets a
+ * test read each route's declared permission from its definition (and hold the README to it).
+ */
+export function authRequirement(middleware: unknown): AuthRequirement | undefined {
+  return typeof middleware === 'function' ? requirements.get(middleware) : undefined;
+}
+
 /**
  * Route middleware: 401 without a caller, 403 (audited as `permission.denied`) when the caller
  * lacks `permission`, and the options' extra checks. Declared in each route's `middleware`.
  */
-export const requireAuth = (permission: Permission | null, options: RequireAuthOptions = {}) =>
-  createMiddleware<AppBindings>(async (c, next) => {
+export const requireAuth = (permission: Permission | null, options: RequireAuthOptions = {}) => {
+  const middleware = createMiddleware<AppBindings>(async (c, next) => {
     const principal = c.var.principal;
     if (!principal) throw unauthorized('This route needs an access token or an API key');
     if (options.user && principal.kind !== 'user') {
@@ -152,3 +165,6 @@ export const requireAuth = (permission: Permission | null, options: RequireAuthO
     }
     await next();
   });
+  requirements.set(middleware, { permission, ...options });
+  return middleware;
+};
