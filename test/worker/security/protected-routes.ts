@@ -445,6 +445,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     userOnly: true,
     otherTenant: 'forbidden',
   },
+  {
+    method: 'PATCH',
+    route: '/v1/admin/users/:user_id',
+    path: (a) => `/v1/admin/users/${a.targetId}`,
+    body: () => ({ disabled: true }),
+    permission: 'admin',
+    userOnly: true,
+    otherTenant: 'forbidden',
+  },
 ];
 
 /** `/v1` routes anyone may call, with why. */

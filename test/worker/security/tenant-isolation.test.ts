@@ -19,6 +19,7 @@ import {
   memberships,
   operations,
   synonyms,
+  users,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { indexContent } from '../../../shared/search/index-entry.ts';
@@ -272,6 +273,8 @@ describe('tenant isolation and authentication on every protected route', () => {
       .from(memberships)
       .where(and(eq(memberships.orgId, a.orgId), eq(memberships.userId, a.targetId)));
     expect(target?.role).toBe('viewer');
+    const [targetUser] = await db.select().from(users).where(eq(users.id, a.targetId));
+    expect(targetUser?.disabledAt).toBeNull();
     const [invitation] = await db
       .select()
       .from(invitations)
