@@ -121,7 +121,7 @@ async function authenticate(c: Context<AppBindings>): Promise<void> {
 }
 
 /** What `checkSession` needs from a request: the `SESSIONS` namespace and `waitUntil`. */
-export function sessionDeps(c: Context<AppBindings>) {
+function sessionDeps(c: Context<AppBindings>) {
   const namespace = c.env.SESSIONS;
   return {
     sessionsOf: (userId: string) => namespace.get(namespace.idFromName(userId)),
