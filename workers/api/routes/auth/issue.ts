@@ -65,6 +65,14 @@ export async function tokenResponse(
   });
 }
 
+/** A token response with the device token of a sign-in or sign-up (absent when there is none). */
+export function withDeviceToken(tokens: TokenResponse, deviceToken: string | null): TokenResponse {
+  return TokenResponseSchema.parse({
+    ...tokens,
+    ...(deviceToken ? { device_token: deviceToken } : {}),
+  });
+}
+
 /**
  * Starts a session (a new refresh-token family) for a sign-in to `organization` and issues its
  * tokens. The membership is read again once the session exists: a removal, role change or

@@ -13,7 +13,7 @@ import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { clientIp } from '../../request-context.ts';
-import { NO_STORE, startSession } from './issue.ts';
+import { NO_STORE, startSession, withDeviceToken } from './issue.ts';
 import { LoginBodySchema, TokenResponseSchema } from './schema.ts';
 
 export const route = createRoute({
@@ -121,13 +121,6 @@ export function registerAuthLogin<S extends Schema>(app: OpenAPIHono<AppBindings
         ...(rehash ? { password_rehashed: true } : {}),
       },
     });
-    return c.json(
-      TokenResponseSchema.parse({
-        ...tokens,
-        ...(deviceToken ? { device_token: deviceToken } : {}),
-      }),
-      200,
-      NO_STORE,
-    );
+    return c.json(withDeviceToken(tokens, deviceToken), 200, NO_STORE);
   });
 }

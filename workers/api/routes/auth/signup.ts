@@ -8,7 +8,7 @@ import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { clientIp } from '../../request-context.ts';
-import { NO_STORE, startSession } from './issue.ts';
+import { NO_STORE, startSession, withDeviceToken } from './issue.ts';
 import { SignupBodySchema, TokenResponseSchema } from './schema.ts';
 
 export const route = createRoute({
@@ -71,13 +71,6 @@ export function registerAuthSignup<S extends Schema>(app: OpenAPIHono<AppBinding
       targetId: organization.id,
       data: { session_id: tokens.session_id, slug: organization.slug },
     });
-    return c.json(
-      TokenResponseSchema.parse({
-        ...tokens,
-        ...(deviceToken ? { device_token: deviceToken } : {}),
-      }),
-      201,
-      NO_STORE,
-    );
+    return c.json(withDeviceToken(tokens, deviceToken), 201, NO_STORE);
   });
 }
