@@ -4,13 +4,17 @@
  *
  * - no auth, no limiter: anonymous, from an allow-listed IP (allow-listed callers skip the
  *   limiter) — the baseline;
- * - JWT: an access token, allow-listed;
+ * - JWT: an access token, allow-listed (its session's state cached in the isolate, as for any
+ *   session in steady use);
+ * - JWT, session not cached: a different session on every request, so each one asks its user's
+ *   `SESSIONS` object (the cost of a revocation check that misses the isolate's cache);
  * - API key, cached: one key, verified from the isolate's cache after the first call;
  * - API key, uncached: a different key on every request (memory and KV miss, Postgres);
  * - API key + rate limiter: the cached key from an IP that is not allow-listed, with a key
  *   limit too high to refuse anything, so every request goes through the limiter.
  *
- * It also measures how long a revoked key keeps working (in the isolate that revoked it).
+ * It also measures how long a revoked key and a signed-out session keep working (in the isolate
+ * that revoked them).
  *
  *   npm run bench:auth                 # writes bench/results/auth.md
  *   BENCH_SECONDS=20 npm run bench:auth
@@ -18,7 +22,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SAMPLE_PASSWORD } from '../tools/db/sample-data/people.ts';
+import { SAMPLE_PASSWORD, SAMPLE_USERS } from '../tools/db/sample-data/people.ts';
 import { freePort, startDevProcess } from '../tools/dev-process.ts';
 import { type LoadRow, loadTest } from './load.ts';
 
@@ -26,6 +30,8 @@ const ROOT = join(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const UNCACHED_KEYS = Number(process.env.BENCH_UNCACHED_KEYS ?? 1_500);
+/** Sessions per sample user for the uncached-session row (a user keeps at most 50 live). */
+const SESSIONS_PER_USER = Number(process.env.BENCH_SESSIONS_PER_USER ?? 40);
 const ALLOWED_IP = '198.51.100.10';
 const LIMITED_IP = '198.51.100.20';
 
@@ -72,6 +78,21 @@ const load = (
       : {}),
   });
 
+/** Polls `url` with `token` from now until it is refused: how long that took, in how many polls. */
+async function untilRefused(url: string, token: string, limitMs: number) {
+  const started = performance.now();
+  for (let polls = 1; ; polls++) {
+    const response = await fetch(url, {
+      headers: { 'CF-Connecting-IP': ALLOWED_IP, Authorization: `Bearer ${token}` },
+    });
+    await response.arrayBuffer();
+    if (response.status === 401) return { ms: performance.now() - started, polls };
+    if (performance.now() - started > limitMs) {
+      throw new Error(`still accepted ${limitMs / 1000} s after its revocation`);
+    }
+  }
+}
+
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'sift-bench-auth-'));
   const port = await freePort();
@@ -112,6 +133,18 @@ async function main() {
     for (let i = 0; i < UNCACHED_KEYS; i++) uncached.push(await createKey(`bench ${i}`));
     console.log(`created ${UNCACHED_KEYS} keys in ${Math.round(performance.now() - started)} ms`);
 
+    // Sessions of every sample user, one request each in the uncached-session row.
+    const sessionTokens: string[] = [];
+    for (const person of SAMPLE_USERS) {
+      for (let i = 0; i < SESSIONS_PER_USER; i++) {
+        const signedIn = await api(base, '/v1/auth/login', {
+          body: { email: person.email, password: SAMPLE_PASSWORD },
+        });
+        sessionTokens.push(signedIn.body.access_token as string);
+      }
+    }
+    console.log(`signed in ${sessionTokens.length} sessions`);
+
     // The allow list must hold for the baseline, and the limiter must run for the last row.
     const limited = await api(base, '/v1/whoami', { token: cachedKey, ip: LIMITED_IP });
     const allowed = await api(base, '/v1/whoami', { token: cachedKey });
@@ -122,9 +155,14 @@ async function main() {
     const url = `${base}/v1/whoami`;
     const allowIp = { 'CF-Connecting-IP': ALLOWED_IP };
     let next = 0;
+    let nextSession = 0;
     const rows = [
       await load('no auth, no limiter (baseline)', url, allowIp),
       await load('JWT access token', url, { ...allowIp, Authorization: `Bearer ${ownerToken}` }),
+      await load('JWT, session not cached (new session each request)', url, allowIp, {
+        perRequest: () => sessionTokens[nextSession++ % sessionTokens.length]!,
+        amount: sessionTokens.length,
+      }),
       await load('API key, cached', url, { ...allowIp, Authorization: `Bearer ${cachedKey}` }),
       await load('API key, uncached (new key each request)', url, allowIp, {
         perRequest: () => uncached[next++ % uncached.length]!,
@@ -147,18 +185,19 @@ async function main() {
       method: 'DELETE',
       token: ownerToken,
     });
-    const revokedAt = performance.now();
-    let polls = 0;
-    for (;;) {
-      polls++;
-      const r = await fetch(url, {
-        headers: { ...allowIp, Authorization: `Bearer ${victimSecret}` },
-      });
-      await r.arrayBuffer();
-      if (r.status === 401) break;
-      if (performance.now() - revokedAt > 90_000) throw new Error('key still works after 90 s');
-    }
-    const revocationMs = performance.now() - revokedAt;
+    const { ms: revocationMs, polls } = await untilRefused(url, victimSecret, 90_000);
+
+    // Sign-out: from the logout's response to the first refusal of its access token.
+    const leaving = await api(base, '/v1/auth/login', {
+      body: { email: 'huda.almansouri@sift-demo.example', password: SAMPLE_PASSWORD },
+    });
+    const leavingToken = leaving.body.access_token as string;
+    await api(base, '/v1/whoami', { token: leavingToken });
+    await fetch(`${base}/v1/auth/logout`, {
+      method: 'POST',
+      headers: { ...allowIp, Authorization: `Bearer ${leavingToken}` },
+    });
+    const { ms: signOutMs, polls: sessionPolls } = await untilRefused(url, leavingToken, 30_000);
 
     const baseline = rows[0]!;
     const lines = [
@@ -174,6 +213,8 @@ async function main() {
       ),
       '',
       `Revocation: a revoked key was refused ${revocationMs.toFixed(1)} ms after the revoke answered (${polls} poll${polls === 1 ? '' : 's'}; same isolate). Other isolates: at most 10 s (isolate cache) + 30 s (KV edge cache) + KV propagation.`,
+      '',
+      `Sign-out: a signed-out session's access token was refused ${signOutMs.toFixed(1)} ms after the logout answered (${sessionPolls} poll${sessionPolls === 1 ? '' : 's'}; same isolate). Other isolates: at most 5 s (their copy of the session's state).`,
       '',
     ];
     const report = lines.join('\n');

@@ -47,6 +47,14 @@ const OUTBOX_BATCH = 100;
 /** Longest wait before retrying an outbox that the queue refused. */
 const MAX_FLUSH_BACKOFF_MS = 5 * 60 * SECOND;
 
+/**
+ * What an access token of a session is worth (see `tokenState`). Each access token carries the
+ * `generation` of its session at the time it was issued (its `gen` claim); a token whose
+ * generation is below `minGeneration` predates a change that must reach the caller (a new role,
+ * a removal from the organisation it is for) and is refused until the client refreshes.
+ */
+export type TokenState = { live: boolean; minGeneration: number };
+
 /** A session as the API shows it (`GET /v1/auth/sessions`). */
 export type SessionView = {
   id: string;
@@ -67,12 +75,18 @@ export type CreateSessionInput = {
   userAgent: string | null;
 };
 
-export type RotateInput = { refreshToken: string; ip: string | null; userAgent: string | null };
+export type RotateInput = {
+  refreshToken: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** Switch the session to this organisation in the same step (`org_id` on refresh). */
+  orgId?: string | undefined;
+};
 
 export type RotateFailure = 'unknown' | 'expired' | 'revoked' | 'reused' | 'raced';
 
 export type RotateResult =
-  | { ok: true; refreshToken: string; session: SessionView }
+  | { ok: true; refreshToken: string; session: SessionView; generation: number }
   | {
       ok: false;
       reason: RotateFailure;
@@ -95,6 +109,10 @@ type SessionRow = {
   last_seen_at: number;
   ended_at: number | null;
   end_reason: EndReason | null;
+  /** Rotations so far: the `gen` claim of the access token the last refresh issued. */
+  generation: number;
+  /** Access tokens with a lower `gen` are refused (see `TokenState`). */
+  min_generation: number;
 };
 
 const SCHEMA = `
@@ -108,7 +126,9 @@ const SCHEMA = `
     created_at INTEGER NOT NULL,
     last_seen_at INTEGER NOT NULL,
     ended_at INTEGER,
-    end_reason TEXT
+    end_reason TEXT,
+    generation INTEGER NOT NULL DEFAULT 0,
+    min_generation INTEGER NOT NULL DEFAULT 0
   );
   CREATE TABLE IF NOT EXISTS rotated_tokens (
     hash TEXT PRIMARY KEY,
@@ -150,7 +170,18 @@ export class Sessions extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(SCHEMA);
+      this.migrate();
     });
+  }
+
+  /** Adds the generation columns to a table created before they existed. */
+  private migrate(): void {
+    try {
+      this.sql.exec('SELECT generation, min_generation FROM sessions LIMIT 0');
+    } catch {
+      this.sql.exec('ALTER TABLE sessions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0');
+      this.sql.exec('ALTER TABLE sessions ADD COLUMN min_generation INTEGER NOT NULL DEFAULT 0');
+    }
   }
 
   /** The user this object belongs to: the name it was addressed by. */
@@ -162,8 +193,13 @@ export class Sessions extends DurableObject<Env> {
     return name;
   }
 
-  /** Starts a session (a new refresh-token family) and returns its first refresh token. */
-  async create(input: CreateSessionInput): Promise<{ refreshToken: string; session: SessionView }> {
+  /**
+   * Starts a session (a new refresh-token family) and returns its first refresh token; its
+   * access tokens start at generation 0.
+   */
+  async create(
+    input: CreateSessionInput,
+  ): Promise<{ refreshToken: string; session: SessionView; generation: number }> {
     if (!isId('session', input.sessionId)) throw new Error('sessionId must be a ses_… id');
     const refreshToken = newRefreshToken(this.userId, input.sessionId);
     const hash = await hashRefreshToken(refreshToken);
@@ -180,6 +216,8 @@ export class Sessions extends DurableObject<Env> {
       last_seen_at: now,
       ended_at: null,
       end_reason: null,
+      generation: 0,
+      min_generation: 0,
     };
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
@@ -199,13 +237,14 @@ export class Sessions extends DurableObject<Env> {
       for (const old of live.slice(MAX_LIVE_SESSIONS)) this.end(old, 'revoked', now);
     });
     await this.schedule(now);
-    return { refreshToken, session: view(row) };
+    return { refreshToken, session: view(row), generation: 0 };
   }
 
   /**
-   * Refreshes: trades the session's current refresh token for a new one. A token rotated out
-   * within `REUSE_LEEWAY_MS` is a lost race (`raced`, nothing revoked); one rotated out earlier
-   * is reuse (`reused`: the whole family is revoked).
+   * Refreshes: trades the session's current refresh token for a new one and moves the session to
+   * its next generation (the new access token's `gen`), switching it to `orgId` when given. A
+   * token rotated out within `REUSE_LEEWAY_MS` is a lost race (`raced`, nothing revoked); one
+   * rotated out earlier is reuse (`reused`: the whole family is revoked).
    */
   async rotate(input: RotateInput): Promise<RotateResult> {
     const parsed = parseRefreshToken(input.refreshToken);
@@ -235,20 +274,25 @@ export class Sessions extends DurableObject<Env> {
         const userAgent = input.userAgent?.slice(0, 512) ?? null;
         const updated: SessionRow = {
           ...row,
+          org_id: input.orgId ?? row.org_id,
           token_hash: nextHash,
           ip: ipOrNull(input.ip),
           user_agent: userAgent,
           device: deviceLabel(userAgent),
           last_seen_at: now,
+          generation: row.generation + 1,
         };
         this.sql.exec(
-          `UPDATE sessions SET token_hash = ?, ip = ?, user_agent = ?, device = ?, last_seen_at = ?
+          `UPDATE sessions SET org_id = ?, token_hash = ?, ip = ?, user_agent = ?, device = ?,
+             last_seen_at = ?, generation = ?
            WHERE id = ?`,
+          updated.org_id,
           updated.token_hash,
           updated.ip,
           updated.user_agent,
           updated.device,
           updated.last_seen_at,
+          updated.generation,
           row.id,
         );
         this.sql.exec(
@@ -265,7 +309,12 @@ export class Sessions extends DurableObject<Env> {
           MAX_ROTATED_PER_SESSION,
         );
         this.emit('refreshed', updated, now);
-        return { ok: true, refreshToken: next, session: view(updated) };
+        return {
+          ok: true,
+          refreshToken: next,
+          session: view(updated),
+          generation: updated.generation,
+        };
       }
       const rotated = this.sql
         .exec<{ rotated_at: number }>(
@@ -312,15 +361,62 @@ export class Sessions extends DurableObject<Env> {
     );
   }
 
-  /** Whether the session exists, is not revoked and has not expired (sensitive routes ask). */
+  /** Whether the session exists, is not revoked and has not expired. */
   async isLive(sessionId: string): Promise<boolean> {
+    return (await this.tokenState(sessionId)).live;
+  }
+
+  /**
+   * What the session's access tokens are worth now: whether it is live (not revoked, not
+   * expired), and the lowest token generation still accepted. Every authenticated request asks
+   * this, through a per-isolate cache (`shared/auth/session-state.ts`); a use counts as activity
+   * for the idle expiry.
+   */
+  async tokenState(sessionId: string): Promise<TokenState> {
     const now = Date.now();
     const row = this.row(sessionId);
-    if (!row || row.ended_at !== null || expiresAt(row) <= now) return false;
+    if (!row || row.ended_at !== null || expiresAt(row) <= now) return DEAD;
     if (now - row.last_seen_at >= TOUCH_INTERVAL_MS) {
       this.sql.exec('UPDATE sessions SET last_seen_at = ? WHERE id = ?', now, sessionId);
     }
-    return true;
+    return { live: true, minGeneration: row.min_generation };
+  }
+
+  /**
+   * After the user's membership of `orgId` changed (`role`: a new role; `removed`: they left or
+   * were removed), makes every access token that may carry the old membership unusable:
+   *
+   * - sessions on `orgId` are ended (`removed`), or must refresh before their next request
+   *   (`role`: every token issued so far is refused; the refresh reads the new role);
+   * - the user's other sessions keep only their newest token: an older one may be for `orgId`
+   *   (issued before the session switched organisation), and is refused.
+   *
+   * The caller changes the membership in Postgres first and then calls this, and a refresh
+   * rotates here first and then reads Postgres, so a token can only carry a stale role if it was
+   * issued before this call, and then its generation is below the new minimum. Returns the new
+   * state of every session it changed.
+   */
+  async membershipChanged(
+    orgId: string,
+    change: 'role' | 'removed',
+  ): Promise<Record<string, TokenState>> {
+    const now = Date.now();
+    const changed: Record<string, TokenState> = {};
+    this.ctx.storage.transactionSync(() => {
+      for (const row of this.liveRows(now)) {
+        if (row.org_id === orgId && change === 'removed') {
+          this.end(row, 'revoked', now);
+          changed[row.id] = DEAD;
+          continue;
+        }
+        const minimum = row.org_id === orgId ? row.generation + 1 : row.generation;
+        if (minimum <= row.min_generation) continue;
+        this.sql.exec('UPDATE sessions SET min_generation = ? WHERE id = ?', minimum, row.id);
+        changed[row.id] = { live: true, minGeneration: minimum };
+      }
+    });
+    if (Object.values(changed).some((state) => !state.live)) await this.schedule(now);
+    return changed;
   }
 
   /** The live sessions, most recently used first. */
@@ -358,14 +454,6 @@ export class Sessions extends DurableObject<Env> {
     });
     if (ended.length > 0) await this.schedule(now);
     return ended;
-  }
-
-  /** Points a live session at another organisation (its next access tokens are for that one). */
-  async setOrg(sessionId: string, orgId: string): Promise<boolean> {
-    const row = this.row(sessionId);
-    if (!row || row.ended_at !== null || expiresAt(row) <= Date.now()) return false;
-    this.sql.exec('UPDATE sessions SET org_id = ? WHERE id = ?', orgId, sessionId);
-    return true;
   }
 
   /** Ends expired sessions, purges long-dead ones, and delivers the outbox. */
@@ -504,6 +592,8 @@ export class Sessions extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }
 }
+
+const DEAD: TokenState = { live: false, minGeneration: 0 };
 
 function view(row: SessionRow): SessionView {
   return {

@@ -44,6 +44,8 @@ export const AUDIT_ACTIONS = [
   'permission.denied',
   'access_rule.create',
   'access_rule.delete',
+  'user.disable',
+  'user.enable',
   'content.create',
   'content.update',
   'content.delete',

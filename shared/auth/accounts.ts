@@ -77,6 +77,35 @@ export async function findMembership(
   return row;
 }
 
+/**
+ * The membership a new access token may carry, read afresh (undefined when the user is no
+ * longer a member), and whether the account is disabled. Token issuers call it after the
+ * `SESSIONS` object has created or rotated the session, so a membership change or disable that
+ * lands meanwhile is either read here or finds the session there and ends or refreshes it.
+ */
+export async function currentMembership(
+  db: Services['db'],
+  userId: string,
+  orgId: string,
+): Promise<(OrgMembership & { disabled: boolean }) | undefined> {
+  const [row] = await db
+    .select({ ...membershipColumns, disabledAt: users.disabledAt })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(
+      and(
+        eq(memberships.userId, userId),
+        eq(memberships.orgId, orgId),
+        isNull(organizations.deletedAt),
+      ),
+    )
+    .limit(1);
+  if (!row) return undefined;
+  const { disabledAt, ...membership } = row;
+  return { ...membership, disabled: disabledAt !== null };
+}
+
 /** Every organisation the user is in, in the order they joined. */
 export function listMemberships(db: Services['db'], userId: string): Promise<OrgMembership[]> {
   return db
@@ -85,6 +114,24 @@ export function listMemberships(db: Services['db'], userId: string): Promise<Org
     .innerJoin(organizations, eq(organizations.id, memberships.orgId))
     .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt)))
     .orderBy(asc(memberships.createdAt), asc(memberships.orgId));
+}
+
+/**
+ * Disables an account (sign-in and refresh refuse it from then on) or enables it again; a
+ * disabled account keeps its first `disabled_at`. Undefined when there is no such user. The
+ * caller ends the user's sessions (`SESSIONS.revokeAll`) after this commits.
+ */
+export async function setUserDisabled(
+  db: Services['db'],
+  userId: string,
+  disabled: boolean,
+): Promise<AccountUser | undefined> {
+  const [user] = await db
+    .update(users)
+    .set({ disabledAt: disabled ? sql`coalesce(${users.disabledAt}, now())` : null })
+    .where(eq(users.id, userId))
+    .returning(userColumns);
+  return user;
 }
 
 /** Stamps a successful sign-in, storing the upgraded password hash when there is one. */

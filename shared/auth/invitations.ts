@@ -5,6 +5,7 @@ import type { Services } from '../services.ts';
 import { checkGrant, type MembershipRefusal } from './memberships.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { Role } from './permissions.ts';
+import { randomToken } from './refresh-tokens.ts';
 
 /** Invitations are open for a week unless the inviter says otherwise (1 hour to 30 days). */
 export const INVITATION_DEFAULT_HOURS = 168;
@@ -27,11 +28,7 @@ export function invitationStatus(
 
 /** A new invitation token: 32 random bytes, base64url. Only its hash is stored. */
 export function newInvitationToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
+  return randomToken(TOKEN_BYTES);
 }
 
 /** SHA-256 of a token, lowercase hex, as `invitations.token_hash` holds it. */

@@ -82,6 +82,8 @@ export type Principal =
       orgId: string;
       role: Role;
       sessionId: string;
+      /** The access token's `gen`: which refresh of the session issued it. */
+      generation: number;
       superAdmin: boolean;
       permissions: ReadonlySet<Permission>;
     }

@@ -13,8 +13,7 @@ export type ParsedRefreshToken = { userId: string; sessionId: string };
 
 /** A new refresh token for a session (a fresh 256-bit secret each time). */
 export function newRefreshToken(userId: string, sessionId: string): string {
-  const secret = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
-  return `${REFRESH_TOKEN_PREFIX}${userId}.${sessionId}.${base64url(secret)}`;
+  return `${REFRESH_TOKEN_PREFIX}${userId}.${sessionId}.${randomToken(SECRET_BYTES)}`;
 }
 
 /** The user and session a token names, or undefined when it is not a refresh token at all. */
@@ -34,8 +33,9 @@ export async function sha256Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
+/** `bytes` random bytes (a secret), base64url without padding. */
+export function randomToken(bytes: number): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(bytes))))
     .replaceAll('+', '-')
     .replaceAll('/', '_')
     .replace(/=+$/, '');

@@ -78,6 +78,11 @@ export type AccessTokenClaims = {
   org: string;
   role: Role;
   sid: string;
+  /**
+   * The session's generation when the token was issued (0 at sign-in, +1 per refresh): a token
+   * below the session's minimum is refused (`shared/auth/session-state.ts`). Absent means 0.
+   */
+  gen?: number;
   /** Present (and true) only for platform super admins. */
   sa?: true;
 };
@@ -126,6 +131,7 @@ const VerifiedClaims = z.object({
   org: z.string().min(1),
   role: Role,
   sid: z.string().min(1),
+  gen: z.number().int().nonnegative().optional(),
   sa: z.literal(true).optional(),
 });
 
@@ -137,6 +143,7 @@ export type TokenRejection =
   | 'bad_type'
   | 'bad_signature'
   | 'expired'
+  | 'issued_in_future'
   | 'bad_issuer'
   | 'bad_audience'
   | 'bad_claims';
@@ -148,7 +155,9 @@ export type TokenVerification =
 /**
  * Verifies an access token (RFC 8725): ES256 only, whatever the header says (so `alg: none`
  * and HS256-with-the-public-key confusion fail), `typ` must be `at+jwt`, the `kid` must be one
- * of the ring's keys, and `iss`, `aud`, `exp` (30 s leeway) and the Sift claims must hold.
+ * of the ring's keys, and `iss`, `aud`, `exp` and the Sift claims must hold. `iat` must not lie
+ * in the future nor further back than a token's lifetime (a key holder minting tokens dated
+ * ahead would otherwise outlive every bound on their age); each time check allows 30 s of skew.
  */
 export async function verifyAccessToken(
   ring: KeyRing,
@@ -173,6 +182,7 @@ export async function verifyAccessToken(
       issuer,
       audience,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: ACCESS_TOKEN_TTL_SECONDS,
       requiredClaims: ['sub', 'iat', 'exp', 'iss', 'aud'],
       currentDate: new Date(now),
     });
@@ -191,6 +201,7 @@ function rejection(error: unknown): TokenRejection {
   if (error instanceof errors.JWTExpired) return 'expired';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iat' && error.reason === 'check_failed') return 'issued_in_future';
     if (error.claim === 'iss') return 'bad_issuer';
     if (error.claim === 'aud') return 'bad_audience';
     if (error.claim === 'typ') return 'bad_type';

@@ -313,7 +313,7 @@ describe('Sessions: expiry', () => {
   });
 });
 
-describe('Sessions: list, revoke, revokeAll, setOrg, isLive', () => {
+describe('Sessions: list, revoke, revokeAll, isLive', () => {
   it('lists live sessions, most recently used first', async () => {
     const { stub, start } = await userWithSessions();
     const a = await start();
@@ -356,16 +356,16 @@ describe('Sessions: list, revoke, revokeAll, setOrg, isLive', () => {
     expect(await stub.revokeAll()).toEqual([]);
   });
 
-  it('switches a live session to another organisation', async () => {
-    const { stub, start } = await userWithSessions();
-    const { refreshToken, session } = await start();
+  it('switches a session to another organisation as it rotates', async () => {
+    const { stub, start, orgId } = await userWithSessions();
+    const { refreshToken } = await start();
     const otherOrg = newId('organization');
-    expect(await stub.setOrg(session.id, otherOrg)).toBe(true);
-    const next = await rotate(stub, refreshToken);
-    expect(next.ok && next.session.org_id).toBe(otherOrg);
-    expect(await stub.setOrg(newId('session'), otherOrg)).toBe(false);
-    await stub.revoke(session.id);
-    expect(await stub.setOrg(session.id, otherOrg)).toBe(false);
+    const next = await stub.rotate({ refreshToken, ip: null, userAgent: null, orgId: otherOrg });
+    if (!next.ok) throw new Error('rotation failed');
+    expect(next.session.org_id).toBe(otherOrg);
+    const after = await rotate(stub, next.refreshToken);
+    expect(after.ok && after.session.org_id).toBe(otherOrg);
+    expect(orgId).not.toBe(otherOrg);
   });
 
   it('keeps at most MAX_LIVE_SESSIONS, ending the least recently used', async () => {
@@ -396,6 +396,70 @@ describe('Sessions: list, revoke, revokeAll, setOrg, isLive', () => {
   it('says an unknown session is not live', async () => {
     const { stub } = await userWithSessions();
     expect(await stub.isLive(newId('session'))).toBe(false);
+  });
+});
+
+describe('Sessions: token generations', () => {
+  it('starts a session at generation 0 and moves it on by one per rotation', async () => {
+    const { stub, start } = await userWithSessions();
+    const first = await start();
+    expect(first.generation).toBe(0);
+    const second = await rotate(stub, first.refreshToken);
+    if (!second.ok) throw new Error('rotation failed');
+    expect(second.generation).toBe(1);
+    const third = await rotate(stub, second.refreshToken);
+    expect(third.ok && third.generation).toBe(2);
+    expect(await stub.tokenState(first.session.id)).toEqual({ live: true, minGeneration: 0 });
+  });
+
+  it('after a role change, refuses every token of the sessions on that organisation', async () => {
+    const { stub, start, orgId } = await userWithSessions();
+    const here = await start();
+    const rotated = await rotate(stub, here.refreshToken);
+    if (!rotated.ok) throw new Error('rotation failed');
+    const states = await stub.membershipChanged(orgId, 'role');
+    // Generation 1 is the newest token: the session must refresh to generation 2.
+    expect(states).toEqual({ [here.session.id]: { live: true, minGeneration: 2 } });
+    expect(await stub.tokenState(here.session.id)).toEqual({ live: true, minGeneration: 2 });
+    const refreshed = await rotate(stub, rotated.refreshToken);
+    expect(refreshed.ok && refreshed.generation).toBe(2);
+  });
+
+  it('keeps only the newest token of sessions on other organisations, which may hold older ones for it', async () => {
+    const { stub, start, orgId } = await userWithSessions();
+    const elsewhere = await start({ orgId: newId('organization') });
+    const moved = await rotate(stub, elsewhere.refreshToken);
+    if (!moved.ok) throw new Error('rotation failed');
+    expect(await stub.membershipChanged(orgId, 'role')).toEqual({
+      [elsewhere.session.id]: { live: true, minGeneration: 1 },
+    });
+    // Nothing older is left to refuse: a second change leaves the session alone.
+    expect(await stub.membershipChanged(orgId, 'role')).toEqual({});
+  });
+
+  it('after a removal, ends the sessions on that organisation and keeps the others', async () => {
+    const { stub, start, orgId } = await userWithSessions();
+    const here = await start();
+    const elsewhere = await start({ orgId: newId('organization') });
+    const states = await stub.membershipChanged(orgId, 'removed');
+    expect(states).toEqual({ [here.session.id]: { live: false, minGeneration: 0 } });
+    expect(await stub.isLive(here.session.id)).toBe(false);
+    expect(await stub.isLive(elsewhere.session.id)).toBe(true);
+    expect(await rotate(stub, here.refreshToken)).toMatchObject({ reason: 'revoked' });
+  });
+
+  it('adds the generation columns to a sessions table made before them', async () => {
+    const { stub, start } = await userWithSessions();
+    const { session } = await start();
+    await runInDurableObject(stub, (instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`CREATE TABLE old_sessions AS SELECT id, org_id, token_hash, ip, user_agent, device,
+        created_at, last_seen_at, ended_at, end_reason FROM sessions`);
+      sql.exec('DROP TABLE sessions');
+      sql.exec('ALTER TABLE old_sessions RENAME TO sessions');
+      (instance as unknown as { migrate(): void }).migrate();
+    });
+    expect(await stub.tokenState(session.id)).toEqual({ live: true, minGeneration: 0 });
   });
 });
 

@@ -108,6 +108,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     route: '/v1/members',
     path: () => '/v1/members',
     permission: 'content:read',
+    userOnly: true,
     otherTenant: 'own_data',
   },
   {
@@ -440,6 +441,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     method: 'DELETE',
     route: '/v1/admin/access-rules/:id',
     path: (a) => `/v1/admin/access-rules/${a.accessRuleId}`,
+    permission: 'admin',
+    userOnly: true,
+    otherTenant: 'forbidden',
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/admin/users/:user_id',
+    path: (a) => `/v1/admin/users/${a.targetId}`,
+    body: () => ({ disabled: true }),
     permission: 'admin',
     userOnly: true,
     otherTenant: 'forbidden',

@@ -19,6 +19,7 @@ import {
   memberships,
   operations,
   synonyms,
+  users,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { indexContent } from '../../../shared/search/index-entry.ts';
@@ -245,7 +246,9 @@ describe('tenant isolation and authentication on every protected route', () => {
           const scopes = ALL_ORG_PERMISSIONS.filter((p) => p !== route.permission);
           attempts.push(bearer((await insertKey(a.orgId, scopes)).secret));
         }
-      } else if (route.userOnly) {
+      }
+      // A user-only route refuses an API key whatever its scopes.
+      if (route.userOnly) {
         attempts.push(bearer((await insertKey(a.orgId, [...ALL_ORG_PERMISSIONS])).secret));
       }
       expect(attempts.length, 'a caller that lacks the permission exists').toBeGreaterThan(0);
@@ -270,6 +273,8 @@ describe('tenant isolation and authentication on every protected route', () => {
       .from(memberships)
       .where(and(eq(memberships.orgId, a.orgId), eq(memberships.userId, a.targetId)));
     expect(target?.role).toBe('viewer');
+    const [targetUser] = await db.select().from(users).where(eq(users.id, a.targetId));
+    expect(targetUser?.disabledAt).toBeNull();
     const [invitation] = await db
       .select()
       .from(invitations)

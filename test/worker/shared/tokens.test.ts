@@ -158,6 +158,41 @@ describe('access tokens', () => {
     });
   });
 
+  it('rejects a token issued in the future beyond the 30 s skew', async () => {
+    const keys = await ring();
+    const now = Date.now();
+    const { token } = await signAccessToken(keys, CLAIMS, AUD, now + 60_000);
+    expect(await verifyAccessToken(keys, token, AUD, now)).toEqual({
+      ok: false,
+      reason: 'issued_in_future',
+    });
+    expect((await verifyAccessToken(keys, token, AUD, now + 31_000)).ok).toBe(true);
+  });
+
+  it('rejects a token whose lifetime is longer than 15 minutes, whatever its exp says', async () => {
+    const keys = await ring();
+    const now = Math.floor(Date.now() / 1000);
+    // Signed by a holder of the key with a far exp: iat bounds its age all the same.
+    const { importJWK } = await import('jose');
+    const token = await new SignJWT({ ...CLAIMS })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k-current', typ: 'at+jwt' })
+      .setIssuer(AUD.issuer)
+      .setAudience(AUD.audience)
+      .setIssuedAt(now - 20 * 60)
+      .setExpirationTime(now + 24 * 3600)
+      .sign(await importJWK(keys.current, 'ES256'));
+    expect(await verifyAccessToken(keys, token, AUD)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('carries the session generation in gen', async () => {
+    const keys = await ring();
+    const { token } = await signAccessToken(keys, { ...CLAIMS, gen: 3 }, AUD);
+    expect(await verifyAccessToken(keys, token, AUD)).toMatchObject({
+      ok: true,
+      claims: { ...CLAIMS, gen: 3 },
+    });
+  });
+
   it('rejects garbage and tokens missing Sift claims', async () => {
     const keys = await ring();
     for (const garbage of ['', 'abc', 'a.b.c', 'eyJhbGciOiJFUzI1NiJ9..']) {

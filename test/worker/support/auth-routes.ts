@@ -29,7 +29,7 @@ export function uniqueEmail(label = 'user'): string {
 }
 
 export function login(
-  body: { email: string; password: string; org_id?: string },
+  body: { email: string; password: string; org_id?: string; device_token?: string },
   headers: Record<string, string> = {},
   overrides: Parameters<typeof call>[2] = {},
 ) {

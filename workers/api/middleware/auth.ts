@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { looksLikeApiKey, recordKeyUse, verifyApiKey } from '../../../shared/auth/api-keys.ts';
 import { type Permission, permissionsOf } from '../../../shared/auth/permissions.ts';
+import { checkSession, type SessionCheck } from '../../../shared/auth/session-state.ts';
 import { type KeyRing, verifyAccessToken } from '../../../shared/auth/tokens.ts';
 import type { AppEnv } from '../../../shared/env.ts';
 import { AppError } from '../../../shared/errors.ts';
@@ -39,6 +40,11 @@ function unauthorized(message: string, error?: 'invalid_token' | 'invalid_reques
  * downgrades to anonymous — but by `refuseBadCredentials`, after the rate limiter has counted
  * the request against its IP, so guessing keys or tokens is rate-limited like anything else.
  * Why a credential failed is logged, not told.
+ *
+ * An access token must also still be accepted by its session (`checkSession`): signed out,
+ * revoked, or issued before a change to the user's membership of its organisation, it is
+ * refused on every route within `SESSION_STATE_TTL_MS` (5 s) of the change, and at once in the
+ * isolate that made it.
  */
 export const identify = () =>
   createMiddleware<AppBindings>(async (c, next) => {
@@ -96,33 +102,84 @@ async function authenticate(c: Context<AppBindings>): Promise<void> {
     );
   }
   const { claims } = verified;
+  const session = await checkSession(sessionDeps(c), {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    generation: claims.gen ?? 0,
+  });
+  refuseSession(c, session);
   c.set('principal', {
     kind: 'user',
     userId: claims.sub,
     orgId: claims.org,
     role: claims.role,
     sessionId: claims.sid,
+    generation: claims.gen ?? 0,
     superAdmin: claims.sa === true,
     permissions: permissionsOf(claims.role, claims.sa === true),
   });
+}
+
+/** What `checkSession` needs from a request: the `SESSIONS` namespace and `waitUntil`. */
+function sessionDeps(c: Context<AppBindings>) {
+  const namespace = c.env.SESSIONS;
+  return {
+    sessionsOf: (userId: string) => namespace.get(namespace.idFromName(userId)),
+    waitUntil: (promise: Promise<unknown>) => c.var.services.waitUntil(promise),
+  };
+}
+
+/** Throws the answer for a session that does not accept the token (401, or 503 when unknown). */
+function refuseSession(c: Context<AppBindings>, session: SessionCheck): void {
+  if (session.ok) return;
+  if (session.reason === 'unavailable') {
+    // Logged by `onError` (a 5xx), with the object's error as the cause.
+    throw new AppError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'Your session cannot be checked right now; try again shortly',
+      headers: { 'Retry-After': '1' },
+      extensions: { dependency: 'sessions' },
+      cause: session.error,
+    });
+  }
+  c.var.logger.info('access token refused', { reason: `session_${session.reason}` });
+  throw session.reason === 'signed_out'
+    ? unauthorized('The session has been signed out', 'invalid_token')
+    : unauthorized(
+        'The access token predates a change to your membership; refresh it',
+        'invalid_token',
+      );
 }
 
 export type RequireAuthOptions = {
   /** Only a signed-in user, not an API key, may call (sessions, invitations, ...). */
   user?: boolean;
   /**
-   * Ask the user's `SESSIONS` object whether the token's session is still live, so a revoked
-   * session stops working at once on this route rather than when its token expires.
+   * Ask the user's `SESSIONS` object again, now, whether it accepts the token, rather than
+   * trusting the isolate's copy of up to 5 s (routes that manage keys, members and sessions).
    */
   liveSession?: boolean;
 };
+
+/** What a route's `requireAuth` declares: the permission, and its options. */
+export type AuthRequirement = RequireAuthOptions & { permission: Permission | null };
+
+const requirements = new WeakMap<object, AuthRequirement>();
+
+/**
+ * What `middleware` requires of the caller when it is a `requireAuth`, else undefined: lets a
+ * test read each route's declared permission from its definition (and hold the README to it).
+ */
+export function authRequirement(middleware: unknown): AuthRequirement | undefined {
+  return typeof middleware === 'function' ? requirements.get(middleware) : undefined;
+}
 
 /**
  * Route middleware: 401 without a caller, 403 (audited as `permission.denied`) when the caller
  * lacks `permission`, and the options' extra checks. Declared in each route's `middleware`.
  */
-export const requireAuth = (permission: Permission | null, options: RequireAuthOptions = {}) =>
-  createMiddleware<AppBindings>(async (c, next) => {
+export const requireAuth = (permission: Permission | null, options: RequireAuthOptions = {}) => {
+  const middleware = createMiddleware<AppBindings>(async (c, next) => {
     const principal = c.var.principal;
     if (!principal) throw unauthorized('This route needs an access token or an API key');
     if (options.user && principal.kind !== 'user') {
@@ -145,10 +202,21 @@ export const requireAuth = (permission: Permission | null, options: RequireAuthO
       });
     }
     if (options.liveSession && principal.kind === 'user') {
-      const sessions = c.env.SESSIONS.get(c.env.SESSIONS.idFromName(principal.userId));
-      if (!(await sessions.isLive(principal.sessionId))) {
-        throw unauthorized('The session has been signed out', 'invalid_token');
-      }
+      refuseSession(
+        c,
+        await checkSession(
+          sessionDeps(c),
+          {
+            userId: principal.userId,
+            sessionId: principal.sessionId,
+            generation: principal.generation,
+          },
+          { fresh: true },
+        ),
+      );
     }
     await next();
   });
+  requirements.set(middleware, { permission, ...options });
+  return middleware;
+};

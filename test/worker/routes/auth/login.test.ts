@@ -1,22 +1,29 @@
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { emailDigest } from '../../../../shared/auth/login-throttle.ts';
+import {
+  ACCOUNT_FAILURE_LIMIT,
+  emailDigest,
+  FAILURE_WINDOW_SECONDS,
+} from '../../../../shared/auth/login-throttle.ts';
 import { verifyAccessToken } from '../../../../shared/auth/tokens.ts';
 import { memberships, users } from '../../../../shared/db/schema/index.ts';
 import { newId } from '../../../../shared/ids.ts';
 import { audience, createMember, createTenant, signingKeys, TEST_PASSWORD } from '../../auth.ts';
 import {
+  call,
   captureLogs,
   createOrg,
   DEAD_URL,
   expectProblem,
   randomIp,
   testDb,
+  testServices,
 } from '../../helpers.ts';
 import {
   auditRows,
   login,
+  postJson,
   type TokenBody,
   uniqueEmail,
   WITHOUT_RATE_LIMITER,
@@ -313,12 +320,178 @@ describe('POST /v1/auth/login throttling', () => {
       );
       expect(response.status).toBe(200);
       const warning = logs.lines.find(
-        (line) => line.msg === 'login throttle unavailable; failing open',
+        (line) => line.msg === 'login throttle unavailable; failing open' && line.step === 'check',
       );
       expect(warning).toMatchObject({ level: 'warn', step: 'check' });
       expect(warning!.reason).toBeTruthy();
     } finally {
       logs.restore();
     }
+  });
+});
+
+describe('POST /v1/auth/login throttling: the owner is never locked out', () => {
+  const fromIp = (ip: string) => ({ 'CF-Connecting-IP': ip });
+
+  /** Signs the owner in from `ip`: their device token, from a device the account now knows. */
+  async function ownerSignsIn(email: string, ip = randomIp()) {
+    const response = await login({ email, password: TEST_PASSWORD }, fromIp(ip));
+    expect(response.status).toBe(200);
+    const { device_token: deviceToken } = (await response.json()) as TokenBody & {
+      device_token: string;
+    };
+    expect(deviceToken).toMatch(/^sdt_[A-Za-z0-9_-]{43}$/);
+    return { deviceToken, ip };
+  }
+
+  /** Guesses from `count` fresh IPs; returns their statuses. */
+  async function attackFromManyIps(email: string, count: number) {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      statuses.push((await login({ email, password: WRONG_PASSWORD }, fromIp(randomIp()))).status);
+    }
+    return statuses;
+  }
+
+  it("lets the owner's device sign in while failures from many IPs lock out unknown ones", async () => {
+    const { owner } = await createTenant('throttle-device');
+    const { deviceToken } = await ownerSignsIn(owner.email);
+    const statuses = await attackFromManyIps(owner.email, 12);
+    expect(statuses.slice(0, ACCOUNT_FAILURE_LIMIT)).toEqual(
+      Array(ACCOUNT_FAILURE_LIMIT).fill(401),
+    );
+    expect(statuses.slice(ACCOUNT_FAILURE_LIMIT).every((status) => status === 429)).toBe(true);
+    // An unknown device is refused even with the right password...
+    const stranger = await login(
+      { email: owner.email, password: TEST_PASSWORD },
+      fromIp(randomIp()),
+    );
+    await expectProblem(stranger, 429);
+    // ...but the owner's device gets in, from wherever it is now, and keeps its token.
+    const response = await login(
+      { email: owner.email, password: TEST_PASSWORD, device_token: deviceToken },
+      fromIp(randomIp()),
+    );
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { device_token: string }).device_token).toBe(deviceToken);
+    // The owner's sign-in does not reopen the account to the attacker's unknown devices.
+    await expectProblem(
+      await login({ email: owner.email, password: WRONG_PASSWORD }, fromIp(randomIp())),
+      429,
+    );
+  });
+
+  it('knows the device that signed the account up', async () => {
+    const email = uniqueEmail('throttle-signup');
+    const signup = await call(
+      '/v1/auth/signup',
+      postJson({ email, password: TEST_PASSWORD, name: 'Owner', organization: { name: 'Org' } }),
+    );
+    expect(signup.status).toBe(201);
+    const { device_token: deviceToken } = (await signup.json()) as { device_token: string };
+    await attackFromManyIps(email, 8);
+    const response = await login(
+      { email, password: TEST_PASSWORD, device_token: deviceToken },
+      fromIp(randomIp()),
+    );
+    expect(response.status).toBe(200);
+  });
+
+  it('lets the owner sign in from an IP they signed in from before, without a device token', async () => {
+    const { owner } = await createTenant('throttle-ip');
+    const { ip } = await ownerSignsIn(owner.email);
+    await attackFromManyIps(owner.email, 10);
+    await expectProblem(
+      await login({ email: owner.email, password: TEST_PASSWORD }, fromIp(randomIp())),
+      429,
+    );
+    expect((await login({ email: owner.email, password: TEST_PASSWORD }, fromIp(ip))).status).toBe(
+      200,
+    );
+  });
+
+  it('gives all unknown devices of an account one budget: more IPs buy no more guesses', async () => {
+    const { owner } = await createTenant('throttle-spread');
+    const statuses = await attackFromManyIps(owner.email, 20);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(ACCOUNT_FAILURE_LIMIT);
+    expect(statuses.slice(ACCOUNT_FAILURE_LIMIT)).toEqual(
+      Array(20 - ACCOUNT_FAILURE_LIMIT).fill(429),
+    );
+  });
+
+  it('keeps an attacker who waits out every back-off to 52 guesses an hour per account', async () => {
+    const { owner } = await createTenant('throttle-hour');
+    const { redis } = testServices();
+    const account = await emailDigest(owner.email);
+    const fail = `login:fail:account:${account}`;
+    const lock = `login:lock:account:${account}`;
+    // Simulated time: after each failure the attacker waits exactly as long as the lock lasts
+    // (read from Redis, then expired by hand), and the failure window ends 15 minutes after its
+    // first failure (its counter expired by hand too). Every guess comes from a new IP.
+    let clock = 0;
+    let windowStart: number | null = null;
+    let guesses = 0;
+    while (clock < 3_600) {
+      const response = await login(
+        { email: owner.email, password: WRONG_PASSWORD },
+        fromIp(randomIp()),
+      );
+      expect(response.status, 'an attempt made after waiting out the lock').toBe(401);
+      guesses++;
+      windowStart ??= clock;
+      const wait = await redis.ttl(lock);
+      if (wait > 0) {
+        clock += wait;
+        await redis.del(lock);
+      }
+      if (windowStart !== null && clock - windowStart >= FAILURE_WINDOW_SECONDS) {
+        await redis.del(fail);
+        windowStart = null;
+      }
+    }
+    expect(guesses).toBeGreaterThan(ACCOUNT_FAILURE_LIMIT);
+    // 13 per cycle of 1,022 s (5 free, then locks of 2, 4, ... 512 s): 4 cycles start in an hour.
+    expect(guesses).toBeLessThanOrEqual(52);
+  });
+
+  it('throttles a known device on its own after 5 failures, leaving the account to others', async () => {
+    const { owner } = await createTenant('throttle-own');
+    const { deviceToken } = await ownerSignsIn(owner.email);
+    const withToken = (password: string) =>
+      login({ email: owner.email, password, device_token: deviceToken }, fromIp(randomIp()));
+    for (let i = 0; i < 5; i++) expect((await withToken(WRONG_PASSWORD)).status).toBe(401);
+    await expectProblem(await withToken(TEST_PASSWORD), 429);
+    // The device's failures spent nothing of the account's budget for unknown devices.
+    expect(
+      (await login({ email: owner.email, password: TEST_PASSWORD }, fromIp(randomIp()))).status,
+    ).toBe(200);
+  });
+
+  it("treats another account's device token as none", async () => {
+    const { owner } = await createTenant('throttle-mine');
+    const other = await createTenant('throttle-theirs');
+    const { deviceToken } = await ownerSignsIn(other.owner.email);
+    await attackFromManyIps(owner.email, 6);
+    await expectProblem(
+      await login(
+        { email: owner.email, password: TEST_PASSWORD, device_token: deviceToken },
+        fromIp(randomIp()),
+      ),
+      429,
+    );
+  });
+
+  it('answers 400 naming device_token when it is not one', async () => {
+    const { owner } = await createTenant('throttle-bad');
+    const problem = await expectProblem(
+      await login({ email: owner.email, password: TEST_PASSWORD, device_token: 'abc' }),
+      400,
+    );
+    expect(problem.errors).toEqual([
+      expect.objectContaining({
+        path: 'body.device_token',
+        message: expect.stringMatching(/sdt_/),
+      }),
+    ]);
   });
 });

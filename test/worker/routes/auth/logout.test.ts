@@ -28,11 +28,12 @@ describe('POST /v1/auth/logout', () => {
     expect(row).toMatchObject({ orgId, actorType: 'user', actorId: owner.userId });
   });
 
-  it('succeeds again for a session already ended', async () => {
+  it('refuses the token once its session has ended, so a second sign-out answers 401', async () => {
     const { owner } = await createTenant('logouttwice');
     const { token } = await tokenFor(owner);
     expect((await logout(token)).status).toBe(204);
-    expect((await logout(token)).status).toBe(204);
+    const problem = await expectProblem(await logout(token), 401);
+    expect(problem.detail).toBe('The session has been signed out');
   });
 
   it('answers 401 without an access token, or with a malformed one', async () => {

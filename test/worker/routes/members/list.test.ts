@@ -107,6 +107,19 @@ describe('GET /v1/members', () => {
     }
   });
 
+  it('refuses an API key, even one with content:read (the staff list is for members)', async () => {
+    const { owner } = await createTenant('members-key');
+    const { token } = await tokenFor(owner);
+    const created = await call('/v1/keys', {
+      method: 'POST',
+      headers: { ...bearer(token), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'site', scopes: ['content:read'] }),
+    });
+    const { secret } = (await created.json()) as { secret: string };
+    const problem = await expectProblem(await list(secret), 403);
+    expect(problem.detail).toBe('This route is for signed-in users, not API keys');
+  });
+
   it('answers 401 without credentials', async () => {
     const problem = await expectProblem(await call('/v1/members'), 401);
     expect(problem.code).toBe('UNAUTHORIZED');

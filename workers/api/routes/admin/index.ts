@@ -4,10 +4,13 @@ import type { AppBindings } from '../../app.ts';
 import { registerAdminAccessRulesCreate } from './access-rules-create.ts';
 import { registerAdminAccessRulesDelete } from './access-rules-delete.ts';
 import { registerAdminAccessRulesList } from './access-rules-list.ts';
+import { registerAdminUsersUpdate } from './users-update.ts';
 
-/** Platform administration (super admins only): the allow and deny lists. */
+/** Platform administration (super admins only): the allow and deny lists, and accounts. */
 export function registerAdmin<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
-  return registerAdminAccessRulesDelete(
-    registerAdminAccessRulesCreate(registerAdminAccessRulesList(app)),
+  return registerAdminUsersUpdate(
+    registerAdminAccessRulesDelete(
+      registerAdminAccessRulesCreate(registerAdminAccessRulesList(app)),
+    ),
   );
 }

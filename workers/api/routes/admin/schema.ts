@@ -81,6 +81,39 @@ export const AccessRuleParamsSchema = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: 'acr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
 });
 
+export const AdminUserParamsSchema = z.object({
+  user_id: z
+    .string()
+    .refine((id) => isId('user', id), 'must be a user id (usr_…)')
+    .openapi({ param: { name: 'user_id', in: 'path' }, example: 'usr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
+});
+
+export const AdminUserUpdateSchema = z
+  .object({
+    disabled: z.boolean().openapi({
+      description:
+        'true: the account can no longer sign in or refresh, and every session it has is ' +
+        'ended (its access tokens are refused on every route within 5 seconds). false: it ' +
+        'can sign in again.',
+    }),
+  })
+  .strict()
+  .openapi('AdminUserUpdate');
+
+export const AdminUserSchema = z
+  .object({
+    id: z.string().openapi({ example: 'usr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
+    email: z.string(),
+    name: z.string().nullable(),
+    super_admin: z.boolean(),
+    disabled_at: z.iso.datetime().nullable().openapi({ description: 'When it was disabled.' }),
+    sessions_revoked: z
+      .number()
+      .int()
+      .openapi({ description: 'How many live sessions this call ended.' }),
+  })
+  .openapi('AdminUser');
+
 export function accessRuleView(row: {
   id: string;
   list: AccessRuleView['list'];

@@ -1,7 +1,12 @@
 import type { Context } from 'hono';
-import type { AccountUser, OrgMembership } from '../../../../shared/auth/accounts.ts';
+import {
+  type AccountUser,
+  currentMembership,
+  type OrgMembership,
+} from '../../../../shared/auth/accounts.ts';
 import type { Principal } from '../../../../shared/auth/permissions.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from '../../../../shared/auth/tokens.ts';
+import { AppError } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { keyRing, tokenAudience } from '../../middleware/auth.ts';
@@ -31,10 +36,12 @@ export async function tokenResponse(
     user: Pick<AccountUser, 'id' | 'email' | 'name' | 'isSuperAdmin'>;
     organization: OrgMembership;
     sessionId: string;
+    /** The session's generation after the sign-in or refresh (the token's `gen`). */
+    generation: number;
     refreshToken: string;
   },
 ): Promise<TokenResponse> {
-  const { user, organization, sessionId, refreshToken } = grant;
+  const { user, organization, sessionId, generation, refreshToken } = grant;
   const { token } = await signAccessToken(
     keyRing(c.var.env),
     {
@@ -42,6 +49,7 @@ export async function tokenResponse(
       org: organization.id,
       role: organization.role,
       sid: sessionId,
+      gen: generation,
       ...(user.isSuperAdmin ? { sa: true as const } : {}),
     },
     tokenAudience(c.var.env),
@@ -57,18 +65,49 @@ export async function tokenResponse(
   });
 }
 
-/** Starts a session (a new refresh-token family) for a sign-in and issues its tokens. */
+/** A token response with the device token of a sign-in or sign-up (absent when there is none). */
+export function withDeviceToken(tokens: TokenResponse, deviceToken: string | null): TokenResponse {
+  return TokenResponseSchema.parse({
+    ...tokens,
+    ...(deviceToken ? { device_token: deviceToken } : {}),
+  });
+}
+
+/**
+ * Starts a session (a new refresh-token family) for a sign-in to `organization` and issues its
+ * tokens. The membership is read again once the session exists: a removal, role change or
+ * account disable that committed before that read is seen by it, and one after it finds the
+ * session in `SESSIONS` and revokes or refreshes it there (see `Sessions.membershipChanged`).
+ */
 export async function startSession(
   c: Context<AppBindings>,
   user: Pick<AccountUser, 'id' | 'email' | 'name' | 'isSuperAdmin'>,
-  organization: OrgMembership,
+  organization: Pick<OrgMembership, 'id'>,
 ): Promise<TokenResponse> {
   const sessionId = newId('session');
-  const { refreshToken } = await sessionsOf(c, user.id).create({
+  const sessions = sessionsOf(c, user.id);
+  const { refreshToken, generation } = await sessions.create({
     sessionId,
     orgId: organization.id,
     ip: clientIp(c),
     userAgent: userAgent(c),
   });
-  return tokenResponse(c, { user, organization, sessionId, refreshToken });
+  const current = await currentMembership(c.var.services.db, user.id, organization.id);
+  if (!current || current.disabled) {
+    await sessions.revoke(sessionId);
+    throw current
+      ? new AppError({ code: 'UNAUTHORIZED', message: 'The account is disabled' })
+      : new AppError({
+          code: 'FORBIDDEN',
+          message: `You are not a member of organisation ${organization.id}`,
+        });
+  }
+  const { disabled: _, ...membership } = current;
+  return tokenResponse(c, {
+    user,
+    organization: membership,
+    sessionId,
+    generation,
+    refreshToken,
+  });
 }

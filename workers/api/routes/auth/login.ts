@@ -13,7 +13,7 @@ import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { clientIp } from '../../request-context.ts';
-import { NO_STORE, startSession } from './issue.ts';
+import { NO_STORE, startSession, withDeviceToken } from './issue.ts';
 import { LoginBodySchema, TokenResponseSchema } from './schema.ts';
 
 export const route = createRoute({
@@ -24,9 +24,13 @@ export const route = createRoute({
   description:
     'Checks an e-mail address and password and starts a session: a 15-minute access token for ' +
     'one organisation (`org_id`, or the one you joined first) and a refresh token. An unknown ' +
-    'address and a wrong password get the same answer. After 5 failures for one address (or 20 ' +
-    'from one IP) in 15 minutes, further attempts are refused with 429 and a `Retry-After` that ' +
-    'doubles with each attempt, up to 15 minutes.',
+    'address and a wrong password get the same answer. Failed attempts are throttled: 5 in 15 ' +
+    'minutes for one address from devices it does not know (all of them together, whatever ' +
+    'their IPs), 5 from one device or IP it signed in from before, 20 from one IP whatever the ' +
+    'address; beyond that, attempts from there are refused with 429 and a `Retry-After` that ' +
+    'doubles with each attempt, up to 15 minutes. A device that sends the `device_token` of an ' +
+    'earlier sign-in, or signs in from an IP it used before, is not locked out by failures from ' +
+    'elsewhere.',
   request: {
     body: { required: true, content: { 'application/json': { schema: LoginBodySchema } } },
   },
@@ -53,7 +57,7 @@ export function registerAuthLogin<S extends Schema>(app: OpenAPIHono<AppBindings
   return app.openapi(route, async (c) => {
     const body = c.req.valid('json');
     const { services } = c.var;
-    const attempt = { email: body.email, ip: clientIp(c) };
+    const attempt = { email: body.email, ip: clientIp(c), deviceToken: body.device_token };
     const throttle = await checkLoginAttempt(services, attempt);
     if (!throttle.ok) {
       const seconds = throttle.retryAfterSeconds;
@@ -67,7 +71,7 @@ export function registerAuthLogin<S extends Schema>(app: OpenAPIHono<AppBindings
     // With no user the check still derives a hash (a decoy), so both cost the same time.
     const { ok, rehash } = await verifyPassword(body.password, user?.passwordHash ?? null);
     if (!ok || !user || user.disabledAt !== null) {
-      await recordLoginFailure(services, attempt);
+      await recordLoginFailure(services, throttle.gate);
       // A known user's failure lands in the organisation they would have signed in to, where
       // its admins can see it; looked up after the response so both answers take equally long.
       const reason = !user ? 'unknown_user' : ok ? 'disabled' : 'wrong_password';
@@ -89,7 +93,6 @@ export function registerAuthLogin<S extends Schema>(app: OpenAPIHono<AppBindings
       );
       throw invalidCredentials();
     }
-    await recordLoginSuccess(services, attempt);
     const organization = await findMembership(services.db, user.id, body.org_id);
     if (!organization) {
       throw new AppError({
@@ -105,14 +108,19 @@ export function registerAuthLogin<S extends Schema>(app: OpenAPIHono<AppBindings
       rehash ? await hashPassword(body.password) : undefined,
     );
     const tokens = await startSession(c, user, organization);
+    const deviceToken = await recordLoginSuccess(services, throttle.gate);
     audit(c, {
       action: 'auth.login',
       orgId: organization.id,
       actor: { type: 'user', id: user.id },
       targetType: 'session',
       targetId: tokens.session_id,
-      data: { session_id: tokens.session_id, ...(rehash ? { password_rehashed: true } : {}) },
+      data: {
+        session_id: tokens.session_id,
+        client: throttle.gate.trust,
+        ...(rehash ? { password_rehashed: true } : {}),
+      },
     });
-    return c.json(tokens, 200, NO_STORE);
+    return c.json(withDeviceToken(tokens, deviceToken), 200, NO_STORE);
   });
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
+import { recordSessionsEnded } from '../../../../shared/auth/session-state.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -12,9 +13,9 @@ export const route = createRoute({
   tags: ['auth'],
   summary: 'Sign out',
   description:
-    "Ends the caller's session: its refresh token stops working at once, and so does its access " +
-    'token on every route that checks the session. Signing out a session that has already ended ' +
-    'succeeds too.',
+    "Ends the caller's session: its refresh token stops working at once, and its access tokens " +
+    'are refused on every route within 5 seconds (at once by the instance that signed it out), ' +
+    'this one included: signing out again with the same token answers 401.',
   security: [{ bearer: [] }],
   middleware: [requireAuth(null, { user: true })] as const,
   responses: {
@@ -27,6 +28,7 @@ export function registerAuthLogout<S extends Schema>(app: OpenAPIHono<AppBinding
   return app.openapi(route, async (c) => {
     const principal = userPrincipal(c);
     const revoked = await sessionsOf(c, principal.userId).revoke(principal.sessionId);
+    recordSessionsEnded(principal.userId, [principal.sessionId]);
     audit(c, {
       action: 'auth.logout',
       targetType: 'session',

@@ -14,9 +14,9 @@ export const route = createRoute({
   tags: ['auth'],
   summary: 'Who am I',
   description:
-    'The signed-in user, every organisation they belong to with their role there (as it is now, ' +
-    'which the access token only reflects from the next refresh), the organisation this token ' +
-    'is for, and the current session.',
+    'The signed-in user, every organisation they belong to with their role there as it is now ' +
+    '(after a role change the older access tokens are refused until refreshed, and the refresh ' +
+    'carries the new role), the organisation this token is for, and the current session.',
   security: [{ bearer: [] }],
   middleware: [requireAuth(null, { user: true, liveSession: true })] as const,
   responses: {

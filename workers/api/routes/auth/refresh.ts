@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import type { RotateFailure } from '../../../../durable-objects/sessions.ts';
-import { findMembership, findUser } from '../../../../shared/auth/accounts.ts';
+import { currentMembership, findMembership, findUser } from '../../../../shared/auth/accounts.ts';
 import { parseRefreshToken } from '../../../../shared/auth/refresh-tokens.ts';
+import { recordSessionsEnded } from '../../../../shared/auth/session-state.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
@@ -18,7 +19,8 @@ export const route = createRoute({
   summary: 'Refresh the tokens',
   description:
     'Trades a refresh token for a new access token and the next refresh token (each refresh ' +
-    'token works once). The role is read afresh, so role changes apply from the next refresh. ' +
+    'token works once). The role is read afresh: after a role change the older access tokens ' +
+    'are refused (401) until the client refreshes. ' +
     '`org_id` switches the session to another of your organisations. Presenting a refresh token ' +
     'that was already used signs the whole session out (it may have been stolen), except within ' +
     'a few seconds of its use, when it is taken for a concurrent refresh and only refused.',
@@ -74,12 +76,16 @@ export function registerAuthRefresh<S extends Schema>(app: OpenAPIHono<AppBindin
       }
     }
 
+    // Rotate first, then read the membership: a role change or removal committed before the
+    // read is seen by it, and one committed after it finds this generation in `SESSIONS`.
     const rotated = await sessions.rotate({
       refreshToken: body.refresh_token,
       ip: clientIp(c),
       userAgent: userAgent(c),
+      orgId: body.org_id,
     });
     if (!rotated.ok) {
+      if (rotated.familyRevoked) recordSessionsEnded(parsed.userId, [parsed.sessionId]);
       if (rotated.reason === 'reused') {
         audit(c, {
           action: 'session.token_reuse',
@@ -97,29 +103,32 @@ export function registerAuthRefresh<S extends Schema>(app: OpenAPIHono<AppBindin
       throw refused(REFUSALS[rotated.reason]);
     }
 
-    const { session } = rotated;
-    const orgId = body.org_id ?? session.org_id;
+    const { session, generation } = rotated;
+    const orgId = session.org_id;
     const [user, organization] = await Promise.all([
       findUser(db, parsed.userId),
-      findMembership(db, parsed.userId, orgId),
+      currentMembership(db, parsed.userId, orgId),
     ]);
     if (!user || user.disabledAt !== null) {
       await sessions.revoke(session.id);
+      recordSessionsEnded(parsed.userId, [session.id]);
       throw refused('The account is disabled');
     }
     if (!organization) {
       // Removed from the organisation since: the session is for an organisation they left.
       await sessions.revoke(session.id);
+      recordSessionsEnded(parsed.userId, [session.id]);
       throw new AppError({
         code: 'FORBIDDEN',
         message: `You are no longer a member of organisation ${orgId}; sign in again`,
       });
     }
-    if (orgId !== session.org_id) await sessions.setOrg(session.id, orgId);
+    const { disabled: _, ...membership } = organization;
     const tokens = await tokenResponse(c, {
       user,
-      organization,
+      organization: membership,
       sessionId: session.id,
+      generation,
       refreshToken: rotated.refreshToken,
     });
     return c.json(tokens, 200, NO_STORE);

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DEVICE_TOKEN_PATTERN } from '../../../../shared/auth/login-throttle.ts';
 import { PASSWORD_MAX_LENGTH } from '../../../../shared/auth/passwords.ts';
 import { Role } from '../../../../shared/auth/permissions.ts';
 
@@ -60,6 +61,18 @@ export const LoginBodySchema = z
     org_id: orgId.optional().openapi({
       description: 'The organisation to sign in to; your earliest membership when omitted.',
     }),
+    device_token: z
+      .string()
+      .regex(DEVICE_TOKEN_PATTERN, 'must be a device token from an earlier sign-in (sdt_…)')
+      .optional()
+      .openapi({
+        description:
+          'The `device_token` an earlier sign-in to this account returned on this device. It ' +
+          'lets this device sign in while failed attempts from elsewhere have locked the ' +
+          'account out of unknown devices. One that has expired, or is for another account, is ' +
+          'ignored.',
+        example: 'sdt_Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4',
+      }),
   })
   .strict()
   .openapi('LoginRequest');
@@ -99,6 +112,16 @@ export const TokenResponseSchema = z
         'returns the next one, and presenting a used one again signs the session out.',
     }),
     session_id: z.string().openapi({ example: 'ses_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
+    device_token: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'Sign-up and sign-in only: keep it on this device and send it with its next sign-in ' +
+          '(`device_token`), so failed attempts by others cannot lock this device out of the ' +
+          'account (180 days, renewed by each sign-in with it). Not a credential: it only ' +
+          'changes how failed sign-ins are throttled.',
+      }),
     user: z.object({
       id: z.string().openapi({ example: 'usr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
       email: z.string(),

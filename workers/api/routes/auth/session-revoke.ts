@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
+import { recordSessionsEnded } from '../../../../shared/auth/session-state.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
@@ -15,7 +16,7 @@ export const route = createRoute({
   summary: 'Revoke a session',
   description:
     'Signs one of your sessions out (a lost device, say): its refresh token stops working at ' +
-    'once, and so does its access token on every route that checks the session. Revoking the ' +
+    'once, and its access tokens are refused on every route within 5 seconds. Revoking the ' +
     'current session is signing out.',
   security: [{ bearer: [] }],
   middleware: [requireAuth(null, { user: true, liveSession: true })] as const,
@@ -40,6 +41,7 @@ export function registerAuthSessionRevoke<S extends Schema>(app: OpenAPIHono<App
     if (!(await sessionsOf(c, principal.userId).revoke(id))) {
       throw new AppError({ code: 'NOT_FOUND', message: 'You have no live session with this id' });
     }
+    recordSessionsEnded(principal.userId, [id]);
     audit(c, {
       action: 'session.revoke',
       targetType: 'session',

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
+import { recordSessionsEnded } from '../../../../shared/auth/session-state.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -14,7 +15,8 @@ export const route = createRoute({
   summary: 'Revoke all sessions',
   description:
     'Signs out every session of yours, in every organisation: all but the current one by ' +
-    'default ("sign out other devices"), or all of them with `keep_current=false`.',
+    'default ("sign out other devices"), or all of them with `keep_current=false`. Their ' +
+    'access tokens are refused on every route within 5 seconds.',
   security: [{ bearer: [] }],
   middleware: [requireAuth(null, { user: true, liveSession: true })] as const,
   request: { query: RevokeAllQuerySchema },
@@ -34,6 +36,7 @@ export function registerAuthSessionsRevokeAll<S extends Schema>(app: OpenAPIHono
     const revoked = await sessionsOf(c, principal.userId).revokeAll(
       keepCurrent ? { except: principal.sessionId } : {},
     );
+    recordSessionsEnded(principal.userId, revoked);
     audit(c, {
       action: 'session.revoke_all',
       targetType: 'user',

@@ -1,12 +1,14 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import { createAccount } from '../../../../shared/auth/accounts.ts';
+import { recordSignup } from '../../../../shared/auth/login-throttle.ts';
 import { hashPassword, passwordProblem } from '../../../../shared/auth/passwords.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { NO_STORE, startSession } from './issue.ts';
+import { clientIp } from '../../request-context.ts';
+import { NO_STORE, startSession, withDeviceToken } from './issue.ts';
 import { SignupBodySchema, TokenResponseSchema } from './schema.ts';
 
 export const route = createRoute({
@@ -60,6 +62,7 @@ export function registerAuthSignup<S extends Schema>(app: OpenAPIHono<AppBinding
     }
     const { user, organization } = created;
     const tokens = await startSession(c, user, organization);
+    const deviceToken = await recordSignup(c.var.services, { email: user.email, ip: clientIp(c) });
     audit(c, {
       action: 'auth.signup',
       orgId: organization.id,
@@ -68,6 +71,6 @@ export function registerAuthSignup<S extends Schema>(app: OpenAPIHono<AppBinding
       targetId: organization.id,
       data: { session_id: tokens.session_id, slug: organization.slug },
     });
-    return c.json(tokens, 201, NO_STORE);
+    return c.json(withDeviceToken(tokens, deviceToken), 201, NO_STORE);
   });
 }

@@ -90,10 +90,8 @@ export function registerInvitationsAccept<S extends Schema>(app: OpenAPIHono<App
           });
       }
     }
-    const tokens = await startSession(c, result.user, {
-      ...result.organization,
-      role: result.role,
-    });
+    // The session's membership (and so the role) is read back after it is created.
+    const tokens = await startSession(c, result.user, result.organization);
     audit(c, {
       action: 'invitation.accept',
       orgId: result.organization.id,

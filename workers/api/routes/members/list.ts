@@ -15,11 +15,12 @@ export const route = createRoute({
   summary: 'List members',
   description:
     "The organisation's members, in the order they joined; filter by `role`, page with " +
-    '`cursor`. Every member (and every API key with `content:read`) may see who is in the ' +
+    '`cursor`. Any member (every role holds `content:read`) may see who is in the ' +
     'organisation and with which role; e-mail addresses are shown only to callers with ' +
-    '`members:manage`, and are null for everyone else.',
+    '`members:manage`, and are null for everyone else. For signed-in users only: an API key ' +
+    'gets 403 (a key that serves content has no need of the staff list).',
   security: [{ bearer: [] }],
-  middleware: [requireAuth('content:read')] as const,
+  middleware: [requireAuth('content:read', { user: true })] as const,
   request: { query: MemberQuerySchema },
   responses: {
     200: {

@@ -8,6 +8,7 @@ import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { refusalError, userPrincipal } from './errors.ts';
 import { MemberParamsSchema } from './schema.ts';
+import { applyMembershipChange } from './tokens.ts';
 
 export const route = createRoute({
   method: 'delete',
@@ -19,7 +20,8 @@ export const route = createRoute({
     '`members:manage` and follows the role-change rules: only members ranked at or below you, ' +
     'and only an owner may remove an owner (403 with `rule`). The last owner can never be ' +
     "removed (409, `rule: last_owner`). The member's sessions for this organisation are " +
-    'revoked at once. Needs a live session; API keys cannot change memberships.',
+    'revoked at once, and every access token they hold for it is refused on every route within ' +
+    '5 seconds. Needs a live session; API keys cannot change memberships.',
   security: [{ bearer: [] }],
   // Leaving needs no permission, so the rules (members:manage for anyone else) are checked in
   // the handler, against the caller's current role.
@@ -56,19 +58,8 @@ export function registerMembersRemove<S extends Schema>(app: OpenAPIHono<AppBind
       }
       throw refusalError(c, result);
     }
-    // After the commit: the membership is gone, so their refreshes already fail; revoking the
-    // sessions also stops their current access tokens on every live-session route. A failure
-    // here is logged, not the caller's (the removal stands, and the tokens expire in minutes).
-    const sessions = c.env.SESSIONS.get(c.env.SESSIONS.idFromName(targetUserId));
-    let revoked: string[] = [];
-    try {
-      revoked = await sessions.revokeAll({ orgId: principal.orgId });
-    } catch (error) {
-      c.var.logger.error('sessions of a removed member not revoked', {
-        user_id: targetUserId,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
+    // After the commit: the membership is gone, so their refreshes already fail.
+    const revoked = await applyMembershipChange(c, targetUserId, 'removed');
     audit(c, {
       action: 'membership.remove',
       targetType: 'user',
@@ -76,7 +67,7 @@ export function registerMembersRemove<S extends Schema>(app: OpenAPIHono<AppBind
       data: {
         role: result.member.role,
         left: targetUserId === principal.userId,
-        sessions_revoked: revoked.length,
+        sessions_revoked: revoked,
       },
     });
     return c.body(null, 204);

@@ -8,6 +8,7 @@ import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { refusalError, userPrincipal } from './errors.ts';
 import { MemberParamsSchema, MemberSchema, MemberUpdateSchema, memberBody } from './schema.ts';
+import { applyMembershipChange } from './tokens.ts';
 
 export const route = createRoute({
   method: 'patch',
@@ -18,8 +19,9 @@ export const route = createRoute({
     'Needs `members:manage` and a live session (API keys cannot change memberships). You may ' +
     'only change members ranked at or below you (owner > admin > editor > author > viewer), to ' +
     'a role at or below yours; only an owner may grant the owner role or change an owner ' +
-    '(403 with `rule`). The last owner cannot be demoted (409, `rule: last_owner`). The new ' +
-    "role reaches the member's access tokens at their next refresh.",
+    '(403 with `rule`). The last owner cannot be demoted (409, `rule: last_owner`). Within 5 ' +
+    "seconds of a change, the member's access tokens for this organisation are refused (401) " +
+    'until their client refreshes them, and the refresh carries the new role.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('members:manage', { user: true, liveSession: true })] as const,
   request: {
@@ -63,6 +65,7 @@ export function registerMembersUpdate<S extends Schema>(app: OpenAPIHono<AppBind
       throw refusalError(c, result);
     }
     if (result.before !== result.member.role) {
+      await applyMembershipChange(c, targetUserId, 'role');
       audit(c, {
         action: 'membership.role_change',
         targetType: 'user',
