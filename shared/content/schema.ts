@@ -157,12 +157,41 @@ export function jsonBytes(value: unknown): number {
 }
 
 /**
+ * Where `value` holds a number JSON cannot carry: `Infinity` or `-Infinity`, which is what
+ * `JSON.parse` makes of a literal beyond a double's range (`1e400`), and NaN. Stored, JSON would
+ * turn them into `null`: they are refused instead. Iterative, like {@link jsonDepth}.
+ */
+function nonFiniteNumbers(value: unknown): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const stack: [unknown, (string | number)[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node === 'number' && !Number.isFinite(node)) found.push(path);
+    else if (Array.isArray(node)) node.forEach((child, i) => stack.push([child, [...path, i]]));
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) stack.push([child, [...path, key]]);
+    }
+  }
+  return found.reverse();
+}
+
+const NON_FINITE = 'must be a finite number (this one is beyond the range of a 64-bit float)';
+
+/** Refuses every non-finite number inside a metadata value, at its own path. */
+function refuseNonFinite(metadata: unknown, ctx: z.RefinementCtx): boolean {
+  const paths = nonFiniteNumbers(metadata);
+  for (const path of paths) ctx.addIssue({ code: 'custom', message: NON_FINITE, path });
+  return paths.length > 0;
+}
+
+/**
  * Free-form metadata: a JSON object of at most 16 KiB serialised (UTF-8 bytes of its JSON) and
- * at most 20 levels of nesting.
+ * at most 20 levels of nesting, whose numbers are finite (`1e400` is refused, not stored as null).
  */
 export const Metadata = z
   .record(z.string(), z.unknown(), { error: typeError('a JSON object') })
   .superRefine((metadata, ctx) => {
+    if (refuseNonFinite(metadata, ctx)) return;
     const bytes = jsonBytes(metadata);
     if (bytes > CONTENT_LIMITS.metadataBytes) {
       ctx.addIssue({
@@ -296,6 +325,7 @@ export const ContentPatch = z.strictObject(
     tags: Tags.nullable().optional(),
     metadata: z
       .record(z.string(), z.unknown(), { error: typeError('a JSON object or null') })
+      .superRefine((metadata, ctx) => void refuseNonFinite(metadata, ctx))
       .nullable()
       .optional(),
     publish_at: Timestamp.nullable().optional(),
