@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type ContentSnapshot, contentStatus } from '../db/schema/content.ts';
 import { isId } from '../ids.ts';
 import { canonicalLocale } from './locales.ts';
-import { slugFromTitle, slugProblem } from './slug.ts';
+import { foldSlug, slugFromTitle, slugProblem } from './slug.ts';
 import { ACTIONS, type Action } from './workflow.ts';
 
 /**
@@ -71,11 +71,13 @@ export const Locale = z.string({ error: typeError('a string') }).transform((tag,
 });
 
 /**
- * A slug as the client gives it (NFC-normalised): 1 to 200 characters, no whitespace or
- * control characters, no `/ ? # %`, no leading or trailing `-`; any script (Arabic included).
+ * A slug as the client gives it, lower-cased and NFC-normalised (slugs are case-insensitive and
+ * stored lower-cased: `Solar-Energy` is stored, and found, as `solar-energy`): 1 to 200
+ * characters, no whitespace or control characters, no `/ ? # %`, no leading or trailing `-`;
+ * any script (Arabic included).
  */
 export const Slug = z.string({ error: typeError('a string') }).transform((slug, ctx) => {
-  const normalised = slug.normalize('NFC');
+  const normalised = foldSlug(slug).normalize('NFC');
   const problem = slugProblem(normalised);
   if (problem !== undefined) {
     ctx.addIssue({ code: 'custom', message: problem });
@@ -167,9 +169,10 @@ function nonFiniteNumbers(value: unknown): (string | number)[][] {
   while (stack.length > 0) {
     const [node, path] = stack.pop()!;
     if (typeof node === 'number' && !Number.isFinite(node)) found.push(path);
-    else if (Array.isArray(node)) node.forEach((child, i) => stack.push([child, [...path, i]]));
     else if (node !== null && typeof node === 'object') {
-      for (const [key, child] of Object.entries(node)) stack.push([child, [...path, key]]);
+      for (const [key, child] of Object.entries(node)) {
+        stack.push([child, [...path, Array.isArray(node) ? Number(key) : key]]);
+      }
     }
   }
   return found.reverse();
