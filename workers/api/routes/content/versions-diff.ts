@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import { diffSnapshots } from '../../../../shared/content/diff.ts';
 import { ContentDiffResource } from '../../../../shared/content/schema.ts';
+import { INT4_MAX } from '../../../../shared/db/integers.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
@@ -39,7 +40,11 @@ export const ContentDiffSchema = z
 
 /** Required version numbers in the query; see `VersionParam` in ./versions-get.ts for `.meta()`. */
 const versionQuery = (name: 'from' | 'to', example: number) =>
-  StoredVersionNumber.meta({ param: { name, in: 'query' }, example });
+  StoredVersionNumber.meta({
+    param: { name, in: 'query' },
+    description: `A version number of the item, 1 to ${INT4_MAX}.`,
+    example,
+  });
 
 export const ContentDiffQuerySchema = z.object({
   from: versionQuery('from', 2),

@@ -61,6 +61,7 @@ export const StoredVersionNumber = VersionNumber.max(INT4_MAX, `must be at most 
 
 const VersionParam = StoredVersionNumber.meta({
   param: { name: 'version', in: 'path' },
+  description: `A version number of the item, 1 to ${INT4_MAX}.`,
   example: 3,
 });
 
