@@ -17,6 +17,8 @@ import type { Dependency } from './circuit-breaker.ts';
 /** SQLSTATE classes that are the database failing, not the query: see {@link isPostgresFault}. */
 export const POSTGRES_FAULT_CLASSES: ReadonlySet<string> = new Set([
   '08', // connection exception
+  '28', // invalid authorization (the deployment's credentials no longer work)
+  '3D', // invalid catalog name (the database is gone)
   '53', // insufficient resources (too many connections, out of memory, disk full)
   '57', // operator intervention (shutdown, cannot connect now, statement timeout / cancel)
   '58', // system error (I/O)
@@ -38,15 +40,30 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * Postgres is unhealthy: the error has no SQLSTATE (the connection was refused or lost, the
- * HTTP endpoint answered 5xx or nothing, a timeout), or its SQLSTATE's class is one of
- * {@link POSTGRES_FAULT_CLASSES}. Data exceptions (`22…`, a value out of range), integrity
- * violations (`23…`), syntax and undefined objects (`42…`) and the rest are answers from a
- * healthy database.
+ * Postgres is unhealthy: its SQLSTATE's class is one of {@link POSTGRES_FAULT_CLASSES}, or the
+ * error has none (the connection was refused or lost, the HTTP endpoint answered 5xx or
+ * nothing, a timeout) — unless it is a programming error of ours thrown before any query left
+ * (a `TypeError`, `ReferenceError`, `RangeError` or `SyntaxError`, or drizzle's own
+ * `DrizzleError`, with no driver error inside: the Neon driver wraps every transport failure in
+ * a `NeonDbError`). Data exceptions (`22…`, a value out of range), integrity violations (`23…`),
+ * syntax and undefined objects (`42…`) and the rest are answers from a healthy database.
  */
 export function isPostgresFault(error: unknown): boolean {
   const state = sqlState(error);
-  return state === undefined || POSTGRES_FAULT_CLASSES.has(state.slice(0, 2));
+  if (state !== undefined) return POSTGRES_FAULT_CLASSES.has(state.slice(0, 2));
+  const links = chain(error);
+  if (links.some((link) => (link as { name?: unknown }).name === 'NeonDbError')) return true;
+  return !links.some(isProgrammingError);
+}
+
+function isProgrammingError(error: object): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof ReferenceError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    (error as { name?: unknown }).name === 'DrizzleError'
+  );
 }
 
 /**

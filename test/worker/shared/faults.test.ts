@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WorkersAiError } from '../../../shared/embeddings/workers-ai.ts';
+import { breakerStates, resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
 import {
   faultOf,
   isBindingFault,
@@ -11,6 +12,8 @@ import {
   sqlState,
 } from '../../../shared/resilience/faults.ts';
 import { DEAD_DATABASE_URL, testServices } from '../helpers.ts';
+
+afterEach(() => resetBreakers());
 
 /** What a query that Postgres refuses throws, through drizzle and the Neon driver, as produced. */
 async function refusal(query: ReturnType<typeof sql>): Promise<unknown> {
@@ -70,7 +73,30 @@ describe('Postgres faults', () => {
     expect(faultOf(error)).toBe('postgres');
   });
 
+  it('does not count a bug of ours thrown before any query left as a fault', async () => {
+    const services = testServices();
+    const bug = () =>
+      services.guard('postgres', async () => (undefined as unknown as { x: () => 1 }).x());
+    for (let i = 0; i < 12; i++) await expect(bug()).rejects.toBeInstanceOf(TypeError);
+    expect(breakerStates().postgres.state).toBe('closed');
+    let error: unknown;
+    try {
+      await bug();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(faultOf(error)).toBeUndefined();
+    // The same TypeError as a driver's transport failure is one.
+    const driver = Object.assign(new Error('Error connecting to database'), {
+      name: 'NeonDbError',
+      sourceError: new TypeError('fetch failed'),
+    });
+    expect(isPostgresFault(driver)).toBe(true);
+  });
+
   it.each([
+    ['28P01', true],
+    ['3D000', true],
     ['08006', true],
     ['53300', true],
     ['57P01', true],
