@@ -63,40 +63,21 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
   }
   if (error instanceof CircuitOpenError) {
     // A dependency this isolate has seen failing: answer at once, and say when to retry.
-    const seconds = Math.max(1, Math.ceil((error.retryAt.getTime() - Date.now()) / 1000));
     logger.warn('dependency unavailable (circuit open)', { dependency: error.dependency });
-    return problemResponse(
-      c,
-      'SERVICE_UNAVAILABLE',
-      `A dependency (${error.dependency}) is unavailable; retry in ${seconds} s.`,
-      new AppError({
-        code: 'SERVICE_UNAVAILABLE',
-        message: error.message,
-        extensions: { dependency: error.dependency },
-        headers: { 'Retry-After': String(seconds) },
-      }),
-    );
+    return unavailable(c, error.dependency, secondsUntil(error.retryAt.getTime()));
   }
   const dependency = faultOf(error);
   if (dependency !== undefined) {
     // A dependency failing outside an open circuit (a refused connection, a 5xx): still the
     // dependency's outage, not our bug, so a 503 the client can retry rather than a 500.
     const state = breaker(dependency).state();
-    const seconds =
-      state.state === 'open' && state.retry_at !== null
-        ? Math.max(1, Math.ceil((Date.parse(state.retry_at) - Date.now()) / 1000))
-        : OUTAGE_RETRY_AFTER_SECONDS;
     logger.warn('dependency unavailable', { dependency, error });
-    return problemResponse(
+    return unavailable(
       c,
-      'SERVICE_UNAVAILABLE',
-      `A dependency (${dependency}) is unavailable; retry in ${seconds} s.`,
-      new AppError({
-        code: 'SERVICE_UNAVAILABLE',
-        message: `${dependency} unavailable`,
-        extensions: { dependency },
-        headers: { 'Retry-After': String(seconds) },
-      }),
+      dependency,
+      state.state === 'open' && state.retry_at !== null
+        ? secondsUntil(Date.parse(state.retry_at))
+        : OUTAGE_RETRY_AFTER_SECONDS,
     );
   }
   const refusal = databaseRefusal(error);
@@ -119,6 +100,22 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
 
 /** `Retry-After` of a `503` for a dependency that failed while its circuit was still closed. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+const secondsUntil = (time: number) => Math.max(1, Math.ceil((time - Date.now()) / 1000));
+
+/** The 503 for a dependency that is down: names it, and says when to retry. */
+function unavailable(c: Context<AppBindings>, dependency: string, seconds: number): Response {
+  return problemResponse(
+    c,
+    'SERVICE_UNAVAILABLE',
+    `A dependency (${dependency}) is unavailable; retry in ${seconds} s.`,
+    {
+      errors: undefined,
+      extensions: { dependency },
+      headers: { 'Retry-After': String(seconds) },
+    },
+  );
+}
 
 /**
  * A query that a healthy Postgres refused because of what the request carried, when no route
