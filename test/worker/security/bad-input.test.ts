@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INT4_MAX } from '../../../shared/db/integers.ts';
+import { encodeCursor } from '../../../shared/pagination.ts';
 import { breakerStates, resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
 import { newApp } from '../../../workers/api/app.ts';
 import { useErrorHandling, useMiddleware } from '../../../workers/api/index.ts';
@@ -86,6 +87,22 @@ describe('a number beyond its column is refused at the edge', () => {
     const response = await call(`/v1/content/${id}/versions?cursor=${cursor}`, { headers: auth });
     const problem = await expectProblem(response, 400);
     expect(problem.errors?.[0]?.path).toBe('query.cursor');
+  });
+
+  it('answers 400 to a list cursor whose time Postgres could not store', async () => {
+    for (const t of [
+      '+275760-09-13T00:00:00.000Z',
+      '2025-01-01 00:00:00',
+      '99999-01-01T00:00:00Z',
+    ]) {
+      const cursor = encodeCursor({ t, id: 'aud_01jd5x3k7yf0v9r2m4q6s8t1wz' });
+      for (const path of ['/v1/audit-log', '/v1/members', '/v1/search/synonyms']) {
+        const response = await call(`${path}?cursor=${cursor}`, { headers: auth });
+        const problem = await expectProblem(response, 400);
+        expect(problem.errors?.[0]?.path, `${path} ${t}`).toBe('query.cursor');
+      }
+    }
+    expect(breakerStates().postgres.state).toBe('closed');
   });
 
   it('never opens the Postgres breaker, however many such requests arrive', async () => {
