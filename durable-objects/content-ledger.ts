@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { BulkRecord, BulkState } from '../shared/content/bulk.ts';
+import { foldSlug, inSlugFamily, type SlugFamily, type SlugOwner } from '../shared/content/slug.ts';
 import type { WriteAction } from '../shared/content/writes.ts';
 import type { ContentSnapshot } from '../shared/db/schema/content.ts';
 import { isId } from '../shared/ids.ts';
@@ -100,7 +101,8 @@ export function ledgerOf(
   return env.CONTENT_LEDGER.get(env.CONTENT_LEDGER.idFromName(orgId));
 }
 
-const slugKey = (locale: string, slug: string) => `${locale}\u0000${slug}`;
+/** Slugs are case-insensitive: claims and the `slugs` table hold them folded. */
+const slugKey = (locale: string, slug: string) => `${locale}\u0000${foldSlug(slug)}`;
 
 function liveSlugs(snapshot: ContentSnapshot): [string, string][] {
   if (snapshot.deleted_at !== null) return [];
@@ -270,7 +272,7 @@ export class ContentLedger extends DurableObject<Env> {
           this.sql.exec(
             'INSERT OR REPLACE INTO slugs (locale, slug, id) VALUES (?, ?, ?)',
             locale,
-            slug,
+            foldSlug(slug),
             s.id,
           );
         }
@@ -286,6 +288,34 @@ export class ContentLedger extends DurableObject<Env> {
       }
     }
     return { confirmed: count };
+  }
+
+  /**
+   * The slugs of the given families (`base`, `base-<digits>`) that the ledger knows are used:
+   * by live items written through it, and by reservations in flight (which Postgres does not
+   * know yet). Folded, with their items. The edge reads them with Postgres' in one round trip
+   * to pick a free slug; {@link reserve} still has the last word.
+   */
+  slugFamilies(families: SlugFamily[]): SlugOwner[] {
+    const found: SlugOwner[] = [];
+    for (const { locale, base } of families) {
+      const folded = foldSlug(base);
+      // One range of the primary key (locale, slug): SQLite compares text by code point.
+      const rows = this.sql.exec<{ slug: string; id: string }>(
+        'SELECT slug, id FROM slugs WHERE locale = ? AND slug >= ? AND slug < ?',
+        locale,
+        folded,
+        `${folded}.`,
+      );
+      for (const { slug, id } of rows) {
+        if (inSlugFamily(slug, folded)) found.push({ id, locale, slug });
+      }
+      for (const [key, id] of this.claims) {
+        const [claimLocale, slug = ''] = key.split('\u0000');
+        if (claimLocale === locale && inSlugFamily(slug, folded)) found.push({ id, locale, slug });
+      }
+    }
+    return found;
   }
 
   /** A write not yet reported persisted, by operation id (for `GET /v1/operations/{id}`). */
@@ -435,7 +465,11 @@ export class ContentLedger extends DurableObject<Env> {
 
   private slugOwner(locale: string, slug: string): string | undefined {
     const [row] = this.sql
-      .exec<{ id: string }>('SELECT id FROM slugs WHERE locale = ? AND slug = ?', locale, slug)
+      .exec<{ id: string }>(
+        'SELECT id FROM slugs WHERE locale = ? AND slug = ?',
+        locale,
+        foldSlug(slug),
+      )
       .toArray();
     return row?.id;
   }

@@ -16,13 +16,20 @@ export function encodeCursor(cursor: Cursor): string {
     .replace(/=+$/, '');
 }
 
+/**
+ * The form of a cursor's time: UTC RFC 3339 with a four-digit year, as Postgres prints it (or
+ * `toISOString` does), so that it is always a `timestamptz` Postgres accepts.
+ */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
 /** The cursor, or undefined when the string is not one this API issued. */
 export function decodeCursor(value: string): Cursor | undefined {
   try {
     const binary = atob(value.replaceAll('-', '+').replaceAll('_', '/'));
     const json = new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
     const parsed = CursorPayload.safeParse(JSON.parse(json));
-    return parsed.success && !Number.isNaN(Date.parse(parsed.data.t)) ? parsed.data : undefined;
+    if (!parsed.success || !CURSOR_TIME.test(parsed.data.t)) return undefined;
+    return Number.isNaN(Date.parse(parsed.data.t)) ? undefined : parsed.data;
   } catch {
     return undefined;
   }

@@ -12,6 +12,7 @@ import type { AppEnv } from './env.ts';
 import type { Logger } from './logger.ts';
 import { envelope, type Origin } from './messages.ts';
 import { breaker, type Dependency } from './resilience/circuit-breaker.ts';
+import { markFault } from './resilience/faults.ts';
 
 /**
  * What a request, queue batch or cron run talks to. Built per invocation from the validated env
@@ -44,8 +45,11 @@ export type Services = {
   /**
    * Runs `fn` through the isolate's circuit breaker for `dependency`
    * (`shared/resilience/circuit-breaker.ts`): while it is open this rejects at once with a
-   * `CircuitOpenError` instead of calling. Pass `isFailure` so answers from a healthy dependency
-   * (a constraint violation, a command error) do not count as outages.
+   * `CircuitOpenError` instead of calling. Which errors count as the dependency failing is the
+   * dependency's own rule (`shared/resilience/faults.ts`: a connection failure, a timeout, the
+   * service's own 5xx — never a query the request's input made fail); `isFailure` replaces it
+   * for one call. A counted error is recorded as the dependency's fault, so the API answers it
+   * with a `503` naming the dependency, not a `500`.
    */
   guard<T>(
     dependency: Dependency,
@@ -85,8 +89,11 @@ export function createServices(
       const { db: pooled, pool } = pooledDatabase(env);
       try {
         return await pooled.transaction((tx) => fn(tx as unknown as PooledDatabase));
+      } catch (error) {
+        throw poolError(error);
       } finally {
-        waitUntil(pool.end());
+        // Ending a pool whose connection failed rejects with that failure again: seen already.
+        waitUntil(pool.end().catch(() => {}));
       }
     },
     get redis() {
@@ -130,4 +137,24 @@ export function createServices(
     waitUntil,
     guard: (dependency, fn, options) => breaker(dependency, logger).run(fn, options),
   };
+}
+
+/** What the WebSocket driver throws when it cannot reach Postgres or loses it mid-transaction. */
+const LOST_CONNECTION =
+  /connection (terminated|timeout|error)|timeout exceeded when trying to connect|not queryable|network connection lost|websocket/i;
+
+/**
+ * An error out of an interactive transaction, made an `Error` and marked as a Postgres fault when
+ * it is one the driver throws for a connection it could not open or lost. The driver rejects a
+ * failed connection with the WebSocket's `ErrorEvent` itself, not an `Error`: rethrown as is, it
+ * escapes every `instanceof Error` check (and surfaces as an uncaught error in workerd).
+ */
+function poolError(error: unknown): unknown {
+  if (error instanceof Error) {
+    return LOST_CONNECTION.test(error.message) ? markFault(error, 'postgres') : error;
+  }
+  const event = error as { error?: unknown; message?: unknown } | null;
+  if (event?.error instanceof Error) return markFault(event.error, 'postgres');
+  const message = typeof event?.message === 'string' ? event.message : String(error);
+  return markFault(new Error(`Postgres connection failed: ${message}`), 'postgres');
 }

@@ -2,7 +2,7 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { memberships, organizations, users } from '../db/schema/index.ts';
 import { newId } from '../ids.ts';
 import type { Services } from '../services.ts';
-import { slugify } from '../text/slug.ts';
+import { slugify, transliterateArabic } from '../text/slug.ts';
 import type { Role } from './permissions.ts';
 
 /** What sign-in needs to know about a user. */
@@ -161,15 +161,17 @@ export type CreateAccountResult =
 const DERIVED_SLUG_MAX = 48;
 
 /**
- * A slug for an organisation name: the name's slug (`slugify`) restricted to what slugs allow
- * (ASCII letters and digits, so an Arabic name contributes nothing), or `org` when nothing is
- * left.
+ * A slug for an organisation name: the name's slug (`slugify`) with Arabic letters written in
+ * Latin ones (`transliterateArabic`: `شركة النور` → `shrka-alnur`), restricted to what
+ * organisation slugs allow (ASCII letters and digits: they are DNS-safe labels), or `org` when
+ * nothing is left (a name in another script, or no letters at all).
  */
 export function organizationSlug(name: string): string {
-  const ascii = slugify(name, { maxLength: DERIVED_SLUG_MAX })
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return ascii || 'org';
+  const latin = transliterateArabic(slugify(name, { maxLength: 1_000 })).replace(
+    /[^a-z0-9]+/g,
+    '-',
+  );
+  return slugify(latin, { maxLength: DERIVED_SLUG_MAX }) || 'org';
 }
 
 /**

@@ -3,7 +3,7 @@ import { ACTOR_DESCRIPTION, ActorRefSchema } from '../actor.ts';
 import { type ContentSnapshot, contentStatus } from '../db/schema/content.ts';
 import { isId } from '../ids.ts';
 import { canonicalLocale } from './locales.ts';
-import { slugFromTitle, slugProblem } from './slug.ts';
+import { foldSlug, slugFromTitle, slugProblem } from './slug.ts';
 import { ACTIONS, type Action } from './workflow.ts';
 
 /**
@@ -72,11 +72,13 @@ export const Locale = z.string({ error: typeError('a string') }).transform((tag,
 });
 
 /**
- * A slug as the client gives it (NFC-normalised): 1 to 200 characters, no whitespace or
- * control characters, no `/ ? # %`, no leading or trailing `-`; any script (Arabic included).
+ * A slug as the client gives it, lower-cased and NFC-normalised (slugs are case-insensitive and
+ * stored lower-cased: `Solar-Energy` is stored, and found, as `solar-energy`): 1 to 200
+ * characters, no whitespace or control characters, no `/ ? # %`, no leading or trailing `-`;
+ * any script (Arabic included).
  */
 export const Slug = z.string({ error: typeError('a string') }).transform((slug, ctx) => {
-  const normalised = slug.normalize('NFC');
+  const normalised = foldSlug(slug).normalize('NFC');
   const problem = slugProblem(normalised);
   if (problem !== undefined) {
     ctx.addIssue({ code: 'custom', message: problem });
@@ -158,12 +160,42 @@ export function jsonBytes(value: unknown): number {
 }
 
 /**
+ * Where `value` holds a number JSON cannot carry: `Infinity` or `-Infinity`, which is what
+ * `JSON.parse` makes of a literal beyond a double's range (`1e400`), and NaN. Stored, JSON would
+ * turn them into `null`: they are refused instead. Iterative, like {@link jsonDepth}.
+ */
+function nonFiniteNumbers(value: unknown): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const stack: [unknown, (string | number)[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node === 'number' && !Number.isFinite(node)) found.push(path);
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) {
+        stack.push([child, [...path, Array.isArray(node) ? Number(key) : key]]);
+      }
+    }
+  }
+  return found.reverse();
+}
+
+const NON_FINITE = 'must be a finite number (this one is beyond the range of a 64-bit float)';
+
+/** Refuses every non-finite number inside a metadata value, at its own path. */
+function refuseNonFinite(metadata: unknown, ctx: z.RefinementCtx): boolean {
+  const paths = nonFiniteNumbers(metadata);
+  for (const path of paths) ctx.addIssue({ code: 'custom', message: NON_FINITE, path });
+  return paths.length > 0;
+}
+
+/**
  * Free-form metadata: a JSON object of at most 16 KiB serialised (UTF-8 bytes of its JSON) and
- * at most 20 levels of nesting.
+ * at most 20 levels of nesting, whose numbers are finite (`1e400` is refused, not stored as null).
  */
 export const Metadata = z
   .record(z.string(), z.unknown(), { error: typeError('a JSON object') })
   .superRefine((metadata, ctx) => {
+    if (refuseNonFinite(metadata, ctx)) return;
     const bytes = jsonBytes(metadata);
     if (bytes > CONTENT_LIMITS.metadataBytes) {
       ctx.addIssue({
@@ -297,6 +329,7 @@ export const ContentPatch = z.strictObject(
     tags: Tags.nullable().optional(),
     metadata: z
       .record(z.string(), z.unknown(), { error: typeError('a JSON object or null') })
+      .superRefine((metadata, ctx) => void refuseNonFinite(metadata, ctx))
       .nullable()
       .optional(),
     publish_at: Timestamp.nullable().optional(),

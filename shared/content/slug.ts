@@ -48,29 +48,49 @@ export function slugProblem(slug: string): string | undefined {
   return undefined;
 }
 
-/** Whether a slug is free: a set look-up, or a database query (one per candidate). */
-export type SlugTaken = (slug: string) => boolean | Promise<boolean>;
+/**
+ * The form slugs are compared in: lower case. Slugs are case-insensitive (`Solar-Energy` and
+ * `solar-energy` are one slug, stored lower-cased), as the database's unique index is.
+ */
+export function foldSlug(slug: string): string {
+  return slug.toLowerCase();
+}
 
 /**
- * The first of `base`, `base-2`, `base-3`, … that `taken` says is free, or null when the first
- * `maxAttempts` (default 100) are all taken. Deterministic: the same taken set always gives the
- * same slug. Candidates never exceed `maxLength` (default {@link MAX_SLUG_LENGTH}) code points:
- * the base is cut to make room for the suffix. Callers with many items to place should load the
- * taken slugs with the base's prefix once and pass a `Set`'s `has`, not query per candidate.
+ * Whether `slug` belongs to the family of `base`: `base` itself or `base-<digits>` (compared
+ * folded). The slugs {@link uniqueSlug} may hand out for `base` are all in it, so knowing a
+ * family's taken members is enough to pick a free one (see `slugFamilies` in `./store.ts`).
  */
-export async function uniqueSlug(
+export function inSlugFamily(slug: string, base: string): boolean {
+  const s = foldSlug(slug);
+  const b = foldSlug(base);
+  return s === b || (s.startsWith(`${b}-`) && /^[0-9]+$/.test(s.slice(b.length + 1)));
+}
+
+/** One slug family to look up: `base` and `base-<digits>` in `locale` (see {@link inSlugFamily}). */
+export type SlugFamily = { locale: string; base: string };
+
+/** A live slug of an item, folded (what a family look-up answers). */
+export type SlugOwner = { id: string; locale: string; slug: string };
+
+/**
+ * The first of `base`, `base-2`, `base-3`, … not in `taken` (folded slugs, as a family look-up
+ * returns them). Always finds one, with no limit on attempts: among `taken.size + 1` candidates
+ * one is free. Deterministic: the same taken set always gives the same slug. Candidates never
+ * exceed `maxLength` (default {@link MAX_SLUG_LENGTH}) code points: the base is cut to make room
+ * for the suffix. An empty base is {@link FALLBACK_SLUG}.
+ */
+export function uniqueSlug(
   base: string,
-  taken: SlugTaken,
-  options: { maxAttempts?: number; maxLength?: number } = {},
-): Promise<string | null> {
-  const maxAttempts = options.maxAttempts ?? 100;
+  taken: ReadonlySet<string>,
+  options: { maxLength?: number } = {},
+): string {
   const maxLength = options.maxLength ?? MAX_SLUG_LENGTH;
   const root = base || FALLBACK_SLUG;
-  for (let n = 1; n <= maxAttempts; n++) {
+  for (let n = 1; ; n++) {
     const candidate = withSuffix(root, n === 1 ? '' : `-${n}`, maxLength);
-    if (!(await taken(candidate))) return candidate;
+    if (!taken.has(foldSlug(candidate))) return candidate;
   }
-  return null;
 }
 
 function withSuffix(base: string, suffix: string, maxLength: number): string {

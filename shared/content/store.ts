@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { HttpDatabase } from '../db/client.ts';
 import {
   type ContentSnapshot,
@@ -7,6 +7,8 @@ import {
   contentVersions,
 } from '../db/schema/content.ts';
 import type { Services } from '../services.ts';
+import { languageOf, parentLocales } from './locales.ts';
+import { foldSlug, inSlugFamily, type SlugFamily } from './slug.ts';
 
 /**
  * Reading content as snapshots (the shape of `content_versions.snapshot`, `ContentSnapshotSchema`)
@@ -127,29 +129,83 @@ export async function loadSnapshots(
   return snapshots;
 }
 
+/** A slug as the unique index compares it: lower-cased, in code-point order. */
+const foldedSlug = sql<string>`(lower(${contentTranslations.slug}) collate "C")`;
+
 /**
- * The id of the item of `orgId` whose `locale` translation has `slug` (exact match, both
- * already canonical), or undefined. Deleted translations (and so deleted items) do not match.
+ * The item of `orgId` with a live translation whose slug is `slug` (case-insensitively), in the
+ * first locale of `locale`'s fallback chain that has one: the locale itself, then its parents
+ * (`ar-EG` → `ar`), then another variant of its language (`ar-SA`, the first in code-point
+ * order), as reads by id fall back (`resolveLocale`). Undefined when none has it. Deleted
+ * translations (and so deleted items) do not match. One index look-up, a second only when
+ * neither the locale nor its parents have the slug.
  */
 export async function findIdBySlug(
   db: HttpDatabase,
   orgId: string,
   locale: string,
   slug: string,
-): Promise<string | undefined> {
-  const [row] = await db
-    .select({ id: contentTranslations.contentId })
+): Promise<{ id: string; locale: string } | undefined> {
+  const chain = [locale, ...parentLocales(locale)];
+  const where = (byLocale: SQL) =>
+    and(
+      eq(contentTranslations.orgId, orgId),
+      byLocale,
+      sql`${foldedSlug} = (${foldSlug(slug)}::text collate "C")`,
+      isNull(contentTranslations.deletedAt),
+    );
+  const select = (byLocale: SQL) =>
+    db
+      .select({ id: contentTranslations.contentId, locale: contentTranslations.locale })
+      .from(contentTranslations)
+      .where(where(byLocale));
+  const direct = await select(inArray(contentTranslations.locale, chain));
+  const best = chain.map((l) => direct.find((row) => row.locale === l)).find(Boolean);
+  if (best) return best;
+  const language = languageOf(locale);
+  const siblings = await select(
+    sql`split_part(${contentTranslations.locale}, '-', 1) = ${language}`,
+  );
+  return siblings.sort((a, b) => (a.locale < b.locale ? -1 : a.locale > b.locale ? 1 : 0))[0];
+}
+
+/**
+ * The live slugs of `orgId` in the given families (folded, with the item each belongs to), in
+ * one query whatever their number: each family is one range of the slug index (`base` up to
+ * `base.`, in code-point order), filtered to `base` and `base-<digits>`. What `uniqueSlug` needs
+ * to pick a free slug in one round trip.
+ */
+export async function slugFamilies(
+  db: HttpDatabase,
+  orgId: string,
+  families: readonly SlugFamily[],
+): Promise<{ id: string; locale: string; slug: string }[]> {
+  if (families.length === 0) return [];
+  const ranges = families.map(({ locale, base }) => {
+    const folded = foldSlug(base);
+    return and(
+      eq(contentTranslations.locale, locale),
+      sql`${foldedSlug} >= (${folded}::text collate "C")`,
+      sql`${foldedSlug} < (${`${folded}.`}::text collate "C")`,
+    );
+  });
+  const rows = await db
+    .select({
+      id: contentTranslations.contentId,
+      locale: contentTranslations.locale,
+      slug: sql<string>`lower(${contentTranslations.slug})`,
+    })
     .from(contentTranslations)
     .where(
       and(
         eq(contentTranslations.orgId, orgId),
-        eq(contentTranslations.locale, locale),
-        eq(contentTranslations.slug, slug),
         isNull(contentTranslations.deletedAt),
+        or(...ranges),
       ),
-    )
-    .limit(1);
-  return row?.id;
+    );
+  return rows.filter((row) =>
+    families.some((f) => f.locale === row.locale && inSlugFamily(row.slug, f.base)),
+  );
 }
 
 /** How long a version pointer lives unless rewritten: 24 h, `contentDetails`' stale time. */

@@ -1,4 +1,5 @@
 import { createLogger, type Logger } from '../logger.ts';
+import { FAULT_CLASSIFIERS, markFault } from './faults.ts';
 
 /**
  * The dependencies that get a breaker each (seed 001: database, cache, vector index...); `ai` is
@@ -24,7 +25,10 @@ export type BreakerOptions = {
   halfOpenProbes?: number;
   /** A call slower than this fails with `CircuitTimeoutError` and counts as a failure. Default none. */
   timeoutMs?: number;
-  /** Which errors mean the dependency is unhealthy. Default: every thrown error. */
+  /**
+   * Which errors mean the dependency is unhealthy. Default: every thrown error; the registry's
+   * breakers (`breaker(dependency)`) default to the dependency's own classifier instead.
+   */
   isFailure?: (error: unknown) => boolean;
   /** The clock, in milliseconds since the epoch (tests inject their own). Default `Date.now`. */
   now?: () => number;
@@ -319,8 +323,12 @@ let registryOptions: BreakerOptions = {};
 
 /**
  * The isolate's breaker for `dependency`, created on first use with the defaults (see
- * `CircuitBreaker`). Pass the request's logger so the transitions a call causes are logged with
- * its request id: `await breaker('redis', c.var.logger).run(() => redis.get(key))`.
+ * `CircuitBreaker`) and the dependency's own classifier (`FAULT_CLASSIFIERS` in `./faults.ts`:
+ * only a real fault of the dependency counts, never an answer a request's input caused), which
+ * a call may replace with its own `isFailure`. An error the classifier counts is also recorded
+ * as that dependency's fault (`markFault`), so the API answers it with a `503` naming it. Pass
+ * the request's logger so the transitions a call causes are logged with its request id:
+ * `await breaker('redis', c.var.logger).run(() => redis.get(key))`.
  */
 export function breaker(dependency: Dependency, logger?: Logger): Breaker {
   let found = registry.get(dependency);
@@ -331,8 +339,24 @@ export function breaker(dependency: Dependency, logger?: Logger): Breaker {
   const shared = found;
   return {
     dependency,
-    run: (fn, options = {}) =>
-      shared.run(fn, { ...options, ...(logger === undefined ? {} : { logger }) }),
+    run: async (fn, options = {}) => {
+      const isFailure =
+        options.isFailure ?? registryOptions.isFailure ?? FAULT_CLASSIFIERS[dependency];
+      try {
+        return await shared.run(fn, {
+          isFailure,
+          ...(logger === undefined ? {} : { logger }),
+        });
+      } catch (error) {
+        if (
+          error instanceof CircuitTimeoutError ||
+          (!(error instanceof CircuitOpenError) && safely(isFailure, error))
+        ) {
+          markFault(error, dependency);
+        }
+        throw error;
+      }
+    },
     state: () => shared.state(),
   };
 }

@@ -53,3 +53,79 @@ function truncate(slug: string, maxLength: number): string {
   const kept = boundary > cut.length / 2 ? cut.slice(0, boundary) : cut;
   return kept.replace(EDGE_DASHES, '');
 }
+
+/**
+ * Arabic (and Persian) letters written in Latin letters, for names that must be ASCII (an
+ * organisation's slug is a DNS-safe label): a simplified, readable romanisation without
+ * diacritics, since slugs carry none — `ث` → `th`, `ج` → `j`, `خ` → `kh`, `ذ` → `dh`,
+ * `ش` → `sh`, `غ` → `gh`, `ق` → `q`, `ع` → `a`, `ة` and `ى` → `a`, hamza dropped. Short vowels are
+ * not written in Arabic, so they are not invented; `و` and `ي` are read as the vowels `u` and `i`
+ * after a consonant and as `w` and `y` elsewhere (`النور` → `alnur`, `وزارة` → `wzara`,
+ * `سعيد` → `said`). Every other character is kept as it is, so run it on {@link slugify}'s output
+ * (no diacritics, no tatweel, hyphens between words).
+ */
+export function transliterateArabic(text: string): string {
+  let out = '';
+  // Whether the last letter was a consonant (`ع` is one, though written `a`).
+  let afterConsonant = false;
+  for (const ch of text) {
+    if (ch === 'و' || ch === 'ي' || ch === 'ی') {
+      const glide = ch === 'و' ? 'w' : 'y';
+      out += afterConsonant ? VOWEL_OF[glide] : glide;
+      afterConsonant = !afterConsonant;
+      continue;
+    }
+    const latin = ARABIC_LATIN[ch];
+    out += latin ?? ch;
+    afterConsonant = latin === undefined ? /[b-df-hj-np-tv-z]/.test(ch) : !VOWELS.has(ch);
+  }
+  return out;
+}
+
+const VOWEL_OF = { w: 'u', y: 'i' } as const;
+/** Letters that stand for a vowel (long vowels, taa marbuta, the hamza seats read as vowels). */
+const VOWELS = new Set(['ا', 'أ', 'إ', 'آ', 'ٱ', 'ى', 'ة', 'ؤ', 'ئ']);
+
+const ARABIC_LATIN: Record<string, string> = {
+  ا: 'a',
+  أ: 'a',
+  إ: 'i',
+  آ: 'a',
+  ٱ: 'a',
+  ء: '',
+  ؤ: 'u',
+  ئ: 'i',
+  ب: 'b',
+  ت: 't',
+  ث: 'th',
+  ج: 'j',
+  ح: 'h',
+  خ: 'kh',
+  د: 'd',
+  ذ: 'dh',
+  ر: 'r',
+  ز: 'z',
+  س: 's',
+  ش: 'sh',
+  ص: 's',
+  ض: 'd',
+  ط: 't',
+  ظ: 'z',
+  ع: 'a',
+  غ: 'gh',
+  ف: 'f',
+  ق: 'q',
+  ك: 'k',
+  ل: 'l',
+  م: 'm',
+  ن: 'n',
+  ه: 'h',
+  ة: 'a',
+  ى: 'a',
+  // Persian letters.
+  پ: 'p',
+  چ: 'ch',
+  ژ: 'zh',
+  گ: 'g',
+  ک: 'k',
+};

@@ -99,13 +99,28 @@ describe.each(backends)('query plans (%s)', (backend) => {
     expect(nodeTypes(byLocale)).not.toContain('Seq Scan');
   });
 
-  it('looks up a slug with the unique slug index', async () => {
+  it('looks up a slug (case-insensitively, along the locale chain) with the unique slug index', async () => {
     const plan = await explain(
       database,
-      `select content_id from content_translations
-       where org_id = '${orgId}' and locale = 'ar' and slug = 'الطاقة-الشمسية' and deleted_at is null`,
+      `select content_id, locale from content_translations
+       where org_id = '${orgId}' and locale in ('ar-EG', 'ar')
+         and (lower(slug) collate "C") = ('الطاقة-الشمسية'::text collate "C") and deleted_at is null`,
     );
     expect(indexesUsed(plan)).toEqual(['content_translations_org_locale_slug_key']);
+  });
+
+  it("reads a slug's family (base, base-2, …) as ranges of the unique slug index", async () => {
+    const plan = await explain(
+      database,
+      `select content_id, locale, lower(slug) from content_translations
+       where org_id = '${orgId}' and deleted_at is null and (
+         (locale = 'ar' and (lower(slug) collate "C") >= ('الطاقة'::text collate "C")
+           and (lower(slug) collate "C") < ('الطاقة.'::text collate "C"))
+         or (locale = 'en' and (lower(slug) collate "C") >= ('solar'::text collate "C")
+           and (lower(slug) collate "C") < ('solar.'::text collate "C")))`,
+    );
+    expect(indexesUsed(plan)).toContain('content_translations_org_locale_slug_key');
+    expect(nodeTypes(plan)).not.toContain('Seq Scan');
   });
 
   it('runs full-text search on the GIN index', async () => {

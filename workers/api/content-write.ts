@@ -1,4 +1,3 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import {
   type ContentLedger,
@@ -11,8 +10,15 @@ import { principalId } from '../../shared/auth/permissions.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../shared/cache/index.ts';
 import { diffSnapshots } from '../../shared/content/diff.ts';
 import {
+  foldSlug,
+  type SlugFamily,
+  type SlugOwner,
+  uniqueSlug,
+} from '../../shared/content/slug.ts';
+import {
   loadSnapshots,
   readVersionPointer,
+  slugFamilies,
   writeVersionPointer,
 } from '../../shared/content/store.ts';
 import { ifMatchHolds } from '../../shared/content/view.ts';
@@ -22,7 +28,7 @@ import {
   MAX_INLINE_SNAPSHOT_BYTES,
   type WriteAction,
 } from '../../shared/content/writes.ts';
-import { type ContentSnapshot, contentTranslations } from '../../shared/db/schema/content.ts';
+import type { ContentSnapshot } from '../../shared/db/schema/content.ts';
 import { AppError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { envelope } from '../../shared/messages.ts';
@@ -42,8 +48,14 @@ const encoder = new TextEncoder();
  */
 const MAX_ATTEMPTS = 10;
 
-/** Makes a free slug: is `slug` in `locale` used by another live item than `id`? */
+/** Is `slug` in `locale` used by another live item than `id`? */
 export type SlugCheck = (locale: string, slug: string, id: string) => Promise<boolean>;
+
+/**
+ * A free slug for item `id` in `locale` made from `base` (`base`, else `base-2`, `base-3`, …),
+ * found in one round trip whatever the number of items with that title.
+ */
+export type SlugPicker = (locale: string, base: string, id: string) => Promise<string>;
 
 /** One change to make, computed from the item's head when it is known. */
 export type ContentChange = {
@@ -60,9 +72,9 @@ export type ContentChange = {
   /**
    * The next snapshot from the head (null for a create), at `current.version + 1`; throws an
    * `AppError` for a change that cannot be made (403, 404, 409, 422). Generate slugs with
-   * `taken` (it knows Postgres and the slugs the ledger refused in earlier attempts).
+   * `pick` (it knows Postgres, the ledger and the slugs the ledger refused in earlier attempts).
    */
-  plan(current: ContentSnapshot | null, taken: SlugCheck): Promise<ContentSnapshot>;
+  plan(current: ContentSnapshot | null, pick: SlugPicker): Promise<ContentSnapshot>;
 };
 
 /**
@@ -126,7 +138,7 @@ export async function commitContent(
   const results: (ChangeResult | undefined)[] = changes.map(() => undefined);
   const refused = new Set<string>();
   const generated = new Set<string>();
-  const { taken, inUse } = slugLookups(services, orgId, refused, generated);
+  const { pick, inUse } = slugLookups(services, ledger, orgId, refused, generated);
   const known = new Map<string, ContentSnapshot | null>();
 
   // How often each change was planned: a change whose plan keeps conflicting gives up after
@@ -166,7 +178,7 @@ export async function commitContent(
           ) {
             throw preconditionFailed(change.id, current.version);
           }
-          const snapshot = await change.plan(current, taken);
+          const snapshot = await change.plan(current, pick);
           // A change that changes nothing (an empty patch, a PUT of the item as it is) makes no
           // version: a version records a change, and every reader would refetch for nothing.
           if (current !== null && !change.create && unchanged(current, snapshot)) {
@@ -311,10 +323,10 @@ function handleRefusal(
   }
 }
 
-const slugKey = (locale: string, slug: string) => `${locale}\u0000${slug}`;
+const slugKey = (locale: string, slug: string) => `${locale}\u0000${foldSlug(slug)}`;
 
 /**
- * Slugs the client chose (not generated through `taken`) that changed from `current` must be
+ * Slugs the client chose (not generated through `pick`) that changed from `current` must be
  * free in Postgres (else 409); the ledger checks them against newer writes when reserving.
  */
 async function checkChosenSlugs(
@@ -379,76 +391,97 @@ async function learnHeads(
   }
 }
 
-/** Slug look-ups: `taken` for generation (claims what it finds free), `inUse` for chosen slugs. */
-type SlugLookups = { taken: SlugCheck; inUse: SlugCheck };
+/** Slug look-ups: `pick` for generation (claims what it picks), `inUse` for chosen slugs. */
+type SlugLookups = { pick: SlugPicker; inUse: SlugCheck };
 
 /**
- * Whether slugs are used by another live item in Postgres (items older than the ledger; the
- * ledger checks newer ones when reserving). Look-ups made in the same tick (the plans of a bulk
- * request run together) go to Postgres as one query. With Postgres down a slug counts as free:
- * the ledger and the consumer's unique index still refuse a duplicate.
+ * Runs the asks made in the same tick (the plans of a bulk request run together) as one call of
+ * `run`: `batched(run)(ask)` resolves with `run`'s answer for the whole batch.
+ */
+function batched<A, R>(run: (asks: A[]) => Promise<R>): (ask: A) => Promise<R> {
+  let pending: { asks: A[]; answer: Promise<R> } | undefined;
+  return (ask) => {
+    if (!pending) {
+      const batch: { asks: A[]; answer?: Promise<R> } = { asks: [] };
+      batch.answer = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
+        pending = undefined;
+        return run(batch.asks);
+      });
+      pending = batch as { asks: A[]; answer: Promise<R> };
+    }
+    pending.asks.push(ask);
+    return pending.answer;
+  };
+}
+
+/**
+ * Whether slugs are used by another live item, case-insensitively. `inUse` (a slug the client
+ * chose) asks Postgres, for items older than the ledger (the ledger checks newer ones when
+ * reserving). `pick` (a generated slug) asks Postgres and the ledger at once for every used slug
+ * of its base's family (`base`, `base-2`, …), so a free one is found in one round trip however
+ * many items share the title. Look-ups made in the same tick go as one query and one ledger call.
+ * With Postgres down a slug counts as free there: the ledger and the consumer's unique index
+ * still refuse a duplicate.
  *
- * `taken` also counts slugs the ledger refused in an earlier attempt (`refused`) and slugs this
- * request already generated for another item, and records each slug it answers free in
- * `generated` (so a ledger refusal of it is retried with the next candidate, not a 409).
+ * `pick` also avoids slugs the ledger refused in an earlier attempt (`refused`) and slugs this
+ * request already picked for another item, and records each slug it picks in `generated` (so a
+ * ledger refusal of it is retried with the next candidate, not a 409).
  */
 function slugLookups(
   services: Services,
+  ledger: Ledger,
   orgId: string,
   refused: Set<string>,
   generated: Set<string>,
 ): SlugLookups {
-  type Ask = { locale: string; slug: string; id: string; resolve: (used: boolean) => void };
-  let asks: Ask[] = [];
-  const flush = async () => {
-    const batch = asks;
-    asks = [];
-    let owners: { id: string; locale: string; slug: string }[] = [];
+  const fromPostgres = async (families: SlugFamily[]): Promise<SlugOwner[]> => {
     try {
-      const pairs = [...new Map(batch.map((a) => [slugKey(a.locale, a.slug), a])).values()];
-      owners = await services.guard('postgres', () =>
-        services.db
-          .select({
-            id: contentTranslations.contentId,
-            locale: contentTranslations.locale,
-            slug: contentTranslations.slug,
-          })
-          .from(contentTranslations)
-          .where(
-            and(
-              eq(contentTranslations.orgId, orgId),
-              isNull(contentTranslations.deletedAt),
-              sql`(${contentTranslations.locale}, ${contentTranslations.slug}) in (${sql.join(
-                pairs.map((a) => sql`(${a.locale}, ${a.slug})`),
-                sql`, `,
-              )})`,
-            ),
-          ),
+      return await services.guard('postgres', () =>
+        slugFamilies(services.db, orgId, uniqueFamilies(families)),
       );
     } catch (error) {
       services.logger.warn('slug look-up skipped: Postgres unavailable', { orgId, error });
-    }
-    for (const ask of batch) {
-      ask.resolve(
-        owners.some((o) => o.locale === ask.locale && o.slug === ask.slug && o.id !== ask.id),
-      );
+      return [];
     }
   };
-  const inUse: SlugCheck = (locale, slug, id) =>
-    new Promise((resolve) => {
-      if (asks.length === 0) setTimeout(() => void flush(), 0);
-      asks.push({ locale, slug, id, resolve });
-    });
+  const fromLedger = async (families: SlugFamily[]): Promise<SlugOwner[]> => {
+    try {
+      return await ledger.slugFamilies(uniqueFamilies(families));
+    } catch (error) {
+      // Reserving checks the ledger's slugs again; this look-up only saves attempts.
+      services.logger.warn('slug look-up skipped: content ledger unavailable', { orgId, error });
+      return [];
+    }
+  };
+  const postgres = batched(fromPostgres);
+  const ledgerSlugs = batched(fromLedger);
+  const inUse: SlugCheck = async (locale, slug, id) =>
+    (await postgres({ locale, base: slug })).some(
+      (o) => o.locale === locale && o.slug === foldSlug(slug) && o.id !== id,
+    );
   const claimed = new Map<string, string>();
-  const taken: SlugCheck = async (locale, slug, id) => {
+  const pick: SlugPicker = async (locale, base, id) => {
+    const family = { locale, base };
+    const owners = (await Promise.all([postgres(family), ledgerSlugs(family)])).flat();
+    const taken = new Set<string>();
+    for (const o of owners) if (o.locale === locale && o.id !== id) taken.add(o.slug);
+    const others = [...claimed].filter(([, owner]) => owner !== id).map(([key]) => key);
+    for (const key of [...refused, ...others]) {
+      const [keyLocale, slug = ''] = key.split('\u0000');
+      if (keyLocale === locale) taken.add(slug);
+    }
+    const slug = uniqueSlug(base, taken);
     const key = slugKey(locale, slug);
-    if (refused.has(key)) return true;
-    if ((await inUse(locale, slug, id)) || (claimed.get(key) ?? id) !== id) return true;
     claimed.set(key, id);
     generated.add(key);
-    return false;
+    return slug;
   };
-  return { taken, inUse };
+  return { pick, inUse };
+}
+
+/** Each family once (a bulk request's items often share a title). */
+function uniqueFamilies(families: SlugFamily[]): SlugFamily[] {
+  return [...new Map(families.map((f) => [slugKey(f.locale, f.base), f])).values()];
 }
 
 /**

@@ -3,7 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import { AppError, ERRORS, type ErrorCode, problem } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { CircuitOpenError } from '../../shared/resilience/circuit-breaker.ts';
+import { breaker, CircuitOpenError } from '../../shared/resilience/circuit-breaker.ts';
+import { faultOf, sqlState } from '../../shared/resilience/faults.ts';
 import type { App, AppBindings } from './app.ts';
 
 const PROBLEM_JSON = 'application/problem+json';
@@ -62,19 +63,27 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
   }
   if (error instanceof CircuitOpenError) {
     // A dependency this isolate has seen failing: answer at once, and say when to retry.
-    const seconds = Math.max(1, Math.ceil((error.retryAt.getTime() - Date.now()) / 1000));
     logger.warn('dependency unavailable (circuit open)', { dependency: error.dependency });
-    return problemResponse(
+    return unavailable(c, error.dependency, secondsUntil(error.retryAt.getTime()));
+  }
+  const dependency = faultOf(error);
+  if (dependency !== undefined) {
+    // A dependency failing outside an open circuit (a refused connection, a 5xx): still the
+    // dependency's outage, not our bug, so a 503 the client can retry rather than a 500.
+    const state = breaker(dependency).state();
+    logger.warn('dependency unavailable', { dependency, error });
+    return unavailable(
       c,
-      'SERVICE_UNAVAILABLE',
-      `A dependency (${error.dependency}) is unavailable; retry in ${seconds} s.`,
-      new AppError({
-        code: 'SERVICE_UNAVAILABLE',
-        message: error.message,
-        extensions: { dependency: error.dependency },
-        headers: { 'Retry-After': String(seconds) },
-      }),
+      dependency,
+      state.state === 'open' && state.retry_at !== null
+        ? secondsUntil(Date.parse(state.retry_at))
+        : OUTAGE_RETRY_AFTER_SECONDS,
     );
+  }
+  const refusal = databaseRefusal(error);
+  if (refusal !== undefined) {
+    logger.warn('request refused by the database', { sqlstate: sqlState(error), error });
+    return problemResponse(c, refusal.code, refusal.detail);
   }
   if (error instanceof HTTPException) {
     const code = STATUS_CODE[error.status] ?? (error.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
@@ -88,6 +97,52 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
     `Something went wrong on our side. If it persists, report request ${c.var.requestId}.`,
   );
 };
+
+/** `Retry-After` of a `503` for a dependency that failed while its circuit was still closed. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+const secondsUntil = (time: number) => Math.max(1, Math.ceil((time - Date.now()) / 1000));
+
+/** The 503 for a dependency that is down: names it, and says when to retry. */
+function unavailable(c: Context<AppBindings>, dependency: string, seconds: number): Response {
+  return problemResponse(
+    c,
+    'SERVICE_UNAVAILABLE',
+    `A dependency (${dependency}) is unavailable; retry in ${seconds} s.`,
+    {
+      errors: undefined,
+      extensions: { dependency },
+      headers: { 'Retry-After': String(seconds) },
+    },
+  );
+}
+
+/**
+ * A query that a healthy Postgres refused because of what the request carried, when no route
+ * turned it into a problem of its own: a data exception (SQLSTATE class `22`: a number beyond
+ * its column's range, text Postgres cannot store) is the request's fault (400); an integrity
+ * violation (`23`) is a conflict with what is stored (409 for a duplicate, else 422). The edge
+ * validates inputs against their columns, so reaching here means a rule is missing there: the
+ * client still gets a 4xx, and the log a warning with the SQLSTATE. Anything else with a
+ * SQLSTATE (a syntax error, an undefined column) is our bug: a 500.
+ */
+function databaseRefusal(error: unknown): { code: ErrorCode; detail: string } | undefined {
+  const state = sqlState(error);
+  if (state?.startsWith('22')) {
+    return {
+      code: 'BAD_REQUEST',
+      detail:
+        'A value in the request is out of range or cannot be stored (check the numbers and text sent).',
+    };
+  }
+  if (state === '23505') {
+    return { code: 'CONFLICT', detail: 'The request conflicts with data that already exists.' };
+  }
+  if (state?.startsWith('23')) {
+    return { code: 'UNPROCESSABLE', detail: 'The request breaks a rule of the stored data.' };
+  }
+  return undefined;
+}
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 

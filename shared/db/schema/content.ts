@@ -236,8 +236,11 @@ export const contentTranslations = pgTable(
       foreignColumns: [content.orgId, content.id],
     }).onDelete('cascade'),
     // Slug look-ups (`/content/by-slug/:locale/:slug`); a deleted item's slug can be reused.
+    // Case-insensitive: `Solar` and `solar` are one slug (slugs are stored lower-cased; `lower`
+    // also covers rows written before that). The "C" collation orders by code point, so a
+    // slug's family (`solar`, `solar-2`, …) is one index range whatever the database's locale.
     uniqueIndex('content_translations_org_locale_slug_key')
-      .on(t.orgId, t.locale, t.slug)
+      .on(t.orgId, t.locale, sql`(lower(${t.slug}) collate "C")`)
       .where(sql`${t.deletedAt} is null`),
     // "Items that have a translation in locale X" (list filter, locale fallback).
     index('content_translations_org_locale_idx')

@@ -83,11 +83,18 @@ describe('POST /v1/auth/signup', () => {
     );
   });
 
-  it('makes an ASCII slug for a name with no Latin letters', async () => {
+  it('makes an ASCII slug for an Arabic name by transliterating it', async () => {
     const response = await signup(validBody({ organization: { name: 'مدرسة النور' } }));
     expect(response.status).toBe(201);
     const tokens = (await response.json()) as TokenBody;
     expect(tokens.organization).toMatchObject({ name: 'مدرسة النور' });
+    expect(tokens.organization.slug).toMatch(/^mdrsa-alnur(-[0-9a-z]{6})?$/);
+  });
+
+  it('falls back to org for a name with no letters it can write in ASCII', async () => {
+    const response = await signup(validBody({ organization: { name: '東京 🎉' } }));
+    expect(response.status).toBe(201);
+    const tokens = (await response.json()) as TokenBody;
     expect(tokens.organization.slug).toMatch(/^org(-[0-9a-z]{6})?$/);
   });
 

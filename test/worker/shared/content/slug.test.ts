@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   FALLBACK_SLUG,
+  foldSlug,
+  inSlugFamily,
   MAX_SLUG_LENGTH,
   slugFromTitle,
   slugProblem,
@@ -108,47 +110,66 @@ describe('slugProblem', () => {
 });
 
 describe('uniqueSlug', () => {
-  it('returns the base when it is free', async () => {
-    expect(await uniqueSlug('hello-world', () => false)).toBe('hello-world');
+  it('returns the base when it is free', () => {
+    expect(uniqueSlug('hello-world', new Set())).toBe('hello-world');
   });
 
-  it('adds -2, -3, … until a slug is free', async () => {
+  it('adds -2, -3, … until a slug is free', () => {
     const taken = new Set(['hello-world', 'hello-world-2', 'hello-world-3']);
-    expect(await uniqueSlug('hello-world', (s) => taken.has(s))).toBe('hello-world-4');
+    expect(uniqueSlug('hello-world', taken)).toBe('hello-world-4');
+    expect(uniqueSlug('مرحبا-بالعالم', new Set(['مرحبا-بالعالم']))).toBe('مرحبا-بالعالم-2');
   });
 
-  it('works with an asynchronous check (a database query) and asks in order', async () => {
-    const asked: string[] = [];
-    const taken = new Set(['مرحبا-بالعالم', 'مرحبا-بالعالم-2']);
-    const slug = await uniqueSlug('مرحبا-بالعالم', async (s) => {
-      asked.push(s);
-      await Promise.resolve();
-      return taken.has(s);
-    });
-    expect(slug).toBe('مرحبا-بالعالم-3');
-    expect(asked).toEqual(['مرحبا-بالعالم', 'مرحبا-بالعالم-2', 'مرحبا-بالعالم-3']);
+  it('fills the first gap, and has no limit on attempts', () => {
+    const taken = new Set(['x', ...Array.from({ length: 999 }, (_, i) => `x-${i + 2}`)]);
+    expect(uniqueSlug('x', taken)).toBe('x-1001');
+    taken.delete('x-17');
+    expect(uniqueSlug('x', taken)).toBe('x-17');
   });
 
-  it('is deterministic', async () => {
+  it('compares case-insensitively (the taken set is folded)', () => {
+    expect(uniqueSlug('Solar', new Set(['solar']))).toBe('Solar-2');
+  });
+
+  it('is deterministic', () => {
     const taken = new Set(['a', 'a-2']);
-    const runs = await Promise.all([1, 2, 3].map(() => uniqueSlug('a', (s) => taken.has(s))));
+    const runs = [1, 2, 3].map(() => uniqueSlug('a', taken));
     expect(new Set(runs)).toEqual(new Set(['a-3']));
   });
 
-  it('cuts the base to keep the suffixed slug within the maximum', async () => {
+  it('cuts the base to keep the suffixed slug within the maximum', () => {
     const base = `${'a'.repeat(197)}-bc`;
-    const slug = await uniqueSlug(base, (s) => s === base);
+    const slug = uniqueSlug(base, new Set([base]));
     expect(slug).toBe(`${'a'.repeat(197)}-2`);
-    expect(slugProblem(slug!)).toBeUndefined();
-    const short = await uniqueSlug('abc-de', (s) => s === 'abc-de', { maxLength: 6 });
-    expect(short).toBe('abc-2');
+    expect(slugProblem(slug)).toBeUndefined();
+    expect(uniqueSlug('abc-de', new Set(['abc-de']), { maxLength: 6 })).toBe('abc-2');
   });
 
-  it('returns null when every attempt is taken', async () => {
-    expect(await uniqueSlug('x', () => true, { maxAttempts: 5 })).toBeNull();
+  it('uses the fallback slug for an empty base', () => {
+    expect(uniqueSlug('', new Set())).toBe(FALLBACK_SLUG);
+  });
+});
+
+describe('inSlugFamily', () => {
+  it.each([
+    ['solar', true],
+    ['solar-2', true],
+    ['SOLAR-17', true],
+    ['solar-energy', false],
+    ['solar-2-b', false],
+    ['solar-', false],
+    ['solarx', false],
+    ['sola', false],
+  ])('%s is in the family of solar: %s', (slug, member) => {
+    expect(inSlugFamily(slug, 'solar')).toBe(member);
   });
 
-  it('uses the fallback slug for an empty base', async () => {
-    expect(await uniqueSlug('', () => false)).toBe(FALLBACK_SLUG);
+  it('holds every slug uniqueSlug can hand out for a base', () => {
+    const taken = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const slug = uniqueSlug('مرحبا', taken);
+      expect(inSlugFamily(slug, 'مرحبا')).toBe(true);
+      taken.add(foldSlug(slug));
+    }
   });
 });

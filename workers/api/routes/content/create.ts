@@ -16,7 +16,9 @@ export const route = createRoute({
   description:
     'Creates a draft with one or more translations keyed by BCP 47 locale. A translation ' +
     'without a `slug` gets one from its title (Arabic and Latin scripts), unique in the ' +
-    'organisation and locale; a given slug that is taken is a `409`. Answers `202`: the item at ' +
+    'organisation and locale (`-2`, `-3`, … when taken); a given slug is stored lower-cased ' +
+    '(slugs are case-insensitive), and one that is taken is a `409`. `metadata` numbers must be ' +
+    'finite (`1e400` is a `400` naming the field). Answers `202`: the item at ' +
     'version 1 is readable at once, and the operation reports when Postgres has it. Setting ' +
     '`publish_at`/`unpublish_at` needs `content:publish`. With an `Idempotency-Key`, a retry ' +
     'within 24 h gets this same answer instead of a second item. Needs `content:write`.',

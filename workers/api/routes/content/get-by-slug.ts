@@ -3,6 +3,8 @@ import type { Schema } from 'hono';
 import { ContentResource } from '../../../../shared/content/schema.ts';
 import { findIdBySlug } from '../../../../shared/content/store.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import { CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
+import { faultOf } from '../../../../shared/resilience/faults.ts';
 import type { AppBindings } from '../../app.ts';
 import { contentResponse, READ_RETRY_AFTER_SECONDS, readContent } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -15,10 +17,13 @@ export const route = createRoute({
   tags: ['content'],
   summary: 'Get a content item by slug',
   description:
-    "A content item of the caller's organisation by the slug of its translation in `locale` " +
-    '(the slug is looked up in Postgres, then the item is read as `GET /v1/content/{id}` ' +
-    'reads it; a Postgres outage is a `503` here). The translation served is `?locale=`, else ' +
-    `the path's locale. ${READ_DESCRIPTION}`,
+    "A content item of the caller's organisation by the slug of its translation in `locale`. " +
+    'Slugs are case-insensitive (`Solar-Energy` finds `solar-energy`). The slug is looked up ' +
+    "along the locale's fallback chain, as reads by id fall back: the locale itself, then its " +
+    'parents (`ar-EG` → `ar`), then another variant of its language (`ar-SA`). It is looked up ' +
+    'in Postgres, then the item is read as `GET /v1/content/{id}` reads it (a Postgres outage ' +
+    "is a `503` here). The translation served is `?locale=`, else the path's locale (with the " +
+    `same fallback). ${READ_DESCRIPTION}`,
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:read')] as const,
   request: { params: ContentSlugParamsSchema, query: ContentReadQuerySchema },
@@ -31,12 +36,13 @@ export function registerContentGetBySlug<S extends Schema>(app: OpenAPIHono<AppB
     const { orgId } = c.var.principal!;
     const params = c.req.valid('param');
     const { locale } = c.req.valid('query');
-    let id: string | undefined;
+    let found: { id: string; locale: string } | undefined;
     try {
-      id = await services.guard('postgres', () =>
+      found = await services.guard('postgres', () =>
         findIdBySlug(services.db, orgId, params.locale, params.slug),
       );
     } catch (error) {
+      if (!(error instanceof CircuitOpenError) && faultOf(error) !== 'postgres') throw error;
       throw new AppError({
         code: 'SERVICE_UNAVAILABLE',
         message: 'The content store is unavailable.',
@@ -44,7 +50,7 @@ export function registerContentGetBySlug<S extends Schema>(app: OpenAPIHono<AppB
         cause: error,
       });
     }
-    const read = id === undefined ? undefined : await readContent(services, orgId, id);
+    const read = found === undefined ? undefined : await readContent(services, orgId, found.id);
     if (!read) throw contentNotFound();
     const answer = contentResponse(c, read, locale ?? params.locale);
     if (answer.status === 304) return c.body(null, 304);

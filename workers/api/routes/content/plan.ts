@@ -9,7 +9,7 @@ import {
   patchContent,
   type TransitionRequest,
 } from '../../../../shared/content/schema.ts';
-import { slugFromTitle, uniqueSlug } from '../../../../shared/content/slug.ts';
+import { slugFromTitle } from '../../../../shared/content/slug.ts';
 import {
   checkEdit,
   DELETE_PERMISSION,
@@ -20,7 +20,7 @@ import { AppError, fieldErrors } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import type { ContentChange, SlugCheck } from '../../content-write.ts';
+import type { ContentChange, SlugPicker } from '../../content-write.ts';
 import { contentNotFound } from './get.ts';
 
 /** A 403 for a content change the caller's permissions do not cover, audited as a denial. */
@@ -36,14 +36,15 @@ export function denied(c: Context<AppBindings>, permission: Permission, detail: 
  * The next snapshot of a save (create or full update) of `input` over `current`: the edit is
  * checked against the caller's permissions (`checkEdit`), the category against the organisation
  * (when Postgres answers; the consumer checks it anyway), and translations without a slug get
- * one generated from their title, unique in the organisation and locale.
+ * one generated from their title, unique in the organisation and locale (`pick`: one round
+ * trip per request, whatever the number of items with that title).
  */
 export async function planSave(
   c: Context<AppBindings>,
   id: string,
   current: ContentSnapshot | null,
   input: ContentInput,
-  taken: SlugCheck,
+  pick: SlugPicker,
 ): Promise<ContentSnapshot> {
   const principal = c.var.principal!;
   const edit = checkEdit(current, input, principal.permissions);
@@ -60,26 +61,12 @@ export async function planSave(
     await checkCategory(c, input.category_id);
   }
   const slugs: Record<string, string> = {};
-  for (const [locale, t] of Object.entries(input.translations)) {
-    if (t.slug !== undefined || current?.translations[locale]) continue;
-    const slug = await uniqueSlug(slugFromTitle(t.title), (candidate) =>
-      taken(locale, candidate, id),
-    );
-    if (slug === null) {
-      throw new AppError({
-        code: 'CONFLICT',
-        message: `No free slug could be made from the ${locale} title; give one.`,
-        errors: [
-          {
-            path: `body.translations.${locale}.slug`,
-            message: 'is required here',
-            code: 'slug_taken',
-          },
-        ],
-      });
-    }
-    slugs[locale] = slug;
-  }
+  await Promise.all(
+    Object.entries(input.translations).map(async ([locale, t]) => {
+      if (t.slug !== undefined || current?.translations[locale]) return;
+      slugs[locale] = await pick(locale, slugFromTitle(t.title), id);
+    }),
+  );
   return composeSnapshot(current, input, {
     id,
     orgId: principal.orgId,
@@ -136,7 +123,7 @@ export function createChange(c: Context<AppBindings>, input: ContentInput): Cont
     action: 'create',
     audit: 'content.create',
     create: true,
-    plan: (current, taken) => planSave(c, id, current, input, taken),
+    plan: (current, pick) => planSave(c, id, current, input, pick),
   };
 }
 
@@ -153,7 +140,7 @@ export function replaceChange(
     audit: 'content.update',
     create: false,
     ...conditional(ifMatch),
-    plan: (current, taken) => planSave(c, id, notDeleted(current!), input, taken),
+    plan: (current, pick) => planSave(c, id, notDeleted(current!), input, pick),
   };
 }
 
@@ -174,7 +161,7 @@ export function patchChange(
     audit: 'content.update',
     create: false,
     ...conditional(ifMatch),
-    plan: (current, taken) => {
+    plan: (current, pick) => {
       const merged = patchContent(notDeleted(current!), patch);
       if (!merged.ok) {
         const errors = fieldErrors(merged.error, prefix);
@@ -187,7 +174,7 @@ export function patchChange(
           errors,
         });
       }
-      return planSave(c, id, current, merged.input, taken);
+      return planSave(c, id, current, merged.input, pick);
     },
   };
 }

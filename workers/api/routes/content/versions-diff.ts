@@ -1,12 +1,18 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import { diffSnapshots } from '../../../../shared/content/diff.ts';
-import { ContentDiffResource, VersionNumber } from '../../../../shared/content/schema.ts';
+import { ContentDiffResource } from '../../../../shared/content/schema.ts';
+import { INT4_MAX } from '../../../../shared/db/integers.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { ContentIdParamsSchema } from './schema.ts';
-import { readVersions, versionNotFound, versionsCacheControl } from './versions-get.ts';
+import {
+  readVersions,
+  StoredVersionNumber,
+  versionNotFound,
+  versionsCacheControl,
+} from './versions-get.ts';
 
 export const ContentChangeSchema = z
   .object(ContentDiffResource.shape.changes.element.shape)
@@ -34,7 +40,11 @@ export const ContentDiffSchema = z
 
 /** Required version numbers in the query; see `VersionParam` in ./versions-get.ts for `.meta()`. */
 const versionQuery = (name: 'from' | 'to', example: number) =>
-  VersionNumber.meta({ param: { name, in: 'query' }, example });
+  StoredVersionNumber.meta({
+    param: { name, in: 'query' },
+    description: `A version number of the item, 1 to ${INT4_MAX}.`,
+    example,
+  });
 
 export const ContentDiffQuerySchema = z.object({
   from: versionQuery('from', 2),

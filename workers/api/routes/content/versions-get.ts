@@ -10,8 +10,12 @@ import {
 } from '../../../../shared/content/schema.ts';
 import { loadSnapshots } from '../../../../shared/content/store.ts';
 import { contentEtag } from '../../../../shared/content/view.ts';
+import { INT4_MAX } from '../../../../shared/db/integers.ts';
 import { type ContentSnapshot, contentVersions } from '../../../../shared/db/schema/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import { isId } from '../../../../shared/ids.ts';
+import { CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
+import { faultOf } from '../../../../shared/resilience/faults.ts';
 import type { AppBindings } from '../../app.ts';
 import { READ_RETRY_AFTER_SECONDS } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -49,7 +53,17 @@ export const ContentVersionSchema = z
  * `@hono/zod-openapi` extended zod: its OpenAPI details go in zod's own `.meta()`, which the
  * generator reads too.
  */
-const VersionParam = VersionNumber.meta({ param: { name: 'version', in: 'path' }, example: 3 });
+/**
+ * A version number a client sends, held to its column's range (`integer`): a larger one names no
+ * version, and would make Postgres refuse the query.
+ */
+export const StoredVersionNumber = VersionNumber.max(INT4_MAX, `must be at most ${INT4_MAX}`);
+
+const VersionParam = StoredVersionNumber.meta({
+  param: { name: 'version', in: 'path' },
+  description: `A version number of the item, 1 to ${INT4_MAX}.`,
+  example: 3,
+});
 
 export const ContentVersionParamsSchema = ContentIdParamsSchema.extend({ version: VersionParam });
 
@@ -73,12 +87,15 @@ export function versionsUnavailable(detail: string, cause?: unknown): AppError {
   });
 }
 
-/** Runs a Postgres query; an outage (a failed call or an open circuit) is a 503, not a 500. */
+/**
+ * Runs a Postgres query; an outage (a failed call or an open circuit) is a 503, not a 500. Any
+ * other error (a query Postgres refused) goes on as it is: the request's fault is not an outage.
+ */
 export async function fromPostgres<T>(c: Context<AppBindings>, fn: () => Promise<T>): Promise<T> {
   try {
     return await c.var.services.guard('postgres', fn);
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (!(error instanceof CircuitOpenError) && faultOf(error) !== 'postgres') throw error;
     throw versionsUnavailable('The version history cannot be read now (Postgres is down).', error);
   }
 }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { ContentVersionSummary } from '../../../../shared/content/schema.ts';
+import { INT4_MAX } from '../../../../shared/db/integers.ts';
 import { contentVersions } from '../../../../shared/db/schema/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { decodeCursor } from '../../../../shared/pagination.ts';
@@ -72,7 +73,7 @@ const CURSOR_RULE = "must be a cursor from a previous page of this item's versio
 function cursorVersion(id: string, cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
   const match = decodeCursor(cursor)?.id.match(/^(.+)\.v([1-9][0-9]{0,9})$/);
-  if (!match || match[1] !== id) {
+  if (!match || match[1] !== id || Number(match[2]) > INT4_MAX) {
     throw new AppError({
       code: 'VALIDATION_FAILED',
       message: `query.cursor: ${CURSOR_RULE}`,
