@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { pgError } from '../db/errors.ts';
 import { memberships, organizations, users } from '../db/schema/index.ts';
 import { newId } from '../ids.ts';
 import type { Services } from '../services.ts';
@@ -247,12 +248,6 @@ function withSuffix(slug: string): string {
 
 /** The unique constraint a failed insert violated, looking through driver and ORM wrappers. */
 function violatedConstraint(error: unknown): string | undefined {
-  for (
-    let e = error as { code?: unknown; constraint?: unknown; cause?: unknown } | undefined;
-    e;
-  ) {
-    if (e.code === '23505') return typeof e.constraint === 'string' ? e.constraint : 'unknown';
-    e = e.cause as typeof e;
-  }
-  return undefined;
+  const pg = pgError(error);
+  return pg?.code === '23505' ? (pg.constraint ?? 'unknown') : undefined;
 }

@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { sqlState } from '../db/errors.ts';
 import { invitations, memberships, organizations, users } from '../db/schema/index.ts';
 import { newId } from '../ids.ts';
 import type { Services } from '../services.ts';
@@ -35,13 +36,6 @@ export function newInvitationToken(): string {
 export async function hashInvitationToken(token: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** The driver's SQLSTATE, which drizzle puts on the error's `cause`. */
-function sqlState(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: { code?: unknown } };
-  const code = e.code ?? e.cause?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** The actor's current role in the organisation, read from the database (null: not a member). */

@@ -10,27 +10,34 @@ export type PgError = {
 };
 
 /**
- * The Postgres error inside `error`, looking through the wrappers drizzle and the callers add
- * (`cause` chains), or null when Postgres never answered (a network failure, a timeout, a
- * closed circuit): the two drivers (`neon()` over HTTP, `Pool` over WebSocket) both carry the
- * SQLSTATE as `code`.
+ * The Postgres error inside `error`, looking through the wrappers drizzle, the Neon driver and
+ * the callers add (`cause` and `sourceError` chains, at most 8 deep), or null when Postgres
+ * never answered (a network failure, a timeout, a closed circuit): the two drivers (`neon()`
+ * over HTTP, `Pool` over WebSocket) both carry the SQLSTATE as `code`.
  */
 export function pgError(error: unknown): PgError | null {
   let locale: string | undefined;
-  for (let e = error as Record<string, unknown> | undefined; e; e = e.cause as typeof e) {
-    if (typeof e !== 'object') break;
-    if (typeof e.locale === 'string') locale ??= e.locale;
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+  const seen: unknown[] = [];
+  for (let e = error; typeof e === 'object' && e !== null && seen.length < 8; ) {
+    if (seen.includes(e)) break;
+    seen.push(e);
+    const link = e as Record<string, unknown>;
+    if (typeof link.locale === 'string') locale ??= link.locale;
+    if (typeof link.code === 'string' && /^[0-9A-Z]{5}$/.test(link.code)) {
       return {
-        code: e.code,
-        message: typeof e.message === 'string' ? e.message : '',
-        ...(typeof e.constraint === 'string' ? { constraint: e.constraint } : {}),
+        code: link.code,
+        message: typeof link.message === 'string' ? link.message : '',
+        ...(typeof link.constraint === 'string' ? { constraint: link.constraint } : {}),
         ...(locale ? { locale } : {}),
       };
     }
+    e = link.cause ?? link.sourceError;
   }
   return null;
 }
+
+/** The SQLSTATE of a Postgres error inside `error` (see {@link pgError}), or undefined. */
+export const sqlState = (error: unknown): string | undefined => pgError(error)?.code;
 
 /**
  * SQLSTATE classes of statements that will fail the same way however often they are retried:

@@ -1,3 +1,4 @@
+import { sqlState } from '../db/errors.ts';
 import type { Dependency } from './circuit-breaker.ts';
 
 /**
@@ -25,19 +26,6 @@ export const POSTGRES_FAULT_CLASSES: ReadonlySet<string> = new Set([
   'F0', // configuration file error
   'XX', // internal error
 ]);
-
-/**
- * The SQLSTATE of a driver error, looking through the wrappers that carry it (drizzle's
- * `DrizzleQueryError.cause`, the Neon driver's `sourceError`), or undefined when no error in the
- * chain has one.
- */
-export function sqlState(error: unknown): string | undefined {
-  for (const link of chain(error)) {
-    const code = (link as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
 
 /**
  * Postgres is unhealthy: its SQLSTATE's class is one of {@link POSTGRES_FAULT_CLASSES}, or the

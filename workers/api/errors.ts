@@ -1,10 +1,11 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
+import { sqlState } from '../../shared/db/errors.ts';
 import { AppError, ERRORS, type ErrorCode, problem } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { breaker, CircuitOpenError } from '../../shared/resilience/circuit-breaker.ts';
-import { faultOf, sqlState } from '../../shared/resilience/faults.ts';
+import { faultOf } from '../../shared/resilience/faults.ts';
 import type { App, AppBindings } from './app.ts';
 
 const PROBLEM_JSON = 'application/problem+json';

@@ -48,9 +48,9 @@ describe('the WRITES consumer with a poisoned write', () => {
     origin: { requestId: 'req-poison' },
   });
   const versionsOf = async (id: string) =>
-    (await db.select().from(contentVersions).where(eq(contentVersions.contentId, id))).map(
-      (v) => v.version,
-    );
+    (await db.select().from(contentVersions).where(eq(contentVersions.contentId, id)))
+      .map((v) => v.version)
+      .sort((x, y) => x - y);
   const operation = async (id: string) =>
     (await db.select().from(operations).where(eq(operations.id, id)))[0];
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqlState } from '../../../shared/db/errors.ts';
 import { WorkersAiError } from '../../../shared/embeddings/workers-ai.ts';
 import { breakerStates, resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
 import {
@@ -9,7 +10,6 @@ import {
   isUpstashFault,
   isWorkersAiFault,
   markFault,
-  sqlState,
 } from '../../../shared/resilience/faults.ts';
 import { DEAD_DATABASE_URL, testServices } from '../helpers.ts';
 

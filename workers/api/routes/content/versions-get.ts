@@ -13,7 +13,6 @@ import { contentEtag } from '../../../../shared/content/view.ts';
 import { INT4_MAX } from '../../../../shared/db/integers.ts';
 import { type ContentSnapshot, contentVersions } from '../../../../shared/db/schema/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { isId } from '../../../../shared/ids.ts';
 import { CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
 import { faultOf } from '../../../../shared/resilience/faults.ts';
 import type { AppBindings } from '../../app.ts';
