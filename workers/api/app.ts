@@ -1,4 +1,5 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { Principal } from '../../shared/auth/permissions.ts';
 import type { AppEnv } from '../../shared/env.ts';
 import { AppError, fieldErrors } from '../../shared/errors.ts';
@@ -22,6 +23,8 @@ export type AppBindings = {
     credentialError: AppError | undefined;
     /** Set by `accessLists` when the caller's IP or key is on the allow list (no rate limit). */
     allowListed: boolean | undefined;
+    /** The body media types the matched route accepts, for a 415 to name them. */
+    acceptedMediaTypes: string[] | undefined;
   };
 };
 
@@ -38,23 +41,90 @@ const TARGET_PREFIX: Record<string, string> = {
 };
 
 /**
- * A Hono app whose zod validation failures become 400 problems with a field path and rule for
- * every broken field (`body.title.en: Too small: expected string to have >=1 characters`).
+ * The rules a repeated query parameter breaks where the route takes one value (a string, a
+ * number, one of some values, a format): the hook says it was given more than once instead.
  */
-export function newApp(): App {
-  return new OpenAPIHono<AppBindings>({
-    defaultHook: (result) => {
-      if (result.success) return;
-      const prefix = TARGET_PREFIX[result.target] ?? result.target;
-      const errors = fieldErrors(result.error, prefix);
-      throw new AppError({
-        code: 'VALIDATION_FAILED',
-        message:
-          errors.length === 1
-            ? `${errors[0]!.path}: ${errors[0]!.message}`
-            : `${errors.length} fields are invalid; see errors`,
-        errors,
-      });
-    },
+const ONE_VALUE_RULES = new Set([
+  'invalid_type',
+  'invalid_value',
+  'invalid_format',
+  'invalid_union',
+]);
+
+/**
+ * The validation hook of every route: a zod failure becomes a 400 `VALIDATION_FAILED` problem
+ * with a field path and rule for every broken field (`body.title.en: must not be empty`,
+ * `query.next_cursor: unknown parameter; accepted: limit, cursor`). A query parameter given
+ * more than once where the route takes one value says so.
+ */
+function validationHook(result: {
+  success: boolean;
+  target: string;
+  error?: z.ZodError;
+  data?: unknown;
+}): void {
+  if (result.success || !result.error) return;
+  const prefix = TARGET_PREFIX[result.target] ?? result.target;
+  const input = (result.data ?? {}) as Record<string, unknown>;
+  const errors = fieldErrors(result.error, prefix).map((error) => {
+    const given = result.target === 'query' ? input[error.path.slice('query.'.length)] : undefined;
+    return Array.isArray(given) && ONE_VALUE_RULES.has(error.code ?? '')
+      ? { ...error, message: `must be given once (it was given ${given.length} times)` }
+      : error;
   });
+  throw new AppError({
+    code: 'VALIDATION_FAILED',
+    message:
+      errors.length === 1
+        ? `${errors[0]!.path}: ${errors[0]!.message}`
+        : `${errors.length} fields are invalid; see errors`,
+    errors,
+  });
+}
+
+/**
+ * The request rules every route gets at registration, so that no route can forget them:
+ *
+ * - **No unknown query parameters.** A route's query schema is made strict, and a route that
+ *   declares none takes no parameters at all: a mistyped name (`next_cursor` for `cursor`) is a
+ *   400 naming `query.<name>`, never silently ignored. No parameter is tolerated everywhere (a
+ *   cache-busting `_=` included): what a route accepts is exactly what its OpenAPI entry lists.
+ *   A schema with a `catchall` takes a family of names itself (search's `meta.<field>`) and
+ *   refuses the rest in its own refinement.
+ * - **A 415 that says what is accepted.** The route's body media types are put on the context,
+ *   where the error handler finds them.
+ */
+export function withRequestRules<R extends RouteConfig>(route: R): R {
+  const request = route.request ?? {};
+  const query = request.query as unknown;
+  let strictQuery: z.ZodType;
+  if (query === undefined) {
+    strictQuery = z.strictObject({});
+  } else if (query instanceof z.ZodObject) {
+    strictQuery = query._zod.def.catchall === undefined ? query.strict() : query;
+  } else {
+    throw new Error(
+      `${route.method.toUpperCase()} ${route.path}: its query schema must be a z.object, so that unknown parameters can be refused`,
+    );
+  }
+  const mediaTypes = Object.keys(request.body?.content ?? {});
+  const middleware = [route.middleware ?? []].flat() as MiddlewareHandler<AppBindings>[];
+  const accepts: MiddlewareHandler<AppBindings> = async (c, next) => {
+    c.set('acceptedMediaTypes', mediaTypes);
+    await next();
+  };
+  return {
+    ...route,
+    middleware: mediaTypes.length > 0 ? [accepts, ...middleware] : middleware,
+    request: { ...request, query: strictQuery },
+  };
+}
+
+/** A Hono app whose routes follow {@link withRequestRules} and fail validation as problems. */
+export function newApp(): App {
+  const app = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
+  const register = app.openapi;
+  app.openapi = ((route: RouteConfig, handler: never, hook: never) =>
+    register(withRequestRules(route), handler, hook)) as unknown as typeof app.openapi;
+  return app;
 }

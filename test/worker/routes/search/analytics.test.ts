@@ -220,14 +220,19 @@ describe('search analytics', () => {
     it.each([
       ['a malformed query id', { query_id: 'qry_123' }, 'body.query_id', 'must be a query id'],
       ['a content id as query id', { query_id: newId('content') }, 'body.query_id', 'qry_'],
-      ['a number as query id', { query_id: 7 }, 'body.query_id', 'must be a string'],
+      ['a number as query id', { query_id: 7 }, 'body.query_id', 'must be a string, not a number'],
       ['a query id as content id', { content_id: newId('query') }, 'body.content_id', 'cnt_'],
-      ['no content id', { content_id: undefined }, 'body.content_id', 'must be a string'],
+      ['no content id', { content_id: undefined }, 'body.content_id', 'is required'],
       ['position 0', { position: 0 }, 'body.position', 'must be at least 1'],
       ['position 1001', { position: 1001 }, 'body.position', 'must be at most 1000'],
       ['a fractional position', { position: 1.5 }, 'body.position', 'must be an integer'],
       ['a string position', { position: '2' }, 'body.position', 'must be a number'],
-      ['an unknown field', { session: 'x' }, 'body', 'Unrecognized key: "session"'],
+      [
+        'an unknown field',
+        { session: 'x' },
+        'body.session',
+        'unknown field; accepted: query_id, content_id, position',
+      ],
     ])('refuses %s with 400 naming the field', async (_, change, path, message) => {
       const body = { ...valid(), ...change };
       const problem = await expectProblem(await click(body), 400);
