@@ -343,6 +343,11 @@ describe('search', () => {
     const problem = await expectProblem(other, 400);
     expect(problem.errors?.[0]?.path).toBe('query.cursor');
     await expectProblem(await get('q=bread&cursor=not-a-cursor'), 400);
+    const posted = await expectProblem(
+      await call('/v1/search', json('POST', { q: 'bread', cursor: first.next_cursor }, auth)),
+      400,
+    );
+    expect(posted.errors?.map((e) => e.path)).toEqual(['body.cursor']);
   });
 
   it('corrects typos from the organisation vocabulary and still finds the item', async () => {

@@ -34,6 +34,7 @@ export function registerSearchGet<S extends Schema>(app: OpenAPIHono<AppBindings
     const q = c.req.valid('query');
     const filters = searchFilters({ ...q, metadata: metadataParams(q) });
     const body = await runSearch(c, {
+      from: 'query',
       q: q.q,
       locale: q.locale,
       mode: q.mode,

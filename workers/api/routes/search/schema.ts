@@ -25,9 +25,11 @@ export const SEARCH_DESCRIPTION =
   '(`did_you_mean`) and expanded with its synonyms; results are re-ranked by relevance, ' +
   "popularity, freshness and the reader's category affinity, filtered by category, tags, " +
   'status, publication dates and metadata fields, sorted by relevance, newest or popular, and ' +
-  'paged with `cursor` (the `next_cursor` of the page before). `explain=true` adds every score part. When the vector index is ' +
-  'down the keyword results come from Postgres and `degraded` is true. Results are cached per ' +
-  'organisation and index version (`Server-Timing: cache;desc="hit"`). Needs `search`.';
+  'paged with `cursor` (the `next_cursor` of the page before). A query needs at least one word: ' +
+  'punctuation or invisible characters alone are a 400. `explain=true` adds every score part. ' +
+  'When the vector index is down the keyword results come from Postgres and `degraded` is ' +
+  'true. Results are cached per organisation and index version ' +
+  '(`Server-Timing: cache;desc="hit"`). Needs `search`.';
 
 /** The longest query, in characters. */
 export const MAX_QUERY_CHARS = 500;
@@ -145,6 +147,8 @@ export function searchFilters(f: FilterFields): SearchFilters {
 /** Everything a search needs, from either form. */
 export type SearchInput = {
   q: string;
+  /** Where the cursor came from, for the 400 of one that does not fit: `query` or `body`. */
+  from: 'query' | 'body';
   locale: string | undefined;
   mode: SearchMode;
   sort: SearchSort;
