@@ -511,6 +511,24 @@ describe('search analytics', () => {
       expect(offset.totals.searches).toBe(9);
     });
 
+    it('takes plain dates: from at the start of its day, to through the end of its day (UTC)', async () => {
+      // [2026-10-01, 2026-10-07] is the same window as [FROM, TO).
+      const body = await report('from=2026-10-01&to=2026-10-07', seededAuth);
+      expect(body.from).toBe(FROM);
+      expect(body.to).toBe(TO);
+      expect(body.totals.searches).toBe(9);
+      // The one search a millisecond before FROM is on 30 September: a date as `to` includes it.
+      const before = await report('from=2026-09-24&to=2026-09-30', seededAuth);
+      expect(before.to).toBe(FROM);
+      expect(before.totals.searches).toBe(1);
+      const exclusive = await report('from=2026-09-24&to=2026-09-30T23:59:59.999Z', seededAuth);
+      expect(exclusive.totals.searches).toBe(0);
+      await expectProblem(
+        await call('/v1/analytics/search?from=2026-10-01&to=2026-02-30', { headers: editorAuth }),
+        400,
+      );
+    });
+
     it('needs analytics:read: viewers and keys without it get 403, editors and keys with it 200', async () => {
       const viewer = await expectProblem(
         await call('/v1/analytics/search', { headers: viewerAuth }),
