@@ -1,6 +1,11 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { useHumanErrorMessages } from './validation.ts';
+
+// Every zod failure that reaches a client goes through `fieldErrors` below: word its rules here,
+// once, before any schema parses.
+useHumanErrorMessages();
 
 /** Stable machine-readable error codes. Clients switch on these, never on `title` or `detail`. */
 export const ErrorCode = z.enum([
@@ -126,11 +131,26 @@ export function problem(
   };
 }
 
-/** Field errors from a zod error, with dotted paths (`title.en`, `items.3.id`). */
+/**
+ * Field errors from a zod error, with dotted paths (`title.en`, `items.3.id`). An unknown key is
+ * reported at its own path, one error per key (`body.colour: unknown field; accepted: …`); in
+ * the query string or headers it is an `unknown parameter`.
+ */
 export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)',
-    message: issue.message,
-    code: issue.code,
-  }));
+  const at = (path: readonly PropertyKey[]) =>
+    [prefix, ...path.map(String)].filter(Boolean).join('.') || '(root)';
+  return error.issues.flatMap((issue): FieldError[] => {
+    if (issue.code !== 'unrecognized_keys') {
+      return [{ path: at(issue.path), message: issue.message, code: issue.code }];
+    }
+    const message =
+      prefix === 'query' || prefix === 'header'
+        ? issue.message.replace(/^unknown field/, 'unknown parameter')
+        : issue.message;
+    return issue.keys.map((key) => ({
+      path: at([...issue.path, key]),
+      message,
+      code: issue.code,
+    }));
+  });
 }

@@ -28,6 +28,46 @@ export const ID_PREFIXES = {
 export type IdKind = keyof typeof ID_PREFIXES;
 export type IdPrefix = (typeof ID_PREFIXES)[IdKind];
 
+/** What each kind of id identifies, with its article, as error messages name it. */
+const ID_NAMES: Record<IdKind, string> = {
+  organization: 'an organisation',
+  user: 'a user',
+  invitation: 'an invitation',
+  apiKey: 'an API key',
+  session: 'a session',
+  sessionEvent: 'a session event',
+  category: 'a category',
+  content: 'a content',
+  synonym: 'a synonym set',
+  operation: 'an operation',
+  auditLog: 'an audit log entry',
+  event: 'an event',
+  webhookSource: 'a webhook source',
+  subscription: 'a subscription',
+  delivery: 'a delivery',
+  request: 'a request',
+  deadLetter: 'a dead letter',
+  query: 'a query',
+  accessRule: 'an access rule',
+};
+
+/** A well-formed id of `kind`, for examples (`cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`). */
+export function exampleId(kind: IdKind): string {
+  return `${ID_PREFIXES[kind]}_01jd5x3k7yf0v9r2m4q6s8t1wz`;
+}
+
+/**
+ * The rule a malformed id of `kind` breaks, with the form expected: `must be a content id:
+ * "cnt_" and 26 characters from 0-9 and a-z except i, l, o, u (cnt_01jd…)`. The one
+ * wording every route uses, in paths, queries and bodies alike.
+ */
+export function idRule(kind: IdKind): string {
+  return (
+    `must be ${ID_NAMES[kind]} id: "${ID_PREFIXES[kind]}_" and 26 characters from 0-9 and ` +
+    `a-z except i, l, o, u (${exampleId(kind)})`
+  );
+}
+
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 /** A new id of `kind`, e.g. `newId('content')` → `cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ACTOR_DESCRIPTION, ActorRefSchema } from '../actor.ts';
 import { type ContentSnapshot, contentStatus } from '../db/schema/content.ts';
-import { isId } from '../ids.ts';
+import { idRule, isId } from '../ids.ts';
 import { canonicalLocale } from './locales.ts';
 import { foldSlug, slugFromTitle, slugProblem } from './slug.ts';
 import { ACTIONS, type Action } from './workflow.ts';
@@ -124,11 +124,11 @@ export const Tags = z
 
 export const CategoryId = z
   .string({ error: typeError('a category id (cat_…) or null') })
-  .refine((id) => isId('category', id), 'must be a category id (cat_…)');
+  .refine((id) => isId('category', id), idRule('category'));
 
 export const ContentId = z
   .string({ error: typeError('a content id (cnt_…)') })
-  .refine((id) => isId('content', id), 'must be a content id (cnt_…)');
+  .refine((id) => isId('content', id), idRule('content'));
 
 /** An RFC 3339 date-time with seconds and an offset, normalised to UTC (`…Z`). */
 export const Timestamp = z
@@ -429,47 +429,6 @@ export function patchContent(current: ContentSnapshot, patch: ContentPatch): Pat
   const parsed = ContentInput.safeParse(body);
   return parsed.success ? { ok: true, input: parsed.data } : { ok: false, error: parsed.error };
 }
-
-/** `GET /v1/content` filters, sort and paging. */
-export const ContentListQuery = z.object({
-  /** One status or several, comma-separated (`draft,in_review`). */
-  status: z
-    .string()
-    .transform((value, ctx) => {
-      const statuses = [...new Set(value.split(',').map((s) => s.trim()))];
-      const bad = statuses.filter((s) => !(contentStatus.enumValues as string[]).includes(s));
-      if (bad.length > 0 || statuses.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be one or more of ${contentStatus.enumValues.join(', ')}, comma-separated`,
-        });
-        return z.NEVER;
-      }
-      return statuses as ContentSnapshot['status'][];
-    })
-    .optional(),
-  category: CategoryId.optional(),
-  tag: Tag.optional(),
-  /** Items that have a translation in this locale. */
-  locale: Locale.optional(),
-  /** Items updated at or after this time. */
-  updated_since: Timestamp.optional(),
-  /** `published_at` lists only items that have been published. */
-  sort: z
-    .enum(['updated_at', 'created_at', 'published_at'], {
-      error: 'must be updated_at, created_at or published_at',
-    })
-    .default('updated_at'),
-  order: z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).default('desc'),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(20),
-  cursor: z.string().max(512, 'must be a cursor from a previous page').optional(),
-});
-export type ContentListQuery = z.output<typeof ContentListQuery>;
 
 /** `?locale=` on reads: serve this translation, falling back along the chain. */
 export const ContentReadQuery = z.object({ locale: Locale.optional() });

@@ -14,9 +14,14 @@ export type SearchFilters = {
   /** First published at or after / before this time. */
   publishedFrom?: Date;
   publishedTo?: Date;
-  /** Items whose `metadata` has each of these top-level fields with exactly this value. */
-  metadata?: Record<string, string | number | boolean>;
+  /**
+   * Items whose `metadata` has each of these top-level fields with exactly this value (typed:
+   * `2024` is not `"2024"`), or with any of the values of an array.
+   */
+  metadata?: Record<string, MetadataFilterValue | MetadataFilterValue[]>;
 };
+
+export type MetadataFilterValue = string | number | boolean;
 
 export type KeywordQuery = {
   orgId: string;
@@ -130,8 +135,11 @@ export function searchConditions(query: Omit<KeywordQuery, 'limit' | 'text'>): S
   }
   if (f.publishedFrom) parts.push(sql`c.published_at >= ${f.publishedFrom.toISOString()}`);
   if (f.publishedTo) parts.push(sql`c.published_at < ${f.publishedTo.toISOString()}`);
-  if (f.metadata && Object.keys(f.metadata).length > 0) {
-    parts.push(sql`c.metadata @> ${JSON.stringify(f.metadata)}::jsonb`);
+  for (const [field, value] of Object.entries(f.metadata ?? {})) {
+    const anyOf = [value]
+      .flat()
+      .map((v) => sql`c.metadata @> ${JSON.stringify({ [field]: v })}::jsonb`);
+    parts.push(anyOf.length > 0 ? sql`(${sql.join(anyOf, sql` or `)})` : sql`false`);
   }
   return sql.join(parts, sql` and `);
 }

@@ -67,7 +67,9 @@ export function vectorFilter(filters: SearchFilters = {}, locale?: string): stri
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
       throw new Error(`metadata filter field ${JSON.stringify(field)} is not an identifier`);
     }
-    parts.push(`meta.${field} = ${literal(value)}`);
+    const anyOf = [value].flat().map((v) => `meta.${field} = ${literal(v)}`);
+    if (anyOf.length === 0) parts.push('HAS FIELD nothing_matches_no_value');
+    else parts.push(anyOf.length === 1 ? anyOf[0]! : `(${anyOf.join(' OR ')})`);
   }
   return parts.join(' AND ');
 }

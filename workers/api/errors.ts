@@ -86,6 +86,9 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
     logger.warn('request refused by the database', { sqlstate: sqlState(error), error });
     return problemResponse(c, refusal.code, refusal.detail);
   }
+  if (error instanceof HTTPException && error.status === 415) {
+    return problemResponse(c, 'UNSUPPORTED_MEDIA_TYPE', ...unsupportedMediaType(c));
+  }
   if (error instanceof HTTPException) {
     const code = STATUS_CODE[error.status] ?? (error.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
     if (error.status >= 500) logger.error(error.message, { code, error });
@@ -143,6 +146,32 @@ function databaseRefusal(error: unknown): { code: ErrorCode; detail: string } | 
     return { code: 'UNPROCESSABLE', detail: 'The request breaks a rule of the stored data.' };
   }
   return undefined;
+}
+
+/**
+ * What a 415 says: the media types the route takes (`detail`, and the `accept` extension), and
+ * for POST and PATCH the `Accept-Post` / `Accept-Patch` header (W3C LDP, RFC 5789 §3.1) that
+ * advertises them.
+ */
+function unsupportedMediaType(
+  c: Context<AppBindings>,
+): [string, Pick<AppError, 'errors' | 'extensions' | 'headers'>] {
+  const accepted = c.var.acceptedMediaTypes ?? ['application/json'];
+  const sent = c.req.header('Content-Type');
+  const list = accepted.length === 1 ? accepted[0]! : `one of ${accepted.join(', ')}`;
+  const detail = sent
+    ? `The body is ${sent.split(';')[0]!.trim()}; this route accepts ${list}. Send it with Content-Type: ${accepted[0]}.`
+    : `The body has no Content-Type; this route accepts ${list}. Send it with Content-Type: ${accepted[0]}.`;
+  const header =
+    c.req.method === 'POST' ? 'Accept-Post' : c.req.method === 'PATCH' ? 'Accept-Patch' : undefined;
+  return [
+    detail,
+    {
+      errors: undefined,
+      extensions: { accept: accepted },
+      headers: header ? { [header]: accepted.join(', ') } : undefined,
+    },
+  ];
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;

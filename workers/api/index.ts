@@ -12,6 +12,7 @@ import { requestLogger } from './middleware/log.ts';
 import { accessLists, rateLimit } from './middleware/rate-limit.ts';
 import { services } from './middleware/services.ts';
 import { traceContext } from './middleware/trace.ts';
+import { refuseMalformedUrl } from './middleware/url-encoding.ts';
 import { registerAdmin } from './routes/admin/index.ts';
 import { registerAnalytics } from './routes/analytics/index.ts';
 import { registerAuditLog } from './routes/audit-log/index.ts';
@@ -32,8 +33,9 @@ import { registerWhoami } from './routes/whoami/index.ts';
 /**
  * The middleware every request passes, in order: request id (an incoming `X-Request-Id` is
  * kept), trace context, the request logger, Server-Timing, env validation, CORS, secure headers,
- * the body-size limit, then the per-request services. Env validation comes before anything that
- * reads settings; Server-Timing wraps everything after the log line starts.
+ * the URL's percent-encoding (a 400 when it is not UTF-8), the body-size limit, then the
+ * per-request services. Env validation comes before anything that reads settings; Server-Timing
+ * wraps everything after the log line starts.
  *
  * On `/v1`, four more: `identify` (reads the access token or API key), the allow / deny lists
  * (a denied IP or key gets 403 before any work), the rate limiter (which needs to know the
@@ -48,6 +50,7 @@ export function useMiddleware(app: App): void {
   app.use('*', validatedEnv());
   app.use('*', corsAllowList());
   app.use('*', secureHeaders());
+  app.use('*', refuseMalformedUrl());
   app.use('*', limitBody());
   app.use('*', services());
   app.use('/v1/*', identify());

@@ -30,6 +30,7 @@ type Document = {
 const UNBOUNDED_NUMBERS: Record<string, string> = {
   // Compared with the numbers of stored metadata (a jsonb containment, an index filter).
   'POST /v1/search body.filters.metadata.*': 'a filter value, compared with stored metadata',
+  'POST /v1/search body.filters.metadata.*[]': 'one of several filter values, likewise',
 };
 
 /** Every numeric input of the document: where it is, and its schema. */

@@ -121,6 +121,16 @@ describe('GET /v1/audit-log', () => {
       'api_key.roll',
       'membership.role_change',
     ]);
+    // Plain dates: `since` from the start of its day, `until` through the end of its day (UTC).
+    const day = await list('?since=2026-06-01&until=2026-06-01');
+    expect(day.items.length).toBeGreaterThan(0);
+    expect(day.items.map((e) => e.id)).toEqual(
+      (await list(`?until=${new Date(BASE_TIME + 10 * 60_000).toISOString()}`)).items.map(
+        (e) => e.id,
+      ),
+    );
+    expect((await list('?since=2026-06-02&until=2026-06-30')).items).toEqual([]);
+    expect((await list('?until=2026-05-31')).items).toEqual([]);
   });
 
   it('answers 400 naming the parameter for a bad limit, cursor, action or time range', async () => {
@@ -131,6 +141,8 @@ describe('GET /v1/audit-log', () => {
       ['?action=DROP%20TABLE', 'query.action'],
       ['?actor_id=nobody', 'query.actor_id'],
       ['?since=yesterday', 'query.since'],
+      ['?until=2026-06-31', 'query.until'],
+      ['?since=2026-06-01T12:00:00', 'query.since'],
       [
         `?since=${new Date(BASE_TIME).toISOString()}&until=${new Date(BASE_TIME - 1).toISOString()}`,
         'query.until',

@@ -47,18 +47,21 @@ describe('GET /v1/content', () => {
         translations: { en: { title: 'Alpha' } },
         tags: ['news'],
         categoryId: 'CATEGORY',
+        metadata: { year: 2024, featured: true, region: 'north' },
         updatedAt: at(0),
         createdAt: at(-1),
       },
       b: {
         status: 'in_review',
         translations: { en: { title: 'Bravo' }, ar: { title: 'برافو' } },
+        metadata: { year: '2024', featured: 'true' },
         updatedAt: at(1),
         createdAt: at(-2),
       },
       c: {
         status: 'published',
         translations: { ar: { title: 'تشارلي' } },
+        metadata: { year: 2025, region: 'south' },
         publishedAt: at(10),
         updatedAt: at(2),
         createdAt: at(-3),
@@ -195,11 +198,18 @@ describe('GET /v1/content', () => {
     expect(names(await list('?status=draft,%20archived'))).toEqual(['e', 'a']);
   });
 
-  it('filters by category, tag and locale', async () => {
+  it('filters by category, tags and locale, each repeated or comma-separated: any of them', async () => {
     expect(names(await list(`?category=${categoryId}`))).toEqual(['d', 'a']);
     expect(names(await list(`?category=${newId('category')}`))).toEqual([]);
-    expect(names(await list('?tag=news'))).toEqual(['d', 'a']);
-    expect(names(await list('?tag=SPORT'))).toEqual(['d']);
+    expect(names(await list(`?category=${newId('category')}&category=${categoryId}`))).toEqual([
+      'd',
+      'a',
+    ]);
+    expect(names(await list('?tags=news'))).toEqual(['d', 'a']);
+    expect(names(await list('?tags=SPORT'))).toEqual(['d']);
+    expect(names(await list('?tags=sport&tags=nothing'))).toEqual(['d']);
+    expect(names(await list('?tags=sport,nothing&tags=news'))).toEqual(['d', 'a']);
+    expect(names(await list('?status=draft&status=archived,in_review'))).toEqual(['e', 'b', 'a']);
     expect(names(await list('?locale=ar'))).toEqual(
       expected('updated_at', 'desc').filter((n) => ['b', 'c', 'd'].includes(n)),
     );
@@ -212,12 +222,56 @@ describe('GET /v1/content', () => {
     );
     // Offsets are accepted and compared as instants.
     expect(names(await list('?updated_since=2026-03-01T13:03:00%2B03:00'))).toEqual(['e']);
+    // A plain date is its start in UTC.
+    expect(names(await list('?updated_since=2026-03-01'))).toHaveLength(5);
+    expect(names(await list('?updated_since=2026-03-02'))).toEqual([]);
+  });
+
+  it('filters by published_from and published_to, date-times or plain dates', async () => {
+    // c, d and e were published at 10:10, 10:09 and 10:08 on 1 March 2026 (UTC).
+    const published = (query: string) => list(query).then((page) => names(page).sort());
+    expect(await published(`?published_from=${at(9).toISOString()}`)).toEqual(['c', 'd']);
+    expect(await published(`?published_to=${at(9).toISOString()}`)).toEqual(['e']);
+    // A date as the upper bound includes that whole day; as the lower bound, from its start.
+    expect(await published('?published_to=2026-03-01')).toEqual(['c', 'd', 'e']);
+    expect(await published('?published_to=2026-02-28')).toEqual([]);
+    expect(await published('?published_from=2026-03-01&published_to=2026-03-01')).toEqual([
+      'c',
+      'd',
+      'e',
+    ]);
+    expect(await published('?published_from=2026-03-02')).toEqual([]);
+  });
+
+  it('filters by metadata fields, numbers and booleans matching typed or as text', async () => {
+    const meta = (query: string) => list(query).then((page) => names(page).sort());
+    // a holds the number 2024, b the string "2024": a query string cannot tell them apart.
+    expect(await meta('?meta.year=2024')).toEqual(['a', 'b']);
+    expect(await meta('?meta.featured=true')).toEqual(['a', 'b']);
+    expect(await meta('?meta.region=north')).toEqual(['a']);
+    // Repeated: any of the values; several fields: all of them.
+    expect(await meta('?meta.year=2024&meta.year=2025')).toEqual(['a', 'b', 'c']);
+    expect(await meta('?meta.year=2025&meta.region=south')).toEqual(['c']);
+    expect(await meta('?meta.year=2024&meta.region=south')).toEqual([]);
+    expect(await meta('?meta.year=2024.0')).toEqual(['a']);
+    expect(await meta('?meta.region=North')).toEqual([]);
+  });
+
+  it('refuses the old tag parameter, pointing to tags', async () => {
+    const response = await call('/v1/content?tag=news', { headers: bearer(token) });
+    const problem = await expectProblem(response, 400);
+    expect(problem.errors).toEqual([
+      expect.objectContaining({
+        path: 'query.tag',
+        message: expect.stringMatching(/^unknown parameter \(did you mean tags\?\); accepted: /),
+      }),
+    ]);
   });
 
   it('combines filters with paging', async () => {
-    const first = await list('?tag=news&limit=1');
+    const first = await list('?tags=news&limit=1');
     expect(names(first)).toEqual(['d']);
-    const second = await list(`?tag=news&limit=1&cursor=${first.next_cursor}`);
+    const second = await list(`?tags=news&limit=1&cursor=${first.next_cursor}`);
     expect(names(second)).toEqual(['a']);
     expect(second.next_cursor).toBeNull();
   });
@@ -269,14 +323,30 @@ describe('GET /v1/content', () => {
       ['?limit=0', 'query.limit'],
       ['?limit=101', 'query.limit'],
       ['?limit=ten', 'query.limit'],
-      ['?status=live', 'query.status'],
-      ['?status=draft,live', 'query.status'],
+      ['?limit=1&limit=2', 'query.limit'],
+      ['?status=live', 'query.status.0'],
+      ['?status=draft,live', 'query.status.1'],
+      ['?status=draft&status=live', 'query.status.1'],
+      ['?status=', 'query.status'],
+      ['?status=,,', 'query.status'],
       ['?updated_since=yesterday', 'query.updated_since'],
-      ['?updated_since=2026-03-01', 'query.updated_since'],
+      ['?updated_since=2026-02-30', 'query.updated_since'],
+      ['?updated_since=2026-03-01T10:00:00', 'query.updated_since'],
+      ['?published_to=2026-13-01', 'query.published_to'],
       ['?sort=title', 'query.sort'],
       ['?order=up', 'query.order'],
-      ['?category=tech', 'query.category'],
+      ['?category=tech', 'query.category.0'],
+      ['?tags=', 'query.tags'],
+      [`?tags=${'t'.repeat(65)}`, 'query.tags.0'],
+      [`?tags=${Array.from({ length: 21 }, (_, i) => `t${i}`).join(',')}`, 'query.tags'],
       ['?locale=not%20a%20locale', 'query.locale'],
+      ['?meta.bad-field=1', 'query.meta.bad-field'],
+      ['?meta.year=', 'query.meta.year'],
+      [`?meta.year=${'9'.repeat(201)}`, 'query.meta.year'],
+      [`?${Array.from({ length: 11 }, (_, i) => `meta.f${i}=1`).join('&')}`, 'query.meta'],
+      ['?next_cursor=abc', 'query.next_cursor'],
+      ['?Limit=5', 'query.Limit'],
+      [`?${encodeURIComponent('مرحبا')}=1`, 'query.مرحبا'],
     ];
     for (const [query, path] of cases) {
       const response = await call(`/v1/content${query}`, { headers: bearer(token) });
@@ -289,7 +359,7 @@ describe('GET /v1/content', () => {
   });
 
   it("never shows another organisation's items", async () => {
-    const theirs = await list('?tag=news', {}, strangerToken);
+    const theirs = await list('?tags=news', {}, strangerToken);
     expect(theirs.items.map((i) => i.id)).toEqual([strangerId]);
     const ours = await list(`?updated_since=${at(-60).toISOString()}&limit=100`);
     expect(ours.items.map((i) => i.id)).not.toContain(strangerId);

@@ -143,7 +143,7 @@ describe('POST /v1/content', () => {
         { translations: { en: { title: 'x' } }, metadata: { big: 'x'.repeat(17_000) } },
         'body.metadata',
       ],
-      [{ translations: { en: { title: 'x' } }, status: 'published' }, 'body'],
+      [{ translations: { en: { title: 'x' } }, status: 'published' }, 'body.status'],
       [{ translations: { en: { title: 'x', slug: 'a/b' } } }, 'body.translations.en.slug'],
     ] as const) {
       const problem = await expectProblem(await call('/v1/content', json(auth, body)), 400);

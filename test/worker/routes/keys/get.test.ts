@@ -41,10 +41,16 @@ describe('GET /v1/keys/{id}', () => {
     await expectProblem(await call(`/v1/keys/${theirs.id}`, { headers: bearer(ours.secret) }), 404);
   });
 
-  it('returns 404 for an id that does not exist', async () => {
+  it('returns 404 for an id that does not exist, and 400 naming path.id for a malformed one', async () => {
     const { auth } = await signedIn('keys-get');
     await expectProblem(await call(`/v1/keys/${newId('apiKey')}`, { headers: auth }), 404);
-    await expectProblem(await call('/v1/keys/not-an-id', { headers: auth }), 404);
+    const problem = await expectProblem(await call('/v1/keys/not-an-id', { headers: auth }), 400);
+    expect(problem.errors).toEqual([
+      expect.objectContaining({
+        path: 'path.id',
+        message: expect.stringMatching(/^must be an API key id: "key_" and 26 characters/),
+      }),
+    ]);
   });
 
   it('returns 403 for an author', async () => {

@@ -43,7 +43,7 @@ describe('PATCH /v1/members/{user_id}', () => {
   it.each([
     [{}, 'body.role'],
     [{ role: 'superuser' }, 'body.role'],
-    [{ role: 'viewer', extra: true }, 'body'],
+    [{ role: 'viewer', extra: true }, 'body.extra'],
   ])('answers 400 naming the field for %j', async (body, path) => {
     const { orgId, owner } = await createTenant('role-bad');
     const viewer = await createMember(orgId, 'viewer');

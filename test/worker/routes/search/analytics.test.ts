@@ -291,14 +291,19 @@ describe('search analytics', () => {
     it.each([
       ['a malformed query id', { query_id: 'qry_123' }, 'body.query_id', 'must be a query id'],
       ['a content id as query id', { query_id: newId('content') }, 'body.query_id', 'qry_'],
-      ['a number as query id', { query_id: 7 }, 'body.query_id', 'must be a string'],
+      ['a number as query id', { query_id: 7 }, 'body.query_id', 'must be a string, not a number'],
       ['a query id as content id', { content_id: newId('query') }, 'body.content_id', 'cnt_'],
-      ['no content id', { content_id: undefined }, 'body.content_id', 'must be a string'],
+      ['no content id', { content_id: undefined }, 'body.content_id', 'is required'],
       ['position 0', { position: 0 }, 'body.position', 'must be at least 1'],
       ['position 1001', { position: 1001 }, 'body.position', 'must be at most 1000'],
       ['a fractional position', { position: 1.5 }, 'body.position', 'must be an integer'],
       ['a string position', { position: '2' }, 'body.position', 'must be a number'],
-      ['an unknown field', { session: 'x' }, 'body', 'Unrecognized key: "session"'],
+      [
+        'an unknown field',
+        { session: 'x' },
+        'body.session',
+        'unknown field; accepted: query_id, content_id, position',
+      ],
     ])('refuses %s with 400 naming the field', async (_, change, path, message) => {
       const body = { ...valid(), ...change };
       const problem = await expectProblem(await click(body), 400);
@@ -696,6 +701,24 @@ describe('search analytics', () => {
       );
       expect(offset.from).toBe(FROM);
       expect(offset.totals.searches).toBe(9);
+    });
+
+    it('takes plain dates: from at the start of its day, to through the end of its day (UTC)', async () => {
+      // [2026-10-01, 2026-10-07] is the same window as [FROM, TO).
+      const body = await report('from=2026-10-01&to=2026-10-07', seededAuth);
+      expect(body.from).toBe(FROM);
+      expect(body.to).toBe(TO);
+      expect(body.totals.searches).toBe(9);
+      // The one search a millisecond before FROM is on 30 September: a date as `to` includes it.
+      const before = await report('from=2026-09-24&to=2026-09-30', seededAuth);
+      expect(before.to).toBe(FROM);
+      expect(before.totals.searches).toBe(1);
+      const exclusive = await report('from=2026-09-24&to=2026-09-30T23:59:59.999Z', seededAuth);
+      expect(exclusive.totals.searches).toBe(0);
+      await expectProblem(
+        await call('/v1/analytics/search?from=2026-10-01&to=2026-02-30', { headers: editorAuth }),
+        400,
+      );
     });
 
     it('needs analytics:read: viewers and keys without it get 403, editors and keys with it 200', async () => {

@@ -177,6 +177,9 @@ describe('search', () => {
   it('filters by category, tags and metadata, by GET and by POST', async () => {
     expect(names(await ok(await get(`q=storms&category=${categoryId}`)))).toEqual(['lighthouse']);
     expect(names(await ok(await get('q=storms&tags=weather,none')))).toEqual(['storms']);
+    expect(names(await ok(await get('q=storms&tags=none&tags=weather')))).toEqual(['storms']);
+    const both = names(await ok(await get('q=storms&tags=weather&tags=sea')));
+    expect(both.sort()).toEqual(['lighthouse', 'storms']);
     expect(names(await ok(await get('q=storms&meta.region=north')))).toEqual(['lighthouse']);
     const posted = await ok(
       await call(
@@ -192,6 +195,136 @@ describe('search', () => {
       ),
     );
     expect(none.hits).toEqual([]);
+  });
+
+  it('matches GET metadata values typed: numbers and booleans as such or as text', async () => {
+    // lighthouse holds featured: true (a boolean), region: 'north'; sundial holds the number
+    // 2024 and the string "true"; almanac the string "2024".
+    await publish('sundial', {
+      metadata: { year: 2024, featured: 'true' },
+      translations: { en: { title: 'Sundial tides', body: 'Tides read from a sundial.' } },
+    });
+    await publish('almanac', {
+      metadata: { year: '2024', rank: 1.5 },
+      translations: { en: { title: 'Tides almanac', body: 'Tide tables for the year.' } },
+    });
+    await indexAll();
+    const sorted = async (query: string) => names(await ok(await get(query))).sort();
+    for (const mode of ['keyword', 'hybrid']) {
+      expect(await sorted(`q=tides&mode=${mode}&meta.year=2024`), mode).toEqual([
+        'almanac',
+        'sundial',
+      ]);
+      expect(await sorted(`q=tides&mode=${mode}&meta.rank=1.5`), mode).toEqual(['almanac']);
+      expect(await sorted(`q=tides&mode=${mode}&meta.year=2023&meta.year=2024`), mode).toEqual([
+        'almanac',
+        'sundial',
+      ]);
+      expect(await sorted(`q=tides&mode=${mode}&meta.year=2024&meta.rank=1.5`), mode).toEqual([
+        'almanac',
+      ]);
+    }
+    expect(await sorted('q=tides+storms&meta.featured=true')).toEqual(['lighthouse', 'sundial']);
+    // Postgres answers the same when the index is down.
+    const degraded = await ok(
+      await get('q=tides+tables&meta.year=2024', auth, { UPSTASH_VECTOR_REST_URL: DEAD_URL }),
+    );
+    expect(degraded.degraded).toBe(true);
+    expect(names(degraded).sort()).toEqual(['almanac', 'sundial']);
+    // POST is typed: the number matches the number only, and an array is any of its values.
+    const typed = async (metadata: unknown) =>
+      names(
+        await ok(
+          await call('/v1/search', json('POST', { q: 'tides', filters: { metadata } }, auth)),
+        ),
+      ).sort();
+    expect(await typed({ year: 2024 })).toEqual(['sundial']);
+    expect(await typed({ year: '2024' })).toEqual(['almanac']);
+    expect(await typed({ year: [2024, '2024'] })).toEqual(['almanac', 'sundial']);
+  });
+
+  it('takes plain dates for published_from and published_to, the upper one inclusive', async () => {
+    // Everything here was published at 2026-11-01T00:00:00Z.
+    const count = async (query: string) => (await ok(await get(`q=storms&${query}`))).total;
+    expect(await count('published_from=2026-11-01')).toBeGreaterThan(0);
+    expect(await count('published_from=2026-11-02')).toBe(0);
+    expect(await count('published_to=2026-11-01')).toBeGreaterThan(0);
+    expect(await count('published_to=2026-10-31')).toBe(0);
+    expect(await count('published_to=2026-11-01T00:00:00Z')).toBe(0);
+    const posted = await ok(
+      await call(
+        '/v1/search',
+        json('POST', { q: 'storms', filters: { published_to: '2026-10-31' } }, auth),
+      ),
+    );
+    expect(posted.total).toBe(0);
+  });
+
+  it('refuses a query that normalises to nothing, by GET and by POST', async () => {
+    const empty = [
+      '\u200b',
+      '\u200b\u200c\u200d\u2060\ufeff',
+      '...',
+      '?!',
+      '"',
+      '-',
+      '\u3000\u00a0',
+      '\u0640\u064e',
+    ];
+    for (const q of empty) {
+      const byGet = await expectProblem(await get(`q=${encodeURIComponent(q)}`), 400);
+      expect(byGet.errors, JSON.stringify(q)).toEqual([
+        expect.objectContaining({
+          path: 'query.q',
+          message: q.trim() ? expect.stringMatching(/word/) : 'must not be empty',
+        }),
+      ]);
+      const byPost = await expectProblem(await call('/v1/search', json('POST', { q }, auth)), 400);
+      expect(
+        byPost.errors?.map((e) => e.path),
+        JSON.stringify(q),
+      ).toEqual(['body.q']);
+    }
+    // A word among the noise is a query.
+    expect((await get(`q=${encodeURIComponent('\u200bstorms...')}`)).status).toBe(200);
+  });
+
+  it('refuses invalid percent-encoding in the query string', async () => {
+    for (const raw of ['%E0%A4%A', '%ZZ', '%ED%A0%80', '%C3', '%FF', 'storms%']) {
+      const problem = await expectProblem(await get(`q=${raw}`), 400);
+      expect(problem.errors, raw).toEqual([
+        expect.objectContaining({
+          path: 'query.q',
+          message: expect.stringMatching(/percent-encoding/),
+        }),
+      ]);
+    }
+    const other = await expectProblem(await get('q=storms&tags=%ZZ'), 400);
+    expect(other.errors?.map((e) => e.path)).toEqual(['query.tags']);
+    // Well-formed encodings of any script, and `+` for a space, still search.
+    expect((await get(`q=${encodeURIComponent('حراس المنارة')}`)).status).toBe(200);
+    expect((await get('q=winter+storms')).status).toBe(200);
+  });
+
+  it('refuses unknown and repeated single-value parameters, naming them', async () => {
+    const unknown = await expectProblem(await get('q=storms&next_cursor=abc'), 400);
+    expect(unknown.errors).toEqual([
+      expect.objectContaining({
+        path: 'query.next_cursor',
+        message: expect.stringMatching(/^unknown parameter \(did you mean cursor\?\); accepted: /),
+      }),
+    ]);
+    const tag = await expectProblem(await get('q=storms&tag=sea'), 400);
+    expect(tag.errors?.[0]?.message).toMatch(/did you mean tags\?/);
+    const twice = await expectProblem(await get('q=storms&q=gales'), 400);
+    expect(twice.errors).toEqual([
+      expect.objectContaining({
+        path: 'query.q',
+        message: 'must be given once (it was given 2 times)',
+      }),
+    ]);
+    const both = await expectProblem(await get('q=storms&colour=red&size=9'), 400);
+    expect(both.errors?.map((e) => e.path).sort()).toEqual(['query.colour', 'query.size']);
   });
 
   it('pages with cursors bound to the search', async () => {
@@ -210,6 +343,11 @@ describe('search', () => {
     const problem = await expectProblem(other, 400);
     expect(problem.errors?.[0]?.path).toBe('query.cursor');
     await expectProblem(await get('q=bread&cursor=not-a-cursor'), 400);
+    const posted = await expectProblem(
+      await call('/v1/search', json('POST', { q: 'bread', cursor: first.next_cursor }, auth)),
+      400,
+    );
+    expect(posted.errors?.map((e) => e.path)).toEqual(['body.cursor']);
   });
 
   it('corrects typos from the organisation vocabulary and still finds the item', async () => {
@@ -323,7 +461,9 @@ describe('search', () => {
       ['q=a&limit=51', 'query.limit'],
       ['q=a&status=live', 'query.status.0'],
       ['q=a&category=nope', 'query.category.0'],
+      ['q=a&tags=', 'query.tags'],
       ['q=a&published_from=yesterday', 'query.published_from'],
+      ['q=a&published_to=2026-02-29', 'query.published_to'],
       ['q=a&explain=maybe', 'query.explain'],
       ['q=a&locale=not_a_locale', 'query.locale'],
       ['q=a&meta.bad-field=1', 'query.meta.bad-field'],
@@ -337,7 +477,9 @@ describe('search', () => {
     }
     const bodies: [unknown, string][] = [
       [{}, 'body.q'],
-      [{ q: 'a', extra: 1 }, 'body'],
+      [{ q: 'a', extra: 1 }, 'body.extra'],
+      [{ q: 'a', filters: { metadata: { a: [] } } }, 'body.filters.metadata.a'],
+      [{ q: 'a', filters: { published_from: '2026-1-1' } }, 'body.filters.published_from'],
       [{ q: 'a', filters: { metadata: { 'a b': 1 } } }, 'body.filters.metadata.a b'],
       [{ q: 'a', filters: { metadata: { a: { nested: 1 } } } }, 'body.filters.metadata.a'],
       [{ q: 'a', filters: { tags: Array(21).fill('t') } }, 'body.filters.tags'],

@@ -168,19 +168,24 @@ describe('PUT /v1/search/settings', () => {
 
   const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
     ['an unknown fusion method', { fusion: 'linear' }, 'body.fusion', /rrf.*weighted/],
-    ['a semantic weight above 1', { semantic_weight: 1.5 }, 'body.semantic_weight', /<=1/],
+    [
+      'a semantic weight above 1',
+      { semantic_weight: 1.5 },
+      'body.semantic_weight',
+      /^must be at most 1$/,
+    ],
     ['a semantic weight as a string', { semantic_weight: '0.5' }, 'body.semantic_weight', /number/],
     [
       'a negative weight',
       { weights: { ...RELEVANCE_ONLY, popularity: -0.1 } },
       'body.weights.popularity',
-      />=0/,
+      /^must be at least 0$/,
     ],
     [
       'a weight above 10',
       { weights: { ...RELEVANCE_ONLY, freshness: 11 } },
       'body.weights.freshness',
-      /<=10/,
+      /^must be at most 10$/,
     ],
     [
       'weights that are all 0',
@@ -188,15 +193,25 @@ describe('PUT /v1/search/settings', () => {
       'body.weights',
       /at least one weight above 0/,
     ],
-    ['weights missing one', { weights: { relevance: 1 } }, 'body.weights.popularity', /number/],
-    ['an unknown field', { fusion: 'rrf', boost: 2 }, 'body', /"boost"/],
+    [
+      'weights missing one',
+      { weights: { relevance: 1 } },
+      'body.weights.popularity',
+      /^is required$/,
+    ],
+    ['an unknown field', { fusion: 'rrf', boost: 2 }, 'body.boost', /^unknown field; accepted: /],
     [
       'an unknown weight',
       { weights: { ...RELEVANCE_ONLY, recency: 1 } },
-      'body.weights',
-      /"recency"/,
+      'body.weights.recency',
+      /^unknown field; accepted: relevance, popularity, freshness, personal$/,
     ],
-    ['a half-life of 0', { freshness_half_life_days: 0 }, 'body.freshness_half_life_days', />=0.1/],
+    [
+      'a half-life of 0',
+      { freshness_half_life_days: 0 },
+      'body.freshness_half_life_days',
+      /^must be at least 0\.1$/,
+    ],
     [
       'a category key that is not a category id',
       { category_weights: { sea: RELEVANCE_ONLY } },

@@ -4,7 +4,6 @@ import {
   applyContentPatch,
   CONTENT_LIMITS,
   ContentInput,
-  ContentListQuery,
   ContentPatch,
   ContentResource,
   ContentSnapshotSchema,
@@ -138,7 +137,7 @@ describe('ContentInput (create and full update)', () => {
     [
       'an unknown translation field',
       { translations: { en: { title: 'x', subtitle: 'y' } } },
-      'body.translations.en: Unrecognized key: "subtitle"',
+      'body.translations.en.subtitle: unknown field; accepted: title, summary, body, slug',
     ],
     ['a missing title', { translations: { ar: {} } }, 'body.translations.ar.title: is required'],
     [
@@ -174,7 +173,7 @@ describe('ContentInput (create and full update)', () => {
     [
       'a status in the body',
       { translations: { en: { title: 'x' } }, status: 'published' },
-      'body: Unrecognized key: "status"',
+      'body.status: unknown field; accepted: translations, default_locale, category_id, tags, metadata, publish_at, unpublish_at',
     ],
     ['a body that is not an object', 'hello', 'body: must be a JSON object'],
   ])('refuses %s', (_, body, error) => {
@@ -326,7 +325,7 @@ describe('ContentInput (create and full update)', () => {
       ['a number', 12],
     ])('refuses %s', (_, category_id) => {
       const [error] = errorsOf(ContentInput, { translations: { en: { title: 'x' } }, category_id });
-      expect(error).toMatch(/^body\.category_id: must be a category id \(cat_…\)/);
+      expect(error).toMatch(/^body\.category_id: must be a category id\b.*cat_/);
     });
 
     it('accepts null (no category)', () => {
@@ -393,7 +392,7 @@ describe('ContentInput (create and full update)', () => {
     ).toEqual([
       'body.translations.en.title: must not be empty',
       'body.translations.en.summary: must be a string or null',
-      'body.category_id: must be a category id (cat_…)',
+      'body.category_id: must be a category id: "cat_" and 26 characters from 0-9 and a-z except i, l, o, u (cat_01jd5x3k7yf0v9r2m4q6s8t1wz)',
       'body.tags.0: must not be empty',
       'body.metadata: must be a JSON object',
       'body.publish_at: must be an RFC 3339 date-time such as 2025-01-01T12:00:00Z',
@@ -630,7 +629,10 @@ describe('ContentPatch and patchContent (partial update)', () => {
     [{ default_locale: null }, 'body.default_locale: must not be null'],
     [{ metadata: [1] }, 'body.metadata: must be a JSON object or null'],
     [{ tags: [''] }, 'body.tags.0: must not be empty'],
-    [{ version: 3 }, 'body: Unrecognized key: "version"'],
+    [
+      { version: 3 },
+      'body.version: unknown field; accepted: translations, default_locale, category_id, tags, metadata, publish_at, unpublish_at',
+    ],
   ])('refuses the patch %j', (body, error) => {
     expect(errorsOf(ContentPatch, body)).toEqual([error]);
   });
@@ -650,68 +652,6 @@ describe('ContentPatch and patchContent (partial update)', () => {
       patch({ translations: { en: { title: 'x' }, ar: null }, metadata: { source: null } }),
     );
     expect(current).toEqual(before);
-  });
-});
-
-describe('ContentListQuery', () => {
-  it('defaults to the newest updates first, 20 per page', () => {
-    expect(ContentListQuery.parse({})).toEqual({ sort: 'updated_at', order: 'desc', limit: 20 });
-  });
-
-  it('parses every filter', () => {
-    expect(
-      ContentListQuery.parse({
-        status: 'draft, in_review',
-        category: CATEGORY,
-        tag: ' News ',
-        locale: 'AR-eg',
-        updated_since: '2025-01-01T03:00:00+03:00',
-        sort: 'published_at',
-        order: 'asc',
-        limit: '100',
-        cursor: 'abc',
-      }),
-    ).toEqual({
-      status: ['draft', 'in_review'],
-      category: CATEGORY,
-      tag: 'news',
-      locale: 'ar-EG',
-      updated_since: '2025-01-01T00:00:00.000Z',
-      sort: 'published_at',
-      order: 'asc',
-      limit: 100,
-      cursor: 'abc',
-    });
-  });
-
-  it.each([
-    [
-      { status: 'live' },
-      'body.status: must be one or more of draft, in_review, approved, published, archived, comma-separated',
-    ],
-    [
-      { status: 'draft,' },
-      'body.status: must be one or more of draft, in_review, approved, published, archived, comma-separated',
-    ],
-    [{ category: 'tech' }, 'body.category: must be a category id (cat_…)'],
-    [{ tag: ' ' }, 'body.tag: must not be empty'],
-    [
-      { locale: 'english' },
-      'body.locale: must be a BCP 47 language tag such as en, ar or ar-EG (no extensions, at most 35 characters)',
-    ],
-    [
-      { updated_since: 'yesterday' },
-      'body.updated_since: must be an RFC 3339 date-time such as 2025-01-01T12:00:00Z',
-    ],
-    [{ sort: 'title' }, 'body.sort: must be updated_at, created_at or published_at'],
-    [{ order: 'up' }, 'body.order: must be asc or desc'],
-    [{ limit: '0' }, 'body.limit: must be at least 1'],
-    [{ limit: '101' }, 'body.limit: must be at most 100'],
-    [{ limit: '2.5' }, 'body.limit: must be an integer'],
-    [{ limit: 'ten' }, 'body.limit: must be a number'],
-    [{ cursor: 'c'.repeat(513) }, 'body.cursor: must be a cursor from a previous page'],
-  ])('refuses %j', (query, error) => {
-    expect(errorsOf(ContentListQuery, query)).toEqual([error]);
   });
 });
 
@@ -764,7 +704,10 @@ describe('TransitionRequest', () => {
       { action: 'submit', comment: 'c'.repeat(1001) },
       'body.comment: must be at most 1,000 characters',
     ],
-    [{ action: 'submit', note: 'x' }, 'body: Unrecognized key: "note"'],
+    [
+      { action: 'submit', note: 'x' },
+      'body.note: unknown field; accepted: action, publish_at, unpublish_at, comment',
+    ],
   ])('refuses %j', (body, error) => {
     expect(errorsOf(TransitionRequest, body)).toEqual([error]);
   });

@@ -31,6 +31,13 @@ describe('vectorFilter', () => {
     );
   });
 
+  it('writes a metadata field with several values as any of them, typed', () => {
+    expect(vectorFilter({ metadata: { year: [2024, '2024'], featured: [true] } })).toBe(
+      "(meta.year = 2024 OR meta.year = '2024') AND meta.featured = true",
+    );
+    expect(vectorFilter({ metadata: { year: [] } })).toBe('HAS FIELD nothing_matches_no_value');
+  });
+
   it('matches nothing for statuses the index does not hold, and refuses odd field names', () => {
     expect(vectorFilter({ statuses: ['draft'] })).toBe('HAS FIELD nothing_is_unpublished');
     expect(() => vectorFilter({ metadata: { 'a b': 1 } })).toThrow(/not an identifier/);

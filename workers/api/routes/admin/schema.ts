@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { normalizeRuleValue } from '../../../../shared/access/rules.ts';
 import { accessList, accessSubjectType } from '../../../../shared/db/schema/index.ts';
-import { isId } from '../../../../shared/ids.ts';
+import { idParams } from '../../params.ts';
 
 export const AccessRuleSchema = z
   .object({
@@ -74,19 +74,9 @@ export const CreateAccessRuleSchema = z
   })
   .openapi('CreateAccessRule');
 
-export const AccessRuleParamsSchema = z.object({
-  id: z
-    .string()
-    .refine((id) => isId('accessRule', id), 'must be an access rule id (acr_…)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'acr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-});
+export const AccessRuleParamsSchema = idParams('accessRule');
 
-export const AdminUserParamsSchema = z.object({
-  user_id: z
-    .string()
-    .refine((id) => isId('user', id), 'must be a user id (usr_…)')
-    .openapi({ param: { name: 'user_id', in: 'path' }, example: 'usr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-});
+export const AdminUserParamsSchema = idParams('user', 'user_id');
 
 export const AdminUserUpdateSchema = z
   .object({

@@ -1,17 +1,20 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from '../../../../shared/search/analytics.ts';
-
-const Instant = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time' }).optional();
+import { TimeFrom, TimeTo } from '../../filters.ts';
 
 /** `GET /v1/analytics/search`: the window and how many queries per list. */
 export const SearchAnalyticsQuery = z.object({
-  from: Instant.openapi({
-    description: `Inclusive. Default: ${DEFAULT_WINDOW_DAYS} days before \`to\`.`,
-    example: '2026-11-01T00:00:00Z',
+  from: TimeFrom.optional().openapi({
+    description:
+      'Inclusive: an RFC 3339 date-time, or a date meaning its start (00:00 UTC). Default: ' +
+      `${DEFAULT_WINDOW_DAYS} days before \`to\`.`,
+    example: '2026-11-01',
   }),
-  to: Instant.openapi({
-    description: `Exclusive. Default: now. At most ${MAX_WINDOW_DAYS} days after \`from\`.`,
-    example: '2026-11-08T00:00:00Z',
+  to: TimeTo.optional().openapi({
+    description:
+      'Exclusive for a date-time; a date includes that whole day (UTC). Default: now. At most ' +
+      `${MAX_WINDOW_DAYS} days after \`from\`.`,
+    example: '2026-11-07',
   }),
   limit: z.coerce
     .number({ error: 'must be a number' })

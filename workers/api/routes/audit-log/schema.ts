@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { auditActorType } from '../../../../shared/db/schema/audit.ts';
+import { isId } from '../../../../shared/ids.ts';
+import { TimeFrom, TimeTo } from '../../filters.ts';
 
 export const AuditEntrySchema = z
   .object({
@@ -30,8 +32,6 @@ export const AuditPageSchema = z
   })
   .openapi('AuditPage');
 
-const ID = /^[a-z]{2,4}_[0-9a-z]{26}$/;
-
 export const AuditQuerySchema = z
   .object({
     action: z
@@ -43,11 +43,17 @@ export const AuditQuerySchema = z
       .optional()
       .openapi({ description: 'An action, or every action of a resource with `resource.*`.' }),
     actor_type: z.enum(auditActorType.enumValues).optional(),
-    actor_id: z.string().regex(ID, 'must be an id (usr_… or key_…)').optional(),
+    actor_id: z
+      .string()
+      .refine(
+        (id) => isId('user', id) || isId('apiKey', id),
+        'must be a user id (usr_ and 26 characters) or an API key id (key_ and 26 characters)',
+      )
+      .optional(),
     target_type: z.string().min(1).max(64).optional(),
     target_id: z.string().min(1).max(64).optional(),
-    since: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Inclusive.' }),
-    until: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Exclusive.' }),
+    since: TimeFrom.optional(),
+    until: TimeTo.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: z.string().max(512).optional(),
   })

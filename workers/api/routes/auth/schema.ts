@@ -2,9 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { DEVICE_TOKEN_PATTERN } from '../../../../shared/auth/login-throttle.ts';
 import { PASSWORD_MAX_LENGTH } from '../../../../shared/auth/passwords.ts';
 import { Role } from '../../../../shared/auth/permissions.ts';
+import { Id, idParams } from '../../params.ts';
 
-const ORG_ID = /^org_[0-7][0-9a-hjkmnp-tv-z]{25}$/;
-const SESSION_ID = /^ses_[0-7][0-9a-hjkmnp-tv-z]{25}$/;
 /** What `organizations.slug` accepts (its check constraint), at most 63 characters. */
 export const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const SLUG_MAX_LENGTH = 63;
@@ -14,10 +13,7 @@ const email = z
   .max(254)
   .openapi({ example: 'ada@example.com' });
 
-const orgId = z
-  .string()
-  .regex(ORG_ID, 'must be an organisation id (org_…)')
-  .openapi({ example: 'org_01jd5x3k7yf0v9r2m4q6s8t1wz' });
+const orgId = Id('organization');
 
 export const SignupBodySchema = z
   .object({
@@ -165,12 +161,7 @@ export const SessionListQuerySchema = z.object({
   cursor: z.string().max(512).optional(),
 });
 
-export const SessionParamsSchema = z.object({
-  id: z
-    .string()
-    .regex(SESSION_ID, 'must be a session id (ses_…)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'ses_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-});
+export const SessionParamsSchema = idParams('session');
 
 export const RevokeAllQuerySchema = z.object({
   keep_current: z

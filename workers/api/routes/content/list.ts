@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   and,
-  arrayContains,
+  arrayOverlaps,
   asc,
   desc,
   eq,
@@ -10,18 +10,20 @@ import {
   inArray,
   isNotNull,
   isNull,
+  lt,
+  or,
   type SQL,
   sql,
 } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { parseAcceptLanguage } from '../../../../shared/content/locales.ts';
-import { ContentListQuery } from '../../../../shared/content/schema.ts';
 import { loadSnapshots } from '../../../../shared/content/store.ts';
 import { contentResource } from '../../../../shared/content/view.ts';
 import { content, contentTranslations, organizations } from '../../../../shared/db/schema/index.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../../../../shared/pagination.ts';
 import type { AppBindings } from '../../app.ts';
+import { FILTER_PARAMS, metadataParams, TimeFrom, withMetadataParams } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { afterCursor, type Keyset, page, sortKey } from '../../pagination.ts';
@@ -37,6 +39,36 @@ export const ContentListPageSchema = z
   })
   .openapi('ContentListPage');
 
+/**
+ * `GET /v1/content`: the filters of search (`workers/api/filters.ts`), `updated_since`, the sort
+ * and the page.
+ */
+export const ContentListQuery = withMetadataParams({
+  ...FILTER_PARAMS,
+  locale: FILTER_PARAMS.locale.openapi({
+    description:
+      'Items that have a translation in this locale, served in it; without it, each item in the ' +
+      'best match for `Accept-Language`.',
+  }),
+  updated_since: TimeFrom.optional().openapi({ description: 'Items updated at or after this.' }),
+  sort: z
+    .enum(['updated_at', 'created_at', 'published_at'])
+    .default('updated_at')
+    .openapi({ description: '`published_at` lists only items that have been published.' }),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20),
+  cursor: z
+    .string()
+    .max(512, 'must be a cursor from a previous page')
+    .optional()
+    .openapi({ description: "The previous page's `next_cursor`, with the same sort and order." }),
+});
+
 export const route = createRoute({
   method: 'get',
   path: '/v1/content',
@@ -44,8 +76,13 @@ export const route = createRoute({
   summary: 'List content',
   description:
     "The organisation's content items (soft-deleted ones excluded), most recently updated first. " +
-    'Filter by `status` (one or several, comma-separated), `category`, `tag`, `locale` (items ' +
-    'that have a translation in it) and `updated_since`; sort by `updated_at` (default), ' +
+    'Filter as search does: `status`, `category` and `tags` (each one or several values, the ' +
+    'parameter repeated or comma-separated, any of them), `locale` (items that have a ' +
+    'translation in it), `published_from` / `published_to`, `meta.<field>=<value>` (a value ' +
+    'that reads as a number or `true`/`false` matches it typed or as text); and ' +
+    '`updated_since`. Times are RFC 3339 date-times or plain dates (UTC days; a date as ' +
+    '`published_to` includes that day). An unknown parameter is a 400 (`tag` is now `tags`). ' +
+    'Sort by `updated_at` (default), ' +
     '`created_at` or `published_at`, `order` desc (default) or asc. Sorting by `published_at` ' +
     'lists only items that have been published (those without a `published_at` are left out). ' +
     'Page with `cursor`: a cursor is only valid with the sort and order that produced it. Each ' +
@@ -108,10 +145,23 @@ export function registerContentList<S extends Schema>(app: OpenAPIHono<AppBindin
     const conditions: (SQL | undefined)[] = [eq(content.orgId, orgId), isNull(content.deletedAt)];
     if (query.sort === 'published_at') conditions.push(isNotNull(content.publishedAt));
     if (query.status) conditions.push(inArray(content.status, query.status));
-    if (query.category) conditions.push(eq(content.categoryId, query.category));
-    if (query.tag) conditions.push(arrayContains(content.tags, [query.tag]));
+    if (query.category) conditions.push(inArray(content.categoryId, query.category));
+    if (query.tags) conditions.push(arrayOverlaps(content.tags, query.tags));
     if (query.updated_since) {
       conditions.push(gte(content.updatedAt, new Date(query.updated_since)));
+    }
+    if (query.published_from) {
+      conditions.push(gte(content.publishedAt, new Date(query.published_from)));
+    }
+    if (query.published_to) conditions.push(lt(content.publishedAt, new Date(query.published_to)));
+    for (const [field, values] of Object.entries(metadataParams(query) ?? {})) {
+      conditions.push(
+        or(
+          ...values.map(
+            (v) => sql`${content.metadata} @> ${JSON.stringify({ [field]: v })}::jsonb`,
+          ),
+        ),
+      );
     }
     if (query.locale) {
       conditions.push(

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { ContentId, ContentResource, Locale, Slug } from '../../../../shared/content/schema.ts';
+import { ContentResource, Locale, Slug } from '../../../../shared/content/schema.ts';
+import { idParams } from '../../params.ts';
 
 /**
  * The content resource's OpenAPI names over the shared schemas (`shared/content/schema.ts`).
@@ -12,15 +13,7 @@ export const ContentSchema = z.object(ContentResource.shape).openapi('Content', 
     '`translations` holds the one served (`locale`); without, all of them and `locale` is null.',
 });
 
-export const ContentIdParamsSchema = z.object({
-  id: z
-    .string()
-    .pipe(ContentId)
-    .openapi({
-      param: { name: 'id', in: 'path' },
-      example: 'cnt_01jd5x3k7yf0v9r2m4q6s8t1wz',
-    }),
-});
+export const ContentIdParamsSchema = idParams('content');
 
 export const ContentSlugParamsSchema = z.object({
   locale: z

@@ -5,9 +5,8 @@ import {
   type InvitationRow,
   invitationStatus,
 } from '../../../../shared/auth/invitations.ts';
+import { idParams } from '../../params.ts';
 import { RoleSchema } from '../members/schema.ts';
-
-const INVITATION_ID = /^inv_[0-9a-hjkmnp-tv-z]{26}$/;
 
 export const InvitationStatusSchema = z
   .enum(['open', 'accepted', 'revoked', 'expired'])
@@ -76,12 +75,7 @@ export const InvitationQuerySchema = z.object({
   cursor: z.string().max(512).optional(),
 });
 
-export const InvitationParamsSchema = z.object({
-  id: z
-    .string()
-    .regex(INVITATION_ID, 'must be an invitation id (inv_…)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'inv_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-});
+export const InvitationParamsSchema = idParams('invitation');
 
 export const InvitationAcceptSchema = z
   .object({

@@ -4,6 +4,7 @@ import { Permission } from '../../../../shared/auth/permissions.ts';
 import type { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { isId } from '../../../../shared/ids.ts';
+import { idParams } from '../../params.ts';
 
 /** A rolled key keeps working this long unless the caller chooses otherwise (one day). */
 export const DEFAULT_GRACE_SECONDS = 86_400;
@@ -117,12 +118,7 @@ export const RollApiKeySchema = z
   })
   .openapi('RollApiKey');
 
-export const KeyIdParamsSchema = z.object({
-  id: z.string().openapi({
-    param: { name: 'id', in: 'path' },
-    example: 'key_01jd5x3k7yf0v9r2m4q6s8t1wz',
-  }),
-});
+export const KeyIdParamsSchema = idParams('apiKey');
 
 export const ListApiKeysQuerySchema = z.object({
   limit: z.coerce

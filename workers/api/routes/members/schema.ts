@@ -1,13 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { ROLES, type Role } from '../../../../shared/auth/permissions.ts';
+import { idParams } from '../../params.ts';
 
 /** A role in an organisation, most to least powerful. */
 export const RoleSchema = z.enum(ROLES).openapi('MembershipRole', {
   description: 'owner > admin > editor > author > viewer; the README lists what each may do.',
   example: 'editor',
 });
-
-const USER_ID = /^usr_[0-9a-hjkmnp-tv-z]{26}$/;
 
 export const MemberSchema = z
   .object({
@@ -43,12 +42,7 @@ export const MemberQuerySchema = z.object({
   cursor: z.string().max(512).optional(),
 });
 
-export const MemberParamsSchema = z.object({
-  user_id: z
-    .string()
-    .regex(USER_ID, 'must be a user id (usr_…)')
-    .openapi({ param: { name: 'user_id', in: 'path' }, example: 'usr_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-});
+export const MemberParamsSchema = idParams('user', 'user_id');
 
 export const MemberUpdateSchema = z
   .object({

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { operationStatus, type operations } from '../../../../shared/db/schema/operations.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { isId } from '../../../../shared/ids.ts';
+import { idParams } from '../../params.ts';
 
 const time = (description: string) =>
   z.iso.datetime().nullable().openapi({ description, example: '2025-01-01T12:00:05.000Z' });
@@ -115,15 +115,7 @@ export const OperationSchema = z
   .openapi('Operation');
 export type OperationView = z.infer<typeof OperationSchema>;
 
-export const OperationIdParamsSchema = z.object({
-  id: z
-    .string()
-    .refine((id) => isId('operation', id), 'must be an operation id (op_ and 26 characters)')
-    .openapi({
-      param: { name: 'id', in: 'path' },
-      example: 'op_01jd5x3k7yf0v9r2m4q6s8t1wz',
-    }),
-});
+export const OperationIdParamsSchema = idParams('operation');
 
 type OperationRow = typeof operations.$inferSelect;
 

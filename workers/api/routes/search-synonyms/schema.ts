@@ -4,8 +4,8 @@ import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
 import { Locale } from '../../../../shared/content/schema.ts';
 import { synonymKind, synonyms } from '../../../../shared/db/schema/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { isId } from '../../../../shared/ids.ts';
 import { normalizeSynonymTerm, SYNONYM_LIMITS } from '../../../../shared/search/synonyms.ts';
+import { idParams } from '../../params.ts';
 
 const { terms: MAX_TERMS, termLength: MAX_TERM_LENGTH } = SYNONYM_LIMITS;
 
@@ -130,12 +130,7 @@ export const SynonymInputSchema = z
   .openapi('SynonymInput');
 export type SynonymInput = z.infer<typeof SynonymInputSchema>;
 
-export const SynonymIdParamsSchema = z.object({
-  id: z
-    .string()
-    .refine((id) => isId('synonym', id), 'must be a synonym set id (syn_…)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'syn_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-});
+export const SynonymIdParamsSchema = idParams('synonym');
 
 export const SynonymListQuerySchema = z.object({
   locale: z

@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
 import { AppError } from '../../../../shared/errors.ts';
-import { isId } from '../../../../shared/ids.ts';
 import { ENGAGEMENT_EVENT, engagementEvent } from '../../../../shared/search/analytics.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { Id } from '../../params.ts';
 
 /** Seconds to wait before sending a click again when the events queue refused it. */
 export const CLICK_RETRY_AFTER_SECONDS = 5;
@@ -15,14 +15,8 @@ export const MAX_CLICK_POSITION = 1000;
 /** `POST /v1/search/clicks`: which hit of which search the reader opened. */
 export const SearchClickBody = z
   .strictObject({
-    query_id: z
-      .string({ error: 'must be a string' })
-      .refine((v) => isId('query', v), 'must be a query id (qry_…) from a search response')
-      .openapi({ example: 'qry_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
-    content_id: z
-      .string({ error: 'must be a string' })
-      .refine((v) => isId('content', v), 'must be a content id (cnt_…)')
-      .openapi({ example: 'cnt_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
+    query_id: Id('query').openapi({ description: 'The `query_id` of the search response.' }),
+    content_id: Id('content').openapi({ description: 'The hit opened.' }),
     position: z
       .number({ error: 'must be a number' })
       .int('must be an integer')

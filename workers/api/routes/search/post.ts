@@ -27,6 +27,7 @@ export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBinding
   return app.openapi(route, async (c) => {
     const b = c.req.valid('json');
     const body = await runSearch(c, {
+      from: 'body',
       q: b.q,
       locale: b.locale,
       mode: b.mode,

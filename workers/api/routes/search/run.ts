@@ -36,8 +36,8 @@ function encodeSearchCursor(cursor: SearchCursor): string {
   return btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-/** The cursor, when it was issued for this search (`fingerprint`). */
-function decodeSearchCursor(value: string, fingerprint: string): SearchCursor {
+/** The cursor, when it was issued for this search (`fingerprint`); else a 400 naming `path`. */
+function decodeSearchCursor(value: string, fingerprint: string, path: string): SearchCursor {
   try {
     const raw = JSON.parse(atob(value.replaceAll('-', '+').replaceAll('_', '/'))) as SearchCursor;
     if (
@@ -54,8 +54,8 @@ function decodeSearchCursor(value: string, fingerprint: string): SearchCursor {
   }
   throw new AppError({
     code: 'VALIDATION_FAILED',
-    message: `query.cursor: ${CURSOR_RULE}`,
-    errors: [{ path: 'query.cursor', message: CURSOR_RULE }],
+    message: `${path}: ${CURSOR_RULE}`,
+    errors: [{ path, message: CURSOR_RULE }],
   });
 }
 
@@ -157,7 +157,9 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   };
   const fingerprint = await sha256Hex(JSON.stringify([retrieval, retrievalSettings(settings)]));
   const pageFingerprint = (await sha256Hex(`${fingerprint}:${input.sort}`)).slice(0, 16);
-  const cursor = input.cursor ? decodeSearchCursor(input.cursor, pageFingerprint) : undefined;
+  const cursor = input.cursor
+    ? decodeSearchCursor(input.cursor, pageFingerprint, `${input.from}.cursor`)
+    : undefined;
   const offset = cursor?.o ?? 0;
   // Every page of a search answers with the first page's query id: clicks on any page count
   // for the one search.

@@ -1,8 +1,20 @@
 import { z } from '@hono/zod-openapi';
-import { CategoryId, Locale, Tag, Timestamp } from '../../../../shared/content/schema.ts';
+import { CategoryId, Locale, Tag } from '../../../../shared/content/schema.ts';
 import { contentStatus } from '../../../../shared/db/schema/content.ts';
 import { SearchMode, SearchSort } from '../../../../shared/search/engine.ts';
 import type { SearchFilters } from '../../../../shared/search/keyword.ts';
+import { tokenize } from '../../../../shared/text/analyze.ts';
+import {
+  FILTER_PARAMS,
+  MAX_FILTER_VALUES,
+  MAX_METADATA_FILTERS,
+  MAX_METADATA_VALUE_CHARS,
+  METADATA_FIELD,
+  Status,
+  TimeFrom,
+  TimeTo,
+  withMetadataParams,
+} from '../../filters.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 
 /** What both search routes do, for their OpenAPI descriptions. */
@@ -13,48 +25,56 @@ export const SEARCH_DESCRIPTION =
   '(`did_you_mean`) and expanded with its synonyms; results are re-ranked by relevance, ' +
   "popularity, freshness and the reader's category affinity, filtered by category, tags, " +
   'status, publication dates and metadata fields, sorted by relevance, newest or popular, and ' +
-  'paged with `next_cursor`. `explain=true` adds every score part. When the vector index is ' +
-  'down the keyword results come from Postgres and `degraded` is true. Results are cached per ' +
-  'organisation and index version (`Server-Timing: cache;desc="hit"`). Needs `search`.';
+  'paged with `cursor` (the `next_cursor` of the page before). A query needs at least one word: ' +
+  'punctuation or invisible characters alone are a 400. `explain=true` adds every score part. ' +
+  'When the vector index is down the keyword results come from Postgres and `degraded` is ' +
+  'true. Results are cached per organisation and index version ' +
+  '(`Server-Timing: cache;desc="hit"`). Needs `search`.';
 
 /** The longest query, in characters. */
 export const MAX_QUERY_CHARS = 500;
-/** At most this many values per list filter, and metadata fields. */
-export const MAX_FILTER_VALUES = 20;
-export const MAX_METADATA_FILTERS = 10;
+
+const NO_WORDS =
+  'must contain a word (letters or digits); once normalised (punctuation, spaces and ' +
+  'invisible characters dropped) this has none';
 
 const Query = z
-  .string({ error: 'must be a string' })
+  .string()
   .trim()
-  .min(1, 'must not be empty')
-  .max(MAX_QUERY_CHARS, `must be at most ${MAX_QUERY_CHARS} characters`)
-  .openapi({ description: 'What to search for, as users type it.', example: 'solar energy' });
+  .min(1, { error: 'must not be empty', abort: true })
+  .max(MAX_QUERY_CHARS, { error: `must be at most ${MAX_QUERY_CHARS} characters`, abort: true })
+  // A query with no word would match everything the semantic side finds near "nothing".
+  .refine((q) => tokenize(q).length > 0, NO_WORDS)
+  .openapi({
+    description:
+      `What to search for, as users type it: 1 to ${MAX_QUERY_CHARS} characters with at least ` +
+      'one word (punctuation or invisible characters alone are refused).',
+    example: 'solar energy',
+  });
 
-const Status = z.enum(contentStatus.enumValues, {
-  error: `must be one of ${contentStatus.enumValues.join(', ')}`,
-});
-
-/** A metadata field a filter may name: an identifier, as the index's filter language needs. */
-export const METADATA_FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const MetadataValue = z.union([z.string().max(200), z.number(), z.boolean()], {
-  error: 'must be a string, number or boolean',
-});
+const MetadataValue = z.union([z.string().max(MAX_METADATA_VALUE_CHARS), z.number(), z.boolean()]);
 
 const Filters = z.strictObject({
-  category: z.array(CategoryId).max(MAX_FILTER_VALUES).optional(),
-  tags: z.array(Tag).max(MAX_FILTER_VALUES).optional(),
+  category: z.array(CategoryId).min(1).max(MAX_FILTER_VALUES).optional(),
+  tags: z.array(Tag).min(1).max(MAX_FILTER_VALUES).optional(),
   status: z.array(Status).min(1).max(contentStatus.enumValues.length).optional(),
-  published_from: Timestamp.optional(),
-  published_to: Timestamp.optional(),
+  published_from: TimeFrom.optional(),
+  published_to: TimeTo.optional(),
   metadata: z
     .record(
       z.string().regex(METADATA_FIELD, 'must be an identifier ([A-Za-z_][A-Za-z0-9_]*)'),
-      MetadataValue,
+      z.union([MetadataValue, z.array(MetadataValue).min(1).max(MAX_FILTER_VALUES)]),
     )
     .refine((m) => Object.keys(m).length <= MAX_METADATA_FILTERS, {
       message: `must have at most ${MAX_METADATA_FILTERS} fields`,
     })
-    .optional(),
+    .optional()
+    .openapi({
+      description:
+        "Fields of the items' `metadata`, each with the value it must have (typed: `2024` " +
+        'matches the number, `"2024"` the string) or an array of values, any of which will do.',
+      example: { region: 'gulf', year: [2024, 2025] },
+    }),
 });
 
 const Common = {
@@ -67,7 +87,11 @@ const Common = {
     .min(1, 'must be at least 1')
     .max(50, 'must be at most 50')
     .default(10),
-  cursor: z.string().max(512, 'must be a cursor from a previous page').optional(),
+  cursor: z
+    .string()
+    .max(512, 'must be a cursor from a previous page')
+    .optional()
+    .openapi({ description: "The previous page's `next_cursor`, for the page after it." }),
 };
 
 /** `POST /v1/search`: the query and filters as JSON (typed metadata values). */
@@ -76,8 +100,8 @@ export const SearchBody = z
     q: Query,
     ...Common,
     filters: Filters.default({}),
-    explain: z.boolean({ error: 'must be a boolean' }).default(false),
-    facets: z.boolean({ error: 'must be a boolean' }).default(true),
+    explain: z.boolean().default(false),
+    facets: z.boolean().default(true),
   })
   .openapi('SearchRequest');
 
@@ -85,29 +109,15 @@ const flag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
 
-const list = <T extends z.ZodType<unknown, string>>(item: T) =>
-  z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((v) => v.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(item).min(1, 'must name at least one value').max(MAX_FILTER_VALUES));
-
 /**
- * `GET /v1/search`: the same as query parameters. Lists are comma-separated; a metadata filter
- * is `meta.<field>=<value>` (values compare as strings; use POST for numbers and booleans).
+ * `GET /v1/search`: the same as query parameters, in the content list's filter vocabulary
+ * (`workers/api/filters.ts`): lists repeated or comma-separated, `meta.<field>=<value>` with
+ * numbers and booleans matched typed or as text.
  */
-export const SearchQuery = z.looseObject({
+export const SearchQuery = withMetadataParams({
   q: Query,
   ...Common,
-  category: list(CategoryId).optional(),
-  tags: list(Tag).optional(),
-  status: list(Status).optional(),
-  published_from: Timestamp.optional(),
-  published_to: Timestamp.optional(),
+  ...FILTER_PARAMS,
   explain: flag.default(false),
   facets: flag.default(true),
 });
@@ -137,6 +147,8 @@ export function searchFilters(f: FilterFields): SearchFilters {
 /** Everything a search needs, from either form. */
 export type SearchInput = {
   q: string;
+  /** Where the cursor came from, for the 400 of one that does not fit: `query` or `body`. */
+  from: 'query' | 'body';
   locale: string | undefined;
   mode: SearchMode;
   sort: SearchSort;
