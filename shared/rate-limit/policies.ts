@@ -1,5 +1,6 @@
 import { formatCidr, mask, parseIp } from '../access/ip.ts';
 import type { Principal } from '../auth/permissions.ts';
+import type { AppEnv } from '../env.ts';
 import type { RatePolicy } from './gcra.ts';
 
 /**
@@ -11,7 +12,8 @@ export const ROUTE_CLASSES = ['auth', 'admin', 'search', 'write', 'read'] as con
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 
 /** Who a request is counted against: its API key, else its user, else its IP. */
-export type LimitedKind = 'key' | 'user' | 'ip';
+export const LIMITED_KINDS = ['key', 'user', 'ip'] as const;
+export type LimitedKind = (typeof LIMITED_KINDS)[number];
 
 const perMinute = (limit: number, burst = limit): RatePolicy => ({
   limit,
@@ -31,6 +33,7 @@ const perMinute = (limit: number, burst = limit): RatePolicy => ({
  * - `write`: 60 per IP, 120 per user, 300 per API key.
  *
  * An API key with its own `rate_limit` uses that instead, for every class (burst = its limit).
+ * In development every default is {@link DEVELOPMENT_RATE_FACTOR} times higher.
  */
 export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = {
   auth: { ip: perMinute(10), user: perMinute(30, 10), key: perMinute(30, 10) },
@@ -39,6 +42,29 @@ export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = 
   read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
   write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
 };
+
+/**
+ * How much higher every default is in development (`ENVIRONMENT=development`, what `npm run dev`
+ * runs with): a newcomer trying the API from 127.0.0.1 would otherwise meet the `auth` limit
+ * (10 a minute per IP) within a few calls. `test` and `production` use {@link RATE_LIMITS} as
+ * they are, so the tests exercise the production values.
+ */
+export const DEVELOPMENT_RATE_FACTOR = 10;
+
+/** The default policy of a class and kind of identity in `environment` (see above). */
+export function defaultPolicy(
+  routeClass: RouteClass,
+  kind: LimitedKind,
+  environment: AppEnv['ENVIRONMENT'],
+): RatePolicy {
+  const policy = RATE_LIMITS[routeClass][kind];
+  if (environment !== 'development') return policy;
+  return {
+    ...policy,
+    limit: policy.limit * DEVELOPMENT_RATE_FACTOR,
+    burst: policy.burst * DEVELOPMENT_RATE_FACTOR,
+  };
+}
 
 /**
  * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search;
@@ -74,7 +100,10 @@ export function limitedKey(input: {
   path: string;
   principal: Principal | undefined;
   ip: string | null;
+  /** Picks the defaults ({@link defaultPolicy}); production's when not given. */
+  environment?: AppEnv['ENVIRONMENT'];
 }): LimitedKey {
+  const environment = input.environment ?? 'production';
   const cls = routeClass(input.method, input.path);
   const { principal } = input;
   let kind: LimitedKind;
@@ -89,15 +118,15 @@ export function limitedKey(input: {
           periodSeconds: principal.rateLimit.windowSeconds,
           burst: principal.rateLimit.limit,
         }
-      : RATE_LIMITS[cls].key;
+      : defaultPolicy(cls, 'key', environment);
   } else if (principal?.kind === 'user') {
     kind = 'user';
     id = principal.userId;
-    policy = RATE_LIMITS[cls].user;
+    policy = defaultPolicy(cls, 'user', environment);
   } else {
     kind = 'ip';
     id = ipBucket(input.ip);
-    policy = RATE_LIMITS[cls].ip;
+    policy = defaultPolicy(cls, 'ip', environment);
   }
   return {
     routeClass: cls,

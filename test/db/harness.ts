@@ -149,12 +149,16 @@ export function planNodes(plan: PlanNode): PlanNode[] {
 }
 
 /** EXPLAIN (FORMAT JSON) of `text` with sequential scans disabled, as flattened nodes. */
-export async function explain(database: TestDatabase, text: string): Promise<PlanNode[]> {
+export async function explain(
+  database: TestDatabase,
+  text: string,
+  params?: unknown[],
+): Promise<PlanNode[]> {
   return database.rolledBack(async (query) => {
     // Small test tables are cheaper to scan whole; this asks whether an index *can* serve the
     // query with the order it needs, which is what these tests are about.
     await query('set local enable_seqscan = off');
-    const [row] = await query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${text}`);
+    const [row] = await query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${text}`, params);
     const raw = row?.['QUERY PLAN'];
     const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
     return planNodes(parsed[0]!.Plan);

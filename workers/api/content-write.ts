@@ -31,10 +31,11 @@ import {
 import type { ContentSnapshot } from '../../shared/db/schema/content.ts';
 import { AppError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
-import { envelope } from '../../shared/messages.ts';
+import { envelope, type Origin } from '../../shared/messages.ts';
 import type { Services } from '../../shared/services.ts';
+import type { TraceContext } from '../../shared/trace.ts';
 import type { AppBindings } from './app.ts';
-import { auditMany } from './audit.ts';
+import { type AuditInput, auditMany } from './audit.ts';
 
 /** Seconds to wait before retrying a write the queue (or the ledger) could not take. */
 export const WRITE_RETRY_AFTER_SECONDS = 5;
@@ -117,6 +118,41 @@ const preconditionFailed = (id: string, version: number) =>
   });
 
 /**
+ * Who makes a set of changes: a request's caller ({@link commitContent}), or a system job (the
+ * scheduling cron, `workers/cron/publish-due.ts`), which has no request context.
+ */
+export type ContentWriter = {
+  env: { CONTENT_LEDGER: DurableObjectNamespace<ContentLedger> };
+  services: Services;
+  orgId: string;
+  /** The user or API key the versions record; null for the system. */
+  actorId: string | null;
+  /** The request (or cron run) and trace the `WRITES` messages carry. */
+  origin: { requestId: string; trace: TraceContext };
+  /** Records the audit events of the accepted changes (after the response, never failing it). */
+  audit(inputs: AuditInput[]): void;
+};
+
+/** {@link commitChanges} as the request's authenticated caller. */
+export function commitContent(
+  c: Context<AppBindings>,
+  changes: ContentChange[],
+): Promise<ChangeResult[]> {
+  const principal = c.var.principal!;
+  return commitChanges(
+    {
+      env: c.env,
+      services: c.var.services,
+      orgId: principal.orgId,
+      actorId: principalId(principal),
+      origin: { requestId: c.var.requestId, trace: c.var.trace },
+      audit: (inputs) => auditMany(c, inputs),
+    },
+    changes,
+  );
+}
+
+/**
  * The write path (ARCHITECTURE.md, "Write"): for each change, learn the item's head (the
  * organisation's ledger, else Postgres, else the cache), check `If-Match`, plan the next
  * snapshot, reserve its version in the ledger, send the `content.write` messages to `WRITES`,
@@ -126,15 +162,12 @@ const preconditionFailed = (id: string, version: number) =>
  * `If-Match` (412). When the queue refuses, the changes it did not take are 503s and nothing of
  * them was written anywhere. Results are in the order of `changes`.
  */
-export async function commitContent(
-  c: Context<AppBindings>,
+export async function commitChanges(
+  writer: ContentWriter,
   changes: ContentChange[],
 ): Promise<ChangeResult[]> {
-  const principal = c.var.principal!;
-  const { orgId } = principal;
-  const services = c.var.services;
-  const actorId = principalId(principal);
-  const ledger = ledgerOf(c.env, orgId);
+  const { orgId, services, actorId } = writer;
+  const ledger = ledgerOf(writer.env, orgId);
   const results: (ChangeResult | undefined)[] = changes.map(() => undefined);
   const refused = new Set<string>();
   const generated = new Set<string>();
@@ -229,7 +262,7 @@ export async function commitContent(
 
     const sent = await send(
       services,
-      c,
+      { ...writer.origin, orgId },
       reserved.map((p) => p.write),
       actorId,
     );
@@ -263,8 +296,7 @@ export async function commitContent(
     orgId,
     accepted.map(({ result }) => result.snapshot),
   );
-  auditMany(
-    c,
+  writer.audit(
     accepted.map(({ result, change }) => ({
       action: change.audit,
       targetType: 'content',
@@ -491,11 +523,10 @@ function uniqueFamilies(families: SlugFamily[]): SlugFamily[] {
  */
 async function send(
   services: Services,
-  c: Context<AppBindings>,
+  origin: Origin,
   writes: LedgerWrite[],
-  actorId: string,
+  actorId: string | null,
 ): Promise<Set<string>> {
-  const origin = { requestId: c.var.requestId, trace: c.var.trace, orgId: c.var.principal!.orgId };
   const occurredAt = new Date().toISOString();
   const messages = writes.map((write) => {
     const payload: ContentWrite = {

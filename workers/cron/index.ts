@@ -1,10 +1,12 @@
 import { validateEnv } from '../../shared/env.ts';
+import { newId } from '../../shared/ids.ts';
 import { createLogger, logLevel } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
 import { dropRetiredSearchNamespaces } from './drop-retired-namespaces.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
 import { pruneIdempotency } from './prune-idempotency.ts';
+import { publishDueContent } from './publish-due.ts';
 import { CRON_SCHEDULE, type CronJobName } from './schedule.ts';
 import type { CronJob } from './types.ts';
 
@@ -12,6 +14,7 @@ const JOBS: Record<CronJobName, CronJob> = {
   'prune-idempotency': pruneIdempotency,
   'ensure-event-partitions': ensureEventPartitions,
   'drop-retired-search-namespaces': dropRetiredSearchNamespaces,
+  'publish-due': publishDueContent,
 };
 
 /**
@@ -25,9 +28,15 @@ export async function handleScheduled(
   ctx: ExecutionContext,
 ): Promise<Record<string, unknown> | undefined> {
   const trace = startSpan(undefined);
+  const requestId = newId('request');
   const logger = createLogger({
     level: logLevel(rawEnv.LOG_LEVEL),
-    fields: { cron: controller.cron, trace_id: trace.traceId, span_id: trace.spanId },
+    fields: {
+      cron: controller.cron,
+      request_id: requestId,
+      trace_id: trace.traceId,
+      span_id: trace.spanId,
+    },
   });
   const result = validateEnv(rawEnv);
   if (!result.ok) {
@@ -43,14 +52,16 @@ export async function handleScheduled(
   const jobLogger = logger.with({ job: job.name });
   const services = createServices(result.env, jobLogger, {
     waitUntil: (p) => ctx.waitUntil(p),
-    context: { trace },
+    context: { requestId, trace },
   });
   const started = performance.now();
   try {
     const outcome = await job.run({
+      env: rawEnv,
       services,
       logger: jobLogger,
       scheduledTime: controller.scheduledTime,
+      origin: { requestId, trace },
     });
     jobLogger.info('cron job done', {
       ...outcome,

@@ -3,6 +3,7 @@
  * a test checks the two lists agree.
  */
 export const CRON_SCHEDULE = {
+  '* * * * *': 'publish-due',
   '17 * * * *': 'prune-idempotency',
   '0 3 * * *': 'ensure-event-partitions',
   '*/10 * * * *': 'drop-retired-search-namespaces',

@@ -84,6 +84,7 @@ export const rateLimit = () =>
       path: c.req.path,
       principal: c.var.principal,
       ip: clientIp(c),
+      environment: c.var.env.ENVIRONMENT,
     });
     const decision = await decide(c, key);
     const headers = rateLimitHeaders(key, decision);
