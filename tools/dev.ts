@@ -2,15 +2,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { unstable_readConfig } from 'wrangler';
 import { generateSigningKey } from '../shared/auth/tokens.ts';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { seedDatabase } from './db/seed.ts';
+import { type CronRunner, runCrons, triggerScheduled } from './dev-cron.ts';
+import { ensureSampleIndexed } from './dev-index.ts';
 import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
 
 /**
  * `npm run dev`: the local cloud, the database migrated and seeded with sample data, then
- * `wrangler dev` serving the Worker against it. Ctrl-C stops everything.
+ * `wrangler dev` serving the Worker against it; once it answers, the sample organisation's search
+ * index is built if it is not yet (`dev-index.ts`) and the Worker's cron triggers start firing on
+ * their schedule (`dev-cron.ts`: `wrangler dev` never fires them). Ctrl-C stops everything.
  *
  * Settings: the local cloud's `LOCAL_CLOUD_*` (README), plus `DEV_PORT` (default 8787) for the
  * Worker. Development values for the Worker's own vars go into `.dev.vars` unless set there.
@@ -27,8 +32,9 @@ async function main() {
     {
       ENVIRONMENT: 'development',
       CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000',
-      // A shell's LOG_LEVEL picks the level of a new .dev.vars (benchmarks run at `warn`).
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'debug',
+      // Quiet by default: one line per request and what goes wrong. A shell's LOG_LEVEL picks
+      // the level of a new .dev.vars (`debug` for everything, benchmarks run at `warn`).
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       AUTH_ISSUER: `http://127.0.0.1:${port}`,
       // Generated once and kept, so tokens survive restarts of the dev server.
       AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey('dev')),
@@ -65,6 +71,8 @@ async function main() {
       '--env-file',
       devVars,
       '--show-interactive-dev-session=false',
+      // The crons are fired below; this also keeps wrangler from saying they are not.
+      '--test-scheduled',
     ],
     {
       cwd: root,
@@ -72,13 +80,23 @@ async function main() {
       env: workerProcessEnv(cloud.env),
     },
   );
+  const base = `http://127.0.0.1:${port}`;
+  const print = bindingsOnce((line) => process.stdout.write(line));
   let announced = false;
+  let crons: CronRunner | undefined;
   wrangler.stdout.on('data', (chunk: Buffer) => {
-    process.stdout.write(chunk);
+    print(chunk.toString());
     if (!announced && /Ready on/.test(chunk.toString())) {
       announced = true;
-      console.log(
-        `\nSift is running at http://127.0.0.1:${port} (reference: http://127.0.0.1:${port}/docs). Ctrl-C stops it.\n`,
+      void ready(base, direct).then(
+        (runner) => {
+          crons = runner;
+          console.log(`\nSift is running at ${base} (reference: ${base}/docs). Ctrl-C stops it.\n`);
+        },
+        (error: unknown) => {
+          console.error(`dev: ${error instanceof Error ? error.message : error}`);
+          void stop(1);
+        },
       );
     }
   });
@@ -87,6 +105,7 @@ async function main() {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    crons?.stop();
     wrangler.kill('SIGINT');
     await cloud.stop();
     process.exit(code);
@@ -94,6 +113,60 @@ async function main() {
   wrangler.on('exit', (code) => void stop(code ?? 0));
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+}
+
+/**
+ * Once the Worker answers: the sample data searchable, then the cron triggers of wrangler.toml
+ * firing against it.
+ */
+async function ready(base: string, databaseUrl: string): Promise<CronRunner> {
+  const index = await ensureSampleIndexed({ base, databaseUrl });
+  console.log(
+    index.rebuilt
+      ? `dev: sample data indexed for search (${index.published} published items, ${index.seconds.toFixed(1)} s)`
+      : `dev: search index of the sample data is current (${index.published} published items)`,
+  );
+  const config = unstable_readConfig(
+    { config: join(root, 'wrangler.toml') },
+    { hideWarnings: true },
+  );
+  const schedules = config.triggers.crons ?? [];
+  const runner = runCrons({
+    crons: schedules,
+    trigger: (cron) => triggerScheduled(base, cron),
+    log: (line) => console.error(line),
+  });
+  const next = Object.entries(runner.next())
+    .map(([cron, at]) => `"${cron}" next at ${at.toISOString()}`)
+    .join(', ');
+  console.log(`dev: cron triggers of wrangler.toml run on schedule (UTC): ${next}`);
+  return runner;
+}
+
+/**
+ * Passes `wrangler dev`'s output on, but its table of bindings only the first time: it prints it
+ * again whenever it reconnects or reloads, which buries everything else.
+ */
+function bindingsOnce(write: (text: string) => void): (text: string) => void {
+  let pending = '';
+  let seen = false;
+  let skipping = false;
+  return (text) => {
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('Your Worker has access to the following bindings')) {
+        skipping = seen;
+        seen = true;
+      }
+      if (skipping) {
+        if (line.trim() === '') skipping = false;
+        continue;
+      }
+      write(`${line}\n`);
+    }
+  };
 }
 
 /**
