@@ -3,7 +3,7 @@ import { ACTOR_DESCRIPTION, ActorRefSchema } from '../actor.ts';
 import { type ContentSnapshot, contentStatus } from '../db/schema/content.ts';
 import { idRule, isId } from '../ids.ts';
 import { canonicalLocale } from './locales.ts';
-import { foldSlug, slugFromTitle, slugProblem } from './slug.ts';
+import { foldSlug, MAX_SLUG_LENGTH, slugFromTitle, slugProblem } from './slug.ts';
 import { ACTIONS, type Action } from './workflow.ts';
 
 /**
@@ -26,8 +26,10 @@ export const CONTENT_LIMITS = {
   comment: 1_000,
 } as const;
 
-const LOCALE_RULE =
-  'must be a BCP 47 language tag such as en, ar or ar-EG (no extensions, at most 35 characters)';
+/** The longest locale tag accepted. */
+const MAX_LOCALE_LENGTH = 35;
+
+const LOCALE_RULE = `must be a BCP 47 language tag such as en, ar or ar-EG (no extensions, at most ${MAX_LOCALE_LENGTH} characters)`;
 
 /**
  * Messages for a value of the wrong type, or a missing or null one; other issues (unknown keys,
@@ -48,28 +50,36 @@ function codePoints(text: string): number {
   return n;
 }
 
-/** A string of at most `max` characters (code points). */
+/**
+ * A string of at most `max` characters (code points). The OpenAPI document shows the limit as
+ * `maxLength` (a refinement says nothing there); a schema that pipes into this one repeats it on
+ * itself (`.meta({ maxLength })`), since the document describes a pipe by its input.
+ */
 function text(max: number) {
   return z
     .string({ error: typeError('a string') })
     .refine((s) => s.length <= max || codePoints(s) <= max, {
       message: `must be at most ${max.toLocaleString('en-US')} characters`,
       abort: true,
-    });
+    })
+    .meta({ maxLength: max });
 }
 
 /**
  * A BCP 47 locale, canonicalised (`EN-us` → `en-US`, `iw` → `he`) and held to the database's
  * pattern (`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`).
  */
-export const Locale = z.string({ error: typeError('a string') }).transform((tag, ctx) => {
-  const canonical = canonicalLocale(tag.trim());
-  if (canonical === undefined) {
-    ctx.addIssue({ code: 'custom', message: LOCALE_RULE });
-    return z.NEVER;
-  }
-  return canonical;
-});
+export const Locale = z
+  .string({ error: typeError('a string') })
+  .transform((tag, ctx) => {
+    const canonical = canonicalLocale(tag.trim());
+    if (canonical === undefined) {
+      ctx.addIssue({ code: 'custom', message: LOCALE_RULE });
+      return z.NEVER;
+    }
+    return canonical;
+  })
+  .meta({ maxLength: MAX_LOCALE_LENGTH });
 
 /**
  * A slug as the client gives it, lower-cased and NFC-normalised (slugs are case-insensitive and
@@ -77,29 +87,34 @@ export const Locale = z.string({ error: typeError('a string') }).transform((tag,
  * characters, no whitespace or control characters, no `/ ? # %`, no leading or trailing `-`;
  * any script (Arabic included).
  */
-export const Slug = z.string({ error: typeError('a string') }).transform((slug, ctx) => {
-  const normalised = foldSlug(slug).normalize('NFC');
-  const problem = slugProblem(normalised);
-  if (problem !== undefined) {
-    ctx.addIssue({ code: 'custom', message: problem });
-    return z.NEVER;
-  }
-  return normalised;
-});
+export const Slug = z
+  .string({ error: typeError('a string') })
+  .transform((slug, ctx) => {
+    const normalised = foldSlug(slug).normalize('NFC');
+    const problem = slugProblem(normalised);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return normalised;
+  })
+  .meta({ maxLength: MAX_SLUG_LENGTH });
 
 /** A title: trimmed, 1 to 300 characters. */
 export const Title = z
   .string({ error: typeError('a string') })
   .trim()
   .min(1, 'must not be empty')
-  .pipe(text(CONTENT_LIMITS.title));
+  .pipe(text(CONTENT_LIMITS.title))
+  .meta({ maxLength: CONTENT_LIMITS.title });
 
 /** A summary: trimmed, at most 1,000 characters; empty means none (null). */
 export const Summary = z
   .string({ error: typeError('a string or null') })
   .trim()
   .pipe(text(CONTENT_LIMITS.summary))
-  .transform((s) => s || null);
+  .transform((s) => s || null)
+  .meta({ maxLength: CONTENT_LIMITS.summary });
 
 /** The body (Markdown or plain text), kept as sent: at most 200,000 characters. */
 export const Body = text(CONTENT_LIMITS.body);
@@ -114,7 +129,8 @@ export const Tag = z
       .min(1, 'must not be empty')
       .pipe(text(CONTENT_LIMITS.tag))
       .refine((tag) => !/\p{Cc}/u.test(tag), 'must not contain control characters'),
-  );
+  )
+  .meta({ maxLength: CONTENT_LIMITS.tag });
 
 /** Up to 50 tags, lower-cased and de-duplicated (first occurrence kept, order preserved). */
 export const Tags = z
@@ -188,6 +204,10 @@ function refuseNonFinite(metadata: unknown, ctx: z.RefinementCtx): boolean {
   return paths.length > 0;
 }
 
+const METADATA_RULE =
+  `A JSON object of your own fields: at most 16 KiB (${CONTENT_LIMITS.metadataBytes.toLocaleString('en-US')} bytes) ` +
+  `as UTF-8 JSON, nested at most ${CONTENT_LIMITS.metadataDepth} levels, every number finite.`;
+
 /**
  * Free-form metadata: a JSON object of at most 16 KiB serialised (UTF-8 bytes of its JSON) and
  * at most 20 levels of nesting, whose numbers are finite (`1e400` is refused, not stored as null).
@@ -208,7 +228,8 @@ export const Metadata = z
         message: `must nest at most ${CONTENT_LIMITS.metadataDepth} levels deep`,
       });
     }
-  });
+  })
+  .meta({ description: METADATA_RULE });
 
 /** One locale's text in a create or full update. */
 export const TranslationInput = z.strictObject(
@@ -250,7 +271,8 @@ function byLocale<T extends z.ZodType>(value: T, options: { min: number }) {
         } else out[locale] = record[key] as z.output<T>;
       }
       return failed ? z.NEVER : out;
-    });
+    })
+    .meta({ minProperties: options.min, maxProperties: CONTENT_LIMITS.translations });
 }
 
 const ContentFields = z.strictObject(
@@ -330,6 +352,9 @@ export const ContentPatch = z.strictObject(
     metadata: z
       .record(z.string(), z.unknown(), { error: typeError('a JSON object or null') })
       .superRefine((metadata, ctx) => void refuseNonFinite(metadata, ctx))
+      .meta({
+        description: `A JSON merge patch (RFC 7396) of the metadata; the merged metadata follows its rules: ${METADATA_RULE.replace(/^A/, 'a')}`,
+      })
       .nullable()
       .optional(),
     publish_at: Timestamp.nullable().optional(),
@@ -450,6 +475,7 @@ export const TransitionFields = {
     .string({ error: typeError('a string') })
     .trim()
     .pipe(text(CONTENT_LIMITS.comment))
+    .meta({ maxLength: CONTENT_LIMITS.comment })
     .optional(),
 };
 

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { CategoryId, Locale, Tag } from '../../shared/content/schema.ts';
+import { CategoryId, CONTENT_LIMITS, Locale, Tag } from '../../shared/content/schema.ts';
 import { contentStatus } from '../../shared/db/schema/content.ts';
 import { unknownKeyMessage } from '../../shared/validation.ts';
 
@@ -108,18 +108,22 @@ export function listParam<T extends z.ZodType<unknown, string>>(item: T, max = M
 
 /** The list filters both routes take as query parameters. */
 export const FILTER_PARAMS = {
-  category: listParam(CategoryId).optional().openapi({
-    description: 'Items in any of these categories (`cat_…`): repeat the parameter or use commas.',
-    example: 'cat_01jd5x3k7yf0v9r2m4q6s8t1wz',
-  }),
-  tags: listParam(Tag).optional().openapi({
-    description: 'Items carrying any of these tags: `tags=a&tags=b` or `tags=a,b`.',
-    example: 'energy,climate',
-  }),
+  category: listParam(CategoryId)
+    .optional()
+    .openapi({
+      description: `Items in any of these categories (\`cat_…\`): repeat the parameter or use commas; at most ${MAX_FILTER_VALUES} values.`,
+      example: 'cat_01jd5x3k7yf0v9r2m4q6s8t1wz',
+    }),
+  tags: listParam(Tag)
+    .optional()
+    .openapi({
+      description: `Items carrying any of these tags: \`tags=a&tags=b\` or \`tags=a,b\`; at most ${MAX_FILTER_VALUES} values, each at most ${CONTENT_LIMITS.tag} characters.`,
+      example: 'energy,climate',
+    }),
   status: listParam(Status)
     .optional()
     .openapi({
-      description: `Items in any of these states (${contentStatus.enumValues.join(', ')}).`,
+      description: `Items in any of these states (${contentStatus.enumValues.join(', ')}); at most ${MAX_FILTER_VALUES} values.`,
       example: 'draft,in_review',
     }),
   locale: Locale.optional().openapi({ example: 'ar' }),

@@ -10,7 +10,7 @@ export const SLUG_MAX_LENGTH = 63;
 
 const email = z
   .email({ message: 'must be an e-mail address' })
-  .max(254)
+  .max(254, 'must be at most 254 characters')
   .openapi({ example: 'ada@example.com' });
 
 const orgId = Id('organization');

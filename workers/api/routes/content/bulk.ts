@@ -50,13 +50,17 @@ export const BulkItem = z.discriminatedUnion(
       .superRefine(checkTransition),
   ],
   { error: 'must be an object with op create, update, delete or transition' },
-);
+).openapi('ContentBulkItem');
 type BulkItem = z.output<typeof BulkItem>;
 
 const BulkRequest = z
   .strictObject({
+    // Items are validated one at a time by the handler (a bad one is refused alone), so the
+    // request schema takes anything here; the document shows what each item must be.
     items: z
-      .array(z.unknown(), { error: 'must be an array of items' })
+      .array(z.unknown().openapi({ $ref: '#/components/schemas/ContentBulkItem' }), {
+        error: 'must be an array of items',
+      })
       .min(1, 'must have at least one item')
       .max(MAX_BULK_ITEMS, `must have at most ${MAX_BULK_ITEMS} items`),
   })
@@ -172,6 +176,7 @@ export const route = createRoute({
 type BulkResult = z.output<typeof BulkResultSchema>;
 
 export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  app.openAPIRegistry.register('ContentBulkItem', BulkItem);
   return app.openapi(route, async (c) => {
     const principal = c.var.principal!;
     const { items } = c.req.valid('json');

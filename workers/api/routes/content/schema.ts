@@ -16,26 +16,16 @@ export const ContentSchema = z.object(ContentResource.shape).openapi('Content', 
 export const ContentIdParamsSchema = idParams('content');
 
 export const ContentSlugParamsSchema = z.object({
-  locale: z
-    .string()
-    .pipe(Locale)
-    .openapi({ param: { name: 'locale', in: 'path' }, example: 'ar' }),
-  slug: z
-    .string()
-    .pipe(Slug)
-    .openapi({ param: { name: 'slug', in: 'path' }, example: 'hello-world' }),
+  locale: Locale.meta({ example: 'ar' }),
+  slug: Slug.meta({ example: 'hello-world' }),
 });
 
 export const ContentReadQuerySchema = z.object({
-  locale: z
-    .string()
-    .pipe(Locale)
-    .optional()
-    .openapi({
-      description:
-        'The translation to serve, following the fallback chain (its parents, another variant ' +
-        "of the language, the item's default locale, the organisation's, any). Overrides " +
-        '`Accept-Language`.',
-      example: 'ar',
-    }),
+  locale: Locale.optional().meta({
+    description:
+      'The translation to serve, following the fallback chain (its parents, another variant ' +
+      "of the language, the item's default locale, the organisation's, any). Overrides " +
+      '`Accept-Language`.',
+    example: 'ar',
+  }),
 });

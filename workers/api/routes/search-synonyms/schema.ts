@@ -60,15 +60,16 @@ const Term = z
         abort: true,
       })
       .refine((term) => normalizeSynonymTerm(term) !== '', 'must contain a letter or a digit'),
-  );
+  )
+  .meta({ maxLength: MAX_TERM_LENGTH });
 
 /** A create or a replace: the whole set. */
 export const SynonymInputSchema = z
   .strictObject({
-    locale: z
-      .string()
-      .pipe(Locale)
-      .openapi({ description: 'BCP 47 locale, canonicalised (`EN-gb` → `en-GB`).', example: 'en' }),
+    locale: Locale.meta({
+      description: 'BCP 47 locale, canonicalised (`EN-gb` → `en-GB`).',
+      example: 'en',
+    }),
     kind: z.enum(synonymKind.enumValues),
     root: Term.nullable().optional().openapi({
       description:
@@ -133,11 +134,10 @@ export type SynonymInput = z.infer<typeof SynonymInputSchema>;
 export const SynonymIdParamsSchema = idParams('synonym');
 
 export const SynonymListQuerySchema = z.object({
-  locale: z
-    .string()
-    .pipe(Locale)
-    .optional()
-    .openapi({ description: 'Only sets stored for exactly this locale.', example: 'ar' }),
+  locale: Locale.optional().meta({
+    description: 'Only sets stored for exactly this locale.',
+    example: 'ar',
+  }),
   limit: z.coerce
     .number()
     .int()
