@@ -30,8 +30,10 @@ type Schema = {
   maxLength?: number;
   maxItems?: number;
   maxProperties?: number;
+  minimum?: number;
   maximum?: number;
   exclusiveMaximum?: number;
+  example?: unknown;
   properties?: Record<string, Schema>;
   required?: string[];
   items?: Schema;
@@ -121,7 +123,7 @@ function inputs(schema: Schema | undefined): Input[] {
 
 /** The first key of a map's example, if it has one. */
 function exampleKey(map: Schema): string | undefined {
-  const example = (map as { example?: unknown }).example;
+  const example = map.example;
   return example && typeof example === 'object' ? Object.keys(example)[0] : undefined;
 }
 
@@ -314,7 +316,7 @@ function request(
  * valid) is reached.
  */
 function sample(raw: Schema | undefined, depth = 0): unknown {
-  const s = resolve(raw) as Schema & { example?: unknown; default?: unknown; minimum?: number };
+  const s = resolve(raw);
   if (s.example !== undefined) return s.example;
   if (s.const !== undefined) return s.const;
   if (s.enum?.length) return s.enum[0];
@@ -361,7 +363,7 @@ function oversized(s: Schema, query: boolean): unknown {
     return Array.from({ length: MANY_ITEMS }, (_, i) => distinct(s.items, i));
   if (typeof s.additionalProperties === 'object') {
     return Object.fromEntries(
-      manyKeys(s, MANY_KEYS).map((k) => [k, sample(s.additionalProperties)]),
+      manyKeys(s, MANY_KEYS).map((k) => [k, sample(s.additionalProperties as Schema)]),
     );
   }
   return undefined;
@@ -391,7 +393,7 @@ function justOver(s: Schema, query: boolean): unknown {
 function probes(make: (s: Schema, query: boolean) => unknown): Probe[] {
   const all: Probe[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
-    for (const [method, operation] of Object.entries(item)) {
+    for (const [method, operation] of Object.entries(item) as [string, Operation][]) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const parameters = [...(item.parameters ?? []), ...(operation.parameters ?? [])];
       const url = concrete(path, parameters);

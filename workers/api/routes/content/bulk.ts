@@ -29,28 +29,30 @@ import { createChange, deleteChange, patchChange, transitionChange } from './pla
 export const MAX_BULK_ITEMS = 1_000;
 
 /** One item of a bulk request, validated on its own so that a bad item fails alone. */
-export const BulkItem = z.discriminatedUnion(
-  'op',
-  [
-    z.strictObject({ op: z.literal('create'), data: ContentInput }),
-    z.strictObject({
-      op: z.literal('update'),
-      id: ContentId,
-      if_match: z.string().optional(),
-      data: ContentPatch,
-    }),
-    z.strictObject({ op: z.literal('delete'), id: ContentId, if_match: z.string().optional() }),
-    z
-      .strictObject({
-        op: z.literal('transition'),
+export const BulkItem = z
+  .discriminatedUnion(
+    'op',
+    [
+      z.strictObject({ op: z.literal('create'), data: ContentInput }),
+      z.strictObject({
+        op: z.literal('update'),
         id: ContentId,
         if_match: z.string().optional(),
-        ...TransitionFields,
-      })
-      .superRefine(checkTransition),
-  ],
-  { error: 'must be an object with op create, update, delete or transition' },
-).openapi('ContentBulkItem');
+        data: ContentPatch,
+      }),
+      z.strictObject({ op: z.literal('delete'), id: ContentId, if_match: z.string().optional() }),
+      z
+        .strictObject({
+          op: z.literal('transition'),
+          id: ContentId,
+          if_match: z.string().optional(),
+          ...TransitionFields,
+        })
+        .superRefine(checkTransition),
+    ],
+    { error: 'must be an object with op create, update, delete or transition' },
+  )
+  .openapi('ContentBulkItem');
 type BulkItem = z.output<typeof BulkItem>;
 
 const BulkRequest = z
@@ -58,7 +60,7 @@ const BulkRequest = z
     // Items are validated one at a time by the handler (a bad one is refused alone), so the
     // request schema takes anything here; the document shows what each item must be.
     items: z
-      .array(z.unknown().openapi({ $ref: '#/components/schemas/ContentBulkItem' }), {
+      .array(z.unknown().meta({ $ref: '#/components/schemas/ContentBulkItem' }), {
         error: 'must be an array of items',
       })
       .min(1, 'must have at least one item')
