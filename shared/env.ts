@@ -6,6 +6,7 @@ import {
   WORKERS_AI_EMBEDDING_MODELS,
   type WorkersAiEmbeddingModel,
 } from './embeddings/workers-ai.ts';
+import { type SecretKeys, secretsKeySetting } from './secret-box.ts';
 
 /** Something with the methods the code calls on a binding; a missing binding is `undefined`. */
 const binding = <T>(name: string, methods: string[]) =>
@@ -76,6 +77,17 @@ export const EnvSchema = z.object({
   AUTH_ISSUER: z.url({ message: 'must be a URL' }),
   /** `aud` of access tokens. */
   AUTH_AUDIENCE: z.string().min(1).default('sift-api'),
+  /**
+   * The AES-256-GCM key that seals the secrets Sift must read back (webhook signing secrets):
+   * `<kid>.<32 bytes, base64url>`, from `npm run secrets:keygen`.
+   */
+  SECRETS_KEY: secretsKeySetting,
+  /** The key being rotated out: it still opens what it sealed (README, "Rotating the secrets key"). */
+  SECRETS_PREVIOUS_KEY: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined)
+    .pipe(secretsKeySetting.optional()),
   /** How long a request waits for the rate limiter before failing open. */
   RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
 
@@ -94,7 +106,13 @@ export const EnvSchema = z.object({
 export type AppEnv = z.infer<typeof EnvSchema>;
 
 /** Secrets the Worker reads when set but does not require (wrangler.toml lists the required). */
-export const OPTIONAL_SECRETS = ['AUTH_PREVIOUS_SIGNING_KEY'] as const;
+export const OPTIONAL_SECRETS = ['AUTH_PREVIOUS_SIGNING_KEY', 'SECRETS_PREVIOUS_KEY'] as const;
+
+/** The keys of the secret box (`shared/secret-box.ts`) from the settings. */
+export const secretKeys = (env: AppEnv): SecretKeys => ({
+  current: env.SECRETS_KEY,
+  previous: env.SECRETS_PREVIOUS_KEY,
+});
 
 export type EnvProblem = { setting: string; rule: string };
 

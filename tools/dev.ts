@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unstable_readConfig } from 'wrangler';
 import { generateSigningKey } from '../shared/auth/tokens.ts';
+import { generateSecretsKey } from '../shared/secret-box.ts';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { seedDatabase } from './db/seed.ts';
@@ -38,6 +39,7 @@ async function main() {
       AUTH_ISSUER: `http://127.0.0.1:${port}`,
       // Generated once and kept, so tokens survive restarts of the dev server.
       AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey('dev')),
+      SECRETS_KEY: generateSecretsKey('dev'),
     },
     { keepExisting: true },
   );

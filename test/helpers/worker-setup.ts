@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { generateSigningKey } from '../../shared/auth/tokens.ts';
+import { generateSecretsKey } from '../../shared/secret-box.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { startTestCloud } from './local-cloud.ts';
 
@@ -43,6 +44,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ...cloud.env,
     AUTH_SIGNING_KEY: JSON.stringify(current),
     AUTH_PREVIOUS_SIGNING_KEY: JSON.stringify(previous),
+    // Two secret-box keys, as during a rotation: what either sealed must open.
+    SECRETS_KEY: generateSecretsKey('test-current'),
+    SECRETS_PREVIOUS_KEY: generateSecretsKey('test-previous'),
   });
   return async () => {
     await cloud.stop();

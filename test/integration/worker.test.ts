@@ -8,6 +8,7 @@ import { createTestHarness, type TestHarness } from 'wrangler';
 import { hashPassword } from '../../shared/auth/passwords.ts';
 import { generateSigningKey } from '../../shared/auth/tokens.ts';
 import { newId } from '../../shared/ids.ts';
+import { generateSecretsKey } from '../../shared/secret-box.ts';
 import { createClient } from '../../workers/client.ts';
 import { useLocalNeon } from '../local-cloud/neon/backends.ts';
 
@@ -35,7 +36,11 @@ describe('the Worker over HTTP', () => {
             NEON_LOCAL: NEON_LOCAL ?? 'true',
             QSTASH_URL: QSTASH_URL ?? '',
           },
-          secrets: { ...secrets, AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey()) },
+          secrets: {
+            ...secrets,
+            AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey()),
+            SECRETS_KEY: generateSecretsKey(),
+          },
         },
       ],
     });
