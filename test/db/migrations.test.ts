@@ -42,6 +42,8 @@ const TABLES = [
   'synonyms',
   'users',
   'webhook_deliveries',
+  'webhook_source_deliveries',
+  'webhook_source_items',
   'webhook_sources',
   'webhook_subscriptions',
 ];
@@ -321,13 +323,15 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
     expect(Object.fromEntries(rows.map((r) => [r.name, r.labels]))).toEqual({
       access_list: 'allow,deny',
       access_subject_type: 'ip,api_key',
-      audit_actor_type: 'user,api_key,system',
+      audit_actor_type: 'user,api_key,system,webhook_source',
       content_status: 'draft,in_review,approved,published,archived',
       membership_role: 'owner,admin,editor,author,viewer',
       operation_status: 'queued,running,applied,partially_applied,failed',
       session_event_kind: 'created,refreshed,revoked,reuse_detected,expired',
       synonym_kind: 'one_way,multi_way',
       webhook_delivery_status: 'pending,delivered,failed',
+      webhook_source_delivery_status: 'accepted,duplicate,refused,unmapped,applied,failed',
+      webhook_source_kind: 'standard,github,stripe,hmac',
     });
   });
 });

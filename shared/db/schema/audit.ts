@@ -4,7 +4,12 @@ import { newId } from '../../ids.ts';
 import { createdAt } from './columns.ts';
 import { organizations } from './tenancy.ts';
 
-export const auditActorType = pgEnum('audit_actor_type', ['user', 'api_key', 'system']);
+export const auditActorType = pgEnum('audit_actor_type', [
+  'user',
+  'api_key',
+  'system',
+  'webhook_source',
+]);
 export type AuditActorType = (typeof auditActorType.enumValues)[number];
 
 /**
@@ -22,7 +27,7 @@ export const auditLog = pgTable(
     /** Null only for platform-level actions by super admins that concern no organisation. */
     orgId: text('org_id').references(() => organizations.id, { onDelete: 'cascade' }),
     actorType: auditActorType('actor_type').notNull(),
-    /** `usr_…` or `key_…`; null for `system`. */
+    /** `usr_…`, `key_…` or `whs_…`; null for `system`. */
     actorId: text('actor_id'),
     /** `resource.verb`: `content.publish`, `api_key.roll`, `membership.update`... */
     action: text('action').notNull(),

@@ -8,6 +8,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   unique,
   uniqueIndex,
@@ -16,10 +17,19 @@ import { newId } from '../../ids.ts';
 import { actor, actorCheck, createdAt, timestamptz, updatedAt } from './columns.ts';
 import { organizations } from './tenancy.ts';
 
+export const webhookSourceKind = pgEnum('webhook_source_kind', [
+  'standard',
+  'github',
+  'stripe',
+  'hmac',
+]);
+export type WebhookSourceKind = (typeof webhookSourceKind.enumValues)[number];
+
 /**
  * An upstream system that pushes content in (`POST /webhooks/inbound/:id`). The signing secret
- * is needed in clear to verify signatures, so it is stored encrypted (by the application, with
- * a key outside the database), never hashed.
+ * is needed in clear to verify signatures, so it is stored sealed (`shared/secret-box.ts`, bound
+ * to `webhook_sources:<id>`, with a key outside the database), never hashed. After a rotation the
+ * previous secret stays valid until `previous_secret_expires_at`, so the upstream can switch.
  */
 export const webhookSources = pgTable(
   'webhook_sources',
@@ -31,13 +41,20 @@ export const webhookSources = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
-    /** The payload dialect and signature scheme: `generic`, `contentful`, `wordpress`... */
-    kind: text('kind').notNull(),
+    /** The signature scheme: `standard` (Standard Webhooks), `github`, `stripe` or `hmac`. */
+    kind: webhookSourceKind('kind').notNull(),
     secretCiphertext: text('secret_ciphertext').notNull(),
-    /** Mapping options for the kind (field names, default locale...). */
+    /** The secret before the last rotation, valid until `previous_secret_expires_at`. */
+    previousSecretCiphertext: text('previous_secret_ciphertext'),
+    previousSecretExpiresAt: timestamptz('previous_secret_expires_at'),
+    /** The mapping of payloads to content, and the `hmac` kind's signature settings. */
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     lastReceivedAt: timestamptz('last_received_at'),
-    /** Who created it (an actor reference: `webhooks:manage` may be an API key's). */
+    /** Deliveries refused (bad signature, stale timestamp, missing headers) since creation. */
+    failureCount: integer('failure_count').notNull().default(0),
+    lastFailureAt: timestamptz('last_failure_at'),
+    lastFailureReason: text('last_failure_reason'),
+    /** Who created it (an actor reference: `settings:manage` may be an API key's). */
     createdBy: actor('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -45,8 +62,99 @@ export const webhookSources = pgTable(
   },
   (t) => [
     index('webhook_sources_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    unique('webhook_sources_org_id_key').on(t.orgId, t.id),
     check('webhook_sources_config_object', sql`jsonb_typeof(${t.config}) = 'object'`),
+    check('webhook_sources_failure_count', sql`${t.failureCount} >= 0`),
+    check(
+      'webhook_sources_previous_secret',
+      sql`(${t.previousSecretCiphertext} is null) = (${t.previousSecretExpiresAt} is null)`,
+    ),
     actorCheck('webhook_sources_created_by_actor', t.createdBy),
+  ],
+);
+
+export const webhookSourceDeliveryStatus = pgEnum('webhook_source_delivery_status', [
+  'accepted',
+  'duplicate',
+  'refused',
+  'unmapped',
+  'applied',
+  'failed',
+]);
+export type WebhookSourceDeliveryStatus = (typeof webhookSourceDeliveryStatus.enumValues)[number];
+
+/**
+ * One delivery an upstream source made, and what became of it: the source's delivery log. The
+ * upstream's delivery id is unique per source among the deliveries taken (`accepted`, `applied`,
+ * `unmapped`): a replay is recorded as `duplicate` and a forgery as `refused`, neither holding the
+ * id, and a `failed` one leaves it free for the upstream's retry. Rows older than the retention
+ * period (30 days) are pruned.
+ */
+export const webhookSourceDeliveries = pgTable(
+  'webhook_source_deliveries',
+  {
+    id: text('id')
+      .primaryKey()
+      .$defaultFn(() => newId('sourceDelivery')),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    sourceId: text('source_id').notNull(),
+    /** The upstream's delivery id (`webhook-id`, `X-GitHub-Delivery`, ...); null when absent. */
+    deliveryId: text('delivery_id'),
+    status: webhookSourceDeliveryStatus('status').notNull(),
+    /** Why it was refused, unmapped or failed. */
+    reason: text('reason'),
+    eventType: text('event_type'),
+    externalId: text('external_id'),
+    contentId: text('content_id'),
+    operationId: text('operation_id'),
+    receivedAt: timestamptz('received_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({
+      name: 'webhook_source_deliveries_source_fk',
+      columns: [t.orgId, t.sourceId],
+      foreignColumns: [webhookSources.orgId, webhookSources.id],
+    }).onDelete('cascade'),
+    uniqueIndex('webhook_source_deliveries_source_delivery_key')
+      .on(t.orgId, t.sourceId, t.deliveryId)
+      .where(
+        sql`${t.deliveryId} is not null and ${t.status} in ('accepted', 'applied', 'unmapped')`,
+      ),
+    index('webhook_source_deliveries_org_source_received_idx').on(
+      t.orgId,
+      t.sourceId,
+      t.receivedAt,
+      t.id,
+    ),
+  ],
+);
+
+/**
+ * Which content item an upstream's `external_id` became, claimed once per source (the first
+ * delivery of an id claims a new content id; later ones update that item), so two deliveries of
+ * the same new item racing each other make one item, not two.
+ */
+export const webhookSourceItems = pgTable(
+  'webhook_source_items',
+  {
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    sourceId: text('source_id').notNull(),
+    externalId: text('external_id').notNull(),
+    contentId: text('content_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'webhook_source_items_pkey', columns: [t.orgId, t.sourceId, t.externalId] }),
+    foreignKey({
+      name: 'webhook_source_items_source_fk',
+      columns: [t.orgId, t.sourceId],
+      foreignColumns: [webhookSources.orgId, webhookSources.id],
+    }).onDelete('cascade'),
   ],
 );
 

@@ -46,8 +46,9 @@ export const AuditQuerySchema = z
     actor_id: z
       .string()
       .refine(
-        (id) => isId('user', id) || isId('apiKey', id),
-        'must be a user id (usr_ and 26 characters) or an API key id (key_ and 26 characters)',
+        (id) => isId('user', id) || isId('apiKey', id) || isId('webhookSource', id),
+        'must be a user id (usr_ and 26 characters), an API key id (key_ and 26 characters) or a ' +
+          'webhook source id (whs_ and 26 characters)',
       )
       .optional(),
     target_type: z.string().min(1).max(64).optional(),
