@@ -39,13 +39,13 @@ ALTER TABLE "webhook_sources" ADD COLUMN "previous_secret_expires_at" timestamp 
 ALTER TABLE "webhook_sources" ADD COLUMN "failure_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "webhook_sources" ADD COLUMN "last_failure_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "webhook_sources" ADD COLUMN "last_failure_reason" text;--> statement-breakpoint
+ALTER TABLE "webhook_sources" ADD CONSTRAINT "webhook_sources_org_id_key" UNIQUE("org_id","id");--> statement-breakpoint
 ALTER TABLE "webhook_source_deliveries" ADD CONSTRAINT "webhook_source_deliveries_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_source_deliveries" ADD CONSTRAINT "webhook_source_deliveries_source_fk" FOREIGN KEY ("org_id","source_id") REFERENCES "public"."webhook_sources"("org_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_source_items" ADD CONSTRAINT "webhook_source_items_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_source_items" ADD CONSTRAINT "webhook_source_items_source_fk" FOREIGN KEY ("org_id","source_id") REFERENCES "public"."webhook_sources"("org_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "webhook_source_deliveries_source_delivery_key" ON "webhook_source_deliveries" USING btree ("org_id","source_id","delivery_id") WHERE "webhook_source_deliveries"."delivery_id" is not null and "webhook_source_deliveries"."status" in ('accepted', 'applied', 'unmapped');--> statement-breakpoint
 CREATE INDEX "webhook_source_deliveries_org_source_received_idx" ON "webhook_source_deliveries" USING btree ("org_id","source_id","received_at","id");--> statement-breakpoint
-ALTER TABLE "webhook_sources" ADD CONSTRAINT "webhook_sources_org_id_key" UNIQUE("org_id","id");--> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_created_by_actor" CHECK ("api_keys"."created_by" is null or "api_keys"."created_by" ~ '^((usr|key|whs)_[0-7][0-9a-hjkmnp-tv-z]{25}|system)$');--> statement-breakpoint
 ALTER TABLE "content" ADD CONSTRAINT "content_created_by_actor" CHECK ("content"."created_by" is null or "content"."created_by" ~ '^((usr|key|whs)_[0-7][0-9a-hjkmnp-tv-z]{25}|system)$');--> statement-breakpoint
 ALTER TABLE "content" ADD CONSTRAINT "content_updated_by_actor" CHECK ("content"."updated_by" is null or "content"."updated_by" ~ '^((usr|key|whs)_[0-7][0-9a-hjkmnp-tv-z]{25}|system)$');--> statement-breakpoint

@@ -65,5 +65,10 @@ export const AUDIT_ACTIONS = [
   'search.synonyms.delete',
   'search.settings.update',
   'search.reindex',
+  'webhook_source.create',
+  'webhook_source.update',
+  'webhook_source.delete',
+  'webhook_source.rotate_secret',
+  'webhook_source.delivery_refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

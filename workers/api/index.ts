@@ -27,6 +27,7 @@ import { registerSearch } from './routes/search/index.ts';
 import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
 import { registerSystem } from './routes/system/index.ts';
+import { registerWebhookSources } from './routes/webhook-sources/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
 import { registerWhoami } from './routes/whoami/index.ts';
 
@@ -77,19 +78,21 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerSearchIndex(
-    registerAnalytics(
-      registerSearch(
-        registerSearchSynonyms(
-          registerContent(
-            registerOperations(
-              registerWhoami(
-                registerAdmin(
-                  registerAuditLog(
-                    registerKeys(
-                      registerInvitations(
-                        registerMembers(
-                          registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerWebhookSources(
+    registerSearchIndex(
+      registerAnalytics(
+        registerSearch(
+          registerSearchSynonyms(
+            registerContent(
+              registerOperations(
+                registerWhoami(
+                  registerAdmin(
+                    registerAuditLog(
+                      registerKeys(
+                        registerInvitations(
+                          registerMembers(
+                            registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+                          ),
                         ),
                       ),
                     ),

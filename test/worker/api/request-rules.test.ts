@@ -194,6 +194,7 @@ describe('request rules that every route follows', () => {
         contentId: newId('content'),
         contentSlug: 'no-such-slug',
         synonymId: newId('synonym'),
+        webhookSourceId: newId('webhookSource'),
       };
       const routes = PROTECTED_ROUTES.filter((r) => r.otherTenant === 'not_found');
       expect(routes.length).toBeGreaterThan(15);

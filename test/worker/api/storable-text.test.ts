@@ -88,6 +88,7 @@ function fixture(member: Member, sessionId: string): Fixture {
     contentId: newId('content'),
     contentSlug: 'a-slug',
     synonymId: newId('synonym'),
+    webhookSourceId: newId('webhookSource'),
   };
 }
 

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
 import { loadSnapshots } from '../../../shared/content/store.ts';
@@ -7,9 +8,11 @@ import {
   contentVersions,
   operations,
   synonyms,
+  webhookSources,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { type Dependency, resetBreakers } from '../../../shared/resilience/circuit-breaker.ts';
+import { sealSecret } from '../../../shared/secret-box.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import {
   bearer,
@@ -311,6 +314,19 @@ async function world(label: string): Promise<World> {
     kind: 'multi_way',
     terms: ['outage one', 'outage two'],
   });
+  const webhookSourceId = newId('webhookSource');
+  await db.insert(webhookSources).values({
+    id: webhookSourceId,
+    orgId,
+    name: 'Outage source',
+    kind: 'standard',
+    secretCiphertext: await sealSecret(
+      { current: env.SECRETS_KEY },
+      'whsec_b3V0YWdlLXNvdXJjZS1zaWduaW5nLWtleS0zMmI=',
+      `webhook_sources:${webhookSourceId}`,
+    ),
+    config: { mapping: { external_id: '/id', title: '/title', default_locale: 'en' } },
+  });
   const item = await insertContent(orgId, {
     version: 2,
     translations: { en: { title: 'Outage lighthouse', body: 'Seen once, cached since.' } },
@@ -360,6 +376,7 @@ async function world(label: string): Promise<World> {
     contentId: item.id,
     contentSlug: item.slugs.en!,
     synonymId,
+    webhookSourceId,
   };
 }
 

@@ -24,6 +24,8 @@ export type Fixture = {
   contentSlug: string;
   /** A search synonym set of organisation A. */
   synonymId: string;
+  /** An inbound webhook source of organisation A. */
+  webhookSourceId: string;
 };
 
 export type ProtectedRoute = {
@@ -395,6 +397,63 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     method: 'DELETE',
     route: '/v1/search/synonyms/:id',
     path: (a) => `/v1/search/synonyms/${a.synonymId}`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  // Inbound webhook sources.
+  {
+    method: 'GET',
+    route: '/v1/webhooks/sources',
+    path: () => '/v1/webhooks/sources',
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/sources',
+    path: () => '/v1/webhooks/sources',
+    body: () => ({
+      name: 'Isolation outsider',
+      kind: 'standard',
+      mapping: { external_id: '/id', title: '/title' },
+    }),
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhooks/sources/:id',
+    path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/webhooks/sources/:id',
+    path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}`,
+    body: () => ({ name: 'Taken over', enabled: false }),
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/webhooks/sources/:id',
+    path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/sources/:id/rotate-secret',
+    path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}/rotate-secret`,
+    body: () => ({ grace_seconds: 0 }),
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhooks/sources/:id/deliveries',
+    path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}/deliveries`,
     permission: 'settings:manage',
     otherTenant: 'not_found',
   },

@@ -20,10 +20,12 @@ import {
   operations,
   synonyms,
   users,
+  webhookSources,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { indexContent } from '../../../shared/search/index-entry.ts';
 import { REBUILD_START_DELAY_SECONDS } from '../../../shared/search/namespace.ts';
+import { sealSecret } from '../../../shared/secret-box.ts';
 import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
 import { call, expectProblem, testDb, testServices, untilQuiet } from '../helpers.ts';
@@ -140,8 +142,24 @@ describe('tenant isolation and authentication on every protected route', () => {
         root: 'isolationsecretroot',
         terms: ['isolation secret synonym'],
       });
+    const webhookSourceId = newId('webhookSource');
+    await testDb()
+      .insert(webhookSources)
+      .values({
+        id: webhookSourceId,
+        orgId: tenantA.orgId,
+        name: 'Isolation secret source',
+        kind: 'standard',
+        secretCiphertext: await sealSecret(
+          { current: env.SECRETS_KEY },
+          'whsec_aXNvbGF0aW9uLXNlY3JldC1zb3VyY2Uta2V5LTMyYg==',
+          `webhook_sources:${webhookSourceId}`,
+        ),
+        config: { mapping: { external_id: '/id', title: '/title', default_locale: 'en' } },
+      });
     a = {
       synonymId,
+      webhookSourceId,
       contentId: contentA.id,
       contentSlug: contentA.slugs.en!,
       orgId: tenantA.orgId,
@@ -176,6 +194,8 @@ describe('tenant isolation and authentication on every protected route', () => {
       'isolation secret synonym',
       searchable.id,
       SEARCH_SECRET,
+      webhookSourceId,
+      'Isolation secret source',
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;

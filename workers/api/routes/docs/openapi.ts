@@ -54,6 +54,12 @@ const TAGS = [
     name: 'analytics',
     description: 'Search analytics: top and zero-result queries, click-through, latency.',
   },
+  {
+    name: 'webhook-sources',
+    description:
+      'Inbound webhooks: upstream sources that push content in (signed deliveries, mapping, ' +
+      'delivery log).',
+  },
   { name: 'audit', description: "The organisation's audit log." },
   { name: 'admin', description: 'Platform administration (super admins): allow and deny lists.' },
   { name: 'system', description: 'Liveness, readiness and problem types.' },
@@ -65,6 +71,7 @@ const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
   { name: 'Content', tags: ['content', 'operations'] },
   { name: 'Search', tags: ['search', 'analytics'] },
+  { name: 'Integrations', tags: ['webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },
 ];

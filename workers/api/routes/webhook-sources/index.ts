@@ -1,0 +1,28 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Schema } from 'hono';
+import type { AppBindings } from '../../app.ts';
+import { registerWebhookSourcesCreate } from './create.ts';
+import { registerWebhookSourcesDelete } from './delete.ts';
+import { registerWebhookSourcesDeliveriesList } from './deliveries-list.ts';
+import { registerWebhookSourcesGet } from './get.ts';
+import { registerWebhookSourcesList } from './list.ts';
+import { registerWebhookSourcesReceive } from './receive.ts';
+import { registerWebhookSourcesRotateSecret } from './rotate-secret.ts';
+import { registerWebhookSourcesUpdate } from './update.ts';
+
+/** Inbound webhook sources: their management under `/v1`, and the public receiving endpoint. */
+export function registerWebhookSources<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  return registerWebhookSourcesReceive(
+    registerWebhookSourcesDeliveriesList(
+      registerWebhookSourcesRotateSecret(
+        registerWebhookSourcesDelete(
+          registerWebhookSourcesUpdate(
+            registerWebhookSourcesGet(
+              registerWebhookSourcesList(registerWebhookSourcesCreate(app)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
