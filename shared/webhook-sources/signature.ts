@@ -321,7 +321,7 @@ export async function signDelivery(
   body: string,
   options: { id: string; timestamp: number; hmac?: HmacSettings },
 ): Promise<Record<string, string>> {
-  const hash = options.hmac?.algorithm === 'sha512' ? 'SHA-512' : 'SHA-256';
+  const hash = kind === 'hmac' && options.hmac?.algorithm === 'sha512' ? 'SHA-512' : 'SHA-256';
   const key = await importHmac(keyBytes(kind, secret), hash);
   const mac = async (text: string) =>
     new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(text)));

@@ -143,9 +143,20 @@ describe('request rules that every route follows', () => {
 
     it('refuses an id of the wrong form with a 400 naming path.<name> and the form expected', async () => {
       const routes = await idRoutes();
-      // Content, keys, sessions, members, invitations, access rules, synonyms, operations.
+      // Content, keys, sessions, members, invitations, access rules, synonyms, operations,
+      // webhook sources.
       const kinds = new Set(routes.map((r) => TYPEID.exec(exampleOf(r.id))?.[1]));
-      expect([...kinds].sort()).toEqual(['acr', 'cnt', 'inv', 'key', 'op', 'ses', 'syn', 'usr']);
+      expect([...kinds].sort()).toEqual([
+        'acr',
+        'cnt',
+        'inv',
+        'key',
+        'op',
+        'ses',
+        'syn',
+        'usr',
+        'whs',
+      ]);
       for (const { method, path, params, query, id } of routes) {
         const admin = await freshAdmin();
         const example = exampleOf(id);

@@ -390,7 +390,7 @@ describe('POST /webhooks/inbound/{id}: bodies and mapping', () => {
 });
 
 describe('POST /webhooks/inbound/{id}: requests', () => {
-  it('refuses query parameters, as every route does, and a malformed source id opaquely', async () => {
+  it('refuses query parameters, as every route does, and a malformed source id as every route does', async () => {
     const { auth } = await signedIn('whin-query');
     const source = await createSource(auth);
     const problem = await expectProblem(
@@ -400,7 +400,7 @@ describe('POST /webhooks/inbound/{id}: requests', () => {
     expect(problem.errors?.[0]?.path).toBe('query.debug');
     await expectProblem(await deliver(source, { id: 'q', title: 'Q' }, { query: '?a=1&a=2' }), 400);
     const malformed = await call('/webhooks/inbound/not-an-id', { method: 'POST', body: '{}' });
-    await expectProblem(malformed, 401);
+    expect((await expectProblem(malformed, 400)).errors?.[0]?.path).toBe('path.source_id');
   });
 
   it("cannot reach another organisation's source through its own: ids are global, secrets are not", async () => {

@@ -4,7 +4,7 @@ import type { Context, Schema } from 'hono';
 import { webhookSources } from '../../../../shared/db/schema/webhooks.ts';
 import { secretKeys } from '../../../../shared/env.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { exampleId, isId } from '../../../../shared/ids.ts';
+import { exampleId } from '../../../../shared/ids.ts';
 import { openSecret } from '../../../../shared/secret-box.ts';
 import { unstorable } from '../../../../shared/text/storable.ts';
 import { applyMapping, Mapping } from '../../../../shared/webhook-sources/mapping.ts';
@@ -19,6 +19,7 @@ import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { WRITE_RETRY_AFTER_SECONDS } from '../../content-write.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { idParams } from '../../params.ts';
 import { ingest, pruneDeliveries, recordDelivery, settleDelivery } from '../../webhook-ingest.ts';
 
 const ReceiptSchema = z
@@ -69,18 +70,10 @@ export const route = createRoute({
     '`duplicate`. A verified delivery is mapped (`mapping`) and written through the content ' +
     'write path as the source: `202` `applied`; one that does not map is `200` `unmapped` with ' +
     'the reason (also in the delivery log), nothing written. When the write path is down: `503` ' +
-    'with `Retry-After`; the delivery id is forgotten so the retry is taken. No query parameters.',
+    'with `Retry-After`; the delivery id is forgotten so the retry is taken. A malformed source ' +
+    'id is a `400` (as on every route); no query parameters.',
   request: {
-    params: z.object({
-      source_id: z
-        .string()
-        .max(64)
-        .openapi({
-          param: { name: 'source_id', in: 'path' },
-          description: 'The source’s id (`whs_…`).',
-          example: exampleId('webhookSource'),
-        }),
-    }),
+    params: idParams('webhookSource', 'source_id'),
   },
   responses: {
     202: {
@@ -175,13 +168,11 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
     const { source_id: sourceId } = c.req.valid('param');
     const { services } = c.var;
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const [source] = isId('webhookSource', sourceId)
-      ? await services.db
-          .select()
-          .from(webhookSources)
-          .where(eq(webhookSources.id, sourceId))
-          .limit(1)
-      : [];
+    const [source] = await services.db
+      .select()
+      .from(webhookSources)
+      .where(eq(webhookSources.id, sourceId))
+      .limit(1);
     if (!source || source.disabledAt !== null) {
       // The work of a verification, so an unknown source answers no sooner than a bad signature.
       await dummyVerify(body);
