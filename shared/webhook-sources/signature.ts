@@ -135,7 +135,7 @@ function importHmac(bytes: Uint8Array<ArrayBuffer>, hash: 'SHA-256' | 'SHA-512')
 
 /** Constant-time check of `signature` (null: undecodable) against HMAC(key, data). */
 async function verifyOne(
-  key: CryptoKey,
+  key: Awaited<ReturnType<typeof importHmac>>,
   signature: Uint8Array | null,
   data: Uint8Array<ArrayBuffer>,
 ): Promise<boolean> {
