@@ -1,8 +1,21 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditLog, content, webhookSources } from '../../../../shared/db/schema/index.ts';
+import {
+  auditLog,
+  content,
+  webhookSourceDeliveries,
+  webhookSources,
+} from '../../../../shared/db/schema/index.ts';
 import type { WebhookSourceKind } from '../../../../shared/db/schema/webhooks.ts';
-import { call, eventually, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
+import { REFUSALS_RECORDED_PER_HOUR } from '../../../../workers/api/routes/webhook-sources/receive.ts';
+import {
+  call,
+  eventually,
+  expectProblem,
+  testDb,
+  testServices,
+  untilQuiet,
+} from '../../helpers.ts';
 import { json, signedIn } from '../keys/fixtures.ts';
 import {
   createSource,
@@ -291,6 +304,30 @@ describe('POST /webhooks/inbound/{id}: secrets', () => {
       return r.failureCount === 1 ? r : undefined;
     });
     expect(row.lastFailureReason).toBe('disabled');
+  });
+});
+
+describe('POST /webhooks/inbound/{id}: a flood of forgeries', () => {
+  it('keeps counting past the hourly cap, but logs and audits no more', async () => {
+    const { auth } = await signedIn('whin-flood');
+    const source = await createSource(auth);
+    const forged = { secret: 'whsec_Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2VkLTMyYg==' };
+    await expectProblem(await deliver(source, { id: 'f', title: 'F' }, forged), 401);
+    await deliveriesEventually(source.id, 'refused', 1);
+    const hour = Math.floor(Date.now() / 3_600_000);
+    await testServices().redis.set(
+      `webhook-sources:refusals:${source.id}:${hour}`,
+      REFUSALS_RECORDED_PER_HOUR,
+      { ex: 3_600 },
+    );
+    await expectProblem(await deliver(source, { id: 'f', title: 'F' }, forged), 401);
+    await eventually(async () => (await sourceRow(source.id)).failureCount === 2);
+    await untilQuiet({ quietMs: 1_500 });
+    const refused = await testDb()
+      .select()
+      .from(webhookSourceDeliveries)
+      .where(eq(webhookSourceDeliveries.sourceId, source.id));
+    expect(refused).toHaveLength(1);
   });
 });
 

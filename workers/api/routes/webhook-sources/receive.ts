@@ -115,7 +115,13 @@ function claimedDeliveryId(source: Source, headers: Headers): string | null {
   return value && value.length <= 200 && unstorable(value) === undefined ? value : null;
 }
 
-/** Counts, logs and audits a refused delivery (after the response). */
+/**
+ * Refusals logged and audited per source and hour; beyond, a flood of forgeries only counts
+ * (`failure_count`), so it cannot fill the delivery log and the audit log.
+ */
+export const REFUSALS_RECORDED_PER_HOUR = 100;
+
+/** Counts a refused delivery, and logs and audits it (within the hourly cap), after the response. */
 function recordRefusal(
   c: Context<AppBindings>,
   source: Source,
@@ -123,6 +129,32 @@ function recordRefusal(
 ) {
   const { services } = c.var;
   const deliveryId = claimedDeliveryId(source, c.req.raw.headers);
+  const hour = Math.floor(Date.now() / 3_600_000);
+  const record = async () => {
+    const key = `webhook-sources:refusals:${source.id}:${hour}`;
+    // Redis down: record anyway (the cap protects the logs; losing the record would hide an attack).
+    const count = await services
+      .guard('redis', async () => {
+        const [n] = await services.redis
+          .pipeline()
+          .incr(key)
+          .expire(key, 3_600)
+          .exec<[number, number]>();
+        return n;
+      })
+      .catch(() => 0);
+    if (count > REFUSALS_RECORDED_PER_HOUR) return;
+    await Promise.all([
+      recordDelivery(c, source, { status: 'refused', deliveryId, reason }),
+      audit(c, {
+        action: 'webhook_source.delivery_refused',
+        orgId: source.orgId,
+        targetType: 'webhook_source',
+        targetId: source.id,
+        data: { reason, delivery_id: deliveryId },
+      }),
+    ]);
+  };
   services.waitUntil(
     Promise.all([
       services.db
@@ -134,14 +166,7 @@ function recordRefusal(
           updatedAt: sql`${webhookSources.updatedAt}`,
         })
         .where(eq(webhookSources.id, source.id)),
-      recordDelivery(c, source, { status: 'refused', deliveryId, reason }),
-      audit(c, {
-        action: 'webhook_source.delivery_refused',
-        orgId: source.orgId,
-        targetType: 'webhook_source',
-        targetId: source.id,
-        data: { reason, delivery_id: deliveryId },
-      }),
+      record(),
     ]).catch((error: unknown) =>
       c.var.logger.error('refused delivery not recorded', { source_id: source.id, error }),
     ),
