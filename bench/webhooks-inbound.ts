@@ -161,6 +161,36 @@ async function main() {
       }
     }
 
+    // Refusals: an unknown source against a known one with a bad signature, interleaved.
+    const unknownUrl = `${base}/webhooks/inbound/whs_01jd5x3k7yf0v9r2m4q6s8t1wz`;
+    const forged = await signDelivery(
+      'standard',
+      'whsec_Zm9yZ2VkLXNlY3JldC1mb3ItdGhlLWJlbmNo',
+      body1k,
+      {
+        id: 'msg_forged',
+        timestamp: Math.floor(Date.now() / 1000),
+      },
+    );
+    const unknownMs: number[] = [];
+    const badMs: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      for (const [target, into] of [
+        [unknownUrl, unknownMs],
+        [url, badMs],
+      ] as const) {
+        const t0 = performance.now();
+        const response = await fetch(target, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': CLIENT_IP, ...forged },
+          body: body1k,
+        });
+        await response.arrayBuffer();
+        if (response.status !== 401) throw new Error(`refusal: ${response.status}`);
+        if (i >= 20) into.push(performance.now() - t0);
+      }
+    }
+
     // 1,000 deliveries, 10% repeats of earlier ones, in a shuffled order.
     const distinct = Math.round(DELIVERIES * (1 - REPEAT_SHARE));
     const events = Array.from({ length: distinct }, (_, i) => ({
@@ -236,8 +266,10 @@ async function main() {
       '| --- | --- | --- | --- | --- |',
       `| unsigned (no signature headers: look-up, secret opened, refused 401) | ${ms(u.p50)} | ${ms(u.p95)} | ${ms(u.mean)} | ${u.n} |`,
       `| signed, seen before (verified, Redis \`SET NX\`, logged, 200 duplicate) | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.mean)} | ${s.n} |`,
+      `| refused: unknown source (dummy secret and HMAC) | ${ms(stats(unknownMs).p50)} | ${ms(stats(unknownMs).p95)} | ${ms(stats(unknownMs).mean)} | ${unknownMs.length} |`,
+      `| refused: known source, bad signature | ${ms(stats(badMs).p50)} | ${ms(stats(badMs).p95)} | ${ms(stats(badMs).mean)} | ${badMs.length} |`,
       '',
-      `Difference of the medians: ${ms(s.p50 - u.p50)} (the HMAC itself is the in-process figure above; the rest is the dedupe round trip to Redis and the log row).`,
+      `Difference of the medians, signed duplicate against unsigned: ${ms(s.p50 - u.p50)} (the HMAC itself is the in-process figure above; the rest is the dedupe round trip to Redis and the log row).`,
       '',
       `## ${DELIVERIES.toLocaleString('en-US')} deliveries, ${Math.round(REPEAT_SHARE * 100)}% repeats, ${CONCURRENCY} at a time`,
       '',

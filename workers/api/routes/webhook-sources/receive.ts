@@ -5,11 +5,12 @@ import { webhookSources } from '../../../../shared/db/schema/webhooks.ts';
 import { secretKeys } from '../../../../shared/env.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { exampleId } from '../../../../shared/ids.ts';
-import { openSecret } from '../../../../shared/secret-box.ts';
+import { openSecret, sealSecret } from '../../../../shared/secret-box.ts';
 import { unstorable } from '../../../../shared/text/storable.ts';
 import { applyMapping, Mapping } from '../../../../shared/webhook-sources/mapping.ts';
 import {
   dummyVerify,
+  generateSourceSecret,
   HmacSettings,
   REPLAY_WINDOW_SECONDS,
   type RefusalReason,
@@ -173,6 +174,19 @@ function recordRefusal(
   );
 }
 
+// A value sealed once per isolate and key, opened for an unknown source as a real one would be.
+const dummies = new Map<string, Promise<string>>();
+
+async function openDummySecret(c: Context<AppBindings>): Promise<void> {
+  const keys = secretKeys(c.var.env);
+  let sealed = dummies.get(keys.current);
+  if (!sealed) {
+    sealed = sealSecret(keys, generateSourceSecret(), 'webhook_sources:dummy');
+    dummies.set(keys.current, sealed);
+  }
+  await openSecret(keys, await sealed, 'webhook_sources:dummy').catch(() => {});
+}
+
 async function secretsOf(c: Context<AppBindings>, source: Source): Promise<string[]> {
   const keys = secretKeys(c.var.env);
   const context = `webhook_sources:${source.id}`;
@@ -199,8 +213,9 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
       .where(eq(webhookSources.id, sourceId))
       .limit(1);
     if (!source || source.disabledAt !== null) {
-      // The work of a verification, so an unknown source answers no sooner than a bad signature.
-      await dummyVerify(body);
+      // The work of a verification (opening a secret, one HMAC), so an unknown source answers
+      // no sooner than a bad signature.
+      await Promise.all([openDummySecret(c), dummyVerify(body)]);
       if (source) recordRefusal(c, source, 'disabled');
       throw refusal();
     }
