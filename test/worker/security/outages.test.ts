@@ -225,6 +225,14 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/search/settings': { postgres: 'unavailable' },
   'PUT /v1/search/settings': { postgres: 'unavailable' },
   'GET /v1/analytics/search': { postgres: 'unavailable' },
+  // Inbound webhook sources live in Postgres only.
+  'GET /v1/webhooks/sources': { postgres: 'unavailable' },
+  'POST /v1/webhooks/sources': { postgres: 'unavailable' },
+  'GET /v1/webhooks/sources/:id': { postgres: 'unavailable' },
+  'PATCH /v1/webhooks/sources/:id': { postgres: 'unavailable' },
+  'DELETE /v1/webhooks/sources/:id': { postgres: 'unavailable' },
+  'POST /v1/webhooks/sources/:id/rotate-secret': { postgres: 'unavailable' },
+  'GET /v1/webhooks/sources/:id/deliveries': { postgres: 'unavailable' },
   // A queued operation only Postgres holds (the ledger never saw it).
   'GET /v1/operations/:id': { postgres: 'unavailable' },
   // Content: reads and writes go on from the cache tiers and the ledger with Postgres down;

@@ -84,6 +84,8 @@ export type DeliverOptions = {
   omit?: string[];
   raw?: string;
   query?: string;
+  /** Bindings replaced for this call (a dependency down). */
+  overrides?: Parameters<typeof call>[2];
 };
 
 /** Posts `payload` to the source as its upstream would, signed by its scheme. */
@@ -103,11 +105,15 @@ export async function deliver(
     for (const key of Object.keys(headers))
       if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
   }
-  return call(`/webhooks/inbound/${source.id}${options.query ?? ''}`, {
-    method: 'POST',
-    headers: { ...headers, ...options.headers },
-    body: text,
-  });
+  return call(
+    `/webhooks/inbound/${source.id}${options.query ?? ''}`,
+    {
+      method: 'POST',
+      headers: { ...headers, ...options.headers },
+      body: text,
+    },
+    options.overrides,
+  );
 }
 
 export async function sourceRow(id: string) {

@@ -10,6 +10,8 @@ import type { WebhookSourceKind } from '../../../../shared/db/schema/webhooks.ts
 import { REFUSALS_RECORDED_PER_HOUR } from '../../../../workers/api/routes/webhook-sources/receive.ts';
 import {
   call,
+  DEAD_DATABASE_URL,
+  DEAD_URL,
   eventually,
   expectProblem,
   testDb,
@@ -304,6 +306,49 @@ describe('POST /webhooks/inbound/{id}: secrets', () => {
       return r.failureCount === 1 ? r : undefined;
     });
     expect(row.lastFailureReason).toBe('disabled');
+  });
+});
+
+describe('POST /webhooks/inbound/{id}: outages', () => {
+  const refusingQueue = {
+    send: async () => {
+      throw new Error('Queue send failed: 503 Service Unavailable');
+    },
+    sendBatch: async () => {
+      throw new Error('Queue sendBatch failed: 503 Service Unavailable');
+    },
+  };
+
+  it('answers 503 with Retry-After when the write queue refuses, and takes the retry', async () => {
+    const { auth } = await signedIn('whin-queue-down');
+    const source = await createSource(auth);
+    const id = deliveryId();
+    const payload = { id: 'q-1', title: 'Queued later' };
+    const down = await deliver(source, payload, { id, overrides: { WRITES: refusingQueue } });
+    const problem = await expectProblem(down, 503);
+    expect(problem.code).toBe('SERVICE_UNAVAILABLE');
+    expect(down.headers.get('Retry-After')).toBeTruthy();
+    await deliveriesEventually(source.id, 'failed');
+    // The upstream retries the same delivery: it is taken, not dropped as a duplicate.
+    const retried = await receipt(await deliver(source, payload, { id }), 202);
+    expect(retried.status).toBe('applied');
+    expect((await readItem(auth, retried.content_id!)).status).toBe(200);
+  });
+
+  it('answers 503 with Postgres down, and dedupes from Postgres with Redis down', async () => {
+    const { auth } = await signedIn('whin-pg-down');
+    const source = await createSource(auth);
+    const pgDown = await deliver(
+      source,
+      { id: 'p-1', title: 'P' },
+      { overrides: { DATABASE_URL: DEAD_DATABASE_URL } },
+    );
+    expect(pgDown.status).toBe(503);
+    const id = deliveryId();
+    const redisDown = { overrides: { UPSTASH_REDIS_REST_URL: DEAD_URL }, id };
+    expect((await deliver(source, { id: 'r-1', title: 'R' }, redisDown)).status).toBe(202);
+    const again = await receipt(await deliver(source, { id: 'r-1', title: 'R' }, redisDown), 200);
+    expect(again.status).toBe('duplicate');
   });
 });
 
