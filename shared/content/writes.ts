@@ -10,6 +10,7 @@ import {
   contentVersions,
 } from '../db/schema/content.ts';
 import { operations, type ProblemDocument } from '../db/schema/operations.ts';
+import { webhookSourceItems } from '../db/schema/webhooks.ts';
 import { type ErrorCode, type FieldError, problem } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { printableCopy } from '../text/storable.ts';
@@ -259,9 +260,26 @@ async function applySnapshot(tx: PooledDatabase, write: ResolvedWrite) {
     updatedAt: new Date(s.updated_at),
     deletedAt: date(s.deleted_at),
   };
+  // An item an upstream source created names that source and its id there (`webhook_source_items`
+  // holds the claim the inbound route made): set once, when the item is first stored.
+  const fromSource = s.created_by !== null && isId('webhookSource', s.created_by);
+  const claim = (
+    column: typeof webhookSourceItems.sourceId | typeof webhookSourceItems.externalId,
+  ) =>
+    sql`(select ${column} from ${webhookSourceItems} where ${webhookSourceItems.orgId} = ${s.org_id} and ${webhookSourceItems.contentId} = ${s.id} limit 1)`;
   await tx
     .insert(content)
-    .values({ id: s.id, orgId: s.org_id, ...row })
+    .values({
+      id: s.id,
+      orgId: s.org_id,
+      ...row,
+      ...(fromSource
+        ? {
+            sourceId: claim(webhookSourceItems.sourceId),
+            externalId: claim(webhookSourceItems.externalId),
+          }
+        : {}),
+    })
     .onConflictDoUpdate({
       target: content.id,
       set: row,

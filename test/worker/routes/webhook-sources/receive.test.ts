@@ -102,6 +102,7 @@ describe.each(KINDS)('POST /webhooks/inbound/{id}: %s', (kind) => {
     }, 20_000);
     expect(row.createdBy).toBe(source.id);
     expect(row.updatedBy).toBe(source.id);
+    expect(row).toMatchObject({ sourceId: source.id, externalId: 'post-1' });
     const audited = await eventually(async () => {
       const rows = await testDb()
         .select()

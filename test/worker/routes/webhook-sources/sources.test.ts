@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { call, expectProblem, untilQuiet } from '../../helpers.ts';
+import { content } from '../../../../shared/db/schema/index.ts';
+import { call, eventually, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
 import { auditedEventually, json, signedIn } from '../keys/fixtures.ts';
 import { createSource, deliver, HMAC, MAPPING, type SourceBody, sourceRow } from './fixtures.ts';
 
@@ -138,9 +140,17 @@ describe('PATCH and DELETE /v1/webhooks/sources/{id}', () => {
   it('deletes a source: it is gone, and deliveries to it are refused', async () => {
     const { auth } = await signedIn('whs-delete');
     const source = await createSource(auth);
+    const made = await deliver(source, { id: 'kept-1', title: 'Kept after the source goes' });
+    const { content_id: contentId } = (await made.json()) as { content_id: string };
+    await eventually(async () => {
+      const [row] = await testDb().select().from(content).where(eq(content.id, contentId));
+      return row?.sourceId === source.id && row.externalId === 'kept-1';
+    }, 20_000);
     expect((await call(`${PATH}/${source.id}`, { method: 'DELETE', headers: auth })).status).toBe(
       204,
     );
+    const [kept] = await testDb().select().from(content).where(eq(content.id, contentId));
+    expect(kept).toMatchObject({ sourceId: null, externalId: null, createdBy: source.id });
     await expectProblem(await call(`${PATH}/${source.id}`, { headers: auth }), 404);
     await expectProblem(
       await call(`${PATH}/${source.id}`, { method: 'DELETE', headers: auth }),

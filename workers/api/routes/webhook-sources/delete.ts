@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
+import { content } from '../../../../shared/db/schema/content.ts';
 import { webhookSources } from '../../../../shared/db/schema/webhooks.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
@@ -16,7 +17,8 @@ export const route = createRoute({
   description:
     'Removes the source, its sealed secrets and its delivery log; deliveries to it are refused ' +
     'from now on (401). The content it created stays (its versions name the source as their ' +
-    'actor). Audited as `webhook_source.delete`. Needs `settings:manage`.',
+    'actor; their `source_id` and `external_id` are cleared). Audited as ' +
+    '`webhook_source.delete`. Needs `settings:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
   request: { params: SourceIdParamsSchema },
@@ -37,7 +39,13 @@ export function registerWebhookSourcesDelete<S extends Schema>(app: OpenAPIHono<
   return app.openapi(route, async (c) => {
     const { orgId } = c.var.principal!;
     const { id } = c.req.valid('param');
-    const [row] = await c.var.services.db
+    const { db } = c.var.services;
+    // Its items stay, no longer linked to it (an external id means nothing without its source).
+    await db
+      .update(content)
+      .set({ sourceId: null, externalId: null, updatedAt: sql`${content.updatedAt}` })
+      .where(and(eq(content.orgId, orgId), eq(content.sourceId, id)));
+    const [row] = await db
       .delete(webhookSources)
       .where(and(eq(webhookSources.id, id), eq(webhookSources.orgId, orgId)))
       .returning({ id: webhookSources.id, name: webhookSources.name, kind: webhookSources.kind });
