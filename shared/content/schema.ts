@@ -204,32 +204,66 @@ function refuseNonFinite(metadata: unknown, ctx: z.RefinementCtx): boolean {
   return paths.length > 0;
 }
 
+/**
+ * The paths of members named `__proto__`, at any depth. Such a member survives `JSON.parse`, but
+ * not the validator's copy of an object (nor most clients' code), so it would be accepted and
+ * silently lost: it is refused instead.
+ */
+function protoMembers(value: unknown): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const stack: [unknown, (string | number)[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    for (const key of Object.keys(node)) {
+      const at = [...path, Array.isArray(node) ? Number(key) : key];
+      if (key === '__proto__') found.push(at);
+      else stack.push([(node as Record<string, unknown>)[key], at]);
+    }
+  }
+  return found.reverse();
+}
+
+/** `schema`, after refusing every member named `__proto__` of its input at its own path. */
+const withoutProtoMembers = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    for (const path of protoMembers(value))
+      ctx.issues.push({
+        code: 'custom',
+        message: 'must not be named __proto__ (a reserved name)',
+        path,
+        input: value,
+      });
+    return value;
+  }, schema);
+
 const METADATA_RULE =
   `A JSON object of your own fields: at most 16 KiB (${CONTENT_LIMITS.metadataBytes.toLocaleString('en-US')} bytes) ` +
-  `as UTF-8 JSON, nested at most ${CONTENT_LIMITS.metadataDepth} levels, every number finite.`;
+  `as UTF-8 JSON, nested at most ${CONTENT_LIMITS.metadataDepth} levels, every number finite, no member named \`__proto__\`.`;
 
 /**
  * Free-form metadata: a JSON object of at most 16 KiB serialised (UTF-8 bytes of its JSON) and
  * at most 20 levels of nesting, whose numbers are finite (`1e400` is refused, not stored as null).
  */
-export const Metadata = z
-  .record(z.string(), z.unknown(), { error: typeError('a JSON object') })
-  .superRefine((metadata, ctx) => {
-    if (refuseNonFinite(metadata, ctx)) return;
-    const bytes = jsonBytes(metadata);
-    if (bytes > CONTENT_LIMITS.metadataBytes) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be at most 16 KiB (${CONTENT_LIMITS.metadataBytes} bytes) as JSON; this is ${bytes} bytes`,
-      });
-    } else if (jsonDepth(metadata) > CONTENT_LIMITS.metadataDepth) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must nest at most ${CONTENT_LIMITS.metadataDepth} levels deep`,
-      });
-    }
-  })
-  .meta({ description: METADATA_RULE });
+export const Metadata = withoutProtoMembers(
+  z
+    .record(z.string(), z.unknown(), { error: typeError('a JSON object') })
+    .superRefine((metadata, ctx) => {
+      if (refuseNonFinite(metadata, ctx)) return;
+      const bytes = jsonBytes(metadata);
+      if (bytes > CONTENT_LIMITS.metadataBytes) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at most 16 KiB (${CONTENT_LIMITS.metadataBytes} bytes) as JSON; this is ${bytes} bytes`,
+        });
+      } else if (jsonDepth(metadata) > CONTENT_LIMITS.metadataDepth) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must nest at most ${CONTENT_LIMITS.metadataDepth} levels deep`,
+        });
+      }
+    }),
+).meta({ description: METADATA_RULE });
 
 /** One locale's text in a create or full update. */
 export const TranslationInput = z.strictObject(
@@ -349,9 +383,11 @@ export const ContentPatch = z.strictObject(
     default_locale: Locale.optional(),
     category_id: CategoryId.nullable().optional(),
     tags: Tags.nullable().optional(),
-    metadata: z
-      .record(z.string(), z.unknown(), { error: typeError('a JSON object or null') })
-      .superRefine((metadata, ctx) => void refuseNonFinite(metadata, ctx))
+    metadata: withoutProtoMembers(
+      z
+        .record(z.string(), z.unknown(), { error: typeError('a JSON object or null') })
+        .superRefine((metadata, ctx) => void refuseNonFinite(metadata, ctx)),
+    )
       .meta({
         description: `A JSON merge patch (RFC 7396) of the metadata; the merged metadata follows its rules: ${METADATA_RULE.replace(/^A/, 'a')}`,
       })

@@ -48,6 +48,7 @@ const text = (maxLength: number) =>
         ' padded ',
         '\\u0000 escaped text',
         '"quotes" and \\ backslash',
+        '__proto__',
       ),
     },
   );

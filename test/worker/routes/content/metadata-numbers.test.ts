@@ -88,3 +88,48 @@ describe('metadata numbers beyond a double', () => {
     await expectProblem(response, 400);
   });
 });
+
+// Found by the Unicode property test: `{"__proto__": …}` passed validation and was silently
+// dropped (the validator copies the object by assignment), so the client read back `{}`.
+describe('metadata members named __proto__', () => {
+  let auth: Record<string, string>;
+
+  beforeAll(async () => {
+    const { owner } = await createTenant('metadata-proto');
+    auth = bearer((await tokenFor(owner)).token);
+  });
+  afterAll(() => untilQuiet());
+
+  it.each([
+    ['at the top', '{"__proto__": "call"}', 'body.metadata.__proto__'],
+    ['nested', '{"a": {"__proto__": {"x": 1}}}', 'body.metadata.a.__proto__'],
+    ['in an array', '{"a": [{"__proto__": 1}]}', 'body.metadata.a.0.__proto__'],
+  ])('refuses one %s with a 400 naming it, where it was lost before', async (_, metadata, path) => {
+    const response = await send(auth, '/v1/content', 'POST', `{${TITLE}, "metadata": ${metadata}}`);
+    const problem = await expectProblem(response, 400);
+    expect(problem.errors).toEqual([
+      expect.objectContaining({ path, message: expect.stringMatching(/__proto__/) }),
+    ]);
+  });
+
+  it('refuses it in a merge patch, and keeps other names such as constructor', async () => {
+    const created = await send(
+      auth,
+      '/v1/content',
+      'POST',
+      `{${TITLE}, "metadata": {"constructor": 1, "prototype": {"toString": 2}}}`,
+    );
+    expect(created.status).toBe(202);
+    const { content } = (await created.json()) as {
+      content: { id: string; metadata: Record<string, unknown> };
+    };
+    expect(content.metadata).toEqual({ constructor: 1, prototype: { toString: 2 } });
+    const patch = await send(
+      auth,
+      `/v1/content/${content.id}`,
+      'PATCH',
+      '{"metadata": {"__proto__": {"polluted": true}}}',
+    );
+    expect((await expectProblem(patch, 400)).errors?.[0]?.path).toBe('body.metadata.__proto__');
+  });
+});
