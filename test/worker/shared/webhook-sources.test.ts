@@ -168,6 +168,44 @@ describe('verifyDelivery', () => {
   });
 });
 
+describe('the Standard Webhooks test vector (standard-webhooks/standard-webhooks, libraries)', () => {
+  // The spec's published vector: any conforming sender or receiver must agree on it.
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const id = 'msg_p5jXN8AQM9LWM0D4loKWxJek';
+  const timestamp = 1614265330;
+  const body = '{"test": 2432232314}';
+  const signature = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
+
+  it('signs it to the published signature', async () => {
+    expect(await signDelivery('standard', secret, body, { id, timestamp })).toEqual({
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signature,
+    });
+  });
+
+  it('verifies it at its time, alone or among other signatures, and not a byte changed', async () => {
+    const verify = (sig: string, text = body) =>
+      verifyDelivery({
+        kind: 'standard',
+        headers: new Headers({
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': sig,
+        }),
+        body: encoder.encode(text),
+        secrets: [secret],
+        now: timestamp * 1000,
+      });
+    expect(await verify(signature)).toEqual({ ok: true, deliveryId: id, timestamp });
+    expect(await verify(`v1,bm90IGl0 ${signature}`)).toMatchObject({ ok: true });
+    expect(await verify(signature, '{"test": 2432232315}')).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+});
+
 describe('secrets', () => {
   it('generates whsec_ and 32 random bytes, and holds supplied ones to the kind', () => {
     expect(generateSourceSecret()).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
