@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { unstable_readConfig } from 'wrangler';
 import { generateSigningKey } from '../shared/auth/tokens.ts';
 import { generateSecretsKey } from '../shared/secret-box.ts';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { SAMPLE_SOURCE } from './db/sample-data/sources.ts';
 import { seedDatabase } from './db/seed.ts';
 import { type CronRunner, runCrons, triggerScheduled } from './dev-cron.ts';
 import { ensureSampleIndexed } from './dev-index.ts';
@@ -51,7 +53,9 @@ async function main() {
       : (process.env.DATABASE_URL as string);
   const { applied } = await migrateDatabase(direct);
   console.log(`dev: database migrated (${applied} new migration${applied === 1 ? '' : 's'})`);
-  const seeded = await seedDatabase(direct);
+  // The sample upstream source's secret is sealed with the Worker's key, as in .dev.vars now.
+  const { SECRETS_KEY: secretsKey } = parseEnv(readFileSync(devVars, 'utf8'));
+  const seeded = await seedDatabase(direct, { secretsKey });
   console.log(`dev: sample data ${JSON.stringify(seeded)}`);
 
   // KV, queue and cache state of `wrangler dev` lives next to the local cloud's data.
@@ -93,7 +97,11 @@ async function main() {
       void ready(base, direct).then(
         (runner) => {
           crons = runner;
-          console.log(`\nSift is running at ${base} (reference: ${base}/docs). Ctrl-C stops it.\n`);
+          console.log(`\nSift is running at ${base} (reference: ${base}/docs). Ctrl-C stops it.`);
+          console.log(
+            `The sample upstream source "${SAMPLE_SOURCE.name}" (GET /v1/webhooks/sources) takes ` +
+              `Standard Webhooks signed with ${SAMPLE_SOURCE.secret}.\n`,
+          );
         },
         (error: unknown) => {
           console.error(`dev: ${error instanceof Error ? error.message : error}`);

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecretsKey, openSecret } from '../../shared/secret-box.ts';
 import { slugify } from '../../shared/text/slug.ts';
+import { Mapping } from '../../shared/webhook-sources/mapping.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { composeSampleItems } from '../../tools/db/sample-data/compose.ts';
 import { SAMPLE_SYNONYMS, SAMPLE_USERS } from '../../tools/db/sample-data/people.ts';
+import { SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
 import { type SeedResult, seed, seedDatabase } from '../../tools/db/seed.ts';
 import {
   type PgliteServer,
@@ -22,6 +25,7 @@ const EXPECTED: SeedResult = {
   translations: items.reduce((n, item) => n + Object.keys(item.translations).length, 0),
   versions: 360,
   synonyms: SAMPLE_SYNONYMS.length,
+  webhook_sources: 0,
 };
 const NOTHING: SeedResult = {
   organizations: 0,
@@ -32,6 +36,7 @@ const NOTHING: SeedResult = {
   translations: 0,
   versions: 0,
   synonyms: 0,
+  webhook_sources: 0,
 };
 
 describe('sample content', () => {
@@ -117,6 +122,33 @@ describe.each(backends)('seed (%s)', (backend) => {
     const before = await fingerprint();
     expect(await run()).toEqual(NOTHING);
     expect(await fingerprint()).toEqual(before);
+  });
+
+  it('adds the sample upstream source when given the secrets key: sealed, mapped, once', async () => {
+    const secretsKey = generateSecretsKey('seed');
+    const again = (options: { secretsKey: string }) =>
+      database.url ? seedDatabase(database.url, options) : seed(database.db, options);
+    expect(await again({ secretsKey })).toEqual({ ...NOTHING, webhook_sources: 1 });
+    expect(await again({ secretsKey })).toEqual(NOTHING);
+    const [source] = await database.query<{
+      id: string;
+      kind: string;
+      secret: string;
+      config: { mapping: unknown };
+    }>(
+      `select s.id, s.kind::text, s.secret_ciphertext as secret, s.config from webhook_sources s
+       join organizations o on o.id = s.org_id where o.slug = 'sift-demo' and s.name = $1`,
+      [SAMPLE_SOURCE.name],
+    );
+    expect(source?.kind).toBe('standard');
+    expect(source?.secret).not.toContain('whsec_');
+    const opened = await openSecret(
+      { current: secretsKey },
+      source!.secret,
+      `webhook_sources:${source!.id}`,
+    );
+    expect(opened.plaintext).toBe(SAMPLE_SOURCE.secret);
+    expect(Mapping.safeParse(source?.config.mapping).success).toBe(true);
   });
 
   it('gives every role a member and the platform a super admin', async () => {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { neon } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signDelivery } from '../../shared/webhook-sources/signature.ts';
 import { SAMPLE_PASSWORD } from '../../tools/db/sample-data/people.ts';
+import { SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
 import { type DevProcess, freePort, startDevProcess } from '../../tools/dev-process.ts';
 import { useLocalNeon } from '../local-cloud/neon/backends.ts';
 
@@ -187,6 +189,43 @@ describe('npm run dev', () => {
         version: number;
       };
       expect(item).toMatchObject({ status: 'published', version: 5 });
+    });
+  });
+
+  it('has a sample upstream source whose signed deliveries become published content', async () => {
+    const auth = await signIn();
+    const list = (await (
+      await fetch(`${base()}/v1/webhooks/sources`, { headers: auth })
+    ).json()) as { items: { id: string; name: string }[] };
+    const source = list.items.find((s) => s.name === SAMPLE_SOURCE.name);
+    expect(source, JSON.stringify(list)).toBeDefined();
+    expect(dev.output()).toContain(SAMPLE_SOURCE.secret);
+    const external = `dev-${Date.now()}`;
+    const body = JSON.stringify({
+      type: 'post.published',
+      object: {
+        id: external,
+        title: `Pushed from upstream ${external}`,
+        body: 'Hello.',
+        lang: 'en',
+      },
+    });
+    const headers = await signDelivery('standard', SAMPLE_SOURCE.secret, body, {
+      id: `msg_${external}`,
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    const pushed = await fetch(`${base()}/webhooks/inbound/${source!.id}`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body,
+    });
+    expect(pushed.status, await pushed.clone().text()).toBe(202);
+    const { content_id } = (await pushed.json()) as { content_id: string };
+    await poll(async () => {
+      const item = (await (
+        await fetch(`${base()}/v1/content/${content_id}`, { headers: auth })
+      ).json()) as { status: string; created_by: string };
+      expect(item).toMatchObject({ status: 'published', created_by: source!.id });
     });
   });
 

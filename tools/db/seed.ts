@@ -13,8 +13,10 @@ import {
   organizations,
   synonyms,
   users,
+  webhookSources,
 } from '../../shared/db/schema/index.ts';
 import { newId } from '../../shared/ids.ts';
+import { sealSecret } from '../../shared/secret-box.ts';
 import { slugify } from '../../shared/text/slug.ts';
 import { LOCAL_DATABASE_URL, redactUrl } from './migrate.ts';
 import { CATEGORY_BANKS } from './sample-data/categories.ts';
@@ -25,6 +27,7 @@ import {
   SAMPLE_SYNONYMS,
   SAMPLE_USERS,
 } from './sample-data/people.ts';
+import { SAMPLE_SOURCE } from './sample-data/sources.ts';
 
 // Any drizzle Postgres database: node-postgres here, PGlite in tests.
 // biome-ignore lint/suspicious/noExplicitAny: the schema type parameter is irrelevant here
@@ -35,6 +38,11 @@ export type SeedOptions = {
   items?: number;
   /** The moment the sample timeline is anchored to (default: now). */
   now?: Date;
+  /**
+   * The Worker's `SECRETS_KEY`: given, the sample upstream source (an inbound webhook source,
+   * `sample-data/sources.ts`) is added too, its secret sealed with this key.
+   */
+  secretsKey?: string;
 };
 
 /** Rows inserted per table; all zero when the sample data was already there. */
@@ -47,6 +55,7 @@ export type SeedResult = {
   translations: number;
   versions: number;
   synonyms: number;
+  webhook_sources: number;
 };
 
 const DAY = 86_400_000;
@@ -86,6 +95,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       translations: 0,
       versions: 0,
       synonyms: 0,
+      webhook_sources: 0,
     };
     const orgCreatedAt = new Date(now.getTime() - 600 * DAY);
 
@@ -282,6 +292,32 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
         })),
       );
       result.synonyms = missingSynonyms.length;
+    }
+
+    // The sample upstream source, matched on its name; only when its secret can be sealed.
+    if (options.secretsKey) {
+      const [existingSource] = await tx
+        .select({ id: webhookSources.id })
+        .from(webhookSources)
+        .where(and(eq(webhookSources.orgId, orgId), eq(webhookSources.name, SAMPLE_SOURCE.name)));
+      if (!existingSource) {
+        const id = newId('webhookSource');
+        const owner = SAMPLE_USERS.find((u) => u.role === 'owner')!;
+        await tx.insert(webhookSources).values({
+          id,
+          orgId,
+          name: SAMPLE_SOURCE.name,
+          kind: SAMPLE_SOURCE.kind,
+          secretCiphertext: await sealSecret(
+            { current: options.secretsKey },
+            SAMPLE_SOURCE.secret,
+            `webhook_sources:${id}`,
+          ),
+          config: { mapping: SAMPLE_SOURCE.mapping },
+          createdBy: userId(owner.email),
+        });
+        result.webhook_sources = 1;
+      }
     }
     return result;
   });
