@@ -149,6 +149,17 @@ describe.each(backends)('seed (%s)', (backend) => {
     );
     expect(opened.plaintext).toBe(SAMPLE_SOURCE.secret);
     expect(Mapping.safeParse(source?.config.mapping).success).toBe(true);
+    // A new key (a new .dev.vars over kept data): the sample secret is sealed again with it.
+    const newKey = generateSecretsKey('seed-2');
+    expect(await again({ secretsKey: newKey })).toEqual(NOTHING);
+    const [resealed] = await database.query<{ secret: string }>(
+      'select secret_ciphertext as secret from webhook_sources where id = $1',
+      [source!.id],
+    );
+    expect(
+      (await openSecret({ current: newKey }, resealed!.secret, `webhook_sources:${source!.id}`))
+        .plaintext,
+    ).toBe(SAMPLE_SOURCE.secret);
   });
 
   it('gives every role a member and the platform a super admin', async () => {

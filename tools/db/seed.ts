@@ -16,7 +16,7 @@ import {
   webhookSources,
 } from '../../shared/db/schema/index.ts';
 import { newId } from '../../shared/ids.ts';
-import { sealSecret } from '../../shared/secret-box.ts';
+import { openSecret, sealSecret } from '../../shared/secret-box.ts';
 import { slugify } from '../../shared/text/slug.ts';
 import { LOCAL_DATABASE_URL, redactUrl } from './migrate.ts';
 import { CATEGORY_BANKS } from './sample-data/categories.ts';
@@ -297,10 +297,24 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     // The sample upstream source, matched on its name; only when its secret can be sealed.
     if (options.secretsKey) {
       const [existingSource] = await tx
-        .select({ id: webhookSources.id })
+        .select({ id: webhookSources.id, sealed: webhookSources.secretCiphertext })
         .from(webhookSources)
         .where(and(eq(webhookSources.orgId, orgId), eq(webhookSources.name, SAMPLE_SOURCE.name)));
-      if (!existingSource) {
+      if (existingSource) {
+        // A new .dev.vars brings a new key: the sample secret (public) is sealed again with it.
+        const context = `webhook_sources:${existingSource.id}`;
+        const keys = { current: options.secretsKey };
+        const opens = await openSecret(keys, existingSource.sealed, context).then(
+          ({ stale }) => !stale,
+          () => false,
+        );
+        if (!opens) {
+          await tx
+            .update(webhookSources)
+            .set({ secretCiphertext: await sealSecret(keys, SAMPLE_SOURCE.secret, context) })
+            .where(eq(webhookSources.id, existingSource.id));
+        }
+      } else {
         const id = newId('webhookSource');
         const owner = SAMPLE_USERS.find((u) => u.role === 'owner')!;
         await tx.insert(webhookSources).values({
