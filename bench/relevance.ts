@@ -2,7 +2,7 @@
  * Search relevance on two collections, through Sift's own API under `wrangler dev` (`npm run dev`
  * on free ports, the local cloud in memory), with baselines measured in the same run:
  *
- * - CISI (`../shared/datasets/cisi`: 1,460 library-science abstracts, 76 queries with
+ * - CISI (`BENCH_CISI_DIR`, bench/datasets.ts: 1,460 library-science abstracts, 76 queries with
  *   relevance judgments), a public test collection;
  * - sift-demo topics: the repository's own bilingual sample data (`tools/db/sample-data`, the
  *   360 items `npm run dev` seeds, every one published here), queried with each subject's
@@ -51,11 +51,12 @@ import { MIGRATIONS_FOLDER } from '../tools/db/migrate.ts';
 import { CATEGORY_BANKS } from '../tools/db/sample-data/categories.ts';
 import { composeSampleItems } from '../tools/db/sample-data/compose.ts';
 import { freePort, startDevProcess } from '../tools/dev-process.ts';
+import { CISI_DIR } from './datasets.ts';
 import { addTypos, averagePrecisionAt, mean, ndcgAt, recallAt } from './ir-metrics.ts';
 import { percentile } from './measure.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const DATASET = join(import.meta.dirname, '../../shared/datasets/cisi');
+const DATASET = CISI_DIR;
 const SEED = Number(process.env.BENCH_SEED ?? 6);
 const TYPO_RATE = 0.3;
 /** Ranks evaluated (MAP and recall), fetched as pages of PAGE_SIZE. */

@@ -9,7 +9,7 @@
  * Vocabularies are the organisations' own, as search builds them: `countWords` (Postgres's
  * `ts_stat`) over an in-process PGlite with the migrated schema, then `Vocabulary`:
  *
- * - CISI (`../shared/datasets/cisi`: 1,460 library-science abstracts, English);
+ * - CISI (`BENCH_CISI_DIR`, bench/datasets.ts: 1,460 library-science abstracts, English);
  * - the sample organisation `sift-demo` (`tools/db/sample-data`: its published items, English
  *   and Arabic).
  *
@@ -44,10 +44,11 @@ import {
 import { MIGRATIONS_FOLDER } from '../tools/db/migrate.ts';
 import { CATEGORY_BANKS } from '../tools/db/sample-data/categories.ts';
 import { composeSampleItems } from '../tools/db/sample-data/compose.ts';
+import { CISI_DIR } from './datasets.ts';
 import { type Alphabet, ARABIC, addTypos, LATIN } from './ir-metrics.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CISI = join(import.meta.dirname, '../../shared/datasets/cisi');
+const CISI = CISI_DIR;
 const LOCALE_DIR = '/usr/share/locale/ar/LC_MESSAGES';
 const SEED = Number(process.env.BENCH_SEED ?? 6);
 const TYPO_RATE = 0.3;
