@@ -70,5 +70,14 @@ export const AUDIT_ACTIONS = [
   'webhook_source.delete',
   'webhook_source.rotate_secret',
   'webhook_source.delivery_refused',
+  'webhook_endpoint.create',
+  'webhook_endpoint.update',
+  'webhook_endpoint.delete',
+  'webhook_endpoint.disable',
+  'webhook_endpoint.enable',
+  'webhook_endpoint.rotate_secret',
+  'webhook_endpoint.test',
+  'webhook_endpoint.replay',
+  'webhook_endpoint.recover',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

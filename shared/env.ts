@@ -26,84 +26,115 @@ const url = (protocols: RegExp) => z.url({ protocol: protocols, message: 'must b
  * Every setting and binding the Worker needs, validated at the start of each `fetch`, `queue` and
  * `scheduled` call. Names match wrangler.toml and the README; values are never echoed back.
  */
-export const EnvSchema = z.object({
-  ENVIRONMENT: z.enum(['development', 'test', 'production']),
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
-  /** The same for `POST /v1/content/bulk` (up to 1,000 items). */
-  MAX_BULK_BODY_BYTES: z.coerce.number().int().positive().default(16_777_216),
+export const EnvSchema = z
+  .object({
+    ENVIRONMENT: z.enum(['development', 'test', 'production']),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** The same for `POST /v1/content/bulk` (up to 1,000 items). */
+    MAX_BULK_BODY_BYTES: z.coerce.number().int().positive().default(16_777_216),
 
-  DATABASE_URL: url(/^postgres(ql)?$/),
-  /** "true" when DATABASE_URL names the local cloud's Neon proxy (plain HTTP and WebSocket). */
-  NEON_LOCAL: z
-    .enum(['true', 'false', ''])
-    .default('')
-    .transform((value) => value === 'true'),
-  UPSTASH_REDIS_REST_URL: url(/^https?$/),
-  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
-  UPSTASH_VECTOR_REST_URL: url(/^https?$/),
-  UPSTASH_VECTOR_REST_TOKEN: z.string().min(1),
-  /** Workers AI's REST API root (the local cloud serves its own); its account and API token. */
-  WORKERS_AI_API_URL: url(/^https?$/).default(WORKERS_AI_API_URL),
-  WORKERS_AI_ACCOUNT_ID: z.string().min(1),
-  WORKERS_AI_API_TOKEN: z.string().min(1),
-  /** The text-embedding model; the search index's dimension must be the model's. */
-  EMBEDDING_MODEL: z
-    .enum(Object.keys(WORKERS_AI_EMBEDDING_MODELS) as [WorkersAiEmbeddingModel])
-    .default(DEFAULT_EMBEDDING_MODEL),
-  QSTASH_URL: url(/^https?$/),
-  QSTASH_TOKEN: z.string().min(1),
-  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
-  QSTASH_NEXT_SIGNING_KEY: z.string().min(1),
+    DATABASE_URL: url(/^postgres(ql)?$/),
+    /** "true" when DATABASE_URL names the local cloud's Neon proxy (plain HTTP and WebSocket). */
+    NEON_LOCAL: z
+      .enum(['true', 'false', ''])
+      .default('')
+      .transform((value) => value === 'true'),
+    UPSTASH_REDIS_REST_URL: url(/^https?$/),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+    UPSTASH_VECTOR_REST_URL: url(/^https?$/),
+    UPSTASH_VECTOR_REST_TOKEN: z.string().min(1),
+    /** Workers AI's REST API root (the local cloud serves its own); its account and API token. */
+    WORKERS_AI_API_URL: url(/^https?$/).default(WORKERS_AI_API_URL),
+    WORKERS_AI_ACCOUNT_ID: z.string().min(1),
+    WORKERS_AI_API_TOKEN: z.string().min(1),
+    /** The text-embedding model; the search index's dimension must be the model's. */
+    EMBEDDING_MODEL: z
+      .enum(Object.keys(WORKERS_AI_EMBEDDING_MODELS) as [WorkersAiEmbeddingModel])
+      .default(DEFAULT_EMBEDDING_MODEL),
+    QSTASH_URL: url(/^https?$/),
+    QSTASH_TOKEN: z.string().min(1),
+    QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
+    QSTASH_NEXT_SIGNING_KEY: z.string().min(1),
+    /**
+     * Where QStash calls the Worker back to make each outbound webhook attempt; by default
+     * `AUTH_ISSUER` (the API's public origin) with `/internal/webhooks/deliver`.
+     */
+    WEBHOOKS_CALLBACK_URL: z
+      .string()
+      .optional()
+      .transform((value) => value || undefined)
+      .pipe(url(/^https?$/).optional()),
+    /**
+     * "true" lets webhook endpoints use `http` and loopback hosts (a receiver on the developer's
+     * machine); refused in production.
+     */
+    WEBHOOKS_ALLOW_LOOPBACK: z
+      .enum(['true', 'false', ''])
+      .default('')
+      .transform((value) => value === 'true'),
 
-  /** The private JWK that signs access tokens (`npm run auth:keygen`). */
-  AUTH_SIGNING_KEY: signingKeySetting,
-  /** A second key, still accepted and published in the JWKS while keys rotate. */
-  AUTH_PREVIOUS_SIGNING_KEY: z
-    .string()
-    .optional()
-    .transform((value) => value || undefined)
-    .pipe(signingKeySetting.optional()),
-  /** `iss` of access tokens: the API's public origin. */
-  AUTH_ISSUER: z.url({ message: 'must be a URL' }),
-  /** `aud` of access tokens. */
-  AUTH_AUDIENCE: z.string().min(1).default('sift-api'),
-  /**
-   * The AES-256-GCM key that seals the secrets Sift must read back (webhook signing secrets):
-   * `<kid>.<32 bytes, base64url>`, from `npm run secrets:keygen`.
-   */
-  SECRETS_KEY: secretsKeySetting,
-  /** The key being rotated out: it still opens what it sealed (README, "Rotating the secrets key"). */
-  SECRETS_PREVIOUS_KEY: z
-    .string()
-    .optional()
-    .transform((value) => value || undefined)
-    .pipe(secretsKeySetting.optional()),
-  /** How long a request waits for the rate limiter before failing open. */
-  RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
+    /** The private JWK that signs access tokens (`npm run auth:keygen`). */
+    AUTH_SIGNING_KEY: signingKeySetting,
+    /** A second key, still accepted and published in the JWKS while keys rotate. */
+    AUTH_PREVIOUS_SIGNING_KEY: z
+      .string()
+      .optional()
+      .transform((value) => value || undefined)
+      .pipe(signingKeySetting.optional()),
+    /** `iss` of access tokens: the API's public origin. */
+    AUTH_ISSUER: z.url({ message: 'must be a URL' }),
+    /** `aud` of access tokens. */
+    AUTH_AUDIENCE: z.string().min(1).default('sift-api'),
+    /**
+     * The AES-256-GCM key that seals the secrets Sift must read back (webhook signing secrets):
+     * `<kid>.<32 bytes, base64url>`, from `npm run secrets:keygen`.
+     */
+    SECRETS_KEY: secretsKeySetting,
+    /** The key being rotated out: it still opens what it sealed (README, "Rotating the secrets key"). */
+    SECRETS_PREVIOUS_KEY: z
+      .string()
+      .optional()
+      .transform((value) => value || undefined)
+      .pipe(secretsKeySetting.optional()),
+    /** How long a request waits for the rate limiter before failing open. */
+    RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
 
-  CACHE: binding<KVNamespace>('KV namespace', ['get', 'put', 'delete']),
-  WRITES: queue,
-  EVENTS: queue,
-  JOBS: queue,
-  WRITES_DLQ: queue,
-  EVENTS_DLQ: queue,
-  JOBS_DLQ: queue,
-  RATE_LIMITER: durableObject<import('../durable-objects/rate-limiter.ts').RateLimiter>(),
-  SESSIONS: durableObject<import('../durable-objects/sessions.ts').Sessions>(),
-  CONTENT_LEDGER: durableObject<import('../durable-objects/content-ledger.ts').ContentLedger>(),
-});
+    CACHE: binding<KVNamespace>('KV namespace', ['get', 'put', 'delete']),
+    WRITES: queue,
+    EVENTS: queue,
+    JOBS: queue,
+    WRITES_DLQ: queue,
+    EVENTS_DLQ: queue,
+    JOBS_DLQ: queue,
+    RATE_LIMITER: durableObject<import('../durable-objects/rate-limiter.ts').RateLimiter>(),
+    SESSIONS: durableObject<import('../durable-objects/sessions.ts').Sessions>(),
+    CONTENT_LEDGER: durableObject<import('../durable-objects/content-ledger.ts').ContentLedger>(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENVIRONMENT === 'production' && env.WEBHOOKS_ALLOW_LOOPBACK) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOKS_ALLOW_LOOPBACK'],
+        message: 'must not be true in production',
+      });
+    }
+  });
 
 export type AppEnv = z.infer<typeof EnvSchema>;
+
+/** Where QStash calls the Worker back for each outbound webhook attempt. */
+export const webhookCallbackUrl = (env: AppEnv): string =>
+  env.WEBHOOKS_CALLBACK_URL ?? new URL('/internal/webhooks/deliver', env.AUTH_ISSUER).toString();
 
 /** Secrets the Worker reads when set but does not require (wrangler.toml lists the required). */
 export const OPTIONAL_SECRETS = ['AUTH_PREVIOUS_SIGNING_KEY', 'SECRETS_PREVIOUS_KEY'] as const;

@@ -1,3 +1,4 @@
+import { Client as QStash } from '@upstash/qstash';
 import { Redis } from '@upstash/redis/cloudflare';
 import { Index } from '@upstash/vector';
 import {
@@ -20,6 +21,8 @@ import { markFault } from './resilience/faults.ts';
  * 404 costs nothing.
  */
 export type Services = {
+  /** The validated settings the services were built from. */
+  readonly env: AppEnv;
   readonly db: HttpDatabase;
   /** Runs `fn` in one interactive transaction on a short-lived WebSocket pool. */
   transaction<T>(fn: (tx: PooledDatabase) => Promise<T>): Promise<T>;
@@ -27,6 +30,8 @@ export type Services = {
   readonly vector: Index;
   /** Dense text embeddings (Workers AI); call through `guard('ai', …)`. */
   readonly embeddings: EmbeddingProvider;
+  /** QStash: schedules outbound webhook attempts (`shared/webhooks/delivery.ts`). */
+  readonly qstash: QStash;
   readonly kv: KVNamespace;
   readonly queues: { writes: Queue; events: Queue; jobs: Queue };
   /**
@@ -80,7 +85,9 @@ export function createServices(
   let redis: Redis | undefined;
   let vector: Index | undefined;
   let embeddings: EmbeddingProvider | undefined;
+  let qstash: QStash | undefined;
   return {
+    env,
     get db() {
       db ??= httpDatabase(env);
       return db;
@@ -123,6 +130,15 @@ export function createServices(
         retries: RETRY.retries,
       });
       return embeddings;
+    },
+    get qstash() {
+      qstash ??= new QStash({
+        baseUrl: env.QSTASH_URL,
+        token: env.QSTASH_TOKEN,
+        retry: RETRY,
+        enableTelemetry: false,
+      });
+      return qstash;
     },
     kv: env.CACHE,
     queues,

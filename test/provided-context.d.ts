@@ -9,5 +9,7 @@ declare module 'vitest' {
     workerBindings: Record<string, string>;
     /** Print every log line of the Worker tests as it comes (`SIFT_TEST_LOGS=1`). */
     testLogs: boolean;
+    /** The Worker tests' webhook lab (`test/helpers/webhook-lab.ts`): QStash's callback target and receivers. */
+    webhookLab: string;
   }
 }

@@ -44,6 +44,7 @@ export async function startDevProcess(options: {
       LOCAL_CLOUD_IN_MEMORY: '1',
       LOCAL_CLOUD_DEV_VARS: join(options.dir, '.dev.vars'),
       DEV_PORT: String(options.port),
+      DEV_WEBHOOK_PORT: '0',
       ...options.env,
     },
     stdio: 'pipe',

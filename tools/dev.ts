@@ -8,10 +8,11 @@ import { generateSigningKey } from '../shared/auth/tokens.ts';
 import { generateSecretsKey } from '../shared/secret-box.ts';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
-import { SAMPLE_SOURCE } from './db/sample-data/sources.ts';
+import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from './db/sample-data/sources.ts';
 import { seedDatabase } from './db/seed.ts';
 import { type CronRunner, runCrons, triggerScheduled } from './dev-cron.ts';
 import { ensureSampleIndexed } from './dev-index.ts';
+import { startSampleReceiver } from './dev-receiver.ts';
 import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
 
 /**
@@ -21,10 +22,13 @@ import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
  * their schedule (`dev-cron.ts`: `wrangler dev` never fires them). Ctrl-C stops everything.
  *
  * Settings: the local cloud's `LOCAL_CLOUD_*` (README), plus `DEV_PORT` (default 8787) for the
- * Worker. Development values for the Worker's own vars go into `.dev.vars` unless set there.
+ * Worker and `DEV_WEBHOOK_PORT` (default the next port; 0 picks a free one) for the sample
+ * webhook receiver. Development values for the Worker's own vars go into `.dev.vars` unless set
+ * there.
  */
 const root = join(import.meta.dirname, '..');
 const port = Number(process.env.DEV_PORT ?? 8787);
+const receiverPort = Number(process.env.DEV_WEBHOOK_PORT ?? port + 1);
 
 async function main() {
   buildAssets();
@@ -39,6 +43,8 @@ async function main() {
       // the level of a new .dev.vars (`debug` for everything, benchmarks run at `warn`).
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       AUTH_ISSUER: `http://127.0.0.1:${port}`,
+      // Webhook endpoints on this machine (a receiver on localhost) are allowed in development.
+      WEBHOOKS_ALLOW_LOOPBACK: 'true',
       // Generated once and kept, so tokens survive restarts of the dev server.
       AUTH_SIGNING_KEY: JSON.stringify(await generateSigningKey('dev')),
       SECRETS_KEY: generateSecretsKey('dev'),
@@ -55,7 +61,9 @@ async function main() {
   console.log(`dev: database migrated (${applied} new migration${applied === 1 ? '' : 's'})`);
   // The sample upstream source's secret is sealed with the Worker's key, as in .dev.vars now.
   const { SECRETS_KEY: secretsKey } = parseEnv(readFileSync(devVars, 'utf8'));
-  const seeded = await seedDatabase(direct, { secretsKey });
+  // The sample outbound endpoint's receiver, before the seed points the endpoint at it.
+  const receiver = await startSampleReceiver(receiverPort, SAMPLE_ENDPOINT.secret);
+  const seeded = await seedDatabase(direct, { secretsKey, sampleReceiverUrl: receiver.url });
   console.log(`dev: sample data ${JSON.stringify(seeded)}`);
 
   // KV, queue and cache state of `wrangler dev` lives next to the local cloud's data.
@@ -100,7 +108,8 @@ async function main() {
           console.log(`\nSift is running at ${base} (reference: ${base}/docs). Ctrl-C stops it.`);
           console.log(
             `The sample upstream source "${SAMPLE_SOURCE.name}" (GET /v1/webhooks/sources) takes ` +
-              `Standard Webhooks signed with ${SAMPLE_SOURCE.secret}.\n`,
+              `Standard Webhooks signed with ${SAMPLE_SOURCE.secret}. Every change is sent to the ` +
+              `sample webhook endpoint, whose receiver (${receiver.url}) prints what it gets.\n`,
           );
         },
         (error: unknown) => {
@@ -116,6 +125,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     crons?.stop();
+    receiver.server.close();
     wrangler.kill('SIGINT');
     await cloud.stop();
     process.exit(code);

@@ -80,12 +80,34 @@ export const ContentSummary = z.object({
 });
 export type ContentSummary = z.output<typeof ContentSummary>;
 
+/** A content event as webhook endpoints receive it. */
+const ContentWebhookEvent = EventBase.extend({
+  data: z.object({ content: ContentSummary, operation_id: OperationId }),
+});
+
+/**
+ * `webhook_endpoint.disabled`: Sift disabled one of the organisation's endpoints, because it
+ * answered `410 Gone` or failed every attempt for five days. Sent to the organisation's other
+ * endpoints that subscribe to it (the audit log records it too).
+ */
+const EndpointDisabledEvent = z.object({
+  id: z.string().refine((id) => isId('event', id), 'must be an event id (evt_…)'),
+  type: z.literal('webhook_endpoint.disabled'),
+  occurred_at: Time,
+  data: z.object({
+    endpoint: z.object({
+      id: z.string().refine((id) => isId('webhookEndpoint', id), 'must be an endpoint id (ep_…)'),
+      url: z.string(),
+      disabled_reason: z.enum(['gone', 'failing']),
+      failing_since: Time.nullable(),
+    }),
+  }),
+});
+
 /** The `webhook.dispatch` payload: one event for every endpoint of `org_id` subscribed to it. */
 export const WebhookDispatch = z.object({
   org_id: OrgId,
-  event: EventBase.extend({
-    data: z.object({ content: ContentSummary, operation_id: OperationId }),
-  }),
+  event: z.discriminatedUnion('type', [ContentWebhookEvent, EndpointDisabledEvent]),
 });
 export type WebhookDispatch = z.output<typeof WebhookDispatch>;
 

@@ -14,8 +14,8 @@ import {
   synonyms,
   users,
   webhookDeliveries,
+  webhookEndpoints,
   webhookSources,
-  webhookSubscriptions,
 } from './schema/index.ts';
 
 /**
@@ -94,13 +94,13 @@ export const auditLogRelations = relations(auditLog, ({ one }) => ({
   organization: one(organizations, { fields: [auditLog.orgId], references: [organizations.id] }),
 }));
 
-export const webhookSubscriptionsRelations = relations(webhookSubscriptions, ({ many }) => ({
+export const webhookEndpointsRelations = relations(webhookEndpoints, ({ many }) => ({
   deliveries: many(webhookDeliveries),
 }));
 
 export const webhookDeliveriesRelations = relations(webhookDeliveries, ({ one }) => ({
-  subscription: one(webhookSubscriptions, {
-    fields: [webhookDeliveries.subscriptionId],
-    references: [webhookSubscriptions.id],
+  endpoint: one(webhookEndpoints, {
+    fields: [webhookDeliveries.endpointId],
+    references: [webhookEndpoints.id],
   }),
 }));

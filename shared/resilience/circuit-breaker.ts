@@ -3,9 +3,9 @@ import { FAULT_CLASSIFIERS, markFault } from './faults.ts';
 
 /**
  * The dependencies that get a breaker each (seed 001: database, cache, vector index...); `ai` is
- * the embedding model (Workers AI).
+ * the embedding model (Workers AI); `qstash` schedules outbound webhook attempts.
  */
-export const DEPENDENCIES = ['postgres', 'redis', 'vector', 'ai', 'kv', 'queue'] as const;
+export const DEPENDENCIES = ['postgres', 'redis', 'vector', 'ai', 'kv', 'queue', 'qstash'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
 export type CircuitState = 'closed' | 'open' | 'half_open';

@@ -88,6 +88,18 @@ export function isWorkersAiFault(error: unknown): boolean {
 }
 
 /**
+ * QStash is unhealthy: a network failure, or an answer that is about availability (401/403: the
+ * deployment's token does not work; 429: its quota; 5xx). Another 4xx is QStash refusing that
+ * request (a destination it does not take, a delay beyond the plan's).
+ */
+export function isQStashFault(error: unknown): boolean {
+  const e = error as { name?: unknown; status?: unknown } | null;
+  if (typeof e?.name !== 'string' || !/^qstash/i.test(e.name) || typeof e.status !== 'number')
+    return true;
+  return e.status === 401 || e.status === 403 || e.status === 429 || e.status >= 500;
+}
+
+/**
  * KV or a queue binding is unhealthy, unless the runtime refused the request itself: a key or
  * value beyond KV's limits (`400`, `413`, `414`), a message beyond a queue's size limit, or an
  * argument of the wrong type (`TypeError`). Those are the request's fault.
@@ -106,6 +118,7 @@ export const FAULT_CLASSIFIERS: Record<Dependency, (error: unknown) => boolean> 
   ai: isWorkersAiFault,
   kv: isBindingFault,
   queue: isBindingFault,
+  qstash: isQStashFault,
 };
 
 const faults = new WeakMap<object, Dependency>();

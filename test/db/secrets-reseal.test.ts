@@ -1,5 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { organizations, webhookSources } from '../../shared/db/schema/index.ts';
+import { organizations, webhookEndpoints, webhookSources } from '../../shared/db/schema/index.ts';
 import { newId } from '../../shared/ids.ts';
 import {
   generateSecretsKey,
@@ -45,14 +46,35 @@ describe.each(backends)('npm run secrets:reseal (%s)', (backend) => {
         await row(ids[2]!, current, false),
       ]);
 
+    // An outbound endpoint's secret, sealed by the previous key, in its own context.
+    const endpointId = newId('webhookEndpoint');
+    await database.db.insert(webhookEndpoints).values({
+      id: endpointId,
+      orgId,
+      url: 'https://hooks.example.com/reseal',
+      eventTypes: ['*'],
+      secretCiphertext: await sealSecret(
+        { current: previous },
+        'endpoint-secret',
+        `webhook_endpoints:${endpointId}`,
+      ),
+    });
+
     expect(await resealSecrets(database.db, { current, previous })).toEqual({
-      checked: 4,
-      resealed: 3,
+      checked: 5,
+      resealed: 4,
     });
     expect(await resealSecrets(database.db, { current, previous })).toEqual({
-      checked: 4,
+      checked: 5,
       resealed: 0,
     });
+    const [endpoint] = await database.db
+      .select()
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.id, endpointId));
+    expect(
+      await openSecret({ current }, endpoint!.secretCiphertext, `webhook_endpoints:${endpointId}`),
+    ).toEqual({ plaintext: 'endpoint-secret', stale: false });
     // The previous key is no longer needed to open any of them.
     const rows = await database.db.select().from(webhookSources);
     for (const source of rows.filter((r) => ids.includes(r.id))) {

@@ -7,7 +7,7 @@ import { Mapping } from '../../shared/webhook-sources/mapping.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { composeSampleItems } from '../../tools/db/sample-data/compose.ts';
 import { SAMPLE_SYNONYMS, SAMPLE_USERS } from '../../tools/db/sample-data/people.ts';
-import { SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
+import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
 import { type SeedResult, seed, seedDatabase } from '../../tools/db/seed.ts';
 import {
   type PgliteServer,
@@ -26,6 +26,7 @@ const EXPECTED: SeedResult = {
   versions: 360,
   synonyms: SAMPLE_SYNONYMS.length,
   webhook_sources: 0,
+  webhook_endpoints: 0,
 };
 const NOTHING: SeedResult = {
   organizations: 0,
@@ -37,6 +38,7 @@ const NOTHING: SeedResult = {
   versions: 0,
   synonyms: 0,
   webhook_sources: 0,
+  webhook_endpoints: 0,
 };
 
 describe('sample content', () => {
@@ -160,6 +162,32 @@ describe.each(backends)('seed (%s)', (backend) => {
       (await openSecret({ current: newKey }, resealed!.secret, `webhook_sources:${source!.id}`))
         .plaintext,
     ).toBe(SAMPLE_SOURCE.secret);
+  });
+
+  it('adds the sample outbound endpoint when given the receiver URL, and points it there again', async () => {
+    const secretsKey = generateSecretsKey('seed-endpoint');
+    const again = (options: { secretsKey: string; sampleReceiverUrl?: string }) =>
+      database.url ? seedDatabase(database.url, options) : seed(database.db, options);
+    const first = 'http://127.0.0.1:18788/sample-receiver';
+    expect(await again({ secretsKey, sampleReceiverUrl: first })).toMatchObject({
+      webhook_endpoints: 1,
+    });
+    const moved = 'http://127.0.0.1:28788/sample-receiver';
+    expect(await again({ secretsKey, sampleReceiverUrl: moved })).toMatchObject({
+      webhook_endpoints: 0,
+    });
+    const endpoints = await database.query<{ id: string; url: string; secret: string }>(
+      `select e.id, e.url, e.secret_ciphertext as secret from webhook_subscriptions e
+       join organizations o on o.id = e.org_id where o.slug = 'sift-demo' and e.description = $1`,
+      [SAMPLE_ENDPOINT.description],
+    );
+    expect(endpoints.map((e) => e.url)).toEqual([moved]);
+    const opened = await openSecret(
+      { current: secretsKey },
+      endpoints[0]!.secret,
+      `webhook_endpoints:${endpoints[0]!.id}`,
+    );
+    expect(opened.plaintext).toBe(SAMPLE_ENDPOINT.secret);
   });
 
   it('gives every role a member and the platform a super admin', async () => {

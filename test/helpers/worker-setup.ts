@@ -5,6 +5,7 @@ import { generateSigningKey } from '../../shared/auth/tokens.ts';
 import { generateSecretsKey } from '../../shared/secret-box.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { startTestCloud } from './local-cloud.ts';
+import { startWebhookLab } from './webhook-lab.ts';
 
 /**
  * The Workers test project's `globalSetup`: a local cloud on free ports with a migrated database
@@ -31,6 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
   }
   const cloud = await startTestCloud({ databaseUrl });
+  const lab = await startWebhookLab();
   const { host, port } = cloud.neon.pg;
   const direct = databaseUrl ?? `postgresql://postgres:postgres@${host}:${port}/postgres`;
   await migrateDatabase(direct);
@@ -40,6 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     generateSigningKey('test-previous'),
   ]);
   project.provide('testLogs', process.env.SIFT_TEST_LOGS === '1');
+  project.provide('webhookLab', lab.url);
   project.provide('workerBindings', {
     ...cloud.env,
     AUTH_SIGNING_KEY: JSON.stringify(current),
@@ -47,8 +50,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // Two secret-box keys, as during a rotation: what either sealed must open.
     SECRETS_KEY: generateSecretsKey('test-current'),
     SECRETS_PREVIOUS_KEY: generateSecretsKey('test-previous'),
+    // QStash calls the webhook lab back, where a test picks the call up for the Worker.
+    WEBHOOKS_CALLBACK_URL: `${lab.url}/qstash/deliver`,
   });
   return async () => {
+    await lab.close();
     await cloud.stop();
     await dropDatabase();
   };

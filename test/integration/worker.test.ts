@@ -1,16 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { neon } from '@neondatabase/serverless';
 import { validate } from '@readme/openapi-parser';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestHarness, type TestHarness } from 'wrangler';
-import { hashPassword } from '../../shared/auth/passwords.ts';
 import { generateSigningKey } from '../../shared/auth/tokens.ts';
-import { newId } from '../../shared/ids.ts';
 import { generateSecretsKey } from '../../shared/secret-box.ts';
 import { createClient } from '../../workers/client.ts';
-import { useLocalNeon } from '../local-cloud/neon/backends.ts';
+import { createOwner } from './owner.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '../..');
@@ -71,29 +68,7 @@ describe('the Worker over HTTP', () => {
   });
 
   it('signs in, refreshes and signs out through the Durable Objects of a real wrangler build', async () => {
-    // wrangler's test harness serves outbound fetches but not outbound WebSockets, which the
-    // Neon driver's transactions (sign-up) need: the account is made here, over Neon's HTTP.
-    useLocalNeon();
-    const sql = neon(cloud.DATABASE_URL!);
-    const orgId = newId('organization');
-    const userId = newId('user');
-    const email = `founder-${userId.slice(-8)}@example.com`;
-    const password = 'an integration test passphrase';
-    await sql.query('insert into organizations (id, slug, name) values ($1, $2, $3)', [
-      orgId,
-      `integration-${userId.slice(-8)}`,
-      'Integration',
-    ]);
-    await sql.query('insert into users (id, email, name, password_hash) values ($1, $2, $3, $4)', [
-      userId,
-      email,
-      'Founder',
-      await hashPassword(password),
-    ]);
-    await sql.query("insert into memberships (org_id, user_id, role) values ($1, $2, 'owner')", [
-      orgId,
-      userId,
-    ]);
+    const { orgId, email, password } = await createOwner(cloud.DATABASE_URL!, 'founder');
     const post = (path: string, body: unknown, token?: string) =>
       fetch(`${base}${path}`, {
         method: 'POST',

@@ -6,7 +6,7 @@ import { neon } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDelivery } from '../../shared/webhook-sources/signature.ts';
 import { SAMPLE_PASSWORD } from '../../tools/db/sample-data/people.ts';
-import { SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
+import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
 import { type DevProcess, freePort, startDevProcess } from '../../tools/dev-process.ts';
 import { useLocalNeon } from '../local-cloud/neon/backends.ts';
 
@@ -227,6 +227,23 @@ describe('npm run dev', () => {
       ).json()) as { status: string; created_by: string };
       expect(item).toMatchObject({ status: 'published', created_by: source!.id });
     });
+    // The change goes out too: the sample endpoint's receiver verifies it and says so.
+    const endpoints = (await (
+      await fetch(`${base()}/v1/webhooks/endpoints`, { headers: auth })
+    ).json()) as { items: { id: string; description: string | null }[] };
+    const sample = endpoints.items.find((e) => e.description === SAMPLE_ENDPOINT.description);
+    expect(sample, JSON.stringify(endpoints)).toBeDefined();
+    await poll(async () => {
+      const deliveries = (await (
+        await fetch(`${base()}/v1/webhooks/endpoints/${sample!.id}/deliveries`, { headers: auth })
+      ).json()) as { items: { event_id: string; status: string }[] };
+      expect(deliveries.items).toContainEqual(
+        expect.objectContaining({ event_id: `${content_id}.v1`, status: 'delivered' }),
+      );
+    });
+    expect(dev.output()).toMatch(
+      new RegExp(`webhook content\\.created ${content_id}\\.v1 received .*signature verified`),
+    );
   });
 
   it('signs up a new account (a transaction over the WebSocket proxy, from wrangler dev)', async () => {

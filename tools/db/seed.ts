@@ -13,6 +13,7 @@ import {
   organizations,
   synonyms,
   users,
+  webhookEndpoints,
   webhookSources,
 } from '../../shared/db/schema/index.ts';
 import { newId } from '../../shared/ids.ts';
@@ -27,7 +28,7 @@ import {
   SAMPLE_SYNONYMS,
   SAMPLE_USERS,
 } from './sample-data/people.ts';
-import { SAMPLE_SOURCE } from './sample-data/sources.ts';
+import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from './sample-data/sources.ts';
 
 // Any drizzle Postgres database: node-postgres here, PGlite in tests.
 // biome-ignore lint/suspicious/noExplicitAny: the schema type parameter is irrelevant here
@@ -43,6 +44,11 @@ export type SeedOptions = {
    * `sample-data/sources.ts`) is added too, its secret sealed with this key.
    */
   secretsKey?: string;
+  /**
+   * Where the sample receiver of `npm run dev` listens: given (with `secretsKey`), the sample
+   * outbound endpoint (`sample-data/sources.ts`) is added, or pointed there again.
+   */
+  sampleReceiverUrl?: string;
 };
 
 /** Rows inserted per table; all zero when the sample data was already there. */
@@ -56,6 +62,7 @@ export type SeedResult = {
   versions: number;
   synonyms: number;
   webhook_sources: number;
+  webhook_endpoints: number;
 };
 
 const DAY = 86_400_000;
@@ -96,6 +103,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       versions: 0,
       synonyms: 0,
       webhook_sources: 0,
+      webhook_endpoints: 0,
     };
     const orgCreatedAt = new Date(now.getTime() - 600 * DAY);
 
@@ -331,6 +339,49 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
           createdBy: userId(owner.email),
         });
         result.webhook_sources = 1;
+      }
+    }
+
+    // The sample outbound endpoint, matched on its description, pointed at the sample receiver.
+    if (options.secretsKey && options.sampleReceiverUrl) {
+      const keys = { current: options.secretsKey };
+      const [existing] = await tx
+        .select({ id: webhookEndpoints.id, sealed: webhookEndpoints.secretCiphertext })
+        .from(webhookEndpoints)
+        .where(
+          and(
+            eq(webhookEndpoints.orgId, orgId),
+            eq(webhookEndpoints.description, SAMPLE_ENDPOINT.description),
+          ),
+        );
+      const id = existing?.id ?? newId('webhookEndpoint');
+      const context = `webhook_endpoints:${id}`;
+      if (existing) {
+        const opens = await openSecret(keys, existing.sealed, context).then(
+          ({ stale }) => !stale,
+          () => false,
+        );
+        await tx
+          .update(webhookEndpoints)
+          .set({
+            url: options.sampleReceiverUrl,
+            ...(opens
+              ? {}
+              : { secretCiphertext: await sealSecret(keys, SAMPLE_ENDPOINT.secret, context) }),
+          })
+          .where(eq(webhookEndpoints.id, id));
+      } else {
+        const owner = SAMPLE_USERS.find((u) => u.role === 'owner')!;
+        await tx.insert(webhookEndpoints).values({
+          id,
+          orgId,
+          url: options.sampleReceiverUrl,
+          description: SAMPLE_ENDPOINT.description,
+          eventTypes: SAMPLE_ENDPOINT.eventTypes,
+          secretCiphertext: await sealSecret(keys, SAMPLE_ENDPOINT.secret, context),
+          createdBy: userId(owner.email),
+        });
+        result.webhook_endpoints = 1;
       }
     }
     return result;

@@ -2,7 +2,7 @@ import { and, eq, isNotNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { webhookSources } from '../../shared/db/schema/index.ts';
+import { webhookEndpoints, webhookSources } from '../../shared/db/schema/index.ts';
 import { openSecret, type SecretKeys, sealSecret } from '../../shared/secret-box.ts';
 import { redactUrl } from '../db/migrate.ts';
 
@@ -20,29 +20,34 @@ export type ResealResult = { checked: number; resealed: number };
  */
 export async function resealSecrets(db: Database, keys: SecretKeys): Promise<ResealResult> {
   const result: ResealResult = { checked: 0, resealed: 0 };
-  const sealed = [
-    { field: 'secretCiphertext', context: (id: string) => `webhook_sources:${id}` },
-    {
-      field: 'previousSecretCiphertext',
-      context: (id: string) => `webhook_sources:${id}:previous`,
-    },
+  // Each table that holds sealed secrets, with the context its values are bound to.
+  const tables = [
+    { table: webhookSources, context: 'webhook_sources' },
+    { table: webhookEndpoints, context: 'webhook_endpoints' },
   ] as const;
-  for (const { field, context } of sealed) {
-    const column = webhookSources[field];
-    const rows = await db
-      .select({ id: webhookSources.id, value: column })
-      .from(webhookSources)
-      .where(isNotNull(column));
-    for (const { id, value } of rows) {
-      result.checked++;
-      const { plaintext, stale } = await openSecret(keys, value!, context(id));
-      if (!stale) continue;
-      const updated = await db
-        .update(webhookSources)
-        .set({ [field]: await sealSecret(keys, plaintext, context(id)) })
-        .where(and(eq(webhookSources.id, id), eq(column, value!)))
-        .returning({ id: webhookSources.id });
-      result.resealed += updated.length;
+  const fields = [
+    { field: 'secretCiphertext', suffix: '' },
+    { field: 'previousSecretCiphertext', suffix: ':previous' },
+  ] as const;
+  for (const { table, context } of tables) {
+    for (const { field, suffix } of fields) {
+      const column = table[field];
+      const rows = await db
+        .select({ id: table.id, value: column })
+        .from(table)
+        .where(isNotNull(column));
+      for (const { id, value } of rows) {
+        result.checked++;
+        const bound = `${context}:${id}${suffix}`;
+        const { plaintext, stale } = await openSecret(keys, value!, bound);
+        if (!stale) continue;
+        const updated = await db
+          .update(table)
+          .set({ [field]: await sealSecret(keys, plaintext, bound) })
+          .where(and(eq(table.id, id), eq(column, value!)))
+          .returning({ id: table.id });
+        result.resealed += updated.length;
+      }
     }
   }
   return result;

@@ -28,6 +28,7 @@ import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
 import { registerSystem } from './routes/system/index.ts';
 import { registerWebhookSources } from './routes/webhook-sources/index.ts';
+import { registerWebhooks } from './routes/webhooks/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
 import { registerWhoami } from './routes/whoami/index.ts';
 
@@ -78,20 +79,22 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerWebhookSources(
-    registerSearchIndex(
-      registerAnalytics(
-        registerSearch(
-          registerSearchSynonyms(
-            registerContent(
-              registerOperations(
-                registerWhoami(
-                  registerAdmin(
-                    registerAuditLog(
-                      registerKeys(
-                        registerInvitations(
-                          registerMembers(
-                            registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerWebhooks(
+    registerWebhookSources(
+      registerSearchIndex(
+        registerAnalytics(
+          registerSearch(
+            registerSearchSynonyms(
+              registerContent(
+                registerOperations(
+                  registerWhoami(
+                    registerAdmin(
+                      registerAuditLog(
+                        registerKeys(
+                          registerInvitations(
+                            registerMembers(
+                              registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+                            ),
                           ),
                         ),
                       ),

@@ -1,7 +1,25 @@
+import { z } from '@hono/zod-openapi';
 import { and, eq, gt, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { AppError } from '../../shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../../shared/pagination.ts';
+
+/** A list's `limit` query parameter: 1 to 100 `what` per page, 20 by default. */
+export const pageLimit = (what: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ description: `${what} per page (1 to 100).`, example: 20 });
+
+/** A list's `cursor` query parameter. */
+export const PageCursor = z
+  .string()
+  .max(512)
+  .optional()
+  .openapi({ description: "The previous page's `next_cursor`." });
 
 /** A list ordered by a timestamp column, then an id column, newest first unless `asc`. */
 export type Keyset = { time: PgColumn; id: PgColumn; direction?: 'desc' | 'asc' };

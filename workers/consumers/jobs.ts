@@ -10,7 +10,8 @@ import { FINAL_OPERATION_STATUSES, operations } from '../../shared/db/schema/ind
 import { isId } from '../../shared/ids.ts';
 import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
 import { ReindexPage, reindexPage, SEARCH_REINDEX } from '../../shared/search/reindex.ts';
-import { type Consumer, handler, PermanentError } from './policy.ts';
+import { dispatchEvents } from '../../shared/webhooks/delivery.ts';
+import { batchHandler, type Consumer, handler, PermanentError } from './policy.ts';
 
 /** `operation.completed`: a piece of queued work finished; record it on its operation. */
 export const OperationCompleted = z
@@ -43,12 +44,13 @@ export const OperationCompleted = z
  * (`shared/search/reindex.ts`); `search.index` indexes again items the `WRITES` consumer could not
  * (`shared/search/index-retry.ts`).
  *
- * `realtime.publish` and `webhook.dispatch` are the content events the `WRITES` consumer fans
- * out. Their handlers are seams: the `REALTIME` Durable Object and the webhook endpoints API do
- * not exist yet, so each validates its payload, logs at info that there is no subscriber or
- * endpoint to deliver to, and acks. Nothing is delivered and nothing is kept for later; the
- * real-time and webhooks issues replace these bodies (publish to the channels' objects; look up
- * the organisation's endpoints subscribed to the event type and hand each delivery to QStash).
+ * `webhook.dispatch` is an event for the organisation's webhook endpoints: a batch handler makes
+ * the deliveries of every such message in the batch at once and hands their first attempts to
+ * QStash (`shared/webhooks/delivery.ts`).
+ *
+ * `realtime.publish` is a content event for real-time channels. Its handler is a seam: the
+ * `REALTIME` Durable Object does not exist yet, so it validates its payload, logs that there is
+ * no subscriber and acks; the real-time issue replaces it.
  */
 export function jobsConsumer(deadLetterQueue: Queue): Consumer {
   return {
@@ -118,13 +120,18 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
           });
         },
       }),
-      [WEBHOOK_DISPATCH]: handler({
+      [WEBHOOK_DISPATCH]: batchHandler({
         payload: WebhookDispatch,
-        async handle(payload, { logger }) {
-          logger.info('webhook event not dispatched: no webhook endpoints yet', {
-            event_id: payload.event.id,
-            event_type: payload.event.type,
+        async batch(items, { services, logger }) {
+          const scheduled = await dispatchEvents(
+            services,
+            items.map((i) => i.payload),
+          );
+          logger.info('webhook events dispatched', {
+            events: items.length,
+            deliveries: scheduled,
           });
+          return items.map(() => undefined);
         },
       }),
     },

@@ -8,6 +8,7 @@ import { ensureEventPartitions } from './ensure-event-partitions.ts';
 import { pruneIdempotency } from './prune-idempotency.ts';
 import { publishDueContent } from './publish-due.ts';
 import { CRON_SCHEDULE, type CronJobName } from './schedule.ts';
+import { sweepWebhooks } from './sweep-webhooks.ts';
 import type { CronJob } from './types.ts';
 
 const JOBS: Record<CronJobName, CronJob> = {
@@ -15,6 +16,7 @@ const JOBS: Record<CronJobName, CronJob> = {
   'ensure-event-partitions': ensureEventPartitions,
   'drop-retired-search-namespaces': dropRetiredSearchNamespaces,
   'publish-due': publishDueContent,
+  'sweep-webhooks': sweepWebhooks,
 };
 
 /**

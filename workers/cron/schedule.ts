@@ -7,6 +7,7 @@ export const CRON_SCHEDULE = {
   '17 * * * *': 'prune-idempotency',
   '0 3 * * *': 'ensure-event-partitions',
   '*/10 * * * *': 'drop-retired-search-namespaces',
+  '*/5 * * * *': 'sweep-webhooks',
 } as const;
 
 export type CronJobName = (typeof CRON_SCHEDULE)[keyof typeof CRON_SCHEDULE];

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import {
-  boolean,
   check,
   foreignKey,
   index,
@@ -158,25 +157,47 @@ export const webhookSourceItems = pgTable(
   ],
 );
 
-/** An outbound endpoint that receives signed events (delivered through QStash). */
-export const webhookSubscriptions = pgTable(
+export const webhookEndpointDisabledReason = pgEnum('webhook_endpoint_disabled_reason', [
+  'manual',
+  'gone',
+  'failing',
+]);
+export type WebhookEndpointDisabledReason =
+  (typeof webhookEndpointDisabledReason.enumValues)[number];
+
+/**
+ * An outbound webhook endpoint (`/v1/webhooks/endpoints`; the table keeps its first name): a URL that receives the organisation's
+ * events of the types it subscribes to, signed per Standard Webhooks with its secret. The secret
+ * is sealed (`shared/secret-box.ts`, bound to `webhook_endpoints:<id>`): Sift signs with it, so it
+ * is kept, never hashed. After a rotation the previous one also signs until
+ * `previous_secret_expires_at`. An endpoint is disabled by hand (`manual`), when it answers `410
+ * Gone` (`gone`), or when every attempt failed for five days (`failing`, since `failing_since`).
+ */
+export const webhookEndpoints = pgTable(
   'webhook_subscriptions',
   {
     id: text('id')
       .primaryKey()
-      .$defaultFn(() => newId('subscription')),
+      .$defaultFn(() => newId('webhookEndpoint')),
     orgId: text('org_id')
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     url: text('url').notNull(),
     description: text('description'),
-    /** Event types delivered (`content.published`, ...); `*` for all. */
+    /** Event types delivered: exact (`content.published`), a family (`content.*`) or `*`. */
     eventTypes: text('event_types').array().notNull(),
     secretCiphertext: text('secret_ciphertext').notNull(),
-    active: boolean('active').notNull().default(true),
-    /** Consecutive failed deliveries; past a threshold the subscription is disabled. */
+    /** The secret before the last rotation, also signing until `previous_secret_expires_at`. */
+    previousSecretCiphertext: text('previous_secret_ciphertext'),
+    previousSecretExpiresAt: timestamptz('previous_secret_expires_at'),
+    /** Failed attempts since the last success. */
     failureCount: integer('failure_count').notNull().default(0),
+    /** The first failed attempt since the last success; null while it succeeds. */
+    failingSince: timestamptz('failing_since'),
+    lastSuccessAt: timestamptz('last_success_at'),
+    lastFailureAt: timestamptz('last_failure_at'),
     disabledAt: timestamptz('disabled_at'),
+    disabledReason: webhookEndpointDisabledReason('disabled_reason'),
     /** Who created it (an actor reference: `webhooks:manage` may be an API key's). */
     createdBy: actor('created_by'),
     createdAt: createdAt(),
@@ -184,15 +205,21 @@ export const webhookSubscriptions = pgTable(
   },
   (t) => [
     index('webhook_subscriptions_org_created_idx').on(t.orgId, t.createdAt, t.id),
-    // Fan-out reads the organisation's live subscriptions on every change.
-    index('webhook_subscriptions_org_active_idx')
-      .on(t.orgId)
-      .where(sql`${t.active} and ${t.disabledAt} is null`),
+    // Fan-out reads the organisation's live endpoints on every change.
+    index('webhook_subscriptions_org_active_idx').on(t.orgId).where(sql`${t.disabledAt} is null`),
     unique('webhook_subscriptions_org_id_key').on(t.orgId, t.id),
     actorCheck('webhook_subscriptions_created_by_actor', t.createdBy),
     check('webhook_subscriptions_url_scheme', sql`${t.url} ~ '^https?://'`),
     check('webhook_subscriptions_event_types_present', sql`cardinality(${t.eventTypes}) >= 1`),
     check('webhook_subscriptions_failure_count', sql`${t.failureCount} >= 0`),
+    check(
+      'webhook_subscriptions_disabled_reason',
+      sql`(${t.disabledAt} is null) = (${t.disabledReason} is null)`,
+    ),
+    check(
+      'webhook_subscriptions_previous_secret',
+      sql`(${t.previousSecretCiphertext} is null) = (${t.previousSecretExpiresAt} is null)`,
+    ),
   ],
 );
 
@@ -203,7 +230,13 @@ export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', [
 ]);
 export type WebhookDeliveryStatus = (typeof webhookDeliveryStatus.enumValues)[number];
 
-/** One event for one subscription, and how its delivery went. */
+/**
+ * One event for one endpoint, and how its delivery went. `body` is the JSON sent, fixed when the
+ * event is dispatched; each attempt signs it afresh. `attempts` counts every attempt made;
+ * `schedule_base` is the count when the current round began (0, or when it was replayed), so a
+ * replay gets the whole retry schedule again. While `pending`, `next_attempt_at` is when the next
+ * attempt is due (the sweeper schedules again one QStash lost); null once it ends.
+ */
 export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
@@ -213,12 +246,13 @@ export const webhookDeliveries = pgTable(
     orgId: text('org_id')
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
-    subscriptionId: text('subscription_id').notNull(),
+    endpointId: text('subscription_id').notNull(),
     eventType: text('event_type').notNull(),
     eventId: text('event_id').notNull(),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    body: text('body').notNull(),
     status: webhookDeliveryStatus('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    scheduleBase: integer('schedule_base').notNull().default(0),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
     nextAttemptAt: timestamptz('next_attempt_at'),
@@ -230,29 +264,73 @@ export const webhookDeliveries = pgTable(
   (t) => [
     foreignKey({
       name: 'webhook_deliveries_subscription_fk',
-      columns: [t.orgId, t.subscriptionId],
-      foreignColumns: [webhookSubscriptions.orgId, webhookSubscriptions.id],
+      columns: [t.orgId, t.endpointId],
+      foreignColumns: [webhookEndpoints.orgId, webhookEndpoints.id],
     }).onDelete('cascade'),
-    // The jobs queue delivers at least once: one delivery per event per subscription.
-    uniqueIndex('webhook_deliveries_subscription_event_key').on(
-      t.orgId,
-      t.subscriptionId,
-      t.eventId,
-    ),
+    unique('webhook_deliveries_org_id_key').on(t.orgId, t.id),
+    // The jobs queue delivers at least once: one delivery per event per endpoint.
+    uniqueIndex('webhook_deliveries_subscription_event_key').on(t.orgId, t.endpointId, t.eventId),
     index('webhook_deliveries_org_subscription_created_idx').on(
       t.orgId,
-      t.subscriptionId,
+      t.endpointId,
       t.createdAt,
       t.id,
     ),
-    // The retry sweeper looks across organisations for what is due.
+    // The sweeper looks across organisations for what is overdue.
     index('webhook_deliveries_status_next_attempt_idx')
       .on(t.status, t.nextAttemptAt)
       .where(sql`${t.nextAttemptAt} is not null`),
     check('webhook_deliveries_attempts', sql`${t.attempts} >= 0`),
     check(
+      'webhook_deliveries_schedule_base',
+      sql`${t.scheduleBase} >= 0 and ${t.scheduleBase} <= ${t.attempts}`,
+    ),
+    check(
       'webhook_deliveries_delivered_at',
       sql`(${t.status} = 'delivered') = (${t.deliveredAt} is not null)`,
     ),
+  ],
+);
+
+export const webhookAttemptOutcome = pgEnum('webhook_attempt_outcome', [
+  'delivered',
+  'failed',
+  'gone',
+]);
+export type WebhookAttemptOutcome = (typeof webhookAttemptOutcome.enumValues)[number];
+
+/**
+ * One attempt of a delivery: when, the endpoint's status code (null when no answer came: a
+ * timeout, a refused connection, a refused destination), how long it took and the first 1 KB of
+ * what it answered. Numbered from 1 per delivery, each number recorded once.
+ */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: text('id')
+      .primaryKey()
+      .$defaultFn(() => newId('webhookAttempt')),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    deliveryId: text('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    url: text('url').notNull(),
+    outcome: webhookAttemptOutcome('outcome').notNull(),
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    responseBody: text('response_body'),
+    error: text('error'),
+    attemptedAt: timestamptz('attempted_at').notNull(),
+  },
+  (t) => [
+    foreignKey({
+      name: 'webhook_attempts_delivery_fk',
+      columns: [t.orgId, t.deliveryId],
+      foreignColumns: [webhookDeliveries.orgId, webhookDeliveries.id],
+    }).onDelete('cascade'),
+    uniqueIndex('webhook_attempts_delivery_attempt_key').on(t.orgId, t.deliveryId, t.attempt),
+    check('webhook_attempts_attempt', sql`${t.attempt} >= 1`),
+    check('webhook_attempts_latency', sql`${t.latencyMs} >= 0`),
   ],
 );

@@ -149,6 +149,8 @@ describe('request rules that every route follows', () => {
       expect([...kinds].sort()).toEqual([
         'acr',
         'cnt',
+        'dlv',
+        'ep',
         'inv',
         'key',
         'op',
@@ -206,6 +208,8 @@ describe('request rules that every route follows', () => {
         contentSlug: 'no-such-slug',
         synonymId: newId('synonym'),
         webhookSourceId: newId('webhookSource'),
+        webhookEndpointId: newId('webhookEndpoint'),
+        webhookDeliveryId: newId('delivery'),
       };
       const routes = PROTECTED_ROUTES.filter((r) => r.otherTenant === 'not_found');
       expect(routes.length).toBeGreaterThan(15);

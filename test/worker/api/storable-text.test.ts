@@ -89,6 +89,8 @@ function fixture(member: Member, sessionId: string): Fixture {
     contentSlug: 'a-slug',
     synonymId: newId('synonym'),
     webhookSourceId: newId('webhookSource'),
+    webhookEndpointId: newId('webhookEndpoint'),
+    webhookDeliveryId: newId('delivery'),
   };
 }
 

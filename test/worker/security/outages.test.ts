@@ -24,6 +24,7 @@ import {
 } from '../auth.ts';
 import { call, DEAD_DATABASE_URL, DEAD_URL, testDb, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
+import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
 import { type Fixture, PROTECTED_ROUTES, PUBLIC_ROUTES } from './protected-routes.ts';
 
 /**
@@ -75,6 +76,7 @@ const DOWN: Record<Outage, Partial<Record<keyof Env, unknown>>> = {
   ai: { WORKERS_AI_API_URL: DEAD_URL },
   queue: { WRITES: refusingQueue, EVENTS: refusingQueue, JOBS: refusingQueue },
   kv: { CACHE: brokenKv },
+  qstash: { QSTASH_URL: DEAD_URL },
 };
 const OUTAGES = Object.keys(DOWN) as Outage[];
 
@@ -233,6 +235,21 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'DELETE /v1/webhooks/sources/:id': { postgres: 'unavailable' },
   'POST /v1/webhooks/sources/:id/rotate-secret': { postgres: 'unavailable' },
   'GET /v1/webhooks/sources/:id/deliveries': { postgres: 'unavailable' },
+  // Outbound webhook endpoints and deliveries live in Postgres. A test event, replay or recovery
+  // that QStash cannot take now is recorded as due: the sweeper hands it over later.
+  'GET /v1/webhooks/endpoints': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints': { postgres: 'unavailable' },
+  'GET /v1/webhooks/endpoints/:id': { postgres: 'unavailable' },
+  'PATCH /v1/webhooks/endpoints/:id': { postgres: 'unavailable' },
+  'DELETE /v1/webhooks/endpoints/:id': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints/:id/disable': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints/:id/enable': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints/:id/rotate-secret': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints/:id/test': { postgres: 'unavailable' },
+  'GET /v1/webhooks/endpoints/:id/deliveries': { postgres: 'unavailable' },
+  'GET /v1/webhooks/endpoints/:id/deliveries/:delivery_id': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints/:id/deliveries/:delivery_id/replay': { postgres: 'unavailable' },
+  'POST /v1/webhooks/endpoints/:id/recover': { postgres: 'unavailable' },
   // A queued operation only Postgres holds (the ledger never saw it).
   'GET /v1/operations/:id': { postgres: 'unavailable' },
   // Content: reads and writes go on from the cache tiers and the ledger with Postgres down;
@@ -335,6 +352,8 @@ async function world(label: string): Promise<World> {
     ),
     config: { mapping: { external_id: '/id', title: '/title', default_locale: 'en' } },
   });
+  const endpoint = await insertEndpoint(orgId, env.SECRETS_KEY);
+  const webhookDeliveryId = await insertDelivery(orgId, endpoint.id);
   const item = await insertContent(orgId, {
     version: 2,
     translations: { en: { title: 'Outage lighthouse', body: 'Seen once, cached since.' } },
@@ -385,6 +404,8 @@ async function world(label: string): Promise<World> {
     contentSlug: item.slugs.en!,
     synonymId,
     webhookSourceId,
+    webhookEndpointId: endpoint.id,
+    webhookDeliveryId,
   };
 }
 

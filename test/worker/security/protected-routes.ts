@@ -26,6 +26,9 @@ export type Fixture = {
   synonymId: string;
   /** An inbound webhook source of organisation A. */
   webhookSourceId: string;
+  /** An outbound webhook endpoint of organisation A, and a failed delivery of it. */
+  webhookEndpointId: string;
+  webhookDeliveryId: string;
 };
 
 export type ProtectedRoute = {
@@ -455,6 +458,104 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     route: '/v1/webhooks/sources/:id/deliveries',
     path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}/deliveries`,
     permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  // Outbound webhook endpoints and their deliveries.
+  {
+    method: 'GET',
+    route: '/v1/webhooks/endpoints',
+    path: () => '/v1/webhooks/endpoints',
+    permission: 'webhooks:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints',
+    path: () => '/v1/webhooks/endpoints',
+    body: () => ({ url: 'https://hooks.example.com/outsider' }),
+    permission: 'webhooks:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhooks/endpoints/:id',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/webhooks/endpoints/:id',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}`,
+    body: () => ({ url: 'https://attacker.example.com/taken' }),
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/webhooks/endpoints/:id',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints/:id/disable',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/disable`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints/:id/enable',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/enable`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints/:id/rotate-secret',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/rotate-secret`,
+    body: () => ({ grace_seconds: 0 }),
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints/:id/test',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/test`,
+    body: () => ({ data: { from: 'outsider' } }),
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhooks/endpoints/:id/deliveries',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/deliveries`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhooks/endpoints/:id/deliveries/:delivery_id',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/deliveries/${a.webhookDeliveryId}`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints/:id/deliveries/:delivery_id/replay',
+    path: (a) =>
+      `/v1/webhooks/endpoints/${a.webhookEndpointId}/deliveries/${a.webhookDeliveryId}/replay`,
+    permission: 'webhooks:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/endpoints/:id/recover',
+    path: (a) => `/v1/webhooks/endpoints/${a.webhookEndpointId}/recover`,
+    body: () => ({ since: new Date(Date.now() - 86_400_000).toISOString() }),
+    permission: 'webhooks:manage',
     otherTenant: 'not_found',
   },
   // Search ranking settings: each organisation reads and writes its own.

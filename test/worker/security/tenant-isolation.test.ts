@@ -20,6 +20,8 @@ import {
   operations,
   synonyms,
   users,
+  webhookDeliveries,
+  webhookEndpoints,
   webhookSources,
 } from '../../../shared/db/schema/index.ts';
 import { newId } from '../../../shared/ids.ts';
@@ -30,6 +32,7 @@ import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
 import { call, expectProblem, testDb, testServices, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
+import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
 import {
   type Fixture,
   PROTECTED_ROUTES,
@@ -157,9 +160,16 @@ describe('tenant isolation and authentication on every protected route', () => {
         ),
         config: { mapping: { external_id: '/id', title: '/title', default_locale: 'en' } },
       });
+    const endpoint = await insertEndpoint(tenantA.orgId, env.SECRETS_KEY, {
+      url: 'https://hooks.example.com/isolation-secret-endpoint',
+      description: 'Isolation secret endpoint',
+    });
+    const webhookDeliveryId = await insertDelivery(tenantA.orgId, endpoint.id);
     a = {
       synonymId,
       webhookSourceId,
+      webhookEndpointId: endpoint.id,
+      webhookDeliveryId,
       contentId: contentA.id,
       contentSlug: contentA.slugs.en!,
       orgId: tenantA.orgId,
@@ -196,6 +206,10 @@ describe('tenant isolation and authentication on every protected route', () => {
       SEARCH_SECRET,
       webhookSourceId,
       'Isolation secret source',
+      endpoint.id,
+      webhookDeliveryId,
+      'isolation-secret-endpoint',
+      'Isolation secret endpoint',
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;
@@ -308,5 +322,20 @@ describe('tenant isolation and authentication on every protected route', () => {
     expect(await ledgerOf(env, a.orgId).heads([a.contentId])).toEqual({});
     const [item] = await db.select().from(content).where(eq(content.id, a.contentId));
     expect(item).toMatchObject({ version: 1, deletedAt: null, tags: [] });
+    // A's endpoint still points where A set it, enabled, with its one failed delivery.
+    const [endpoint] = await db
+      .select()
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.id, a.webhookEndpointId));
+    expect(endpoint).toMatchObject({
+      url: 'https://hooks.example.com/isolation-secret-endpoint',
+      disabledAt: null,
+      previousSecretCiphertext: null,
+    });
+    const deliveries = await db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, a.webhookEndpointId));
+    expect(deliveries.map((d) => [d.id, d.status])).toEqual([[a.webhookDeliveryId, 'failed']]);
   });
 });

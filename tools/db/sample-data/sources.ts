@@ -20,3 +20,14 @@ export const SAMPLE_SOURCE = {
     publish: true,
   },
 };
+
+/**
+ * The sample outbound endpoint of `npm run dev`: every event of the demo organisation goes to a
+ * receiver `npm run dev` runs on this machine, which checks each signature and prints what it
+ * got. Its secret is fixed and public too (development data).
+ */
+export const SAMPLE_ENDPOINT = {
+  description: 'Sample receiver (npm run dev prints what it gets)',
+  eventTypes: ['*'],
+  secret: `whsec_${Buffer.from('sift sample receiver secret, dev').toString('base64')}`,
+};

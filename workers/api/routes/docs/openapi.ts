@@ -55,6 +55,12 @@ const TAGS = [
     description: 'Search analytics: top and zero-result queries, click-through, latency.',
   },
   {
+    name: 'webhooks',
+    description:
+      'Outbound webhooks: endpoints that receive the organisation’s events, signed per ' +
+      'Standard Webhooks and retried for three days; their deliveries, replay and recovery.',
+  },
+  {
     name: 'webhook-sources',
     description:
       'Inbound webhooks: upstream sources that push content in (signed deliveries, mapping, ' +
@@ -71,7 +77,7 @@ const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
   { name: 'Content', tags: ['content', 'operations'] },
   { name: 'Search', tags: ['search', 'analytics'] },
-  { name: 'Integrations', tags: ['webhook-sources'] },
+  { name: 'Integrations', tags: ['webhooks', 'webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },
 ];

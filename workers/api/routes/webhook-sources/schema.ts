@@ -11,6 +11,7 @@ import { exampleId } from '../../../../shared/ids.ts';
 import { unstorable } from '../../../../shared/text/storable.ts';
 import { Mapping } from '../../../../shared/webhook-sources/mapping.ts';
 import { HmacSettings } from '../../../../shared/webhook-sources/signature.ts';
+import { PageCursor as Cursor, pageLimit as Limit } from '../../pagination.ts';
 import { idParams } from '../../params.ts';
 
 /** A rotated secret keeps verifying this long unless the caller chooses otherwise (one day). */
@@ -178,20 +179,6 @@ export const RotateSecretSchema = z
   .openapi('RotateWebhookSourceSecret');
 
 export const SourceIdParamsSchema = idParams('webhookSource');
-
-const Limit = (what: string) =>
-  z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ description: `${what} per page (1 to 100).`, example: 20 });
-const Cursor = z
-  .string()
-  .max(512)
-  .optional()
-  .openapi({ description: "The previous page's `next_cursor`." });
 
 export const ListSourcesQuerySchema = z.object({ limit: Limit('Sources'), cursor: Cursor });
 
