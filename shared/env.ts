@@ -106,6 +106,8 @@ export const EnvSchema = z
       .optional()
       .transform((value) => value || undefined)
       .pipe(secretsKeySetting.optional()),
+    /** Connections one real-time channel takes (WebSockets and event streams together). */
+    REALTIME_MAX_CONNECTIONS: z.coerce.number().int().positive().default(5_000),
     /** How long a request waits for the rate limiter before failing open. */
     RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
 
@@ -119,6 +121,7 @@ export const EnvSchema = z
     RATE_LIMITER: durableObject<import('../durable-objects/rate-limiter.ts').RateLimiter>(),
     SESSIONS: durableObject<import('../durable-objects/sessions.ts').Sessions>(),
     CONTENT_LEDGER: durableObject<import('../durable-objects/content-ledger.ts').ContentLedger>(),
+    REALTIME: durableObject<import('../durable-objects/realtime.ts').Realtime>(),
   })
   .superRefine((env, ctx) => {
     if (env.ENVIRONMENT === 'production' && env.WEBHOOKS_ALLOW_LOOPBACK) {

@@ -4,6 +4,7 @@ import { handleScheduled } from './cron/index.ts';
 
 export { ContentLedger } from '../durable-objects/content-ledger.ts';
 export { RateLimiter } from '../durable-objects/rate-limiter.ts';
+export { Realtime } from '../durable-objects/realtime.ts';
 export { Sessions } from '../durable-objects/sessions.ts';
 
 const app = createApp();

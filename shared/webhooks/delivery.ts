@@ -371,17 +371,7 @@ export async function makeAttempt(
           (outcome.kind === 'gone'
             ? 'the endpoint answered 410 Gone: it is disabled'
             : `the endpoint answered ${sent.status}`));
-    await db
-      .update(webhookDeliveries)
-      .set({
-        status: outcome.kind === 'delivered' ? 'delivered' : delay === null ? 'failed' : 'pending',
-        deliveredAt: outcome.kind === 'delivered' ? new Date(now) : null,
-        nextAttemptAt,
-        lastStatusCode: sent.status,
-        lastError,
-        updatedAt: new Date(now),
-      })
-      .where(thisAttempt);
+    // The attempt first: a delivery never shows an outcome its log does not hold yet.
     await db
       .insert(webhookAttempts)
       .values({
@@ -398,6 +388,17 @@ export async function makeAttempt(
         attemptedAt,
       })
       .onConflictDoNothing();
+    await db
+      .update(webhookDeliveries)
+      .set({
+        status: outcome.kind === 'delivered' ? 'delivered' : delay === null ? 'failed' : 'pending',
+        deliveredAt: outcome.kind === 'delivered' ? new Date(now) : null,
+        nextAttemptAt,
+        lastStatusCode: sent.status,
+        lastError,
+        updatedAt: new Date(now),
+      })
+      .where(thisAttempt);
     const endpointWhere = and(
       eq(webhookEndpoints.orgId, endpoint.orgId),
       eq(webhookEndpoints.id, endpoint.id),

@@ -41,6 +41,7 @@ const TABLES = [
   'session_events',
   'synonyms',
   'users',
+  'webhook_attempts',
   'webhook_deliveries',
   'webhook_source_deliveries',
   'webhook_source_items',
@@ -329,7 +330,9 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
       operation_status: 'queued,running,applied,partially_applied,failed',
       session_event_kind: 'created,refreshed,revoked,reuse_detected,expired',
       synonym_kind: 'one_way,multi_way',
+      webhook_attempt_outcome: 'delivered,failed,gone',
       webhook_delivery_status: 'pending,delivered,failed',
+      webhook_endpoint_disabled_reason: 'manual,gone,failing',
       webhook_source_delivery_status: 'accepted,duplicate,refused,unmapped,applied,failed',
       webhook_source_kind: 'standard,github,stripe,hmac',
     });

@@ -23,6 +23,7 @@ import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
 import { registerOperations } from './routes/operations/index.ts';
+import { registerRealtime } from './routes/realtime/index.ts';
 import { registerSearch } from './routes/search/index.ts';
 import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
@@ -79,21 +80,23 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerWebhooks(
-    registerWebhookSources(
-      registerSearchIndex(
-        registerAnalytics(
-          registerSearch(
-            registerSearchSynonyms(
-              registerContent(
-                registerOperations(
-                  registerWhoami(
-                    registerAdmin(
-                      registerAuditLog(
-                        registerKeys(
-                          registerInvitations(
-                            registerMembers(
-                              registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerRealtime(
+    registerWebhooks(
+      registerWebhookSources(
+        registerSearchIndex(
+          registerAnalytics(
+            registerSearch(
+              registerSearchSynonyms(
+                registerContent(
+                  registerOperations(
+                    registerWhoami(
+                      registerAdmin(
+                        registerAuditLog(
+                          registerKeys(
+                            registerInvitations(
+                              registerMembers(
+                                registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+                              ),
                             ),
                           ),
                         ),

@@ -8,6 +8,7 @@ import {
 } from '../../shared/content/fanout.ts';
 import { FINAL_OPERATION_STATUSES, operations } from '../../shared/db/schema/index.ts';
 import { isId } from '../../shared/ids.ts';
+import { publishToChannels } from '../../shared/realtime/publish.ts';
 import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
 import { ReindexPage, reindexPage, SEARCH_REINDEX } from '../../shared/search/reindex.ts';
 import { dispatchEvents } from '../../shared/webhooks/delivery.ts';
@@ -48,9 +49,9 @@ export const OperationCompleted = z
  * the deliveries of every such message in the batch at once and hands their first attempts to
  * QStash (`shared/webhooks/delivery.ts`).
  *
- * `realtime.publish` is a content event for real-time channels. Its handler is a seam: the
- * `REALTIME` Durable Object does not exist yet, so it validates its payload, logs that there is
- * no subscriber and acks; the real-time issue replaces it.
+ * `realtime.publish` is a content event for real-time channels: a batch handler publishes every
+ * such message in the batch with one call per channel (`shared/realtime/publish.ts`). A completed
+ * operation is published on its own channel (`operation:<id>`).
  */
 export function jobsConsumer(deadLetterQueue: Queue): Consumer {
   return {
@@ -79,6 +80,23 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
               operation_id: payload.operation_id,
               status: payload.status,
             });
+            // Its watchers hear of it at once; they can always read the operation itself.
+            await publishToChannels(services, [
+              {
+                channel: `operation:${payload.operation_id}`,
+                event: {
+                  id: `${payload.operation_id}.${payload.status}`,
+                  type: 'operation.completed',
+                  occurred_at: new Date().toISOString(),
+                  data: {
+                    status: payload.status,
+                    ...(payload.error ? { error: payload.error } : {}),
+                  },
+                },
+              },
+            ]).catch((error: unknown) =>
+              logger.warn('operation completion not published to its channel', { error }),
+            );
             return;
           }
           // Redelivered after it was recorded, or it never existed: only the latter is an error.
@@ -90,14 +108,17 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
             throw new PermanentError(`operation ${payload.operation_id} does not exist`);
         },
       }),
-      [REALTIME_PUBLISH]: handler({
+      [REALTIME_PUBLISH]: batchHandler({
         payload: RealtimePublish,
-        async handle(payload, { logger }) {
-          logger.info('realtime event not published: no REALTIME subscribers yet', {
-            event_id: payload.event.id,
-            event_type: payload.event.type,
-            channels: payload.channels,
-          });
+        async batch(items, { services, logger }) {
+          const published = await publishToChannels(
+            services,
+            items.flatMap(({ payload }) =>
+              payload.channels.map((channel) => ({ channel, event: payload.event })),
+            ),
+          );
+          logger.debug('realtime events published', { events: items.length, published });
+          return items.map(() => undefined);
         },
       }),
       [SEARCH_REINDEX]: handler({

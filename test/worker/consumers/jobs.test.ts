@@ -231,20 +231,17 @@ describe('the JOBS consumer: content events', () => {
       { requestId: 'req-seams', orgId },
     );
 
-  it('acks realtime.publish (no channels yet) and webhook.dispatch for an organisation without endpoints', async () => {
+  it('publishes realtime.publish to each channel once, and dispatches webhooks to no endpoint', async () => {
     const logs = captureLogs();
-    const { result } = await deliver('sift-jobs', [realtime(), webhook()]);
+    const { result } = await deliver('sift-jobs', [realtime(), webhook(), realtime()]);
     logs.restore();
-    expect(result.explicitAcks).toHaveLength(2);
+    expect(result.explicitAcks).toHaveLength(3);
     expect(result.retryMessages).toEqual([]);
-    const line = (msg: string) => logs.lines.find((l) => l.msg === msg && l.org_id === orgId);
-    expect(line('realtime event not published: no REALTIME subscribers yet')).toMatchObject({
-      level: 'info',
-      request_id: 'req-seams',
-      event_id: `${contentId}.v2`,
-      event_type: 'content.published',
-      channels: [`org:${orgId}`, `content:${contentId}`],
-    });
+    // Both channels hold the event once, though the message came twice.
+    for (const channel of [`org:${orgId}`, `content:${contentId}`]) {
+      const presence = await env.REALTIME.get(env.REALTIME.idFromName(channel)).presence();
+      expect(presence.offset, channel).toBe(1);
+    }
     // Dispatched in a batch: no endpoint, no delivery.
     expect(logs.lines.find((l) => l.msg === 'webhook events dispatched')).toMatchObject({
       level: 'info',

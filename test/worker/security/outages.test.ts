@@ -170,6 +170,22 @@ const CELLS: Cell[] = [
       init: { headers: bearer(w.ownerToken) },
     }),
   },
+  // The ticket is issued with everything up; the connection is made during the outage.
+  {
+    label: 'GET /v1/realtime/connect',
+    request: async (w) => {
+      const channel = `org:${w.orgId}`;
+      const issued = await call(
+        '/v1/realtime/tickets',
+        json({ channels: [channel] }, bearer(w.ownerToken)),
+      );
+      const { ticket } = (await issued.json()) as { ticket: string };
+      return {
+        path: `/v1/realtime/connect?${new URLSearchParams({ channel, ticket })}`,
+        init: { headers: { Upgrade: 'websocket' } },
+      };
+    },
+  },
   // Outside /v1.
   ...[
     '/health',
@@ -235,6 +251,8 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'DELETE /v1/webhooks/sources/:id': { postgres: 'unavailable' },
   'POST /v1/webhooks/sources/:id/rotate-secret': { postgres: 'unavailable' },
   'GET /v1/webhooks/sources/:id/deliveries': { postgres: 'unavailable' },
+  // A ticket is kept in Redis; an organisation channel's presence is its object alone.
+  'POST /v1/realtime/tickets': { postgres: 'unavailable', redis: 'unavailable' },
   // Outbound webhook endpoints and deliveries live in Postgres. A test event, replay or recovery
   // that QStash cannot take now is recorded as due: the sweeper hands it over later.
   'GET /v1/webhooks/endpoints': { postgres: 'unavailable' },

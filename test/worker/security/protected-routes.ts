@@ -460,6 +460,22 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'settings:manage',
     otherTenant: 'not_found',
   },
+  // Real-time channels: an organisation's own channels only.
+  {
+    method: 'POST',
+    route: '/v1/realtime/tickets',
+    path: () => '/v1/realtime/tickets',
+    body: (a) => ({ channels: [`org:${a.orgId}`, `content:${a.contentId}`] }),
+    permission: 'content:read',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'GET',
+    route: '/v1/realtime/channels/:channel/presence',
+    path: (a) => `/v1/realtime/channels/${encodeURIComponent(`org:${a.orgId}`)}/presence`,
+    permission: 'content:read',
+    otherTenant: 'not_found',
+  },
   // Outbound webhook endpoints and their deliveries.
   {
     method: 'GET',
@@ -623,4 +639,5 @@ export const PUBLIC_ROUTES: Record<string, string> = {
   'POST /v1/auth/refresh': 'exchanges a refresh token for tokens',
   'POST /v1/invitations/accept': 'the invitation token is the credential',
   'GET /v1/whoami': 'describes whatever credentials come with it, including none',
+  'GET /v1/realtime/connect': 'the real-time ticket is the credential',
 };

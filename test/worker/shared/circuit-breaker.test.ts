@@ -365,6 +365,7 @@ describe('breaker registry', () => {
       'ai',
       'kv',
       'postgres',
+      'qstash',
       'queue',
       'redis',
       'vector',

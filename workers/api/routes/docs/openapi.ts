@@ -55,6 +55,12 @@ const TAGS = [
     description: 'Search analytics: top and zero-result queries, click-through, latency.',
   },
   {
+    name: 'realtime',
+    description:
+      'Real-time channels: tickets, WebSocket and server-sent-event connections with resume, ' +
+      'and presence.',
+  },
+  {
     name: 'webhooks',
     description:
       'Outbound webhooks: endpoints that receive the organisation’s events, signed per ' +
@@ -77,7 +83,7 @@ const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
   { name: 'Content', tags: ['content', 'operations'] },
   { name: 'Search', tags: ['search', 'analytics'] },
-  { name: 'Integrations', tags: ['webhooks', 'webhook-sources'] },
+  { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },
 ];
