@@ -1,10 +1,22 @@
 import type { Services } from '../services.ts';
 import type { ChannelEvent } from './channels.ts';
 
+/** How long a channel stays listened-to after its last ticket (a day). */
+export const ACTIVE_CHANNEL_SECONDS = 86_400;
+
+/** The Redis key that says a channel has had a ticket lately. */
+export const activeChannelKey = (channel: string) => `rt:active:${channel}`;
+
 /**
  * Publishes events to their channels: one call to each channel's `REALTIME` object with all of
  * its events, in order, the channels in parallel. Publishing is idempotent per channel and event
  * id, so a redelivered message publishes nothing twice. Throws when a channel cannot be reached.
+ *
+ * An organisation's channel always gets its events. An item's, user's or operation's channel
+ * gets them only once a ticket was issued for it in the last day (`rt:active:<channel>`, set by
+ * `POST /v1/realtime/tickets` before the ticket is answered, so a client never misses an event
+ * after asking): a write must not wake an object per item that nobody listens to. When Redis
+ * cannot say, every channel gets its events.
  */
 export async function publishToChannels(
   services: Services,
@@ -15,6 +27,18 @@ export async function publishToChannels(
     const list = byChannel.get(channel) ?? [];
     list.push(event);
     byChannel.set(channel, list);
+  }
+  const optional = [...byChannel.keys()].filter((channel) => !channel.startsWith('org:'));
+  if (optional.length > 0) {
+    const active = await services.redis
+      .mget<(number | null)[]>(...optional.map(activeChannelKey))
+      .catch((error: unknown) => {
+        services.logger.warn('realtime: could not tell which channels are listened to', { error });
+        return optional.map(() => 1);
+      });
+    optional.forEach((channel, i) => {
+      if (active[i] === null) byChannel.delete(channel);
+    });
   }
   const namespace = services.env.REALTIME;
   const results = await Promise.all(

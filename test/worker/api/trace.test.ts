@@ -113,8 +113,10 @@ describe('traceparent', () => {
       return row?.status === 'applied' ? row : undefined;
     });
     expect(applied.completedAt).toBeInstanceOf(Date);
-    const consumed = logs.lines.find(
-      (l) => l.msg === 'message handled' && l.type === 'operation.completed',
+    // The handler goes on after the update (it publishes the completion on the operation's
+    // channel): its log line follows.
+    const consumed = await eventually(async () =>
+      logs?.lines.find((l) => l.msg === 'message handled' && l.type === 'operation.completed'),
     );
     expect(consumed).toMatchObject({ trace_id: TRACE_ID, request_id: 'trace-test-1' });
   });

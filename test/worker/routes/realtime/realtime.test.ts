@@ -215,6 +215,22 @@ describe('events, resume and presence', () => {
     client.ws!.close(1000);
   });
 
+  it('publishes to an item’s channel once someone asked for a ticket to it, not before', async () => {
+    const { auth, orgId } = await signedIn('rt-item');
+    const item = await insertContent(orgId, {});
+    const channel = `content:${item.id}`;
+    const offset = async () =>
+      (await env.REALTIME.get(env.REALTIME.idFromName(channel)).presence()).offset;
+    expect(await publish(channel, ['before'])).toBe(0);
+    expect(await offset()).toBe(0);
+    const issued = await ticket(auth, [channel]);
+    expect(await publish(channel, ['after'])).toBe(1);
+    const client = await connect(channel, issued.ticket, { since: '0' });
+    const [replayed] = await client.waitFor('event');
+    expect((replayed!.event as { id: string }).id).toBe('after');
+    client.ws!.close(1000);
+  });
+
   it('replays what a reconnecting client missed, in order, without repeats', async () => {
     const { auth, orgId } = await signedIn('rt-resume');
     const channel = `org:${orgId}`;

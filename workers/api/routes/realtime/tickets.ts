@@ -5,6 +5,7 @@ import {
   type TicketClaims,
   ticketKey,
 } from '../../../../shared/realtime/channels.ts';
+import { ACTIVE_CHANNEL_SECONDS, activeChannelKey } from '../../../../shared/realtime/publish.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
@@ -71,6 +72,8 @@ export function registerRealtimeTickets<S extends Schema>(app: OpenAPIHono<AppBi
           expires_at: expiresAt,
         };
         pipeline.set(await ticketKey(ticket, channel), claims, { ex: TICKET_TTL_SECONDS });
+        // From now on the channel's events are published (organisation channels always are).
+        pipeline.set(activeChannelKey(channel), 1, { ex: ACTIVE_CHANNEL_SECONDS });
       }
       await pipeline.exec();
     });
