@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ticketKey } from '../../../../shared/realtime/channels.ts';
@@ -278,8 +279,30 @@ describe('events, resume and presence', () => {
     const replayed = await late.waitFor('event', 1_001);
     expect(replayed[0]!.offset).toBe(2);
     expect(late.of('discontinuity')).toEqual([]);
+    // Once they are older than 10 minutes, only the last 1,000 are kept: resuming from before
+    // them is a gap.
+    const stub = env.REALTIME.get(env.REALTIME.idFromName(channel));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('UPDATE events SET at = at - 11 * 60 * 1000');
+    });
+    await publish(channel, ['g-last']);
+    const gap = await connect(channel, (await ticket(auth, [channel])).ticket, {
+      since: '1',
+      epoch: String(jump!.epoch),
+    });
+    const [hole] = await gap.waitFor('discontinuity');
+    expect(hole).toMatchObject({ reason: 'gap', since: 1, offset: 1_003 });
+    expect(gap.of('event')).toEqual([]);
+    // From within what is kept, the rest comes as usual.
+    const near = await connect(channel, (await ticket(auth, [channel])).ticket, {
+      since: '1000',
+      epoch: String(jump!.epoch),
+    });
+    expect((await near.waitFor('event', 3)).map((e) => e.offset)).toEqual([1_001, 1_002, 1_003]);
     wrongEpoch.ws!.close(1000);
     late.ws!.close(1000);
+    gap.ws!.close(1000);
+    near.ws!.close(1000);
   });
 
   it('announces joins and leaves and lists who is connected, with user and device', async () => {
