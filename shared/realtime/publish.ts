@@ -1,6 +1,9 @@
 import type { Services } from '../services.ts';
 import type { ChannelEvent } from './channels.ts';
 
+/** What publishing needs. */
+type PublishServices = Pick<Services, 'env' | 'redis' | 'logger'>;
+
 /** How long a channel stays listened-to after its last ticket (a day). */
 export const ACTIVE_CHANNEL_SECONDS = 86_400;
 
@@ -19,7 +22,7 @@ export const activeChannelKey = (channel: string) => `rt:active:${channel}`;
  * cannot say, every channel gets its events.
  */
 export async function publishToChannels(
-  services: Services,
+  services: PublishServices,
   items: { channel: string; event: ChannelEvent }[],
 ): Promise<number> {
   const byChannel = new Map<string, ChannelEvent[]>();
@@ -47,4 +50,30 @@ export async function publishToChannels(
     ),
   );
   return results.reduce((n, r) => n + r.offsets.length, 0);
+}
+
+/**
+ * Publishes an operation's progress or end on its channel (`operation:<id>`), if anyone asked
+ * for it. Best effort: the operation itself (`GET /v1/operations/{id}`) is the record, so a
+ * failure is logged, never thrown.
+ */
+export async function publishOperation(
+  services: PublishServices,
+  operationId: string,
+  type: 'operation.progress' | 'operation.completed',
+  data: Record<string, unknown>,
+  eventId: string,
+): Promise<void> {
+  await publishToChannels(services, [
+    {
+      channel: `operation:${operationId}`,
+      event: { id: eventId, type, occurred_at: new Date().toISOString(), data },
+    },
+  ]).catch((error: unknown) => {
+    services.logger.warn('operation event not published to its channel', {
+      operation_id: operationId,
+      type,
+      error,
+    });
+  });
 }

@@ -4,6 +4,7 @@ import { loadSnapshots } from '../content/store.ts';
 import { content } from '../db/schema/content.ts';
 import { operations } from '../db/schema/operations.ts';
 import { isId, newId } from '../ids.ts';
+import { publishOperation } from '../realtime/publish.ts';
 import type { Services } from '../services.ts';
 import { searchEntries } from './index-entry.ts';
 import { bumpIndexVersions } from './index-version.ts';
@@ -52,7 +53,7 @@ export type ReindexProgress = { done: number; total: number | null; after: strin
 
 type ReindexServices = Pick<
   Services,
-  'db' | 'redis' | 'vector' | 'embeddings' | 'guard' | 'logger' | 'enqueue' | 'waitUntil'
+  'db' | 'redis' | 'vector' | 'embeddings' | 'guard' | 'logger' | 'enqueue' | 'waitUntil' | 'env'
 >;
 
 /**
@@ -207,6 +208,13 @@ export async function reindexPage(services: ReindexServices, page: ReindexPage):
           sql`${operations.progress}->>'after' is not distinct from ${page.after}`,
         ),
       );
+    await publishOperation(
+      services,
+      page.operation_id,
+      'operation.progress',
+      { done, total },
+      `${page.operation_id}.${done}`,
+    );
     return;
   }
   await completeRebuild(services, page.org_id, page.namespace);
@@ -220,6 +228,13 @@ export async function reindexPage(services: ReindexServices, page: ReindexPage):
       updatedAt: sql`now()`,
     })
     .where(eq(operations.id, page.operation_id));
+  await publishOperation(
+    services,
+    page.operation_id,
+    'operation.completed',
+    { status: 'applied', done, total },
+    `${page.operation_id}.applied`,
+  );
 }
 
 /** Upstash's answer for a namespace that does not exist. */

@@ -8,7 +8,7 @@ import {
 } from '../../shared/content/fanout.ts';
 import { FINAL_OPERATION_STATUSES, operations } from '../../shared/db/schema/index.ts';
 import { isId } from '../../shared/ids.ts';
-import { publishToChannels } from '../../shared/realtime/publish.ts';
+import { publishOperation, publishToChannels } from '../../shared/realtime/publish.ts';
 import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
 import { ReindexPage, reindexPage, SEARCH_REINDEX } from '../../shared/search/reindex.ts';
 import { dispatchEvents } from '../../shared/webhooks/delivery.ts';
@@ -81,21 +81,12 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
               status: payload.status,
             });
             // Its watchers hear of it at once; they can always read the operation itself.
-            await publishToChannels(services, [
-              {
-                channel: `operation:${payload.operation_id}`,
-                event: {
-                  id: `${payload.operation_id}.${payload.status}`,
-                  type: 'operation.completed',
-                  occurred_at: new Date().toISOString(),
-                  data: {
-                    status: payload.status,
-                    ...(payload.error ? { error: payload.error } : {}),
-                  },
-                },
-              },
-            ]).catch((error: unknown) =>
-              logger.warn('operation completion not published to its channel', { error }),
+            await publishOperation(
+              services,
+              payload.operation_id,
+              'operation.completed',
+              { status: payload.status, ...(payload.error ? { error: payload.error } : {}) },
+              `${payload.operation_id}.${payload.status}`,
             );
             return;
           }

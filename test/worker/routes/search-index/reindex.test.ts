@@ -15,7 +15,15 @@ import { REINDEX_PAGE } from '../../../../shared/search/reindex.ts';
 import { vectorSearch } from '../../../../shared/search/vector-search.ts';
 import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
 import { deliver, recordingQueue } from '../../consumers/deliver.ts';
-import { call, expectProblem, runCron, testDb, testServices, untilQuiet } from '../../helpers.ts';
+import {
+  call,
+  eventually,
+  expectProblem,
+  runCron,
+  testDb,
+  testServices,
+  untilQuiet,
+} from '../../helpers.ts';
 import { insertContent } from '../content/fixtures.ts';
 
 afterAll(() => untilQuiet(), 40_000);
@@ -103,6 +111,16 @@ describe('POST /v1/search/reindex', () => {
     expect(jobs.sent[0]).toMatchObject({ type: 'search.reindex' });
     expect(jobs.delays[0]).toBe(10);
 
+    // Someone watches the operation's channel (a ticket marks it listened to).
+    const channel = `operation:${operation.id}`;
+    const issued = await call('/v1/realtime/tickets', {
+      method: 'POST',
+      headers: { ...ownerAuth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ channels: [channel] }),
+    });
+    expect(issued.status).toBe(201);
+    const { ticket } = (await issued.json()) as { ticket: string };
+
     // A second rebuild while this one runs: 409 naming it.
     const again = await expectProblem(
       await call(
@@ -162,6 +180,23 @@ describe('POST /v1/search/reindex', () => {
       status: 'applied',
       progress: { done: ids.length + 1, total: ids.length + 1 },
     });
+    // The channel heard each page's progress, then the end (the duplicate page added nothing).
+    const params = new URLSearchParams({ channel, ticket, since: '0' });
+    const ws = (await call(`/v1/realtime/connect?${params}`, { headers: { Upgrade: 'websocket' } }))
+      .webSocket!;
+    const heard: { type: string; event?: { type: string; data: unknown } }[] = [];
+    ws.addEventListener('message', (e) => heard.push(JSON.parse(e.data as string)));
+    ws.accept();
+    const events = await eventually(async () => {
+      const got = heard.filter((m) => m.type === 'event');
+      return got.length >= 2 && got;
+    });
+    expect(events.map((m) => [m.event!.type, m.event!.data])).toEqual([
+      ['operation.progress', { done: REINDEX_PAGE, total: ids.length + 1 }],
+      ['operation.completed', { status: 'applied', done: ids.length + 1, total: ids.length + 1 }],
+    ]);
+    ws.close(1000);
+
     forgetNamespaces(orgId);
     expect(await indexNamespaces(services, orgId)).toEqual({ active: building, building: null });
     expect(await readIndexVersion(services, orgId)).toBeGreaterThan(versionBefore!);
