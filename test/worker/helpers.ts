@@ -55,6 +55,26 @@ export async function call(
   return response;
 }
 
+/**
+ * {@link call}, timed as a client sees it: until the response is there, not including the work
+ * the Worker keeps going after it (`waitUntil`: audit sends, counters), which is awaited after.
+ */
+export async function callTimed(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ response: Response; ms: number }> {
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}${path}`, init);
+  if (!request.headers.has('CF-Connecting-IP')) {
+    request.headers.set('CF-Connecting-IP', randomIp());
+  }
+  const started = performance.now();
+  const response = await worker.fetch(request, env as Env, ctx);
+  const ms = performance.now() - started;
+  await waitOnExecutionContext(ctx);
+  return { response, ms };
+}
+
 /** An address in 198.18.0.0/15 (benchmarking range), different on every call. */
 export function randomIp(): string {
   const n = Math.floor(Math.random() * 2 ** 17);
