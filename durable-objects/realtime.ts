@@ -73,6 +73,8 @@ function refuse(status: number, code: Refusal['code'], detail: string): Response
 export class Realtime extends DurableObject<Env> {
   private sql: SqlStorage;
   private epoch = '';
+  /** The channel's name, as the first connection gave it (kept in meta). */
+  private channel = '';
   private lastOffset = 0;
   private streams = new Set<Stream>();
   private redis: Redis | undefined;
@@ -91,6 +93,7 @@ export class Realtime extends DurableObject<Env> {
       );
       this.epoch = meta.get('epoch') ?? crypto.randomUUID().slice(0, 8);
       this.lastOffset = Number(meta.get('last_offset') ?? 0);
+      this.channel = meta.get('channel') ?? '';
       if (!meta.has('epoch')) {
         this.sql.exec("INSERT INTO meta (key, value) VALUES ('epoch', ?)", this.epoch);
       }
@@ -226,15 +229,9 @@ export class Realtime extends DurableObject<Env> {
   private left(ws: WebSocket): void {
     const member = ws.deserializeAttachment() as Member | null;
     if (!member) return;
-    const channel = this.channelName();
-    this.broadcast(JSON.stringify(this.presenceMessage(channel, 'presence.leave', member)), ws);
-  }
-
-  /** The channel's name, as the first connection's URL gave it (kept in meta). */
-  private channelName(): string {
-    return (
-      this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'channel'").toArray()[0]
-        ?.value ?? ''
+    this.broadcast(
+      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', member)),
+      ws,
     );
   }
 
@@ -247,7 +244,8 @@ export class Realtime extends DurableObject<Env> {
   }
 
   private welcome(channel: string, member: Member) {
-    if (this.channelName() !== channel) {
+    if (this.channel !== channel) {
+      this.channel = channel;
       this.sql.exec(
         "INSERT INTO meta (key, value) VALUES ('channel', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         channel,
@@ -346,7 +344,7 @@ export class Realtime extends DurableObject<Env> {
     if (!this.streams.delete(stream)) return;
     void stream.writer.abort(reason).catch(() => {});
     this.broadcast(
-      JSON.stringify(this.presenceMessage(this.channelName(), 'presence.leave', stream.member)),
+      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', stream.member)),
     );
   }
 

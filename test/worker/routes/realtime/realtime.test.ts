@@ -281,8 +281,8 @@ describe('events, resume and presence', () => {
     expect(late.of('discontinuity')).toEqual([]);
     // Once they are older than 10 minutes, only the last 1,000 are kept: resuming from before
     // them is a gap.
-    const stub = env.REALTIME.get(env.REALTIME.idFromName(channel));
-    await runInDurableObject(stub, (_instance, state) => {
+    const channelObject = env.REALTIME.get(env.REALTIME.idFromName(channel));
+    await runInDurableObject(channelObject, (_instance, state) => {
       state.storage.sql.exec('UPDATE events SET at = at - 11 * 60 * 1000');
     });
     await publish(channel, ['g-last']);

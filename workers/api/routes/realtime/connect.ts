@@ -35,11 +35,11 @@ export function registerRealtimeConnect<S extends Schema>(app: OpenAPIHono<AppBi
   return app.openapi(route, async (c) => {
     const { channel } = c.req.valid('query');
     const namespace = c.var.env.REALTIME;
-    const stub = namespace.get(namespace.idFromName(channel));
+    const channelObject = namespace.get(namespace.idFromName(channel));
     // The object takes its connection limit from the Worker's settings, validated here.
     const headers = new Headers(c.req.raw.headers);
     headers.set('x-sift-max-connections', String(c.var.env.REALTIME_MAX_CONNECTIONS));
-    const response = await stub.fetch(new Request(c.req.raw, { headers }));
+    const response = await channelObject.fetch(new Request(c.req.raw, { headers }));
     if (response.headers.get('x-sift-refusal')) {
       const refusal = (await response.json()) as Refusal;
       throw new AppError({ code: refusal.code, message: refusal.detail });

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import { webhookDeliveries, webhookEndpoints } from '../../../../shared/db/schema/webhooks.ts';
+import { webhookDeliveries } from '../../../../shared/db/schema/webhooks.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { scheduleAttempts } from '../../../../shared/webhooks/delivery.ts';
 import type { AppBindings } from '../../app.ts';
@@ -10,11 +10,11 @@ import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
   EndpointIdParamsSchema,
-  endpointNotFound,
   MAX_RECOVER,
   RECOVER_WINDOW_DAYS,
   RecoverResultSchema,
   RecoverSchema,
+  requireEnabledEndpoint,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -73,18 +73,7 @@ export function registerWebhookEndpointsRecover<S extends Schema>(
       throw fieldError('body.since', `must be within the last ${RECOVER_WINDOW_DAYS} days`);
     if (until <= since) throw fieldError('body.until', 'must be after since');
     const { db } = c.var.services;
-    const [endpoint] = await db
-      .select({ disabledAt: webhookEndpoints.disabledAt })
-      .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId)))
-      .limit(1);
-    if (!endpoint) throw endpointNotFound();
-    if (endpoint.disabledAt) {
-      throw new AppError({
-        code: 'CONFLICT',
-        message: 'The endpoint is disabled: enable it to send deliveries again.',
-      });
-    }
+    await requireEnabledEndpoint(db, orgId, id, 'send deliveries again');
     const failed = await db
       .select({ id: webhookDeliveries.id, createdAt: webhookDeliveries.createdAt })
       .from(webhookDeliveries)

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import { webhookDeliveries, webhookEndpoints } from '../../../../shared/db/schema/webhooks.ts';
+import { webhookDeliveries } from '../../../../shared/db/schema/webhooks.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { scheduleAttempts } from '../../../../shared/webhooks/delivery.ts';
 import type { AppBindings } from '../../app.ts';
@@ -12,7 +12,7 @@ import {
   DeliveryParamsSchema,
   deliveryNotFound,
   deliveryView,
-  endpointNotFound,
+  requireEnabledEndpoint,
   WebhookDeliverySchema,
 } from './schema.ts';
 
@@ -54,18 +54,7 @@ export function registerWebhookDeliveriesReplay<S extends Schema>(
     const { orgId } = c.var.principal!;
     const { id, delivery_id } = c.req.valid('param');
     const { db } = c.var.services;
-    const [endpoint] = await db
-      .select({ disabledAt: webhookEndpoints.disabledAt })
-      .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId)))
-      .limit(1);
-    if (!endpoint) throw endpointNotFound();
-    if (endpoint.disabledAt) {
-      throw new AppError({
-        code: 'CONFLICT',
-        message: 'The endpoint is disabled: enable it to send deliveries again.',
-      });
-    }
+    await requireEnabledEndpoint(db, orgId, id, 'send deliveries again');
     const where = and(
       eq(webhookDeliveries.orgId, orgId),
       eq(webhookDeliveries.endpointId, id),

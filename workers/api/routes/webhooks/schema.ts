@@ -1,11 +1,13 @@
 import { z } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
 import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
+import type { HttpDatabase } from '../../../../shared/db/client.ts';
 import {
   webhookAttemptOutcome,
   type webhookAttempts,
   type webhookDeliveries,
   webhookDeliveryStatus,
-  type webhookEndpoints,
+  webhookEndpoints,
 } from '../../../../shared/db/schema/webhooks.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { exampleId } from '../../../../shared/ids.ts';
@@ -365,4 +367,28 @@ export function badUrl(reason: string): AppError {
     message: `body.url: ${reason}`,
     errors: [{ path: 'body.url', message: reason }],
   });
+}
+
+/**
+ * Checks that endpoint `id` of `orgId` exists (else 404) and is enabled (else 409 saying `to`
+ * needs it enabled): what sending anything to it (a test event, a replay, a recovery) needs.
+ */
+export async function requireEnabledEndpoint(
+  db: HttpDatabase,
+  orgId: string,
+  id: string,
+  to: string,
+): Promise<void> {
+  const [endpoint] = await db
+    .select({ disabledAt: webhookEndpoints.disabledAt })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId)))
+    .limit(1);
+  if (!endpoint) throw endpointNotFound();
+  if (endpoint.disabledAt) {
+    throw new AppError({
+      code: 'CONFLICT',
+      message: `The endpoint is disabled: enable it to ${to}.`,
+    });
+  }
 }

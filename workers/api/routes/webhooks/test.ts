@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import { webhookDeliveries, webhookEndpoints } from '../../../../shared/db/schema/webhooks.ts';
+import { webhookDeliveries } from '../../../../shared/db/schema/webhooks.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import { scheduleAttempts } from '../../../../shared/webhooks/delivery.ts';
@@ -13,7 +12,7 @@ import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
   deliveryView,
   EndpointIdParamsSchema,
-  endpointNotFound,
+  requireEnabledEndpoint,
   TestEventSchema,
   WebhookDeliverySchema,
 } from './schema.ts';
@@ -70,18 +69,7 @@ export function registerWebhookEndpointsTest<S extends Schema>(app: OpenAPIHono<
       });
     }
     const { db } = c.var.services;
-    const [endpoint] = await db
-      .select({ id: webhookEndpoints.id, disabledAt: webhookEndpoints.disabledAt })
-      .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId)))
-      .limit(1);
-    if (!endpoint) throw endpointNotFound();
-    if (endpoint.disabledAt) {
-      throw new AppError({
-        code: 'CONFLICT',
-        message: 'The endpoint is disabled: enable it to send a test event.',
-      });
-    }
+    await requireEnabledEndpoint(db, orgId, id, 'send a test event');
     const now = new Date();
     const eventId = newId('event');
     const [row] = await db
