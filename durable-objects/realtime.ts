@@ -20,6 +20,8 @@ export const CLOSE = {
   sendFailed: 1011,
   tryAgainLater: 1013,
   protocol: 1008,
+  /** The session the connection was opened for ended (signed out, revoked, expired). */
+  sessionEnded: 4001,
 } as const;
 
 /** What a connection carries through hibernation (`serializeAttachment`). */
@@ -34,7 +36,14 @@ type Member = {
 type Stored = { offset: number; body: string };
 
 /** One event-stream (SSE) reader: not hibernatable, so kept in memory while open. */
-type Stream = { member: Member; writer: WritableStreamDefaultWriter<Uint8Array> };
+type Stream = {
+  member: Member;
+  sessionId: string | null;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+};
+
+/** The tag of the WebSockets opened for a session (`ctx.getWebSockets(tag)`). */
+const sessionTag = (sessionId: string) => `session:${sessionId}`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -78,6 +87,8 @@ export class Realtime extends DurableObject<Env> {
   private lastOffset = 0;
   private streams = new Set<Stream>();
   private redis: Redis | undefined;
+  /** Sessions closed here while this instance lives: a connect racing the close is refused. */
+  private endedSessions = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -109,9 +120,12 @@ export class Realtime extends DurableObject<Env> {
     if (!claims) {
       return refuse(401, 'UNAUTHORIZED', 'The ticket is unknown, used already or expired.');
     }
-    if (claims.session_id && claims.user_id) {
+    const sessionId = claims.session_id;
+    if (sessionId && claims.user_id) {
+      // The session notes the channel, so that ending it closes this connection.
       const sessions = this.env.SESSIONS.get(this.env.SESSIONS.idFromName(claims.user_id));
-      if (!(await sessions.isLive(claims.session_id))) {
+      const live = await sessions.watchRealtime(sessionId, channel);
+      if (!live || this.endedSessions.has(sessionId)) {
         return refuse(401, 'UNAUTHORIZED', 'The session that asked for the ticket was revoked.');
       }
     }
@@ -129,7 +143,8 @@ export class Realtime extends DurableObject<Env> {
     const resume = this.resumePoint(url, request.headers);
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
       const { 0: client, 1: server } = new WebSocketPair();
-      this.ctx.acceptWebSocket(server, [member.connection_id]);
+      const tags = [member.connection_id, ...(sessionId ? [sessionTag(sessionId)] : [])];
+      this.ctx.acceptWebSocket(server, tags);
       server.serializeAttachment(member);
       server.send(JSON.stringify(this.welcome(channel, member)));
       for (const message of this.catchUp(channel, resume)) server.send(message);
@@ -143,7 +158,8 @@ export class Realtime extends DurableObject<Env> {
       highWaterMark: MAX_STREAM_BACKLOG_BYTES,
       size: (chunk) => chunk.byteLength,
     });
-    const stream: Stream = { member, writer: writable.getWriter() };
+    const stream: Stream = { member, sessionId, writer: writable.getWriter() };
+    stream.writer.closed.catch(() => {});
     this.streams.add(stream);
     void this.write(stream, sse(this.welcome(channel, member), 'welcome'));
     for (const message of this.catchUp(channel, resume)) void this.write(stream, sseOf(message));
@@ -198,6 +214,28 @@ export class Realtime extends DurableObject<Env> {
       this.trim(now);
     }
     return { offsets };
+  }
+
+  /**
+   * Closes every connection opened for a session that has ended (the `Sessions` object calls
+   * this when it is revoked or expires): WebSockets with {@link CLOSE.sessionEnded}, event
+   * streams by ending them. Returns how many were closed.
+   */
+  async closeSession(sessionId: string): Promise<number> {
+    this.endedSessions.add(sessionId);
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets(sessionTag(sessionId))) {
+      try {
+        ws.close(CLOSE.sessionEnded, 'session ended');
+        closed++;
+      } catch {}
+    }
+    for (const stream of this.streams) {
+      if (stream.sessionId !== sessionId) continue;
+      this.dropStream(stream, 'session ended', { graceful: true });
+      closed++;
+    }
+    return closed;
   }
 
   /** Who is connected: one entry per connection, as its ticket named it. */
@@ -340,9 +378,14 @@ export class Realtime extends DurableObject<Env> {
     }
   }
 
-  private dropStream(stream: Stream, reason: string): void {
+  /**
+   * Stops writing to an event stream and tells the others it left: `graceful` ends it after what
+   * is queued (the client sees the stream end), otherwise it is cut at once (a slow reader).
+   */
+  private dropStream(stream: Stream, reason: string, { graceful = false } = {}): void {
     if (!this.streams.delete(stream)) return;
-    void stream.writer.abort(reason).catch(() => {});
+    const ending = graceful ? stream.writer.close() : stream.writer.abort(reason);
+    void ending.catch(() => {});
     this.broadcast(
       JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', stream.member)),
     );

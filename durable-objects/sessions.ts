@@ -46,6 +46,8 @@ const TOUCH_INTERVAL_MS = 60 * SECOND;
 const OUTBOX_BATCH = 100;
 /** Longest wait before retrying an outbox that the queue refused. */
 const MAX_FLUSH_BACKOFF_MS = 5 * 60 * SECOND;
+/** Real-time channels one alarm closes an ended session's connections on, at most. */
+const REALTIME_CLOSE_BATCH = 50;
 
 /**
  * What an access token of a session is worth (see `tokenState`). Each access token carries the
@@ -140,6 +142,11 @@ const SCHEMA = `
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     body TEXT NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS realtime_channels (
+    session_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    PRIMARY KEY (session_id, channel)
+  );
 `;
 
 const expiresAt = (row: Pick<SessionRow, 'created_at' | 'last_seen_at'>) =>
@@ -164,6 +171,7 @@ export class Sessions extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly logger = createLogger({ fields: { durable_object: 'Sessions' } });
   private flushFailures = 0;
+  private realtimeFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -361,6 +369,23 @@ export class Sessions extends DurableObject<Env> {
     );
   }
 
+  /**
+   * Whether the session is live, noting (when it is) that it opened a connection to a real-time
+   * channel: when the session ends, the alarm closes its connections there
+   * (`Realtime.closeSession`), so a revoked device stops hearing at once, not only at its next
+   * connect.
+   */
+  async watchRealtime(sessionId: string, channel: string): Promise<boolean> {
+    const row = this.row(sessionId);
+    if (!row || row.ended_at !== null || expiresAt(row) <= Date.now()) return false;
+    this.sql.exec(
+      'INSERT OR IGNORE INTO realtime_channels (session_id, channel) VALUES (?, ?)',
+      sessionId,
+      channel,
+    );
+    return true;
+  }
+
   /** Whether the session exists, is not revoked and has not expired. */
   async isLive(sessionId: string): Promise<boolean> {
     return (await this.tokenState(sessionId)).live;
@@ -481,7 +506,54 @@ export class Sessions extends DurableObject<Env> {
       this.sql.exec(`DELETE FROM sessions WHERE ${purgeable}`, ...args);
     });
     await this.flush();
+    await this.closeRealtime();
     await this.schedule(Date.now());
+  }
+
+  /** The real-time channels ended sessions still have connections on. */
+  private endedRealtime(): { session_id: string; channel: string }[] {
+    return this.sql
+      .exec<{ session_id: string; channel: string }>(
+        `SELECT session_id, channel FROM realtime_channels
+         WHERE session_id NOT IN (SELECT id FROM sessions WHERE ended_at IS NULL)
+         LIMIT ?`,
+        REALTIME_CLOSE_BATCH,
+      )
+      .toArray();
+  }
+
+  /**
+   * Closes the connections ended sessions have on real-time channels (one call per session and
+   * channel, in parallel); a channel that cannot be reached keeps its row for the next alarm.
+   */
+  private async closeRealtime(): Promise<void> {
+    const rows = this.endedRealtime();
+    if (rows.length === 0) return;
+    const namespace = this.env.REALTIME;
+    let failed = false;
+    const results = await Promise.allSettled(
+      rows.map(({ session_id, channel }) =>
+        namespace.get(namespace.idFromName(channel)).closeSession(session_id),
+      ),
+    );
+    results.forEach((result, i) => {
+      const { session_id, channel } = rows[i]!;
+      if (result.status === 'fulfilled') {
+        this.sql.exec(
+          'DELETE FROM realtime_channels WHERE session_id = ? AND channel = ?',
+          session_id,
+          channel,
+        );
+      } else {
+        failed = true;
+        this.logger.warn('real-time connections of an ended session not closed; will retry', {
+          session_id,
+          channel,
+          error: result.reason,
+        });
+      }
+    });
+    this.realtimeFailures = failed ? this.realtimeFailures + 1 : 0;
   }
 
   private row(sessionId: string): SessionRow | undefined {
@@ -564,10 +636,12 @@ export class Sessions extends DurableObject<Env> {
 
   /**
    * Sets the alarm for the next thing to do: delivering the outbox (now, or after a backoff when
-   * the queue refused it), the next expiry of a live session, or the next purge.
+   * the queue refused it), closing an ended session's real-time connections (likewise), the next
+   * expiry of a live session, or the next purge.
    */
   private async schedule(now: number): Promise<void> {
     const pending = this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length > 0;
+    const closing = this.endedRealtime().length > 0;
     const { expiry, purge } = this.sql
       .exec<{ expiry: number | null; purge: number | null }>(
         `SELECT
@@ -578,9 +652,11 @@ export class Sessions extends DurableObject<Env> {
         ENDED_RETENTION_MS,
       )
       .one();
-    const backoff = Math.min(MAX_FLUSH_BACKOFF_MS, SECOND * 2 ** this.flushFailures);
+    const backoff = (failures: number) =>
+      now + (failures > 0 ? Math.min(MAX_FLUSH_BACKOFF_MS, SECOND * 2 ** failures) : 0);
     const candidates = [
-      pending ? (this.flushFailures > 0 ? now + backoff : now) : null,
+      pending ? backoff(this.flushFailures) : null,
+      closing ? backoff(this.realtimeFailures) : null,
       expiry,
       purge,
     ].filter((t): t is number => t !== null);

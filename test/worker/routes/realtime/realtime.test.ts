@@ -1,4 +1,4 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ticketKey } from '../../../../shared/realtime/channels.ts';
@@ -45,7 +45,9 @@ async function connect(channel: string, secret: string, query: Record<string, st
   }
   const messages: Message[] = [];
   let closed = null as { code: number; reason: string } | null;
-  ws.addEventListener('message', (e) => messages.push(JSON.parse(e.data as string) as Message));
+  ws.addEventListener('message', (e) => {
+    messages.push(JSON.parse(e.data as string) as Message);
+  });
   ws.addEventListener('close', (e) => {
     closed = { code: e.code, reason: e.reason };
   });
@@ -345,6 +347,82 @@ describe('events, resume and presence', () => {
       404,
     );
     watcher.ws!.close(1000);
+  });
+
+  it('keeps presence and offsets through hibernation: members, events, leaves', async () => {
+    const { auth, orgId } = await signedIn('rt-hibernate');
+    const channel = `org:${orgId}`;
+    const a = await connect(channel, (await ticket(auth, [channel], 'desk')).ticket);
+    const b = await connect(channel, (await ticket(auth, [channel], 'tablet')).ticket);
+    await a.waitFor('presence.join');
+    await publish(channel, ['h1']);
+    const [before] = await b.waitFor('event');
+    const channelObject = env.REALTIME.get(env.REALTIME.idFromName(channel));
+    // The instance goes away (its memory with it); the sockets hibernate and stay open.
+    await evictDurableObject(channelObject);
+    const presence = async () =>
+      (await (
+        await call(`/v1/realtime/channels/${encodeURIComponent(channel)}/presence`, {
+          headers: auth,
+        })
+      ).json()) as { offset: number; members: { device: string; connection_id: string }[] };
+    const woken = await presence();
+    expect(woken.members.map((m) => m.device).sort()).toEqual(['desk', 'tablet']);
+    expect(woken.offset).toBe(before!.offset);
+    // A fresh instance numbers on from where the channel was, and reaches both sockets.
+    await publish(channel, ['h2']);
+    const [afterA] = (await a.waitFor('event', 2)).slice(1);
+    const [afterB] = (await b.waitFor('event', 2)).slice(1);
+    expect([afterA!.offset, afterB!.offset]).toEqual([
+      (before!.offset as number) + 1,
+      (before!.offset as number) + 1,
+    ]);
+    expect(afterA!.epoch).toBe(before!.epoch);
+    // A socket that closes after the wake is announced and leaves the list.
+    await evictDurableObject(channelObject);
+    b.ws!.close(1000, 'bye');
+    const [left] = await a.waitFor('presence.leave');
+    expect(left!.member).toMatchObject({ device: 'tablet' });
+    await eventually(async () => (await presence()).members.length === 1);
+    a.ws!.close(1000);
+  });
+
+  it('closes the connections of a session when it is revoked (4001), and only those', async () => {
+    const { orgId } = await signedIn('rt-revoke');
+    const channel = `org:${orgId}`;
+    const member = await createMember(orgId, 'viewer');
+    const doomed = await tokenFor(member);
+    const kept = await tokenFor(member);
+    const ws = await connect(channel, (await ticket(bearer(doomed.token), [channel])).ticket);
+    await ws.waitFor('welcome');
+    const params = new URLSearchParams({
+      channel,
+      ticket: (await ticket(bearer(doomed.token), [channel])).ticket,
+    });
+    const stream = await call(`/v1/realtime/connect?${params}`, {
+      headers: { Accept: 'text/event-stream' },
+    });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const other = await connect(channel, (await ticket(bearer(kept.token), [channel])).ticket);
+    await other.waitFor('welcome');
+    await env.SESSIONS.get(env.SESSIONS.idFromName(member.userId)).revoke(doomed.sessionId);
+    await eventually(async () => ws.closed());
+    expect(ws.closed()).toMatchObject({ code: 4001, reason: 'session ended' });
+    // The event stream ends too: read until it does (or fails), within the deadline.
+    await eventually(async () => {
+      try {
+        return (await reader.read()).done;
+      } catch {
+        return true;
+      }
+    });
+    // The user's other session still hears.
+    await publish(channel, ['after-revoke']);
+    const [heard] = await other.waitFor('event');
+    expect((heard!.event as { id: string }).id).toBe('after-revoke');
+    expect(other.closed()).toBeNull();
+    other.ws!.close(1000);
   });
 
   it('closes a connection that sends an oversized message (1009) and refuses past the limit', async () => {
