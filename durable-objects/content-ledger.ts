@@ -393,6 +393,22 @@ export class ContentLedger extends DurableObject<Env> {
     };
   }
 
+  /** Which of `ids` are bulk requests this ledger records. */
+  bulkIds(ids: string[]): string[] {
+    const found: string[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const rows = this.sql
+        .exec<{ id: string }>(
+          `SELECT id FROM bulks WHERE id IN (${chunk.map(() => '?').join(',')})`,
+          ...chunk,
+        )
+        .toArray();
+      found.push(...rows.map((row) => row.id));
+    }
+    return found;
+  }
+
   /** Keeps a bulk request's final state, so that it reads the same ever after. */
   settleBulk(id: string, state: BulkState): void {
     this.sql.exec('UPDATE bulks SET state = ? WHERE id = ?', JSON.stringify(state), id);

@@ -49,6 +49,14 @@ export const ContentWrite = z
     /** Who made the change (an actor reference: `shared/actor.ts`). */
     actor_id: ActorRefSchema,
     occurred_at: z.iso.datetime({ offset: true }),
+    /**
+     * The bulk request (`POST /v1/content/bulk`) this write is an item of, whose progress the
+     * consumer publishes on its channel; absent for a single write (and in older messages).
+     */
+    bulk_id: z
+      .string()
+      .refine((id) => isId('operation', id), 'must be an operation id (op_…)')
+      .optional(),
   })
   .superRefine((write, ctx) => {
     if (write.snapshot === null) return;

@@ -11,6 +11,30 @@ export const ACTIVE_CHANNEL_SECONDS = 86_400;
 export const activeChannelKey = (channel: string) => `rt:active:${channel}`;
 
 /**
+ * Which of `channels` are listened to, in one Redis call: an organisation's channel always; an
+ * item's, user's or operation's once a ticket was issued for it in the last day
+ * (`rt:active:<channel>`). When Redis cannot say, every one is.
+ */
+export async function listenedChannels(
+  services: PublishServices,
+  channels: string[],
+): Promise<Set<string>> {
+  const listened = new Set(channels.filter((channel) => channel.startsWith('org:')));
+  const optional = [...new Set(channels)].filter((channel) => !listened.has(channel));
+  if (optional.length === 0) return listened;
+  const active = await services.redis
+    .mget<(number | null)[]>(...optional.map(activeChannelKey))
+    .catch((error: unknown) => {
+      services.logger.warn('realtime: could not tell which channels are listened to', { error });
+      return optional.map(() => 1);
+    });
+  optional.forEach((channel, i) => {
+    if (active[i] !== null) listened.add(channel);
+  });
+  return listened;
+}
+
+/**
  * Publishes events to their channels: one call to each channel's `REALTIME` object with all of
  * its events, in order, the channels in parallel. Publishing is idempotent per channel and event
  * id, so a redelivered message publishes nothing twice. Throws when a channel cannot be reached.
@@ -19,11 +43,13 @@ export const activeChannelKey = (channel: string) => `rt:active:${channel}`;
  * gets them only once a ticket was issued for it in the last day (`rt:active:<channel>`, set by
  * `POST /v1/realtime/tickets` before the ticket is answered, so a client never misses an event
  * after asking): a write must not wake an object per item that nobody listens to. When Redis
- * cannot say, every channel gets its events.
+ * cannot say, every channel gets its events. A caller that asked already
+ * ({@link listenedChannels}) passes what it learnt as `listened`.
  */
 export async function publishToChannels(
   services: PublishServices,
   items: { channel: string; event: ChannelEvent }[],
+  options: { listened?: ReadonlySet<string> } = {},
 ): Promise<number> {
   const byChannel = new Map<string, ChannelEvent[]>();
   for (const { channel, event } of items) {
@@ -31,18 +57,8 @@ export async function publishToChannels(
     list.push(event);
     byChannel.set(channel, list);
   }
-  const optional = [...byChannel.keys()].filter((channel) => !channel.startsWith('org:'));
-  if (optional.length > 0) {
-    const active = await services.redis
-      .mget<(number | null)[]>(...optional.map(activeChannelKey))
-      .catch((error: unknown) => {
-        services.logger.warn('realtime: could not tell which channels are listened to', { error });
-        return optional.map(() => 1);
-      });
-    optional.forEach((channel, i) => {
-      if (active[i] === null) byChannel.delete(channel);
-    });
-  }
+  const listened = options.listened ?? (await listenedChannels(services, [...byChannel.keys()]));
+  for (const channel of byChannel.keys()) if (!listened.has(channel)) byChannel.delete(channel);
   const namespace = services.env.REALTIME;
   const results = await Promise.all(
     [...byChannel].map(([channel, events]) =>

@@ -133,10 +133,20 @@ export type ContentWriter = {
   audit(inputs: AuditInput[]): void;
 };
 
+/** What a set of changes is part of. */
+export type CommitOptions = {
+  /**
+   * The bulk request whose items the changes are: their `content.write` messages carry it
+   * (`bulk_id`), so that the consumer publishes the request's progress as they are persisted.
+   */
+  bulkId?: string;
+};
+
 /** {@link commitChanges} as the request's authenticated caller. */
 export function commitContent(
   c: Context<AppBindings>,
   changes: ContentChange[],
+  options: CommitOptions = {},
 ): Promise<ChangeResult[]> {
   const principal = c.var.principal!;
   return commitChanges(
@@ -149,6 +159,7 @@ export function commitContent(
       audit: (inputs) => auditMany(c, inputs),
     },
     changes,
+    options,
   );
 }
 
@@ -165,6 +176,7 @@ export function commitContent(
 export async function commitChanges(
   writer: ContentWriter,
   changes: ContentChange[],
+  options: CommitOptions = {},
 ): Promise<ChangeResult[]> {
   const { orgId, services, actorId } = writer;
   const ledger = ledgerOf(writer.env, orgId);
@@ -265,6 +277,7 @@ export async function commitChanges(
       { ...writer.origin, orgId },
       reserved.map((p) => p.write),
       actorId,
+      options.bulkId,
     );
     try {
       await ledger.settle(reservation.token!, [...sent]);
@@ -519,13 +532,15 @@ function uniqueFamilies(families: SlugFamily[]): SlugFamily[] {
 /**
  * Sends the writes to `WRITES` in batches; returns the operation ids the queue took. A snapshot
  * too large for a queue message (128 KB) stays in the ledger's pending table and the message
- * carries `snapshot: null`; the consumer fetches it from there.
+ * carries `snapshot: null`; the consumer fetches it from there. The writes of a bulk request
+ * carry its id (`bulk_id`).
  */
 async function send(
   services: Services,
   origin: Origin,
   writes: LedgerWrite[],
   actorId: string | null,
+  bulkId: string | undefined,
 ): Promise<Set<string>> {
   const occurredAt = new Date().toISOString();
   const messages = writes.map((write) => {
@@ -538,6 +553,7 @@ async function send(
       snapshot: write.snapshot,
       actor_id: actorId,
       occurred_at: occurredAt,
+      ...(bulkId === undefined ? {} : { bulk_id: bulkId }),
     };
     const utf8 = (value: unknown) => encoder.encode(JSON.stringify(value)).length;
     let body = envelope(CONTENT_WRITE, payload, origin);

@@ -1,6 +1,8 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
 import { ledgerOf } from '../../durable-objects/content-ledger.ts';
 import { CACHE_POLICIES, createCache, kvStore } from '../../shared/cache/index.ts';
+import { isFinalBulk } from '../../shared/content/bulk.ts';
+import { readBulkOperation } from '../../shared/content/bulk-operation.ts';
 import {
   contentEventType,
   fanoutPayloads,
@@ -28,6 +30,8 @@ import type { ProblemDocument } from '../../shared/db/schema/operations.ts';
 import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
+import type { ChannelEvent } from '../../shared/realtime/channels.ts';
+import { listenedChannels, publishToChannels } from '../../shared/realtime/publish.ts';
 import { indexChanged, indexSnapshots } from '../../shared/search/index-entry.ts';
 import { scheduleIndexRetry } from '../../shared/search/index-retry.ts';
 import { bumpIndexVersions } from '../../shared/search/index-version.ts';
@@ -96,7 +100,8 @@ const encoder = new TextEncoder();
  * recorded in Postgres. For every write applied (or redelivered while the item still shows its
  * version) the steps after persist run: {@link refreshKv}, {@link indexContent} and
  * {@link fanOut}. Only the fan-out failing retries its writes (the events must not be lost);
- * the caches and the index are derived data and their failures are logged.
+ * the caches and the index are derived data and their failures are logged. Last, the bulk
+ * requests whose items the batch settled publish their progress ({@link publishBulkProgress}).
  */
 export function writesConsumer(deadLetterQueue: Queue, env: Ledgers): Consumer {
   return {
@@ -221,7 +226,64 @@ async function persistWrites(
     logger.warn('content events not enqueued; retrying their writes', { error: sent.reason });
     for (const p of live) outcomes[p.entry.index] = asError(sent.reason);
   }
+  await publishBulkProgress(env, services, logger, [
+    ...persisted.filter((p) => p.result !== null).map((p) => p.entry.item.payload),
+    ...refused.map((r) => r.entry.item.payload),
+  ]);
   return outcomes;
+}
+
+/**
+ * Publishes the progress of the bulk requests (`bulk_id`) whose items the batch persisted or
+ * refused, on each one's `operation:<bulk_id>` channel, once per batch: first one Redis call
+ * tells which of them anyone listens to, and only those have their state derived
+ * (`readBulkOperation`, as `GET /v1/operations/{id}` does) and published: `operation.progress`,
+ * then, when the state is final, `operation.completed`, both with `{status, progress}`. Each
+ * event's id names its state (`<id>.progress.<done>`, `<id>.<status>`), so a redelivered batch
+ * publishes nothing twice. Best effort: the operation is the record, so a failure is logged and
+ * never fails the batch.
+ */
+async function publishBulkProgress(
+  env: Ledgers,
+  services: Services,
+  logger: Logger,
+  writes: ContentWrite[],
+): Promise<void> {
+  const bulks = new Map<string, string>();
+  for (const write of writes)
+    if (write.bulk_id !== undefined) bulks.set(write.bulk_id, write.org_id);
+  if (bulks.size === 0) return;
+  const channel = (bulkId: string) => `operation:${bulkId}`;
+  try {
+    const listened = await listenedChannels(services, [...bulks.keys()].map(channel));
+    const events = await Promise.all(
+      [...bulks]
+        .filter(([bulkId]) => listened.has(channel(bulkId)))
+        .map(async ([bulkId, orgId]) => {
+          const bulk = await readBulkOperation(services, ledgerOf(env, orgId), orgId, bulkId);
+          // No record (not yet, or no longer), or no state to tell now: the next batch may.
+          if (bulk === undefined || bulk === 'unavailable') return [];
+          const { status, progress } = bulk.state;
+          const event = (id: string, type: string): { channel: string; event: ChannelEvent } => ({
+            channel: channel(bulkId),
+            event: { id, type, occurred_at: new Date().toISOString(), data: { status, progress } },
+          });
+          const published = [event(`${bulkId}.progress.${progress.done}`, 'operation.progress')];
+          if (isFinalBulk(bulk.state)) {
+            published.push(event(`${bulkId}.${status}`, 'operation.completed'));
+          }
+          return published;
+        }),
+    );
+    if (events.flat().length > 0) {
+      await publishToChannels(services, events.flat(), { listened });
+    }
+  } catch (error) {
+    logger.warn('bulk progress not published to its channel', {
+      bulk_ids: [...bulks.keys()],
+      error,
+    });
+  }
 }
 
 /**

@@ -142,7 +142,9 @@ export const route = createRoute({
     'took none. The bulk operation (`operation.url`) is `running` until every accepted item ' +
     'is persisted, then `applied` (every item applied or was already as asked), ' +
     '`partially_applied` (some did not: listed in its `items` with their problems) or ' +
-    '`failed` (none did), with `completed_at` set when the last item settled. With an ' +
+    '`failed` (none did), with `completed_at` set when the last item settled; a client ' +
+    'watching its real-time channel `operation:<id>` hears `operation.progress` as items are ' +
+    'persisted and `operation.completed` at the end. With an ' +
     '`Idempotency-Key`, a retry within 24 h gets this same answer instead of a second run. ' +
     "Needs `content:write` (`content:delete` for deletes, each action's own permission for " +
     'transitions).',
@@ -204,9 +206,13 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
       }
       changes.push({ index, change: bulkChange(c, parsed.data, index) });
     });
+    // Named before the items are sent: their messages carry it, for the consumer to publish the
+    // request's progress on `operation:<id>`.
+    const bulkId = newId('operation');
     const committed = await commitContent(
       c,
       changes.map((x) => x.change),
+      { bulkId },
     );
     const committedAt = new Map(changes.map(({ index }, n) => [index, n]));
     const outcome = items.map((_, index): BulkResult => {
@@ -234,7 +240,7 @@ export function registerContentBulk<S extends Schema>(app: OpenAPIHono<AppBindin
     });
 
     const record: BulkRecord = {
-      id: newId('operation'),
+      id: bulkId,
       total: items.length,
       accepted: [],
       unchanged: [],

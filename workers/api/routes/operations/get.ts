@@ -1,12 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Context, Schema } from 'hono';
-import {
-  ledgerOf,
-  type PendingWrite,
-  type StoredBulk,
-} from '../../../../durable-objects/content-ledger.ts';
-import { type BulkChild, bulkState, isFinalBulk } from '../../../../shared/content/bulk.ts';
+import { ledgerOf, type PendingWrite } from '../../../../durable-objects/content-ledger.ts';
+import { readBulkOperation } from '../../../../shared/content/bulk-operation.ts';
 import { operations } from '../../../../shared/db/schema/operations.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
@@ -122,76 +118,14 @@ async function fromLedger(c: Context<AppBindings>, orgId: string, id: string): P
 }
 
 /**
- * A bulk request (`POST /v1/content/bulk`) as an operation (`bulkState`): `running` while an
- * accepted item is not yet persisted, then `applied`, `partially_applied` or `failed`, with
- * `progress` counting the items and `items` listing those that did not apply. Its items'
- * outcomes are read from their operations in Postgres; while Postgres is down the ledger tells
- * how many are pending, and a request whose items have all been persisted cannot be told
- * (`unavailable`). A final state is kept in the ledger, so it reads the same ever after.
+ * A bulk request (`POST /v1/content/bulk`) as an operation (`readBulkOperation`): `running`
+ * while an accepted item is not yet persisted, then `applied`, `partially_applied` or `failed`,
+ * with `progress` counting the items and `items` listing those that did not apply.
  */
 async function fromBulk(c: Context<AppBindings>, orgId: string, id: string): Promise<Lookup> {
-  const { services } = c.var;
-  const ledger = ledgerOf(c.env, orgId);
-  let stored: StoredBulk | null;
-  try {
-    // The stub types a problem document's open members as not serialisable; they are JSON.
-    stored = (await ledger.bulk(id)) as StoredBulk | null;
-  } catch (error) {
-    services.logger.warn('operation read: content ledger unavailable', { error });
-    return 'unavailable';
-  }
-  if (!stored) return undefined;
-  const { record } = stored;
-  let state = stored.state ?? undefined;
-  if (!state) {
-    const operationIds = record.accepted.map((item) => item.operation_id);
-    let children: BulkChild[] | null = [];
-    let pendingInLedger = 0;
-    if (operationIds.length > 0) {
-      try {
-        children = await services.guard('postgres', () =>
-          services.db
-            .select({
-              id: operations.id,
-              status: operations.status,
-              error: operations.error,
-              completedAt: operations.completedAt,
-              updatedAt: operations.updatedAt,
-            })
-            .from(operations)
-            .where(and(eq(operations.orgId, orgId), inArray(operations.id, operationIds))),
-        );
-      } catch (error) {
-        services.logger.warn('bulk operation read: Postgres unavailable; asking the ledger', {
-          error,
-        });
-        children = null;
-        try {
-          pendingInLedger = await ledger.countPending(operationIds);
-        } catch (ledgerError) {
-          services.logger.warn('operation read: content ledger unavailable', {
-            error: ledgerError,
-          });
-          return 'unavailable';
-        }
-      }
-    }
-    state = bulkState(record, children, pendingInLedger);
-    if (!state) return 'unavailable';
-    if (isFinalBulk(state)) {
-      const final = state;
-      services.waitUntil(
-        (async () => {
-          try {
-            await ledger.settleBulk(id, final);
-          } catch (error) {
-            // Derived again at the next read, the same way.
-            services.logger.warn('bulk operation state not kept', { operation_id: id, error });
-          }
-        })(),
-      );
-    }
-  }
+  const bulk = await readBulkOperation(c.var.services, ledgerOf(c.env, orgId), orgId, id);
+  if (bulk === undefined || bulk === 'unavailable') return bulk;
+  const { record, state } = bulk;
   return OperationSchema.parse({
     id: record.id,
     kind: 'content.bulk',

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { ledgerOf } from '../../../../durable-objects/content-ledger.ts';
 import { content, operations } from '../../../../shared/db/schema/index.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { exampleId } from '../../../../shared/ids.ts';
@@ -105,8 +106,9 @@ export const PresenceSchema = z
 
 /**
  * Checks that the caller may listen to each channel: its own organisation's, an item or an
- * operation of that organisation, its own user channel. Another organisation's channel is a
- * `404` naming it (nothing says whether it exists elsewhere).
+ * operation of that organisation (a bulk request's too, which its content ledger records), its
+ * own user channel. Another organisation's channel is a `404` naming it (nothing says whether it
+ * exists elsewhere).
  */
 export async function authorizeChannels(
   c: Context<AppBindings>,
@@ -135,6 +137,11 @@ export async function authorizeChannels(
           .where(and(eq(operations.orgId, principal.orgId), inArray(operations.id, operationIds))),
   ]);
   const known = new Set([...items.map((r) => r.id), ...ops.map((r) => r.id)]);
+  // A bulk request's operation is not in Postgres: the organisation's content ledger records it.
+  const unknownOps = operationIds.filter((id) => !known.has(id));
+  if (unknownOps.length > 0) {
+    for (const id of await ledgerOf(c.env, principal.orgId).bulkIds(unknownOps)) known.add(id);
+  }
   channels.forEach((channel, i) => {
     const mine =
       channel.kind === 'org'
