@@ -7,6 +7,7 @@ import {
   type WorkersAiEmbeddingModel,
 } from './embeddings/workers-ai.ts';
 import { type SecretKeys, secretsKeySetting } from './secret-box.ts';
+import { DEFAULT_DNS_RESOLVER } from './webhooks/resolve.ts';
 
 /** Something with the methods the code calls on a binding; a missing binding is `undefined`. */
 const binding = <T>(name: string, methods: string[]) =>
@@ -82,6 +83,15 @@ export const EnvSchema = z
       .enum(['true', 'false', ''])
       .default('')
       .transform((value) => value === 'true'),
+    /**
+     * The DNS-over-HTTPS resolver (JSON API) that webhook endpoint host names are resolved
+     * through, so every address they answer is checked (`shared/webhooks/resolve.ts`).
+     */
+    WEBHOOKS_DNS_RESOLVER: z
+      .string()
+      .optional()
+      .transform((value) => value || DEFAULT_DNS_RESOLVER)
+      .pipe(url(/^https?$/)),
 
     /** The private JWK that signs access tokens (`npm run auth:keygen`). */
     AUTH_SIGNING_KEY: signingKeySetting,
@@ -129,6 +139,13 @@ export const EnvSchema = z
         code: 'custom',
         path: ['WEBHOOKS_ALLOW_LOOPBACK'],
         message: 'must not be true in production',
+      });
+    }
+    if (env.ENVIRONMENT === 'production' && !env.WEBHOOKS_DNS_RESOLVER.startsWith('https:')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOKS_DNS_RESOLVER'],
+        message: 'must be an https URL in production',
       });
     }
   });

@@ -13,8 +13,8 @@ import { isId, newId } from '../ids.ts';
 import { openSecret } from '../secret-box.ts';
 import type { Services } from '../services.ts';
 import { printable } from '../text/storable.ts';
-import { checkDestination } from './destination.ts';
 import { ENDPOINT_DISABLED_EVENT, subscribes, webhookBody } from './events.ts';
+import { checkDestinationResolved } from './resolve.ts';
 import { attemptOutcome, nextAttemptDelay } from './retries.ts';
 import { signAttempt } from './signing.ts';
 
@@ -333,9 +333,15 @@ export async function makeAttempt(
       );
       secrets.push(previous.plaintext);
     }
-    const destination = checkDestination(endpoint.url, {
-      allowLoopback: services.env.WEBHOOKS_ALLOW_LOOPBACK,
-    });
+    // The URL as written and every address its name resolves to now (DNS may have changed
+    // since the URL was set). A resolver that cannot answer leaves it unchecked: the attempt
+    // fails and is retried, and does not count against the endpoint.
+    const destination = await checkDestinationResolved(
+      endpoint.url,
+      { allowLoopback: services.env.WEBHOOKS_ALLOW_LOOPBACK },
+      services.env.WEBHOOKS_DNS_RESOLVER,
+    );
+    const unchecked = !destination.ok && destination.unavailable === true;
     const attemptedAt = new Date();
     const headers = await signAttempt(
       secrets,
@@ -350,7 +356,9 @@ export async function makeAttempt(
           headers: new Headers(),
           latencyMs: 0,
           body: null,
-          error: `destination refused: the URL ${destination.reason}`,
+          error: unchecked
+            ? `DNS unavailable: the URL ${destination.reason}`
+            : `destination refused: the URL ${destination.reason}`,
         };
     const now = Date.now();
     const outcome =
@@ -403,23 +411,28 @@ export async function makeAttempt(
       eq(webhookEndpoints.orgId, endpoint.orgId),
       eq(webhookEndpoints.id, endpoint.id),
     );
-    const [stats] = await db
-      .update(webhookEndpoints)
-      .set(
-        outcome.kind === 'delivered'
-          ? { failureCount: 0, failingSince: null, lastSuccessAt: new Date(now) }
-          : {
-              failureCount: sql`${webhookEndpoints.failureCount} + 1`,
-              failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${attemptedAt.toISOString()}::timestamptz)`,
-              lastFailureAt: new Date(now),
-            },
-      )
-      .where(endpointWhere)
-      .returning({ failingSince: webhookEndpoints.failingSince });
+    // An attempt whose destination could not be checked (Sift's resolver failed) says nothing
+    // about the endpoint: its failure count, failing streak and so its disabling are left alone.
+    const [stats] = unchecked
+      ? []
+      : await db
+          .update(webhookEndpoints)
+          .set(
+            outcome.kind === 'delivered'
+              ? { failureCount: 0, failingSince: null, lastSuccessAt: new Date(now) }
+              : {
+                  failureCount: sql`${webhookEndpoints.failureCount} + 1`,
+                  failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${attemptedAt.toISOString()}::timestamptz)`,
+                  lastFailureAt: new Date(now),
+                },
+          )
+          .where(endpointWhere)
+          .returning({ failingSince: webhookEndpoints.failingSince });
     let disabled: 'gone' | 'failing' | null = null;
     if (outcome.kind === 'gone') disabled = 'gone';
     else if (
       outcome.kind === 'failed' &&
+      !unchecked &&
       stats?.failingSince &&
       now - stats.failingSince.getTime() >= FAILING_DISABLE_MS
     )

@@ -7,8 +7,9 @@
  * `localhost.`). Production takes only `https`; development may allow `http` and loopback, so
  * a receiver on the developer's machine works.
  *
- * Names are checked as written, not resolved: a public name whose DNS answer is private is not
- * caught here (the Workers runtime does not let a Worker choose the address it connects to).
+ * This module checks the URL as written (IP literals, and names that are loopback or internal
+ * whatever DNS says); `resolve.ts` resolves the other names and checks every address they
+ * resolve to against the same ranges ({@link addressRule}).
  */
 
 export type DestinationRules = {
@@ -106,6 +107,39 @@ function ipv6Bits(text: string): bigint | null {
 const inRange = (address: bigint, range: Range) =>
   address >> BigInt(128 - range.prefix) === range.bits >> BigInt(128 - range.prefix);
 
+/**
+ * An address as DNS writes it (an A record's dotted IPv4, an AAAA record's IPv6) as 128 bits,
+ * IPv4 as IPv4-mapped IPv6; null when the text is neither.
+ */
+export function parseAddress(text: string): bigint | null {
+  const bits = ipv4Bits(text);
+  return bits !== null ? (0xffffn << 32n) | bits : ipv6Bits(text);
+}
+
+/**
+ * The rule an address breaks under `rules`: `loopback` (unless allowed) or the label of the
+ * blocked range it is in (`private`, `carrier-grade NAT`…); null when it may be reached.
+ */
+export function addressRule(address: bigint, rules: DestinationRules): string | null {
+  // IPv4 addresses are compared in their IPv4-mapped IPv6 form, so `[::ffff:7f00:1]` is
+  // checked as the 127.0.0.1 it maps.
+  if (LOOPBACK.some((range) => inRange(address, range)))
+    return rules.allowLoopback ? null : 'loopback';
+  return BLOCKED.find((range) => inRange(address, range))?.label ?? null;
+}
+
+/** A URL's host as it is looked up: lower case, without the trailing dot (`localhost.`). */
+const hostOf = (url: URL) => url.hostname.toLowerCase().replace(/\.$/, '');
+
+/**
+ * The name DNS must answer for before `url` (one {@link checkDestination} accepted) is reached:
+ * null for an IP literal and for a loopback name (`localhost`), which are checked as written.
+ */
+export function nameToResolve(url: URL): string | null {
+  const host = hostOf(url);
+  return addressOf(host) !== null || LOOPBACK_NAME.test(host) ? null : host;
+}
+
 /** The 128 bits of a host the URL parser wrote as an IP address, or null for a name. */
 function addressOf(hostname: string): bigint | null {
   if (hostname.startsWith('[') && hostname.endsWith(']')) return ipv6Bits(hostname.slice(1, -1));
@@ -132,7 +166,7 @@ export function checkDestination(raw: string, rules: DestinationRules): Destinat
     return { ok: false, reason: 'must not hold credentials (user:password@)' };
   if (url.hash) return { ok: false, reason: 'must not have a fragment (#…)' };
   // The parser keeps a trailing dot (`localhost.`), which resolves like the name without it.
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  const host = hostOf(url);
   const address = addressOf(host);
   if (address === null) {
     if (LOOPBACK_NAME.test(host))
@@ -143,11 +177,8 @@ export function checkDestination(raw: string, rules: DestinationRules): Destinat
       return { ok: false, reason: 'must be a public host name (not a local or internal one)' };
     return { ok: true, url };
   }
-  // IPv4 addresses are compared in their IPv4-mapped IPv6 form, so `[::ffff:7f00:1]` is
-  // checked as the 127.0.0.1 it maps.
-  if (LOOPBACK.some((range) => inRange(address, range)))
-    return rules.allowLoopback ? { ok: true, url } : { ok: false, reason: 'must not be loopback' };
-  const blocked = BLOCKED.find((range) => inRange(address, range));
-  if (blocked) return { ok: false, reason: `must not be in a blocked range: ${blocked.label}` };
+  const rule = addressRule(address, rules);
+  if (rule === 'loopback') return { ok: false, reason: 'must not be loopback' };
+  if (rule) return { ok: false, reason: `must not be in a blocked range: ${rule}` };
   return { ok: true, url };
 }

@@ -12,9 +12,57 @@ import type { AddressInfo } from 'node:net';
  * - Receivers (`POST /hooks/<name>`): endpoints that record what they get (`GET /hooks/<name>`)
  *   and answer as told (`PUT /hooks/<name>/replies` with a list of `{status, headers, body}`,
  *   used in order; `200 ok` once the list is spent).
+ * - A DNS-over-HTTPS resolver (`GET /dns-query?name=&type=A|AAAA`, the JSON API of Cloudflare's
+ *   and Google's; the Worker's `WEBHOOKS_DNS_RESOLVER`) answering from {@link DNS_ZONE}: one name
+ *   per blocked range under `sift.test`, and any name under `example.com` with a public address.
+ *   A test changes a name's answer (`PUT /dns-zone/<name>` with a {@link DnsEntry}) and reads how
+ *   many questions were asked about it (`GET /dns-zone/<name>` → `{queries}`).
  */
 export type LabRequest = { headers: Record<string, string>; body: string; at: number };
 type Reply = { status: number; headers?: Record<string, string>; body?: string };
+
+/** What the lab's resolver answers for one name. */
+export type DnsEntry = {
+  /** The DNS response code: 0 NOERROR (default), 2 SERVFAIL, 3 NXDOMAIN. */
+  status?: number;
+  A?: string[];
+  AAAA?: string[];
+  /** A CNAME record put before the addresses, as a resolver answers for an alias. */
+  CNAME?: string;
+  /** Seconds the answer may be cached (default 300). */
+  ttl?: number;
+  /** Answer this HTTP status instead of DNS JSON (a resolver that is failing). */
+  http?: number;
+  /** Never answer (a resolver that hangs). */
+  hang?: boolean;
+};
+
+/** A public address (documentation ranges are blocked, so a real one: example.com's). */
+export const PUBLIC_ADDRESS = '93.184.215.14';
+
+/** The names the lab's resolver knows from the start. */
+export const DNS_ZONE: Record<string, DnsEntry> = {
+  'public.sift.test': { A: [PUBLIC_ADDRESS], AAAA: ['2606:2800:21f:cb07:6820:80da:af6b:8b2c'] },
+  'loopback.sift.test': { A: ['127.0.0.1'] },
+  'loopback6.sift.test': { AAAA: ['::1'] },
+  'private10.sift.test': { A: ['10.0.0.7'] },
+  'private172.sift.test': { A: ['172.16.5.4'] },
+  'private192.sift.test': { A: ['192.168.1.1'] },
+  'cgnat.sift.test': { A: ['100.64.0.1'] },
+  'metadata.sift.test': { A: ['169.254.169.254'] },
+  'ula.sift.test': { AAAA: ['fd00::1'] },
+  'linklocal6.sift.test': { AAAA: ['fe80::1'] },
+  'mapped.sift.test': { AAAA: ['::ffff:10.0.0.1'] },
+  'mixed.sift.test': { A: [PUBLIC_ADDRESS], AAAA: ['fd12:3456::1'] },
+  'alias.sift.test': { CNAME: 'private10.sift.test', A: ['10.0.0.7'] },
+  'nxdomain.sift.test': { status: 3 },
+  'empty.sift.test': {},
+  'servfail.sift.test': { status: 2 },
+};
+
+/** The answer for a name in no table: `example.com` names are public, the rest do not exist. */
+const unknownName = (name: string): DnsEntry =>
+  name === 'example.com' || name.endsWith('.example.com') ? { A: [PUBLIC_ADDRESS] } : { status: 3 };
 
 export type WebhookLab = { url: string; close(): Promise<void> };
 
@@ -39,6 +87,9 @@ export async function startWebhookLab(): Promise<WebhookLab> {
   const calls: LabRequest[] = [];
   const received = new Map<string, LabRequest[]>();
   const replies = new Map<string, Reply[]>();
+  const zone = new Map<string, DnsEntry>(Object.entries(DNS_ZONE));
+  const queries = new Map<string, number>();
+  const dnsName = (name: string) => name.toLowerCase().replace(/\.$/, '');
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://lab');
     const body = await read(request);
@@ -56,6 +107,53 @@ export async function startWebhookLab(): Promise<WebhookLab> {
         (c) => (JSON.parse(c.body) as { delivery_id: string }).delivery_id === id,
       );
       return send(200, JSON.stringify(matching), { 'content-type': 'application/json' });
+    }
+    if (request.method === 'GET' && url.pathname === '/dns-query') {
+      const name = dnsName(url.searchParams.get('name') ?? '');
+      const type = { A: 1, AAAA: 28, '1': 1, '28': 28 }[url.searchParams.get('type') ?? 'A'];
+      if (!name || !type || request.headers.accept !== 'application/dns-json')
+        return send(400, 'name, type (A or AAAA) and accept: application/dns-json are needed');
+      queries.set(name, (queries.get(name) ?? 0) + 1);
+      const entry = zone.get(name) ?? unknownName(name);
+      if (entry.hang) return;
+      if (entry.http) return send(entry.http, 'resolver trouble');
+      const ttl = entry.ttl ?? 300;
+      const answer = [
+        ...(entry.CNAME ? [{ name, type: 5, TTL: ttl, data: `${entry.CNAME}.` }] : []),
+        ...((type === 1 ? entry.A : entry.AAAA) ?? []).map((data) => ({
+          name: entry.CNAME ?? name,
+          type,
+          TTL: ttl,
+          data,
+        })),
+      ];
+      return send(
+        200,
+        JSON.stringify({
+          Status: entry.status ?? 0,
+          TC: false,
+          RD: true,
+          RA: true,
+          AD: false,
+          CD: false,
+          Question: [{ name, type }],
+          ...((entry.status ?? 0) === 0 ? { Answer: answer } : {}),
+        }),
+        { 'content-type': 'application/dns-json' },
+      );
+    }
+    const zoneName = /^\/dns-zone\/([\w.-]+)$/.exec(url.pathname);
+    if (zoneName) {
+      const name = dnsName(zoneName[1]!);
+      if (request.method === 'PUT') {
+        zone.set(name, JSON.parse(body) as DnsEntry);
+        return send(204);
+      }
+      if (request.method === 'GET') {
+        return send(200, JSON.stringify({ queries: queries.get(name) ?? 0 }), {
+          'content-type': 'application/json',
+        });
+      }
     }
     const hook = /^\/hooks\/([\w-]+)(\/replies)?$/.exec(url.pathname);
     if (hook) {

@@ -52,6 +52,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     SECRETS_PREVIOUS_KEY: generateSecretsKey('test-previous'),
     // QStash calls the webhook lab back, where a test picks the call up for the Worker.
     WEBHOOKS_CALLBACK_URL: `${lab.url}/qstash/deliver`,
+    // Endpoint host names are resolved by the lab's DNS-over-HTTPS resolver (its fixed zone).
+    WEBHOOKS_DNS_RESOLVER: `${lab.url}/dns-query`,
   });
   return async () => {
     await lab.close();

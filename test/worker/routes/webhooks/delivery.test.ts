@@ -15,6 +15,7 @@ import {
   deliveryEventually,
   deliveryRows,
   dispatch,
+  dnsAnswer,
   forward,
   getDelivery,
   hook,
@@ -184,6 +185,64 @@ describe('delivering events to endpoints', () => {
     const [attempt] = await attemptRows(orgId, delivery.id);
     expect(attempt!.error).toMatch(/^destination refused: the URL must be an https URL/);
     expect(await receiver.received()).toEqual([]);
+  });
+
+  it('resolves the name again before each attempt: one that now answers a private address is refused (DNS rebinding)', async () => {
+    const { auth, orgId } = await signedIn('wh-rebind');
+    const name = `rebind-${crypto.randomUUID().slice(0, 8)}.sift.test`;
+    // Public when the endpoint is created (TTL 0: not cached), private by the time of delivery.
+    await dnsAnswer(name, { A: ['93.184.215.14'], ttl: 0 });
+    const endpoint = await createEndpoint(auth, { url: `https://${name}/hook` });
+    await dnsAnswer(name, { A: ['10.0.0.7'], ttl: 0 });
+    await dispatch(orgId, contentEvent());
+    const delivery = await deliveryEventually(orgId, endpoint.id);
+    const { result } = await runAttempt(delivery.id, 1);
+    expect(result).toMatchObject({ outcome: 'failed', status_code: null, endpoint_disabled: null });
+    expect(result.next_attempt_at).not.toBeNull();
+    const [attempt] = await attemptRows(orgId, delivery.id);
+    expect(attempt).toMatchObject({
+      outcome: 'failed',
+      url: `https://${name}/hook`,
+      error:
+        'destination refused: the URL must not resolve to a blocked address: private (10.0.0.7)',
+    });
+    const view = await getDelivery(auth, endpoint.id, delivery.id);
+    expect(view).toMatchObject({ status: 'pending', last_error: attempt!.error });
+    const endpointNow = await call(`${PATH}/${endpoint.id}`, { headers: auth });
+    expect(await endpointNow.json()).toMatchObject({ failure_count: 1 });
+  });
+
+  it('retries an attempt whose name could not be resolved, not counting it against the endpoint', async () => {
+    const { auth, orgId } = await signedIn('wh-dns-down');
+    const name = `flaky-${crypto.randomUUID().slice(0, 8)}.sift.test`;
+    await dnsAnswer(name, { A: ['93.184.215.14'], ttl: 0 });
+    const endpoint = await createEndpoint(auth, { url: `https://${name}/hook` });
+    await dnsAnswer(name, { status: 2, ttl: 0 });
+    // Failing for more than five days: a failure counted now would disable it.
+    const failingSince = new Date(Date.now() - 6 * 86_400_000);
+    await testDb()
+      .update(webhookEndpoints)
+      .set({ failingSince, failureCount: 40 })
+      .where(eq(webhookEndpoints.id, endpoint.id));
+    await dispatch(orgId, contentEvent());
+    const delivery = await deliveryEventually(orgId, endpoint.id);
+    const { result } = await runAttempt(delivery.id, 1);
+    expect(result).toMatchObject({ outcome: 'failed', status_code: null, endpoint_disabled: null });
+    // The schedule's second delay: 5 s ± 10%.
+    const wait = Date.parse(result.next_attempt_at as string) - Date.now();
+    expect(wait).toBeGreaterThan(3_500);
+    expect(wait).toBeLessThan(5_600);
+    const [attempt] = await attemptRows(orgId, delivery.id);
+    expect(attempt!.error).toBe(
+      `DNS unavailable: the URL could not be checked (${name}): the DNS resolver answered ` +
+        'SERVFAIL (status 2)',
+    );
+    const [row] = await testDb()
+      .select()
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.id, endpoint.id));
+    expect(row).toMatchObject({ failureCount: 40, failingSince, disabledAt: null });
+    expect((await getDelivery(auth, endpoint.id, delivery.id)).status).toBe('pending');
   });
 
   it('disables an endpoint that answers 410, audits it and tells the other endpoints', async () => {

@@ -143,6 +143,103 @@ describe('POST /v1/webhooks/endpoints', () => {
     await expectProblem(privateRange, 422);
   });
 
+  it('resolves a host name and refuses it when any address is blocked (SSRF), naming body.url and the rule', async () => {
+    const { auth } = await signedIn('ep-dns');
+    // The webhook lab's resolver answers these names (test/helpers/webhook-lab.ts).
+    const refused: [string, string][] = [
+      ['loopback.sift.test', 'must not resolve to a loopback address (127.0.0.1)'],
+      ['private10.sift.test', 'must not resolve to a blocked address: private (10.0.0.7)'],
+      ['private172.sift.test', 'must not resolve to a blocked address: private (172.16.5.4)'],
+      ['private192.sift.test', 'must not resolve to a blocked address: private (192.168.1.1)'],
+      ['cgnat.sift.test', 'must not resolve to a blocked address: carrier-grade NAT (100.64.0.1)'],
+      [
+        'metadata.sift.test',
+        'must not resolve to a blocked address: link-local (cloud metadata) (169.254.169.254)',
+      ],
+      ['ula.sift.test', 'must not resolve to a blocked address: unique local (private) (fd00::1)'],
+      ['linklocal6.sift.test', 'must not resolve to a blocked address: link-local (fe80::1)'],
+      [
+        'mixed.sift.test',
+        'must not resolve to a blocked address: unique local (private) (fd12:3456::1)',
+      ],
+      ['nxdomain.sift.test', 'does not resolve to an address'],
+    ];
+    for (const [host, rule] of refused) {
+      const response = await call(PATH, json('POST', { url: `https://${host}/hook` }, auth));
+      const problem = await expectProblem(response, 422);
+      expect(problem.code).toBe('UNPROCESSABLE');
+      expect(problem.errors, host).toEqual([{ path: 'body.url', message: rule }]);
+      expect(problem.detail).toBe(`body.url: ${rule}`);
+    }
+    // Development allows a name that resolves to loopback, never one that resolves privately.
+    const local = await call(
+      PATH,
+      json('POST', { url: 'http://loopback.sift.test:9/x' }, auth),
+      LOOPBACK,
+    );
+    expect(local.status).toBe(201);
+    await expectProblem(
+      await call(PATH, json('POST', { url: 'http://private10.sift.test/x' }, auth), LOOPBACK),
+      422,
+    );
+    // A public name is taken; changing it to one that resolves privately is refused likewise.
+    const endpoint = await createEndpoint(auth, { url: 'https://public.sift.test/hook' });
+    const changed = await call(
+      `${PATH}/${endpoint.id}`,
+      json('PATCH', { url: 'https://metadata.sift.test/latest/meta-data/' }, auth),
+    );
+    const problem = await expectProblem(changed, 422);
+    expect(problem.errors).toEqual([
+      {
+        path: 'body.url',
+        message:
+          'must not resolve to a blocked address: link-local (cloud metadata) (169.254.169.254)',
+      },
+    ]);
+    expect((await endpointRow(endpoint.id)).url).toBe('https://public.sift.test/hook');
+  });
+
+  it('answers 503 when a host name cannot be resolved now, storing nothing', async () => {
+    const { auth, orgId } = await signedIn('ep-dns-down');
+    const servfail = await call(PATH, json('POST', { url: 'https://servfail.sift.test/x' }, auth));
+    const problem = await expectProblem(servfail, 503);
+    expect(problem).toMatchObject({ code: 'SERVICE_UNAVAILABLE', dependency: 'dns' });
+    expect(problem.detail).toBe(
+      'body.url could not be checked (servfail.sift.test): the DNS resolver answered SERVFAIL ' +
+        '(status 2). Nothing was changed; try again shortly.',
+    );
+    expect(servfail.headers.get('Retry-After')).toBe('5');
+    // The resolver down altogether.
+    const down = { WEBHOOKS_DNS_RESOLVER: 'http://127.0.0.1:9/dns-query' };
+    const unreachable = await call(
+      PATH,
+      json('POST', { url: 'https://public.sift.test/x' }, auth),
+      down,
+    );
+    expect((await expectProblem(unreachable, 503)).detail).toContain(
+      'the DNS resolver could not be reached',
+    );
+    // An IP literal is checked as written: the resolver is not asked.
+    const literal = await call(PATH, json('POST', { url: 'http://127.0.0.1:9/x' }, auth), {
+      ...LOOPBACK,
+      ...down,
+    });
+    expect(literal.status).toBe(201);
+    const { id } = (await literal.json()) as EndpointBody;
+    const patched = await call(
+      `${PATH}/${id}`,
+      json('PATCH', { url: 'https://public.sift.test/x' }, auth),
+      down,
+    );
+    await expectProblem(patched, 503);
+    expect((await endpointRow(id)).url).toBe('http://127.0.0.1:9/x');
+    const rows = await testDb()
+      .select({ url: webhookEndpoints.url })
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.orgId, orgId));
+    expect(rows).toEqual([{ url: 'http://127.0.0.1:9/x' }]);
+  });
+
   it('refuses WEBHOOKS_ALLOW_LOOPBACK in production (a misconfiguration)', async () => {
     const { auth } = await signedIn('ep-prod');
     const response = await call(PATH, json('POST', { url: 'https://h.example.com' }, auth), {

@@ -10,7 +10,7 @@ import { newId } from '../../../../shared/ids.ts';
 import { sealSecret } from '../../../../shared/secret-box.ts';
 import { verifyDelivery } from '../../../../shared/webhook-sources/signature.ts';
 import { SECRET_CONTEXT } from '../../../../shared/webhooks/delivery.ts';
-import type { LabRequest } from '../../../helpers/webhook-lab.ts';
+import type { DnsEntry, LabRequest } from '../../../helpers/webhook-lab.ts';
 import { call, eventually, testDb, testServices } from '../../helpers.ts';
 import { json } from '../keys/fixtures.ts';
 
@@ -79,6 +79,15 @@ export function hook(name = `r${crypto.randomUUID().slice(0, 12)}`) {
       expect(response.status).toBe(204);
     },
   };
+}
+
+/** Sets what the lab's DNS-over-HTTPS resolver answers for `name` (the Worker's resolver). */
+export async function dnsAnswer(name: string, entry: DnsEntry): Promise<void> {
+  const response = await fetch(`${LAB}/dns-zone/${name}`, {
+    method: 'PUT',
+    body: JSON.stringify(entry),
+  });
+  expect(response.status).toBe(204);
 }
 
 /** Creates an endpoint through the API (loopback allowed); answers it with its secret. */

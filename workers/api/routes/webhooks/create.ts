@@ -9,16 +9,15 @@ import { newId } from '../../../../shared/ids.ts';
 import { sealSecret } from '../../../../shared/secret-box.ts';
 import { generateSourceSecret } from '../../../../shared/webhook-sources/signature.ts';
 import { SECRET_CONTEXT } from '../../../../shared/webhooks/delivery.ts';
-import { checkDestination } from '../../../../shared/webhooks/destination.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
-  badUrl,
   CreateWebhookEndpointSchema,
   endpointView,
   MAX_ENDPOINTS,
+  requireDestination,
   WebhookEndpointWithSecretSchema,
 } from './schema.ts';
 
@@ -54,6 +53,7 @@ export const route = createRoute({
       'UNSUPPORTED_MEDIA_TYPE',
       'UNPROCESSABLE',
       'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
       ...COMMON_PROBLEMS,
     ),
   },
@@ -63,10 +63,7 @@ export function registerWebhookEndpointsCreate<S extends Schema>(app: OpenAPIHon
   return app.openapi(route, async (c) => {
     const principal = c.var.principal!;
     const body = c.req.valid('json');
-    const destination = checkDestination(body.url, {
-      allowLoopback: c.var.env.WEBHOOKS_ALLOW_LOOPBACK,
-    });
-    if (!destination.ok) throw badUrl(destination.reason);
+    await requireDestination(c.var.env, body.url);
     const { db } = c.var.services;
     const [existing] = await db
       .select({ n: count() })

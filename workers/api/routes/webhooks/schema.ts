@@ -9,6 +9,7 @@ import {
   webhookDeliveryStatus,
   webhookEndpoints,
 } from '../../../../shared/db/schema/webhooks.ts';
+import type { AppEnv } from '../../../../shared/env.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { exampleId } from '../../../../shared/ids.ts';
 import { unstorable } from '../../../../shared/text/storable.ts';
@@ -18,6 +19,7 @@ import {
   MAX_EVENT_FILTERS,
   WEBHOOK_EVENT_TYPES,
 } from '../../../../shared/webhooks/events.ts';
+import { checkDestinationResolved } from '../../../../shared/webhooks/resolve.ts';
 import { PageCursor as Cursor, pageLimit as Limit } from '../../pagination.ts';
 import { idParams } from '../../params.ts';
 
@@ -42,8 +44,10 @@ const Url = z
   .openapi({
     description:
       'Where events are POSTed. `https` only, and never a loopback, private, link-local, CGNAT ' +
-      'or metadata address (checked when set and before every attempt); development may allow ' +
-      '`http` and loopback (`WEBHOOKS_ALLOW_LOOPBACK`).',
+      'or metadata address, written as one or resolved to by the host name: every A and AAAA ' +
+      'address the name has is checked when the URL is set and before every attempt (a name ' +
+      'that does not resolve is refused). Development may allow `http` and loopback ' +
+      '(`WEBHOOKS_ALLOW_LOOPBACK`).',
     example: 'https://hooks.example.com/sift',
   });
 
@@ -248,10 +252,15 @@ const AttemptSchema = z
       description: 'The first 1 KB of what the endpoint answered.',
       example: 'ok',
     }),
-    error: z.string().nullable().openapi({
-      description: 'Why no answer came: a timeout (15 s), a refused connection or destination.',
-      example: null,
-    }),
+    error: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'Why no answer came: a timeout (15 s), a refused connection or destination, or a ' +
+          'destination that could not be checked (DNS unavailable; retried).',
+        example: null,
+      }),
   })
   .openapi('WebhookAttempt');
 
@@ -367,6 +376,34 @@ export function badUrl(reason: string): AppError {
     message: `body.url: ${reason}`,
     errors: [{ path: 'body.url', message: reason }],
   });
+}
+
+/** Seconds a client is told to wait when an endpoint URL's host name cannot be checked. */
+const DNS_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Checks an endpoint URL before it is stored: the destination rules on the URL as written and on
+ * every address its host name resolves to (`shared/webhooks/resolve.ts`). Throws the 422 naming
+ * `body.url` and the rule when refused, and a 503 when the name cannot be resolved right now (the
+ * resolver's outage is not the client's fault, and nothing was stored).
+ */
+export async function requireDestination(env: AppEnv, url: string): Promise<void> {
+  const destination = await checkDestinationResolved(
+    url,
+    { allowLoopback: env.WEBHOOKS_ALLOW_LOOPBACK },
+    env.WEBHOOKS_DNS_RESOLVER,
+  );
+  if (destination.ok) return;
+  if (destination.unavailable) {
+    // Logged by `onError` (a 5xx).
+    throw new AppError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: `body.url ${destination.reason}. Nothing was changed; try again shortly.`,
+      headers: { 'Retry-After': String(DNS_RETRY_AFTER_SECONDS) },
+      extensions: { dependency: 'dns' },
+    });
+  }
+  throw badUrl(destination.reason);
 }
 
 /**

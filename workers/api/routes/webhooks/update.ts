@@ -2,16 +2,15 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { webhookEndpoints } from '../../../../shared/db/schema/webhooks.ts';
-import { checkDestination } from '../../../../shared/webhooks/destination.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
-  badUrl,
   EndpointIdParamsSchema,
   endpointNotFound,
   endpointView,
+  requireDestination,
   UpdateWebhookEndpointSchema,
   WebhookEndpointSchema,
 } from './schema.ts';
@@ -48,6 +47,7 @@ export const route = createRoute({
       'UNSUPPORTED_MEDIA_TYPE',
       'UNPROCESSABLE',
       'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
       ...COMMON_PROBLEMS,
     ),
   },
@@ -58,12 +58,7 @@ export function registerWebhookEndpointsUpdate<S extends Schema>(app: OpenAPIHon
     const { orgId } = c.var.principal!;
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    if (body.url !== undefined) {
-      const destination = checkDestination(body.url, {
-        allowLoopback: c.var.env.WEBHOOKS_ALLOW_LOOPBACK,
-      });
-      if (!destination.ok) throw badUrl(destination.reason);
-    }
+    if (body.url !== undefined) await requireDestination(c.var.env, body.url);
     const [row] = await c.var.services.db
       .update(webhookEndpoints)
       .set({
