@@ -48,6 +48,8 @@ async function main() {
   const base = dev.base;
   const wsBase = base.replace(/^http/, 'ws');
   const sockets: WebSocket[] = [];
+  const live = new Set<WebSocket>();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
     const key = await dev.apiKey('realtime bench', ['content:read', 'content:write']);
     const headers = {
@@ -85,14 +87,23 @@ async function main() {
       return new Promise((resolve, reject) => {
         ws.onmessage = (e) => {
           const at = performance.timeOrigin + performance.now();
+          if (e.data === 'pong') return;
           const message = JSON.parse(String(e.data)) as Message;
-          if (message.type === 'welcome') resolve(ws);
+          if (message.type === 'welcome') {
+            live.add(ws);
+            resolve(ws);
+          }
           onMessage(message, at);
         };
         ws.onerror = () => reject(new Error('WebSocket failed'));
+        ws.onclose = () => live.delete(ws);
       });
     };
     const write = (title: string) => api('/v1/content', { translations: { en: { title } } });
+    // Clients ping as the protocol asks (a socket silent for REALTIME_HEARTBEAT_SECONDS is closed).
+    heartbeat = setInterval(() => {
+      for (const ws of live) if (ws.readyState === WebSocket.OPEN) ws.send('ping');
+    }, 20_000);
 
     // Fan-out: every client records when each event arrived.
     const arrivals: Map<number, number>[] = [];
@@ -235,6 +246,7 @@ async function main() {
     console.log(report);
     if (!ok) process.exitCode = 1;
   } finally {
+    clearInterval(heartbeat);
     for (const ws of sockets) ws.close();
     await dev.close();
   }

@@ -14,6 +14,10 @@ export const DEFAULT_MAX_CONNECTIONS = 5_000;
 export const MAX_CLIENT_MESSAGE_BYTES = 4_096;
 /** An event-stream reader this many bytes behind is dropped. */
 export const MAX_STREAM_BACKLOG_BYTES = 1_048_576;
+/** A WebSocket silent (no `ping`) this long is closed, unless the API says otherwise. */
+export const DEFAULT_HEARTBEAT_SECONDS = 75;
+/** Silent sockets are looked for at most this often (on a publish or a presence read). */
+const SWEEP_INTERVAL_MS = 1_000;
 /** Close codes (RFC 6455 and the 4000–4999 range for applications). */
 export const CLOSE = {
   tooBig: 1009,
@@ -22,6 +26,8 @@ export const CLOSE = {
   protocol: 1008,
   /** The session the connection was opened for ended (signed out, revoked, expired). */
   sessionEnded: 4001,
+  /** No `ping` within the heartbeat: the client is gone or cannot keep up. */
+  noHeartbeat: 4002,
 } as const;
 
 /** What a connection carries through hibernation (`serializeAttachment`). */
@@ -32,6 +38,9 @@ type Member = {
   device: string | null;
   joined_at: string;
 };
+
+/** A WebSocket's attachment: its member, its heartbeat, and whether the object closed it. */
+type Attachment = Member & { heartbeat_ms: number; closed?: true };
 
 type Stored = { offset: number; body: string };
 
@@ -89,6 +98,9 @@ export class Realtime extends DurableObject<Env> {
   private redis: Redis | undefined;
   /** Sessions closed here while this instance lives: a connect racing the close is refused. */
   private endedSessions = new Set<string>();
+  private lastSweep = 0;
+  /** Each socket's attachment, read once per instance (deserializing on every send is costly). */
+  private attachments = new WeakMap<WebSocket, Attachment | null>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -130,7 +142,9 @@ export class Realtime extends DurableObject<Env> {
       }
     }
     const max = Number(request.headers.get('x-sift-max-connections')) || DEFAULT_MAX_CONNECTIONS;
-    if (this.ctx.getWebSockets().length + this.streams.size >= max) {
+    const heartbeat =
+      Number(request.headers.get('x-sift-heartbeat-seconds')) || DEFAULT_HEARTBEAT_SECONDS;
+    if (this.openSockets().length + this.streams.size >= max) {
       return refuse(429, 'RATE_LIMITED', `The channel has ${max} connections, the most it takes.`);
     }
     const member: Member = {
@@ -145,7 +159,7 @@ export class Realtime extends DurableObject<Env> {
       const { 0: client, 1: server } = new WebSocketPair();
       const tags = [member.connection_id, ...(sessionId ? [sessionTag(sessionId)] : [])];
       this.ctx.acceptWebSocket(server, tags);
-      server.serializeAttachment(member);
+      this.attach(server, { ...member, heartbeat_ms: heartbeat * 1_000 });
       server.send(JSON.stringify(this.welcome(channel, member)));
       for (const message of this.catchUp(channel, resume)) server.send(message);
       this.broadcast(
@@ -180,6 +194,7 @@ export class Realtime extends DurableObject<Env> {
   async publish(channel: string, events: ChannelEvent[]): Promise<{ offsets: number[] }> {
     const offsets: number[] = [];
     const now = Date.now();
+    this.sweepSilent(now);
     for (const event of events) {
       const seen = this.sql
         .exec('SELECT 1 FROM events WHERE event_id = ?', event.id)
@@ -225,10 +240,7 @@ export class Realtime extends DurableObject<Env> {
     this.endedSessions.add(sessionId);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(sessionTag(sessionId))) {
-      try {
-        ws.close(CLOSE.sessionEnded, 'session ended');
-        closed++;
-      } catch {}
+      if (this.closeSocket(ws, CLOSE.sessionEnded, 'session ended')) closed++;
     }
     for (const stream of this.streams) {
       if (stream.sessionId !== sessionId) continue;
@@ -240,13 +252,14 @@ export class Realtime extends DurableObject<Env> {
 
   /** Who is connected: one entry per connection, as its ticket named it. */
   async presence(): Promise<{ epoch: string; offset: number; members: Member[] }> {
+    this.sweepSilent(Date.now());
     return { epoch: this.epoch, offset: this.lastOffset, members: this.members() };
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const size = typeof message === 'string' ? encoder.encode(message).length : message.byteLength;
     if (size > MAX_CLIENT_MESSAGE_BYTES) {
-      ws.close(CLOSE.tooBig, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+      this.closeSocket(ws, CLOSE.tooBig, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
       return;
     }
     // Clients only listen; `ping` is answered without waking the object (auto-response).
@@ -264,20 +277,80 @@ export class Realtime extends DurableObject<Env> {
     this.left(ws);
   }
 
+  private attach(ws: WebSocket, attachment: Attachment): void {
+    this.attachments.set(ws, attachment);
+    ws.serializeAttachment(attachment);
+  }
+
+  private attachmentOf(ws: WebSocket): Attachment | null {
+    let attachment = this.attachments.get(ws);
+    if (attachment === undefined) {
+      attachment = ws.deserializeAttachment() as Attachment | null;
+      this.attachments.set(ws, attachment);
+    }
+    return attachment;
+  }
+
+  /** Announces that a socket left, unless the object closed it (and announced it then). */
   private left(ws: WebSocket): void {
-    const member = ws.deserializeAttachment() as Member | null;
-    if (!member) return;
+    const attachment = this.attachmentOf(ws);
+    if (!attachment || attachment.closed) return;
     this.broadcast(
-      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', member)),
+      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', memberOf(attachment))),
       ws,
     );
   }
 
+  /**
+   * Closes a socket from this side and announces its leave at once: the client may never answer
+   * the close (it is gone or stuck), and it must not linger in presence or get events meanwhile.
+   * False when it was closed already.
+   */
+  private closeSocket(ws: WebSocket, code: number, reason: string): boolean {
+    const attachment = this.attachmentOf(ws);
+    if (!attachment || attachment.closed) return false;
+    try {
+      this.attach(ws, { ...attachment, closed: true });
+    } catch {}
+    try {
+      ws.close(code, reason);
+    } catch {}
+    this.broadcast(
+      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', memberOf(attachment))),
+    );
+    return true;
+  }
+
+  /** The WebSockets still open (not closed by this side), with their attachments. */
+  private openSockets(): { ws: WebSocket; attachment: Attachment }[] {
+    const open: { ws: WebSocket; attachment: Attachment }[] = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = this.attachmentOf(ws);
+      if (attachment && !attachment.closed) open.push({ ws, attachment });
+    }
+    return open;
+  }
+
+  /**
+   * Closes the WebSockets that have sent no `ping` within their heartbeat (counted from when
+   * they joined): gone without a close, or too far behind to answer. The runtime does not say
+   * how much a socket has buffered, so a client that keeps pinging is trusted to keep up.
+   */
+  private sweepSilent(now: number): void {
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = now;
+    for (const { ws, attachment } of this.openSockets()) {
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const heard = Math.max(pinged, Date.parse(attachment.joined_at));
+      if (now - heard > attachment.heartbeat_ms) {
+        const seconds = Math.round(attachment.heartbeat_ms / 1_000);
+        this.closeSocket(ws, CLOSE.noHeartbeat, `no ping for ${seconds} s`);
+      }
+    }
+  }
+
   private members(): Member[] {
-    const sockets = this.ctx
-      .getWebSockets()
-      .map((ws) => ws.deserializeAttachment() as Member | null)
-      .filter((m): m is Member => m !== null);
+    const sockets = this.openSockets().map(({ attachment }) => memberOf(attachment));
     return [...sockets, ...[...this.streams].map((s) => s.member)];
   }
 
@@ -350,14 +423,12 @@ export class Realtime extends DurableObject<Env> {
 
   /** Sends to every connection but `except`; a socket that cannot take it is closed (1011). */
   private broadcast(message: string, except?: WebSocket): void {
-    for (const ws of this.ctx.getWebSockets()) {
+    for (const { ws } of this.openSockets()) {
       if (ws === except) continue;
       try {
         ws.send(message);
       } catch {
-        try {
-          ws.close(CLOSE.sendFailed, 'send failed');
-        } catch {}
+        this.closeSocket(ws, CLOSE.sendFailed, 'send failed');
       }
     }
     const frame = sseOf(message);
@@ -412,6 +483,11 @@ export class Realtime extends DurableObject<Env> {
     if (!claims || claims.channel !== channel || claims.expires_at < Date.now()) return null;
     return claims;
   }
+}
+
+/** What presence shows of a socket: its member, without the object's bookkeeping. */
+function memberOf({ heartbeat_ms: _, closed: __, ...member }: Attachment): Member {
+  return member;
 }
 
 /** A server-sent event: `id: <epoch>:<offset>` for channel events, so a reconnect resumes. */

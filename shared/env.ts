@@ -118,6 +118,8 @@ export const EnvSchema = z
       .pipe(secretsKeySetting.optional()),
     /** Connections one real-time channel takes (WebSockets and event streams together). */
     REALTIME_MAX_CONNECTIONS: z.coerce.number().int().positive().default(5_000),
+    /** A WebSocket that has sent no `ping` for this long is closed (4002) as gone or stuck. */
+    REALTIME_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(75),
     /** How long a request waits for the rate limiter before failing open. */
     RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
 

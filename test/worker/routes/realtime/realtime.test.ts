@@ -24,11 +24,18 @@ async function ticket(auth: Record<string, string>, channels: string[], device?:
 }
 
 /** A WebSocket connection through the API, collecting what it receives. */
-async function connect(channel: string, secret: string, query: Record<string, string> = {}) {
+async function connect(
+  channel: string,
+  secret: string,
+  query: Record<string, string> = {},
+  settings: Record<string, string> = {},
+) {
   const params = new URLSearchParams({ channel, ticket: secret, ...query });
-  const response = await call(`/v1/realtime/connect?${params}`, {
-    headers: { Upgrade: 'websocket' },
-  });
+  const response = await call(
+    `/v1/realtime/connect?${params}`,
+    { headers: { Upgrade: 'websocket' } },
+    settings,
+  );
   const ws = response.webSocket;
   if (response.status !== 101 || !ws) {
     const none = async (): Promise<Message[]> => {
@@ -46,7 +53,8 @@ async function connect(channel: string, secret: string, query: Record<string, st
   const messages: Message[] = [];
   let closed = null as { code: number; reason: string } | null;
   ws.addEventListener('message', (e) => {
-    messages.push(JSON.parse(e.data as string) as Message);
+    // `pong` answers a `ping`; everything else is JSON.
+    if (e.data !== 'pong') messages.push(JSON.parse(e.data as string) as Message);
   });
   ws.addEventListener('close', (e) => {
     closed = { code: e.code, reason: e.reason };
@@ -423,6 +431,47 @@ describe('events, resume and presence', () => {
     expect((heard!.event as { id: string }).id).toBe('after-revoke');
     expect(other.closed()).toBeNull();
     other.ws!.close(1000);
+  });
+
+  it('closes a WebSocket that stops pinging (4002) and announces it at once; pinging ones stay', async () => {
+    const { auth, orgId } = await signedIn('rt-heartbeat');
+    const channel = `org:${orgId}`;
+    const fast = { REALTIME_HEARTBEAT_SECONDS: '1' };
+    const silent = await connect(
+      channel,
+      (await ticket(auth, [channel], 'silent')).ticket,
+      {},
+      fast,
+    );
+    const alive = await connect(channel, (await ticket(auth, [channel], 'alive')).ticket, {}, fast);
+    let pongs = 0;
+    alive.ws!.addEventListener('message', (e) => {
+      if (e.data === 'pong') pongs++;
+    });
+    const pinger = setInterval(() => alive.ws!.send('ping'), 200);
+    try {
+      // Events keep coming; each publish looks for silent sockets (at most once a second).
+      let n = 0;
+      await eventually(async () => {
+        await publish(channel, [`hb${n++}`]);
+        return silent.closed();
+      });
+      expect(silent.closed()).toMatchObject({ code: 4002, reason: 'no ping for 1 s' });
+      const [left] = await alive.waitFor('presence.leave');
+      expect(left!.member).toMatchObject({ device: 'silent' });
+      expect(pongs).toBeGreaterThan(0);
+      const now = await env.REALTIME.get(env.REALTIME.idFromName(channel)).presence();
+      expect(now.members.map((m) => m.device)).toEqual(['alive']);
+      expect(now.members[0]).not.toHaveProperty('heartbeat_ms');
+      await publish(channel, ['hb-after']);
+      await eventually(async () =>
+        alive.of('event').some((e) => (e.event as { id: string }).id === 'hb-after'),
+      );
+      expect(alive.closed()).toBeNull();
+    } finally {
+      clearInterval(pinger);
+      alive.ws!.close(1000);
+    }
   });
 
   it('closes a connection that sends an oversized message (1009) and refuses past the limit', async () => {

@@ -36,9 +36,10 @@ export function registerRealtimeConnect<S extends Schema>(app: OpenAPIHono<AppBi
     const { channel } = c.req.valid('query');
     const namespace = c.var.env.REALTIME;
     const channelObject = namespace.get(namespace.idFromName(channel));
-    // The object takes its connection limit from the Worker's settings, validated here.
+    // The object takes its limits from the Worker's settings, validated here.
     const headers = new Headers(c.req.raw.headers);
     headers.set('x-sift-max-connections', String(c.var.env.REALTIME_MAX_CONNECTIONS));
+    headers.set('x-sift-heartbeat-seconds', String(c.var.env.REALTIME_HEARTBEAT_SECONDS));
     const response = await channelObject.fetch(new Request(c.req.raw, { headers }));
     if (response.headers.get('x-sift-refusal')) {
       const refusal = (await response.json()) as Refusal;
