@@ -25,6 +25,7 @@ export const ID_PREFIXES = {
   deadLetter: 'dlq',
   query: 'qry',
   accessRule: 'acr',
+  recommendation: 'rec',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -53,6 +54,7 @@ const ID_NAMES: Record<IdKind, string> = {
   deadLetter: 'a dead letter',
   query: 'a query',
   accessRule: 'an access rule',
+  recommendation: 'a recommendation',
 };
 
 /** A well-formed id of `kind`, for examples (`cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`). */
@@ -77,6 +79,19 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 /** A new id of `kind`, e.g. `newId('content')` → `cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`. */
 export function newId(kind: IdKind, now: number = Date.now()): string {
   return `${ID_PREFIXES[kind]}_${encode(uuidv7Bytes(now))}`;
+}
+
+/**
+ * An id of `kind` derived from `seed` (at least 10 bytes, e.g. a hash) instead of random bytes,
+ * with `now`'s timestamp: the same seed and time always give the same id, so a producer that
+ * sends the same thing twice names it the same.
+ */
+export function derivedId(kind: IdKind, now: number, seed: Uint8Array): string {
+  const bytes = uuidv7Bytes(now);
+  for (let i = 6; i < 16; i++) bytes[i] = seed[i - 6]!;
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  return `${ID_PREFIXES[kind]}_${encode(bytes)}`;
 }
 
 /** Whether `value` is a well-formed id of `kind` (prefix and 26-character suffix). */

@@ -44,6 +44,18 @@ export type Services = {
     payload: P,
     options?: { delaySeconds?: number; orgId?: string },
   ): Promise<void>;
+  /**
+   * Sends many messages of one type, in as few `sendBatch` calls as the queue's limits allow
+   * (100 messages and 256 KB a call), the calls in parallel. Resolves with one result per
+   * payload: `true` once durable, or the error of the call that carried it (a refused call
+   * fails only its own messages).
+   */
+  enqueueBatch<P>(
+    queue: QueueName,
+    type: string,
+    payloads: readonly P[],
+    options?: { orgId?: string },
+  ): Promise<(true | Error)[]>;
   readonly logger: Logger;
   /** Keeps work alive after the response (`ctx.waitUntil`). */
   waitUntil(promise: Promise<unknown>): void;
@@ -149,11 +161,52 @@ export function createServices(
         ...(options.delaySeconds ? { delaySeconds: options.delaySeconds } : {}),
       });
     },
+    async enqueueBatch(queue, type, payloads, options = {}) {
+      const origin = { ...context, ...(options.orgId ? { orgId: options.orgId } : {}) };
+      const chunks: { start: number; bodies: unknown[] }[] = [];
+      let bytes = 0;
+      payloads.forEach((payload, i) => {
+        const body = envelope(type, payload, origin);
+        const size = JSON.stringify(body).length + QUEUE_MESSAGE_OVERHEAD_BYTES;
+        const last = chunks.at(-1);
+        if (
+          !last ||
+          last.bodies.length === QUEUE_BATCH_MAX_MESSAGES ||
+          bytes + size > QUEUE_BATCH_MAX_BYTES
+        ) {
+          chunks.push({ start: i, bodies: [body] });
+          bytes = size;
+        } else {
+          last.bodies.push(body);
+          bytes += size;
+        }
+      });
+      const results: (true | Error)[] = payloads.map(() => true);
+      await Promise.all(
+        chunks.map(async ({ start, bodies }) => {
+          try {
+            await queues[queue].sendBatch(
+              bodies.map((body) => ({ body, contentType: 'json' as const })),
+            );
+          } catch (error) {
+            const failure = error instanceof Error ? error : new Error(String(error));
+            for (let i = 0; i < bodies.length; i++) results[start + i] = failure;
+          }
+        }),
+      );
+      return results;
+    },
     logger,
     waitUntil,
     guard: (dependency, fn, options) => breaker(dependency, logger).run(fn, options),
   };
 }
+
+/** What one `sendBatch` call may carry (Cloudflare Queues' limits). */
+const QUEUE_BATCH_MAX_MESSAGES = 100;
+const QUEUE_BATCH_MAX_BYTES = 256_000;
+/** What Queues counts per message besides its body (an estimate on the safe side). */
+const QUEUE_MESSAGE_OVERHEAD_BYTES = 100;
 
 /** What the WebSocket driver throws when it cannot reach Postgres or loses it mid-transaction. */
 const LOST_CONNECTION =

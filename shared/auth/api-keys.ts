@@ -13,11 +13,20 @@ import { Permission } from './permissions.ts';
  * display prefix, the `sk_…_` part plus the next 12 characters (`sk_live_3fa9Xy7Kq1Mz`).
  */
 export const API_KEY_PREFIXES = { live: 'sk_live_', test: 'sk_test_' } as const;
+/**
+ * Publishable keys (`pk_live_…`, `pk_test_…`): keys whose only scope is `events:write`, safe to
+ * ship in a web page (Stripe's convention): the prefix tells people, and secret scanners, that.
+ */
+export const PUBLISHABLE_KEY_PREFIXES = { live: 'pk_live_', test: 'pk_test_' } as const;
+
+/** Whether a key with `scopes` is publishable: its one scope is `events:write`. */
+export const isPublishable = (scopes: readonly string[]) =>
+  scopes.length === 1 && scopes[0] === 'events:write';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** 62^43 > 2^256 > 62^42: every 32-byte value fits in exactly 43 digits. */
 const SECRET_DIGITS = 43;
-const SECRET_PATTERN = /^sk_(?:live|test)_[0-9A-Za-z]{43}$/;
+const SECRET_PATTERN = /^[sp]k_(?:live|test)_[0-9A-Za-z]{43}$/;
 /** `sk_live_` (8) plus 12 characters of the secret: 71 bits, enough to tell keys apart. */
 const DISPLAY_PREFIX_LENGTH = 8 + 12;
 
@@ -81,7 +90,9 @@ type KeyRow = Pick<
 
 /** Whether a bearer token is meant as an API key (rather than an access token). */
 export function looksLikeApiKey(token: string): boolean {
-  return token.startsWith(API_KEY_PREFIXES.live) || token.startsWith(API_KEY_PREFIXES.test);
+  return [...Object.values(API_KEY_PREFIXES), ...Object.values(PUBLISHABLE_KEY_PREFIXES)].some(
+    (prefix) => token.startsWith(prefix),
+  );
 }
 
 /** SHA-256 of the whole secret, lowercase hex (what `api_keys.hash` holds). */
@@ -92,10 +103,12 @@ export async function hashApiKey(secret: string): Promise<string> {
 
 /**
  * A new key: the secret (show it once, never store it), its display prefix and its hash.
- * `sk_live_` only when `environment` is production, so a test key can never be mistaken for one.
+ * `sk_live_` only when `environment` is production, so a test key can never be mistaken for one;
+ * `pk_…` for a publishable key ({@link isPublishable}).
  */
 export async function generateApiKey(
   environment: AppEnv['ENVIRONMENT'],
+  { publishable = false }: { publishable?: boolean } = {},
 ): Promise<{ secret: string; prefix: string; hash: string }> {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   let value = 0n;
@@ -105,8 +118,8 @@ export async function generateApiKey(
     body = BASE62[Number(value % 62n)] + body;
     value /= 62n;
   }
-  const secret =
-    (environment === 'production' ? API_KEY_PREFIXES.live : API_KEY_PREFIXES.test) + body;
+  const prefixes = publishable ? PUBLISHABLE_KEY_PREFIXES : API_KEY_PREFIXES;
+  const secret = (environment === 'production' ? prefixes.live : prefixes.test) + body;
   return { secret, prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH), hash: await hashApiKey(secret) };
 }
 

@@ -12,6 +12,7 @@ export const Permission = z.enum([
   'content:publish',
   'content:delete',
   'search',
+  'events:write',
   'analytics:read',
   'keys:manage',
   'members:manage',
@@ -36,7 +37,8 @@ export type Role = MembershipRole;
  * The permission matrix (the README prints it). Owners can do everything in their organisation;
  * admins too, except that only an owner may grant, change or remove the owner role (checked by
  * the membership routes). Editors run the content workflow end to end; authors write drafts and
- * submit them; viewers read and search.
+ * submit them; viewers read and search. Every member may record engagement events (`events:write`:
+ * their own views, clicks, shares…).
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: Permission.options.filter((p) => p !== 'admin'),
@@ -47,10 +49,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'content:publish',
     'content:delete',
     'search',
+    'events:write',
     'analytics:read',
   ],
-  author: ['content:read', 'content:write', 'search'],
-  viewer: ['content:read', 'search'],
+  author: ['content:read', 'content:write', 'search', 'events:write'],
+  viewer: ['content:read', 'search', 'events:write'],
 };
 
 /** Roles ranked, most powerful first: a member can only grant roles at or below their own. */

@@ -6,9 +6,10 @@ import type { RatePolicy } from './gcra.ts';
 /**
  * Route classes, from the strictest: `auth` (sign-up, login, refresh: what credential stuffing
  * aims at), `admin` (platform administration), `write` (anything that changes state), `search`
- * (the expensive read) and `read`.
+ * (the expensive read), `read`, and `events` (`POST /v1/events`: engagement from readers'
+ * browsers, many per page, counted apart so that recording them never eats the write budget).
  */
-export const ROUTE_CLASSES = ['auth', 'admin', 'search', 'write', 'read'] as const;
+export const ROUTE_CLASSES = ['auth', 'admin', 'search', 'write', 'read', 'events'] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 
 /** Who a request is counted against: its API key, else its user, else its IP. */
@@ -31,6 +32,10 @@ const perMinute = (limit: number, burst = limit): RatePolicy => ({
  * - `search`: 100 per IP with bursts of 150, 300 per user, 1000 per API key.
  * - `read`: 300 per IP, 600 per user, 1000 per API key.
  * - `write`: 60 per IP, 120 per user, 300 per API key.
+ * - `events`: 600 per IP with bursts of 300 (an office behind one address, each reader's page
+ *   sending a batch every few seconds), 300 per user, 3000 per API key. A publishable key
+ *   (`pk_…`, shipped in a web page and so shared by every reader of a site) is counted per IP,
+ *   never as one key: one busy site must not throttle itself, nor one reader everyone.
  *
  * An API key with its own `rate_limit` uses that instead, for every class (burst = its limit).
  * In development every default is {@link DEVELOPMENT_RATE_FACTOR} times higher.
@@ -41,6 +46,7 @@ export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = 
   search: { ip: perMinute(100, 150), user: perMinute(300), key: perMinute(1000) },
   read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
   write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
+  events: { ip: perMinute(600, 300), user: perMinute(300), key: perMinute(3000) },
 };
 
 /**
@@ -67,10 +73,11 @@ export function defaultPolicy(
 }
 
 /**
- * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search;
- * otherwise GET, HEAD and OPTIONS are reads and every other method a write.
+ * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search,
+ * `/v1/events` events; otherwise GET, HEAD and OPTIONS are reads and every other method a write.
  */
 export function routeClass(method: string, path: string): RouteClass {
+  if (path === '/v1/events') return 'events';
   if (path === '/v1/auth' || path.startsWith('/v1/auth/')) return 'auth';
   if (path === '/v1/admin' || path.startsWith('/v1/admin/')) return 'admin';
   if (path.startsWith('/v1/search')) return 'search';
@@ -109,7 +116,11 @@ export function limitedKey(input: {
   let kind: LimitedKind;
   let id: string;
   let policy: RatePolicy;
-  if (principal?.kind === 'api_key') {
+  const publishable =
+    principal?.kind === 'api_key' &&
+    principal.permissions.size === 1 &&
+    principal.permissions.has('events:write');
+  if (principal?.kind === 'api_key' && !publishable) {
     kind = 'key';
     id = principal.keyId;
     policy = principal.rateLimit

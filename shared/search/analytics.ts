@@ -10,10 +10,29 @@ import type { SearchFilters } from './keyword.ts';
 export const ENGAGEMENT_EVENT = 'engagement.event';
 
 /**
- * The engagement events the edge records. `search.result_clicked` is also an input of
- * popularity (`features.ts`), under that name; add new types here as producers appear.
+ * What readers do with content, as clients report it through `POST /v1/events`
+ * (`workers/api/routes/events`).
  */
-export const ENGAGEMENT_TYPES = ['search.performed', 'search.result_clicked'] as const;
+export const CLIENT_EVENT_TYPES = [
+  'content.viewed',
+  'content.clicked',
+  'content.shared',
+  'content.liked',
+  'content.converted',
+  'content.dwell',
+  'recommendation.clicked',
+] as const;
+export type ClientEventType = (typeof CLIENT_EVENT_TYPES)[number];
+
+/**
+ * The engagement events recorded: searches and result clicks (recorded by the search routes) and
+ * the {@link CLIENT_EVENT_TYPES}. Popularity and affinity weigh some of them (`features.ts`).
+ */
+export const ENGAGEMENT_TYPES = [
+  'search.performed',
+  'search.result_clicked',
+  ...CLIENT_EVENT_TYPES,
+] as const;
 export type EngagementType = (typeof ENGAGEMENT_TYPES)[number];
 
 /** The most JSON an event's `data` may hold, in UTF-8 bytes. */
@@ -37,6 +56,9 @@ export const EngagementEvent = z.object({
   org_id: idOf('organization', 'org'),
   type: z.enum(ENGAGEMENT_TYPES),
   user_id: idOf('user', 'usr').nullable(),
+  /** A signed-out reader's stable id and the visit's, as the client names them. */
+  anonymous_id: z.string().max(128).nullable().optional(),
+  session_id: z.string().max(128).nullable().optional(),
   content_id: idOf('content', 'cnt').nullable(),
   query_id: idOf('query', 'qry').nullable(),
   data: z
@@ -175,11 +197,13 @@ export async function persistEngagementEvents(
 ): Promise<number> {
   if (events.length === 0) return 0;
   const result = await db.execute(sql`
-    insert into events (id, occurred_at, org_id, type, user_id, content_id, query_id, data)
-    select e.id, e.occurred_at, e.org_id, e.type, e.user_id, e.content_id, e.query_id, e.data
+    insert into events (id, occurred_at, org_id, type, user_id, anonymous_id, session_id,
+      content_id, query_id, data)
+    select e.id, e.occurred_at, e.org_id, e.type, e.user_id, e.anonymous_id, e.session_id,
+      e.content_id, e.query_id, e.data
     from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e(
       id text, occurred_at timestamptz, org_id text, type text, user_id text,
-      content_id text, query_id text, data jsonb)
+      anonymous_id text, session_id text, content_id text, query_id text, data jsonb)
     where exists (select 1 from organizations o where o.id = e.org_id)
     on conflict (id, occurred_at) do nothing
     returning id`);

@@ -8,8 +8,12 @@ export const ENGAGEMENT_WINDOW_DAYS = 30;
 /** The engagement events that count, and how much each is worth. */
 export const ENGAGEMENT_WEIGHTS: Readonly<Record<string, number>> = {
   'content.viewed': 1,
+  'content.clicked': 2,
   'search.result_clicked': 2,
+  'recommendation.clicked': 2,
+  'content.liked': 2,
   'content.shared': 3,
+  'content.converted': 4,
 };
 
 const typeWeights = () =>

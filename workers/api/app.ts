@@ -46,7 +46,10 @@ const TARGET_PREFIX: Record<string, string> = {
  * refused alone (a bulk item): the text rule leaves them to the route, which applies it to each
  * element with {@link unstorableFields}.
  */
-const PER_ITEM_FIELDS: Record<string, string> = { '/v1/content/bulk': 'items' };
+const PER_ITEM_FIELDS: Record<string, string> = {
+  '/v1/content/bulk': 'items',
+  '/v1/events': 'events',
+};
 
 function without(data: unknown, field: string | undefined): unknown {
   if (field === undefined || data === null || typeof data !== 'object') return data;

@@ -19,6 +19,7 @@ import { registerAuditLog } from './routes/audit-log/index.ts';
 import { registerAuth } from './routes/auth/index.ts';
 import { registerContent } from './routes/content/index.ts';
 import { registerDocs } from './routes/docs/index.ts';
+import { registerEvents } from './routes/events/index.ts';
 import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
@@ -80,22 +81,26 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerRealtime(
-    registerWebhooks(
-      registerWebhookSources(
-        registerSearchIndex(
-          registerAnalytics(
-            registerSearch(
-              registerSearchSynonyms(
-                registerContent(
-                  registerOperations(
-                    registerWhoami(
-                      registerAdmin(
-                        registerAuditLog(
-                          registerKeys(
-                            registerInvitations(
-                              registerMembers(
-                                registerAuth(registerWellKnown(registerDocs(registerSystem(app)))),
+  const routes = registerEvents(
+    registerRealtime(
+      registerWebhooks(
+        registerWebhookSources(
+          registerSearchIndex(
+            registerAnalytics(
+              registerSearch(
+                registerSearchSynonyms(
+                  registerContent(
+                    registerOperations(
+                      registerWhoami(
+                        registerAdmin(
+                          registerAuditLog(
+                            registerKeys(
+                              registerInvitations(
+                                registerMembers(
+                                  registerAuth(
+                                    registerWellKnown(registerDocs(registerSystem(app))),
+                                  ),
+                                ),
                               ),
                             ),
                           ),

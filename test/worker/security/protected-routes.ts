@@ -349,6 +349,25 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'search',
     otherTenant: 'own_data',
   },
+  // Engagement events: recorded under the caller's organisation only (ids are not looked up).
+  {
+    method: 'POST',
+    route: '/v1/events',
+    path: () => '/v1/events',
+    body: (a) => ({
+      events: [
+        {
+          event_id: `isolation-${crypto.randomUUID()}`,
+          type: 'content.viewed',
+          content_id: a.contentId,
+          occurred_at: new Date().toISOString(),
+          anonymous_id: 'isolation-reader',
+        },
+      ],
+    }),
+    permission: 'events:write',
+    otherTenant: 'own_data',
+  },
   // Analytics: the caller's organisation's figures.
   {
     method: 'GET',

@@ -89,6 +89,7 @@ export const KEY_FIELDS = [
   'last_used_at',
   'name',
   'prefix',
+  'publishable',
   'rate_limit',
   'replaced_by',
   'revoked_at',

@@ -72,6 +72,10 @@ const TAGS = [
       'Inbound webhooks: upstream sources that push content in (signed deliveries, mapping, ' +
       'delivery log).',
   },
+  {
+    name: 'events',
+    description: 'Engagement events: views, clicks, shares, likes, conversions, dwell times.',
+  },
   { name: 'audit', description: "The organisation's audit log." },
   { name: 'admin', description: 'Platform administration (super admins): allow and deny lists.' },
   { name: 'system', description: 'Liveness, readiness and problem types.' },
@@ -83,6 +87,7 @@ const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
   { name: 'Content', tags: ['content', 'operations'] },
   { name: 'Search', tags: ['search', 'analytics'] },
+  { name: 'Engagement', tags: ['events'] },
   { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { generateApiKey } from '../../../../shared/auth/api-keys.ts';
+import { generateApiKey, isPublishable } from '../../../../shared/auth/api-keys.ts';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
@@ -69,7 +69,9 @@ export function registerKeysCreate<S extends Schema>(app: OpenAPIHono<AppBinding
         });
       }
     }
-    const { secret, prefix, hash } = await generateApiKey(c.var.env.ENVIRONMENT);
+    const { secret, prefix, hash } = await generateApiKey(c.var.env.ENVIRONMENT, {
+      publishable: isPublishable(body.scopes),
+    });
     const [row] = await c.var.services.db
       .insert(apiKeys)
       .values({

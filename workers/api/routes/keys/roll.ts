@@ -1,7 +1,11 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import { generateApiKey, invalidateApiKey } from '../../../../shared/auth/api-keys.ts';
+import {
+  generateApiKey,
+  invalidateApiKey,
+  isPublishable,
+} from '../../../../shared/auth/api-keys.ts';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
@@ -58,10 +62,9 @@ export function registerKeysRoll<S extends Schema>(app: OpenAPIHono<AppBindings,
     const { id } = c.req.valid('param');
     // Without a JSON body the validator hands over `{}` unparsed: the default is applied here.
     const graceSeconds = c.req.valid('json').grace_seconds ?? DEFAULT_GRACE_SECONDS;
-    const { secret, prefix, hash } = await generateApiKey(c.var.env.ENVIRONMENT);
     const { services } = c.var;
 
-    const { old, successor } = await services.transaction(async (tx) => {
+    const { old, successor, secret } = await services.transaction(async (tx) => {
       const [current] = await tx
         .select()
         .from(apiKeys)
@@ -80,6 +83,10 @@ export function registerKeysRoll<S extends Schema>(app: OpenAPIHono<AppBindings,
       if (refusal) {
         throw new AppError({ code: 'CONFLICT', message: `The key cannot be rolled: ${refusal}.` });
       }
+      // The successor is of the same kind: a publishable key rolls into a publishable one.
+      const { secret, prefix, hash } = await generateApiKey(c.var.env.ENVIRONMENT, {
+        publishable: isPublishable(current.scopes),
+      });
       const [created] = await tx
         .insert(apiKeys)
         .values({
@@ -104,7 +111,7 @@ export function registerKeysRoll<S extends Schema>(app: OpenAPIHono<AppBindings,
         })
         .where(eq(apiKeys.id, current.id))
         .returning();
-      return { old: updated!, successor: created! };
+      return { old: updated!, successor: created!, secret };
     });
 
     await invalidateApiKey(services, old);

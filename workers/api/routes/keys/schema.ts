@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
+import { isPublishable } from '../../../../shared/auth/api-keys.ts';
 import { Permission } from '../../../../shared/auth/permissions.ts';
 import type { apiKeys } from '../../../../shared/db/schema/auth.ts';
 import { AppError } from '../../../../shared/errors.ts';
@@ -40,6 +41,12 @@ export const ApiKeySchema = z
       example: 'sk_live_3fa9Xy7Kq1Mz',
     }),
     scopes: z.array(Permission).openapi({ example: ['search', 'content:read'] }),
+    publishable: z.boolean().openapi({
+      description:
+        'Whether the key is publishable (`pk_…`): its only scope is `events:write`, so it may ' +
+        'be shipped in a web page to record engagement events.',
+      example: false,
+    }),
     rate_limit: KeyRateLimitSchema.nullable().openapi({
       description: "The key's own rate limit; null for the plan's default.",
     }),
@@ -150,6 +157,7 @@ export function apiKeyView(row: ApiKeyRow): ApiKeyView {
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes.filter((scope) => Permission.safeParse(scope).success),
+    publishable: isPublishable(row.scopes),
     rate_limit:
       row.rateLimit !== null && row.rateLimitWindowSeconds !== null
         ? { limit: row.rateLimit, window_seconds: row.rateLimitWindowSeconds }
