@@ -49,6 +49,7 @@ async function main() {
   const wsBase = base.replace(/^http/, 'ws');
   const sockets: WebSocket[] = [];
   const live = new Set<WebSocket>();
+  const serverCloses = new Map<number, number>();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
     const key = await dev.apiKey('realtime bench', ['content:read', 'content:write']);
@@ -96,7 +97,13 @@ async function main() {
           onMessage(message, at);
         };
         ws.onerror = () => reject(new Error('WebSocket failed'));
-        ws.onclose = () => live.delete(ws);
+        ws.onclose = (e) => {
+          live.delete(ws);
+          // Closes the client did not ask for (the server's codes), counted for the report.
+          if (e.code !== 1000 && e.code !== 1005) {
+            serverCloses.set(e.code, (serverCloses.get(e.code) ?? 0) + 1);
+          }
+        };
       });
     };
     const write = (title: string) => api('/v1/content', { translations: { en: { title } } });
@@ -146,6 +153,18 @@ async function main() {
       }
     }
     latencies.sort((a, b) => a - b);
+    // Per event: when the first and the last client got it. A large first says a fixed cost on
+    // the way (queue, proxy); a large last−first says the sends themselves, one socket at a time.
+    const firsts: number[] = [];
+    const lasts: number[] = [];
+    for (const [offset, published] of publishedAt) {
+      const times = arrivals.map((seen) => seen.get(offset)).filter((t) => t !== undefined);
+      if (times.length === 0) continue;
+      firsts.push(Math.min(...times) - published);
+      lasts.push(Math.max(...times) - published);
+    }
+    firsts.sort((a, b) => a - b);
+    lasts.sort((a, b) => a - b);
     for (const ws of sockets.splice(0)) ws.close(1000);
 
     // Resume: clients drop and come back with `since` while events keep coming.
@@ -229,6 +248,9 @@ async function main() {
       `| publish → received, p50 | ${ms(percentile(latencies, 0.5))} |`,
       `| publish → received, p95 | ${ms(percentile(latencies, 0.95))} |`,
       `| publish → received, p99 | ${ms(percentile(latencies, 0.99))} |`,
+      `| publish → first client, p50 over events | ${ms(percentile(firsts, 0.5))} |`,
+      `| publish → last client, p50 over events | ${ms(percentile(lasts, 0.5))} |`,
+      `| connections the server closed (by code) | ${[...serverCloses].map(([code, n]) => `${code}: ${n}`).join(', ') || 'none'} |`,
       '',
       `## Resume: ${disconnects.toLocaleString('en-US')} disconnects of ${RESUME_CLIENTS} clients while events kept coming`,
       '',
@@ -244,7 +266,11 @@ async function main() {
     ].join('\n');
     await writeFile(join(ROOT, 'bench/results/realtime.md'), report);
     console.log(report);
-    if (!ok) process.exitCode = 1;
+    if (!ok) {
+      // What the Worker said meanwhile (warnings and errors), to tell why.
+      console.error(dev.output().slice(-8_000));
+      process.exitCode = 1;
+    }
   } finally {
     clearInterval(heartbeat);
     for (const ws of sockets) ws.close();

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Redis } from '@upstash/redis/cloudflare';
+import { createLogger } from '../shared/logger.ts';
 import { type ChannelEvent, type TicketClaims, ticketKey } from '../shared/realtime/channels.ts';
 
 /** Events a channel keeps at least (more when younger than {@link KEEP_MS}). */
@@ -99,6 +100,7 @@ export class Realtime extends DurableObject<Env> {
   /** Sessions closed here while this instance lives: a connect racing the close is refused. */
   private endedSessions = new Set<string>();
   private lastSweep = 0;
+  private readonly logger = createLogger({ fields: { durable_object: 'Realtime' } });
   /** Each socket's attachment, read once per instance (deserializing on every send is costly). */
   private attachments = new WeakMap<WebSocket, Attachment | null>();
 
@@ -344,6 +346,11 @@ export class Realtime extends DurableObject<Env> {
       const heard = Math.max(pinged, Date.parse(attachment.joined_at));
       if (now - heard > attachment.heartbeat_ms) {
         const seconds = Math.round(attachment.heartbeat_ms / 1_000);
+        this.logger.info('realtime: closing a silent connection', {
+          channel: this.channel,
+          connection_id: attachment.connection_id,
+          silent_ms: now - heard,
+        });
         this.closeSocket(ws, CLOSE.noHeartbeat, `no ping for ${seconds} s`);
       }
     }
@@ -427,7 +434,11 @@ export class Realtime extends DurableObject<Env> {
       if (ws === except) continue;
       try {
         ws.send(message);
-      } catch {
+      } catch (error) {
+        this.logger.warn('realtime: a send failed; closing the connection', {
+          channel: this.channel,
+          error,
+        });
         this.closeSocket(ws, CLOSE.sendFailed, 'send failed');
       }
     }

@@ -62,7 +62,12 @@ export async function startDevProcess(options: {
   while (!output.includes('Sift is running at')) {
     if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      // Ctrl-C first: dev.ts then stops wrangler and workerd too (a SIGKILL would orphan them).
+      child.kill('SIGINT');
+      for (let i = 0; i < 100 && child.exitCode === null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (child.exitCode === null) child.kill('SIGKILL');
       throw new Error(`npm run dev not ready in ${timeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
