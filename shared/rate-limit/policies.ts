@@ -6,10 +6,19 @@ import type { RatePolicy } from './gcra.ts';
 /**
  * Route classes, from the strictest: `auth` (sign-up, login, refresh: what credential stuffing
  * aims at), `admin` (platform administration), `write` (anything that changes state), `search`
- * (the expensive read), `read`, and `events` (`POST /v1/events`: engagement from readers'
+ * (the expensive read), `recommend` (neighbours and recommendations, as expensive), `read`, and
+ * `events` (`POST /v1/events`: engagement from readers'
  * browsers, many per page, counted apart so that recording them never eats the write budget).
  */
-export const ROUTE_CLASSES = ['auth', 'admin', 'search', 'write', 'read', 'events'] as const;
+export const ROUTE_CLASSES = [
+  'auth',
+  'admin',
+  'search',
+  'recommend',
+  'write',
+  'read',
+  'events',
+] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 
 /** Who a request is counted against: its API key, else its user, else its IP. */
@@ -30,6 +39,7 @@ const perMinute = (limit: number, burst = limit): RatePolicy => ({
  * - `auth`: 10 per IP (the anonymous case: login, sign-up, refresh), 30 per user or key.
  * - `admin`: 120 per super admin, burst 60; 10 per IP or key (neither can hold `admin`).
  * - `search`: 100 per IP with bursts of 150, 300 per user, 1000 per API key.
+ * - `recommend`: 50 per IP with bursts of 75, 300 per user, 500 per API key (seed 001 §2.2).
  * - `read`: 300 per IP, 600 per user, 1000 per API key.
  * - `write`: 60 per IP, 120 per user, 300 per API key.
  * - `events`: 600 per IP with bursts of 300 (an office behind one address, each reader's page
@@ -44,6 +54,7 @@ export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = 
   auth: { ip: perMinute(10), user: perMinute(30, 10), key: perMinute(30, 10) },
   admin: { ip: perMinute(10), user: perMinute(120, 60), key: perMinute(10) },
   search: { ip: perMinute(100, 150), user: perMinute(300), key: perMinute(1000) },
+  recommend: { ip: perMinute(50, 75), user: perMinute(300), key: perMinute(500) },
   read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
   write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
   events: { ip: perMinute(600, 300), user: perMinute(300), key: perMinute(3000) },
@@ -74,10 +85,12 @@ export function defaultPolicy(
 
 /**
  * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search,
- * `/v1/events` events; otherwise GET, HEAD and OPTIONS are reads and every other method a write.
+ * `/v1/events` events, `/v1/content/{id}/similar` recommend; otherwise GET, HEAD and OPTIONS are
+ * reads and every other method a write.
  */
 export function routeClass(method: string, path: string): RouteClass {
   if (path === '/v1/events') return 'events';
+  if (/^\/v1\/content\/[^/]+\/similar$/.test(path)) return 'recommend';
   if (path === '/v1/auth' || path.startsWith('/v1/auth/')) return 'auth';
   if (path === '/v1/admin' || path.startsWith('/v1/admin/')) return 'admin';
   if (path.startsWith('/v1/search')) return 'search';

@@ -296,6 +296,8 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/search': { postgres: 200, vector: 200, ai: 200 },
   'POST /v1/search': { postgres: 200, vector: 200, ai: 200 },
   'POST /v1/search/clicks': { queue: 'unavailable' },
+  // Neighbours: the index or the events answer alone; the item is read through the cache tiers.
+  'GET /v1/content/:id/similar': { postgres: 200, vector: 200 },
   // Events go through the EVENTS queue; Redis only spots repeats (without it, Postgres does).
   'POST /v1/events': { queue: 'unavailable' },
   // A rebuild reads Postgres, keeps its state in Redis and starts through the JOBS queue.

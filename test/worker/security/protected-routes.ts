@@ -349,6 +349,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'search',
     otherTenant: 'own_data',
   },
+  // Neighbours of organisation A's item: another organisation's caller gets a 404.
+  {
+    method: 'GET',
+    route: '/v1/content/:id/similar',
+    path: (a) => `/v1/content/${a.contentId}/similar`,
+    permission: 'content:read',
+    otherTenant: 'not_found',
+  },
   // Engagement events: recorded under the caller's organisation only (ids are not looked up).
   {
     method: 'POST',

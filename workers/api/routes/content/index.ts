@@ -9,12 +9,15 @@ import { registerContentGetBySlug } from './get-by-slug.ts';
 import { registerContentList } from './list.ts';
 import { registerContentReplace } from './replace.ts';
 import { registerContentRestore } from './restore.ts';
+import { registerContentSimilar } from './similar.ts';
 import { registerContentTransition } from './transition.ts';
 import { registerContentUpdate } from './update.ts';
 import { registerContentVersions } from './versions.ts';
 
 export function registerContent<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
-  const reads = registerContentList(registerContentGetBySlug(registerContentGet(app)));
+  const reads = registerContentSimilar(
+    registerContentList(registerContentGetBySlug(registerContentGet(app))),
+  );
   return registerContentVersions(
     registerContentTransition(
       registerContentRestore(
