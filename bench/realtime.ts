@@ -50,6 +50,12 @@ async function main() {
   const sockets: WebSocket[] = [];
   const live = new Set<WebSocket>();
   const serverCloses = new Map<number, number>();
+  /** Sockets this client closed itself: their close events are not the server's doing. */
+  const closedHere = new WeakSet<WebSocket>();
+  const hangUp = (ws: WebSocket) => {
+    closedHere.add(ws);
+    ws.close(1000);
+  };
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
     const key = await dev.apiKey('realtime bench', ['content:read', 'content:write']);
@@ -100,7 +106,7 @@ async function main() {
         ws.onclose = (e) => {
           live.delete(ws);
           // Closes the client did not ask for (the server's codes), counted for the report.
-          if (e.code !== 1000 && e.code !== 1005) {
+          if (!closedHere.has(ws)) {
             serverCloses.set(e.code, (serverCloses.get(e.code) ?? 0) + 1);
           }
         };
@@ -165,7 +171,7 @@ async function main() {
     }
     firsts.sort((a, b) => a - b);
     lasts.sort((a, b) => a - b);
-    for (const ws of sockets.splice(0)) ws.close(1000);
+    for (const ws of sockets.splice(0)) hangUp(ws);
 
     // Resume: clients drop and come back with `since` while events keep coming.
     type Client = { offsets: number[]; epoch: string; ws: WebSocket | null };
@@ -194,7 +200,7 @@ async function main() {
       const client = clients[i]!;
       for (let d = 0; d < perClient && disconnects < DISCONNECTS; d++) {
         await sleep(100 + Math.random() * 400);
-        client.ws!.close(1000);
+        hangUp(client.ws!);
         disconnects++;
         const last = client.offsets.filter((o) => o > 0).at(-1) ?? 0;
         await sleep(Math.random() * 300);
@@ -222,7 +228,7 @@ async function main() {
       duplicated += got.length - unique.size;
       const first = Math.min(...got);
       for (let o = first; o <= newest; o++) if (!unique.has(o)) lost++;
-      client.ws?.close(1000);
+      if (client.ws) hangUp(client.ws);
     }
 
     const ok =
@@ -273,7 +279,7 @@ async function main() {
     }
   } finally {
     clearInterval(heartbeat);
-    for (const ws of sockets) ws.close();
+    for (const ws of sockets) hangUp(ws);
     await dev.close();
   }
 }
