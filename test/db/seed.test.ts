@@ -27,6 +27,7 @@ const EXPECTED: SeedResult = {
   synonyms: SAMPLE_SYNONYMS.length,
   webhook_sources: 0,
   webhook_endpoints: 0,
+  events: expect.any(Number),
 };
 const NOTHING: SeedResult = {
   organizations: 0,
@@ -39,6 +40,7 @@ const NOTHING: SeedResult = {
   synonyms: 0,
   webhook_sources: 0,
   webhook_endpoints: 0,
+  events: 0,
 };
 
 describe('sample content', () => {
@@ -114,13 +116,31 @@ describe.each(backends)('seed (%s)', (backend) => {
          union all select 'users', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from users t
          union all select 'categories', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from categories t
          union all select 'synonyms', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from synonyms t
+         union all select 'events', count(*)::text,
+                md5(string_agg(t.id, '|' order by t.id)) from events t
          union all select 'memberships', count(*)::text,
                 md5(string_agg(t::text, '|' order by t.user_id)) from memberships t`,
       )
     ).map((r) => ({ ...r }));
 
   it('loads the expected rows, and a second run changes nothing', { timeout: 60_000 }, async () => {
-    expect(await run()).toEqual(EXPECTED);
+    const first = await run();
+    expect(first).toEqual(EXPECTED);
+    // Sample engagement of every kind, over published items only.
+    expect(first.events).toBeGreaterThan(3_000);
+    const kinds = await database.query<{ type: string; unpublished: string }>(
+      `select e.type, count(*) filter (where c.status <> 'published')::text as unpublished
+       from events e join content c on c.org_id = e.org_id and c.id = e.content_id
+       where e.data->>'sample' = 'true' group by e.type order by e.type`,
+    );
+    expect(kinds.map((k) => k.type)).toEqual([
+      'content.clicked',
+      'content.dwell',
+      'content.liked',
+      'content.shared',
+      'content.viewed',
+    ]);
+    expect(kinds.every((k) => k.unpublished === '0')).toBe(true);
     const before = await fingerprint();
     expect(await run()).toEqual(NOTHING);
     expect(await fingerprint()).toEqual(before);

@@ -140,6 +140,35 @@ describe('npm run dev', () => {
     }
   });
 
+  it('has sample engagement: published items have readers, and neighbours their readers also read', async () => {
+    const auth = await signIn();
+    // The oldest published items are the sample's (other tests, and earlier runs on a kept
+    // database, publish new ones, which have no sample readers).
+    const listed = (await (
+      await fetch(`${base()}/v1/content?status=published&sort=created_at&order=asc&limit=20`, {
+        headers: auth,
+      })
+    ).json()) as { items: { id: string }[] };
+    type Similar = {
+      readers: number;
+      items: { explain: { content: number; co_engagement: number } }[];
+      degraded_reasons: string[];
+    };
+    const answers: Similar[] = [];
+    for (const item of listed.items) {
+      const response = await fetch(`${base()}/v1/content/${item.id}/similar?explain=true`, {
+        headers: auth,
+      });
+      expect(response.status).toBe(200);
+      answers.push((await response.json()) as Similar);
+    }
+    expect(answers.every((a) => a.degraded_reasons.length === 0)).toBe(true);
+    const read = answers.filter((a) => a.readers > 0);
+    expect(read.length).toBeGreaterThan(listed.items.length / 2);
+    expect(read.some((a) => a.items.some((i) => i.explain.co_engagement > 0))).toBe(true);
+    expect(answers.some((a) => a.items.some((i) => i.explain.content > 0))).toBe(true);
+  });
+
   it("prints wrangler's table of bindings once, and when each cron trigger fires next", () => {
     const output = dev.output();
     expect(output.split('Your Worker has access to the following bindings')).toHaveLength(2);

@@ -9,6 +9,7 @@ import {
   content,
   contentTranslations,
   contentVersions,
+  events,
   memberships,
   organizations,
   synonyms,
@@ -22,6 +23,7 @@ import { slugify } from '../../shared/text/slug.ts';
 import { LOCAL_DATABASE_URL, redactUrl } from './migrate.ts';
 import { CATEGORY_BANKS } from './sample-data/categories.ts';
 import { composeSampleItems, type SampleItem, WRITER_COUNT } from './sample-data/compose.ts';
+import { composeEngagement } from './sample-data/engagement.ts';
 import {
   SAMPLE_ORG,
   SAMPLE_PASSWORD,
@@ -63,6 +65,7 @@ export type SeedResult = {
   synonyms: number;
   webhook_sources: number;
   webhook_endpoints: number;
+  events: number;
 };
 
 const DAY = 86_400_000;
@@ -104,6 +107,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       synonyms: 0,
       webhook_sources: 0,
       webhook_endpoints: 0,
+      events: 0,
     };
     const orgCreatedAt = new Date(now.getTime() - 600 * DAY);
 
@@ -273,6 +277,38 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       result.content += rows.length;
       result.translations += translations.length;
       result.versions += rows.length;
+    }
+
+    // Engagement (`sample-data/engagement.ts`), once: when the organisation has no sample events.
+    const [seeded] = await tx
+      .select({ id: events.id })
+      .from(events)
+      .where(and(eq(events.orgId, orgId), sql`${events.data}->>'sample' = 'true'`))
+      .limit(1);
+    if (!seeded) {
+      const published = await tx
+        .select({ id: content.id, category: content.categoryId })
+        .from(content)
+        .where(
+          and(eq(content.orgId, orgId), eq(content.status, 'published'), isNull(content.deletedAt)),
+        )
+        .orderBy(content.createdAt, content.id);
+      const sample = composeEngagement(published, now);
+      for (const batch of chunks(sample, 1_000)) {
+        await tx.insert(events).values(
+          batch.map((event) => ({
+            id: newId('event', event.occurredAt.getTime()),
+            occurredAt: event.occurredAt,
+            orgId,
+            type: event.type,
+            anonymousId: event.anonymousId,
+            sessionId: event.sessionId,
+            contentId: event.contentId,
+            data: event.data,
+          })),
+        );
+      }
+      result.events = sample.length;
     }
 
     // Synonym sets, matched on their whole definition.
