@@ -169,6 +169,20 @@ describe('npm run dev', () => {
     expect(answers.some((a) => a.items.some((i) => i.explain.content > 0))).toBe(true);
   });
 
+  it('has sample engagement rising: the newest items trend', async () => {
+    const auth = await signIn();
+    const response = await fetch(`${base()}/v1/trending?explain=true`, { headers: auth });
+    expect(response.status).toBe(200);
+    const trending = (await response.json()) as {
+      items: { explain: { current: number; expected: number; readers: number } }[];
+    };
+    expect(trending.items.length).toBeGreaterThanOrEqual(3);
+    for (const item of trending.items.slice(0, 3)) {
+      expect(item.explain.readers).toBeGreaterThanOrEqual(40);
+      expect(item.explain.current).toBeGreaterThan(item.explain.expected * 5);
+    }
+  });
+
   it("prints wrangler's table of bindings once, and when each cron trigger fires next", () => {
     const output = dev.output();
     expect(output.split('Your Worker has access to the following bindings')).toHaveLength(2);

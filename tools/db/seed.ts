@@ -23,7 +23,12 @@ import { slugify } from '../../shared/text/slug.ts';
 import { LOCAL_DATABASE_URL, redactUrl } from './migrate.ts';
 import { CATEGORY_BANKS } from './sample-data/categories.ts';
 import { composeSampleItems, type SampleItem, WRITER_COUNT } from './sample-data/compose.ts';
-import { composeEngagement } from './sample-data/engagement.ts';
+import {
+  BURST_HOURS,
+  composeBurst,
+  composeEngagement,
+  type SampleEvent,
+} from './sample-data/engagement.ts';
 import {
   SAMPLE_ORG,
   SAMPLE_PASSWORD,
@@ -279,6 +284,16 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       result.versions += rows.length;
     }
 
+    const eventRow = (event: SampleEvent) => ({
+      id: newId('event', event.occurredAt.getTime()),
+      occurredAt: event.occurredAt,
+      orgId,
+      type: event.type,
+      anonymousId: event.anonymousId,
+      sessionId: event.sessionId,
+      contentId: event.contentId,
+      data: event.data,
+    });
     // Engagement (`sample-data/engagement.ts`), once: when the organisation has no sample events.
     const [seeded] = await tx
       .select({ id: events.id })
@@ -294,21 +309,34 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
         )
         .orderBy(content.createdAt, content.id);
       const sample = composeEngagement(published, now);
-      for (const batch of chunks(sample, 1_000)) {
-        await tx.insert(events).values(
-          batch.map((event) => ({
-            id: newId('event', event.occurredAt.getTime()),
-            occurredAt: event.occurredAt,
-            orgId,
-            type: event.type,
-            anonymousId: event.anonymousId,
-            sessionId: event.sessionId,
-            contentId: event.contentId,
-            data: event.data,
-          })),
-        );
-      }
+      for (const batch of chunks(sample, 1_000))
+        await tx.insert(events).values(batch.map(eventRow));
       result.events = sample.length;
+    }
+    // A burst of reading on the newest items whenever the last is over BURST_HOURS old, so
+    // `GET /v1/trending` shows something rising on kept data too.
+    const [recentBurst] = await tx
+      .select({ id: events.id })
+      .from(events)
+      .where(
+        and(
+          eq(events.orgId, orgId),
+          sql`${events.data}->>'sample_burst' = 'true'`,
+          sql`${events.occurredAt} > ${new Date(now.getTime() - BURST_HOURS * 3_600_000).toISOString()}::timestamptz`,
+        ),
+      )
+      .limit(1);
+    if (!recentBurst) {
+      const newest = await tx
+        .select({ id: content.id, category: content.categoryId })
+        .from(content)
+        .where(
+          and(eq(content.orgId, orgId), eq(content.status, 'published'), isNull(content.deletedAt)),
+        )
+        .orderBy(content.createdAt, content.id);
+      const burst = composeBurst(newest, now);
+      if (burst.length > 0) await tx.insert(events).values(burst.map(eventRow));
+      result.events += burst.length;
     }
 
     // Synonym sets, matched on their whole definition.

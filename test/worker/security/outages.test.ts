@@ -298,6 +298,8 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'POST /v1/search/clicks': { queue: 'unavailable' },
   // Neighbours: the index or the events answer alone; the item is read through the cache tiers.
   'GET /v1/content/:id/similar': { postgres: 200, vector: 200 },
+  // Trending is counted from the events in Postgres.
+  'GET /v1/trending': { postgres: 'unavailable' },
   // Events go through the EVENTS queue; Redis only spots repeats (without it, Postgres does).
   'POST /v1/events': { queue: 'unavailable' },
   // A rebuild reads Postgres, keeps its state in Redis and starts through the JOBS queue.

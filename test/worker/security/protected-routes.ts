@@ -357,6 +357,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'content:read',
     otherTenant: 'not_found',
   },
+  // Trending: the caller's organisation's items only.
+  {
+    method: 'GET',
+    route: '/v1/trending',
+    path: () => '/v1/trending',
+    permission: 'content:read',
+    otherTenant: 'own_data',
+  },
   // Engagement events: recorded under the caller's organisation only (ids are not looked up).
   {
     method: 'POST',

@@ -12,12 +12,16 @@ import { createRandom } from '../../../shared/random.ts';
  *   third with fourth…); a reader of one item of a pair goes on to its partner six times in ten,
  *   so each pair's co-engagement stands out from its category's;
  * - every read is a `content.viewed`; six in ten also a `content.dwell` (10–300 s), and some a
- *   `content.clicked` (2 in 10), `content.liked` (8 in 100) or `content.shared` (5 in 100).
+ *   `content.clicked` (2 in 10), `content.liked` (8 in 100) or `content.shared` (5 in 100);
+ * - and, apart ({@link composeBurst}), a burst of reading on the newest items, so that
+ *   `GET /v1/trending` has something rising.
  *
  * Deterministic (seeded) except for the times, which count back from `now`.
  */
 export const READERS = 300;
 export const DAYS = 14;
+export const BURSTS = 3;
+export const BURST_READERS = 40;
 
 export type SampleEngagementItem = { id: string; category: string | null };
 
@@ -93,6 +97,38 @@ export function composeEngagement(
         else if (roll < 0.28) events.push({ ...base, type: 'content.liked' });
         else if (roll < 0.33) events.push({ ...base, type: 'content.shared' });
       });
+    }
+  }
+  return events;
+}
+
+/** How recent a burst must be for the seed not to add another. */
+export const BURST_HOURS = 6;
+
+/**
+ * A burst: the {@link BURSTS} newest items (the last of `items`) read by {@link BURST_READERS}
+ * readers each in the last {@link BURST_HOURS} hours, one in five of them sharing it. The seed
+ * adds one whenever the last is older than that, so trending shows something on kept data too.
+ */
+export function composeBurst(
+  items: readonly SampleEngagementItem[],
+  now: Date,
+  seed = 20_261_206,
+): SampleEvent[] {
+  const random = createRandom(seed);
+  const events: SampleEvent[] = [];
+  const stamp = now.getTime();
+  for (const [b, item] of items.slice(-BURSTS).entries()) {
+    for (let r = 0; r < BURST_READERS; r++) {
+      const base = {
+        contentId: item.id,
+        occurredAt: new Date(stamp - MINUTE - random() * (BURST_HOURS * 60 - 1) * MINUTE),
+        anonymousId: `sample-burst-reader-${stamp}-${b}-${r}`,
+        sessionId: `sample-burst-session-${stamp}-${b}-${r}`,
+        data: { sample: true, sample_burst: true, locale: random() < 0.5 ? 'ar' : 'en' },
+      };
+      events.push({ ...base, type: 'content.viewed' });
+      if (random() < 0.2) events.push({ ...base, type: 'content.shared' });
     }
   }
   return events;

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { resolveLocale } from '../../../../shared/content/locales.ts';
 import { ContentId } from '../../../../shared/content/schema.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
@@ -12,10 +11,11 @@ import {
   similarItems,
 } from '../../../../shared/recommend/similar.ts';
 import type { AppBindings } from '../../app.ts';
-import { readContent, readContents } from '../../content-read.ts';
+import { readContent } from '../../content-read.ts';
 import { FILTER_PARAMS, listParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { RecommendedItemFields, recommendedItems } from '../../recommended.ts';
 import { contentNotFound } from './get.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
@@ -50,13 +50,7 @@ export const SimilarQuerySchema = z.object({
 
 const NeighbourSchema = z
   .object({
-    id: z.string(),
-    locale: z.string().nullable(),
-    title: z.string(),
-    url: z.string(),
-    category_id: z.string().nullable(),
-    tags: z.array(z.string()),
-    published_at: z.string().nullable(),
+    ...RecommendedItemFields,
     score: z.number().openapi({ description: 'The blended score, 0–1.' }),
     explain: z
       .object({
@@ -144,32 +138,19 @@ export function registerContentSimilar<S extends Schema>(app: OpenAPIHono<AppBin
       query.limit,
       new Date(),
     );
-    // What the index or the events named may have changed since: read each item now, and keep
-    // only those still published.
-    const { reads } = await readContents(
+    const shown = await recommendedItems(
       services,
       principal.orgId,
       result.neighbours.map((n) => n.contentId),
+      query.locale,
     );
     const contentShare = contentShareOf(result.readers);
     const items = result.neighbours.flatMap((neighbour) => {
-      const snapshot = reads.get(neighbour.contentId)?.snapshot;
-      if (snapshot?.status !== 'published' || snapshot.deleted_at !== null) return [];
-      const { locale } = resolveLocale({
-        available: Object.keys(snapshot.translations),
-        requested: query.locale ? [query.locale] : [],
-        defaultLocale: snapshot.default_locale,
-      });
-      const translation = locale ? snapshot.translations[locale] : undefined;
+      const item = shown.get(neighbour.contentId);
+      if (!item) return [];
       return [
         {
-          id: snapshot.id,
-          locale,
-          title: translation?.title ?? '',
-          url: `/v1/content/${snapshot.id}${locale ? `?locale=${encodeURIComponent(locale)}` : ''}`,
-          category_id: snapshot.category_id,
-          tags: snapshot.tags,
-          published_at: snapshot.published_at,
+          ...item,
           score: neighbour.score,
           ...(query.explain
             ? {

@@ -73,6 +73,10 @@ const TAGS = [
       'delivery log).',
   },
   {
+    name: 'recommendations',
+    description: 'What to read next: trending items (and neighbours, under content).',
+  },
+  {
     name: 'events',
     description: 'Engagement events: views, clicks, shares, likes, conversions, dwell times.',
   },
@@ -87,7 +91,7 @@ const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
   { name: 'Content', tags: ['content', 'operations'] },
   { name: 'Search', tags: ['search', 'analytics'] },
-  { name: 'Engagement', tags: ['events'] },
+  { name: 'Engagement', tags: ['events', 'recommendations'] },
   { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },
