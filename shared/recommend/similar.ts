@@ -2,7 +2,7 @@ import { QueryMode } from '@upstash/vector';
 import { sql } from 'drizzle-orm';
 import type { ContentSnapshot } from '../db/schema/content.ts';
 import { rowsOf } from '../search/database.ts';
-import { ENGAGEMENT_WEIGHTS } from '../search/features.ts';
+import { engagementTypes, typeWeights } from '../search/features.ts';
 import { searchEntryId } from '../search/index-entry.ts';
 import { indexNamespaces } from '../search/namespace.ts';
 import type { SearchMetadata } from '../search/records.ts';
@@ -157,17 +157,6 @@ async function contentNeighbours(
   }
   return scores;
 }
-
-const typeWeights = () =>
-  sql.join(
-    Object.entries(ENGAGEMENT_WEIGHTS).map(([type, weight]) => sql`when ${type} then ${weight}`),
-    sql` `,
-  );
-const engagementTypes = () =>
-  sql.join(
-    Object.keys(ENGAGEMENT_WEIGHTS).map((type) => sql`${type}`),
-    sql`, `,
-  );
 
 /**
  * What the item's last {@link MAX_READERS} readers also engaged with: time-decayed, type-weighted

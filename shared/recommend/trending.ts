@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../search/database.ts';
-import { ENGAGEMENT_WEIGHTS } from '../search/features.ts';
+import { engagementTypes, typeWeights } from '../search/features.ts';
 import type { Services } from '../services.ts';
 
 /** The windows trending is measured over, and the baseline each is compared with. */
@@ -39,17 +39,6 @@ export type TrendingItem = {
 };
 
 type TrendingServices = Pick<Services, 'db' | 'guard'>;
-
-const typeWeights = () =>
-  sql.join(
-    Object.entries(ENGAGEMENT_WEIGHTS).map(([type, weight]) => sql`when ${type} then ${weight}`),
-    sql` `,
-  );
-const engagementTypes = () =>
-  sql.join(
-    Object.keys(ENGAGEMENT_WEIGHTS).map((type) => sql`${type}`),
-    sql`, `,
-  );
 
 /**
  * The organisation's trending items: each published item's weighted engagement in the last

@@ -16,13 +16,15 @@ export const ENGAGEMENT_WEIGHTS: Readonly<Record<string, number>> = {
   'content.converted': 4,
 };
 
-const typeWeights = () =>
+/** `case <type> when … then <weight>`'s arms, for SQL that weighs events by type. */
+export const typeWeights = () =>
   sql.join(
     Object.entries(ENGAGEMENT_WEIGHTS).map(([type, weight]) => sql`when ${type} then ${weight}`),
     sql` `,
   );
 
-const engagementTypes = () =>
+/** The engagement types that count, as a SQL list. */
+export const engagementTypes = () =>
   sql.join(
     Object.keys(ENGAGEMENT_WEIGHTS).map((type) => sql`${type}`),
     sql`, `,

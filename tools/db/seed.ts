@@ -294,20 +294,21 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       contentId: event.contentId,
       data: event.data,
     });
-    // Engagement (`sample-data/engagement.ts`), once: when the organisation has no sample events.
+    // Engagement (`sample-data/engagement.ts`) over the published items, oldest first.
+    const published = await tx
+      .select({ id: content.id, category: content.categoryId })
+      .from(content)
+      .where(
+        and(eq(content.orgId, orgId), eq(content.status, 'published'), isNull(content.deletedAt)),
+      )
+      .orderBy(content.createdAt, content.id);
+    // Readers' history, once: when the organisation has no sample events.
     const [seeded] = await tx
       .select({ id: events.id })
       .from(events)
       .where(and(eq(events.orgId, orgId), sql`${events.data}->>'sample' = 'true'`))
       .limit(1);
     if (!seeded) {
-      const published = await tx
-        .select({ id: content.id, category: content.categoryId })
-        .from(content)
-        .where(
-          and(eq(content.orgId, orgId), eq(content.status, 'published'), isNull(content.deletedAt)),
-        )
-        .orderBy(content.createdAt, content.id);
       const sample = composeEngagement(published, now);
       for (const batch of chunks(sample, 1_000))
         await tx.insert(events).values(batch.map(eventRow));
@@ -327,14 +328,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       )
       .limit(1);
     if (!recentBurst) {
-      const newest = await tx
-        .select({ id: content.id, category: content.categoryId })
-        .from(content)
-        .where(
-          and(eq(content.orgId, orgId), eq(content.status, 'published'), isNull(content.deletedAt)),
-        )
-        .orderBy(content.createdAt, content.id);
-      const burst = composeBurst(newest, now);
+      const burst = composeBurst(published, now);
       if (burst.length > 0) await tx.insert(events).values(burst.map(eventRow));
       result.events += burst.length;
     }

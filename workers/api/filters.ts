@@ -106,6 +106,11 @@ export function listParam<T extends z.ZodType<unknown, string>>(item: T, max = M
     );
 }
 
+/** A true/false query parameter (`true`, `false`, `1` or `0`). */
+export const BooleanParam = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
 /** The list filters both routes take as query parameters. */
 export const FILTER_PARAMS = {
   category: listParam(CategoryId)

@@ -12,7 +12,7 @@ import {
 } from '../../../../shared/recommend/similar.ts';
 import type { AppBindings } from '../../app.ts';
 import { readContent } from '../../content-read.ts';
-import { FILTER_PARAMS, listParam } from '../../filters.ts';
+import { BooleanParam, FILTER_PARAMS, listParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, recommendedItems } from '../../recommended.ts';
@@ -21,10 +21,6 @@ import { ContentIdParamsSchema } from './schema.ts';
 
 /** Ids `exclude` may name. */
 export const MAX_EXCLUDED = 100;
-
-const flag = z
-  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1');
 
 export const SimilarQuerySchema = z.object({
   limit: z.coerce
@@ -45,7 +41,7 @@ export const SimilarQuerySchema = z.object({
     .openapi({
       description: `Items never to return (already shown, say): repeat or use commas; at most ${MAX_EXCLUDED}.`,
     }),
-  explain: flag.default(false).openapi({ description: "Each neighbour's score parts." }),
+  explain: BooleanParam.default(false).openapi({ description: "Each neighbour's score parts." }),
 });
 
 const NeighbourSchema = z

@@ -5,6 +5,7 @@ import { SearchMode, SearchSort } from '../../../../shared/search/engine.ts';
 import type { SearchFilters } from '../../../../shared/search/keyword.ts';
 import { tokenize } from '../../../../shared/text/analyze.ts';
 import {
+  BooleanParam,
   FILTER_PARAMS,
   MAX_FILTER_VALUES,
   MAX_METADATA_FILTERS,
@@ -105,10 +106,6 @@ export const SearchBody = z
   })
   .openapi('SearchRequest');
 
-const flag = z
-  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1');
-
 /**
  * `GET /v1/search`: the same as query parameters, in the content list's filter vocabulary
  * (`workers/api/filters.ts`): lists repeated or comma-separated, `meta.<field>=<value>` with
@@ -118,8 +115,8 @@ export const SearchQuery = withMetadataParams({
   q: Query,
   ...Common,
   ...FILTER_PARAMS,
-  explain: flag.default(false),
-  facets: flag.default(true),
+  explain: BooleanParam.default(false),
+  facets: BooleanParam.default(true),
 });
 
 /** The filters of either form (the GET parameters or the POST body's `filters`). */

@@ -9,16 +9,12 @@ import {
   trendingItems,
 } from '../../../../shared/recommend/trending.ts';
 import type { AppBindings } from '../../app.ts';
-import { FILTER_PARAMS } from '../../filters.ts';
+import { BooleanParam, FILTER_PARAMS } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, recommendedItems } from '../../recommended.ts';
 
 const WINDOWS = Object.keys(TRENDING_WINDOWS) as [TrendingWindow, ...TrendingWindow[]];
-
-const flag = z
-  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1');
 
 export const TrendingQuerySchema = z.object({
   window: z
@@ -41,7 +37,7 @@ export const TrendingQuerySchema = z.object({
     description: "What is trending among readers of this language (their events' `locale`).",
     example: 'ar',
   }),
-  explain: flag.default(false).openapi({ description: "Each item's figures." }),
+  explain: BooleanParam.default(false).openapi({ description: "Each item's figures." }),
 });
 
 const TrendingItemSchema = z
