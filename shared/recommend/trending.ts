@@ -41,6 +41,54 @@ export type TrendingItem = {
 type TrendingServices = Pick<Services, 'db' | 'guard'>;
 
 /**
+ * Per published item of the organisation: its weighted engagement in the window (`current`) and
+ * in the baseline period before it (`baseline`), and its distinct readers in the window (a SQL
+ * `counts` CTE body, joined to `content` as `c`). Only events of readers of `locale`'s language
+ * when given.
+ */
+function windowCounts(
+  orgId: string,
+  window: TrendingWindow,
+  locale: string | undefined,
+  now: Date,
+) {
+  const { windowMs, baselineMs } = TRENDING_WINDOWS[window];
+  const end = now.toISOString();
+  const windowStart = new Date(now.getTime() - windowMs).toISOString();
+  const baselineStart = new Date(now.getTime() - windowMs - baselineMs).toISOString();
+  const reader = sql`coalesce(e.session_id, e.anonymous_id, e.user_id)`;
+  const language = locale?.split('-')[0]?.toLowerCase();
+  const localeFilter = language
+    ? sql`and (lower(e.data->>'locale') = ${language} or lower(e.data->>'locale') like ${`${language}-%`})`
+    : sql``;
+  return sql`
+    select e.content_id, c.category_id, c.tags,
+      sum(case when e.occurred_at > ${windowStart}::timestamptz
+        then (case e.type ${typeWeights()} else 0 end) else 0 end)::float8 as current,
+      sum(case when e.occurred_at <= ${windowStart}::timestamptz
+        then (case e.type ${typeWeights()} else 0 end) else 0 end)::float8 as baseline,
+      count(distinct case when e.occurred_at > ${windowStart}::timestamptz then ${reader} end)::int
+        as readers
+    from events e
+    join content c on c.org_id = e.org_id and c.id = e.content_id
+    where e.org_id = ${orgId} and e.content_id is not null
+      and e.type in (${engagementTypes()})
+      and e.occurred_at > ${baselineStart}::timestamptz and e.occurred_at <= ${end}::timestamptz
+      and c.status = 'published' and c.deleted_at is null
+      ${localeFilter}
+    group by e.content_id, c.category_id, c.tags`;
+}
+
+/** What a baseline predicts for one window: scaled to the window's length, at least the prior. */
+const expectedOf = (baseline: number, window: TrendingWindow) => {
+  const { windowMs, baselineMs } = TRENDING_WINDOWS[window];
+  return Math.max((baseline * windowMs) / baselineMs, PRIOR);
+};
+
+/** The Poisson z-score of `current` against `expected`. */
+const zScore = (current: number, expected: number) => (current - expected) / Math.sqrt(expected);
+
+/**
  * The organisation's trending items: each published item's weighted engagement in the last
  * window (`current`) against what its own baseline predicts for one window (`expected`: its
  * engagement over the baseline period before the window, scaled to the window's length, or
@@ -57,68 +105,93 @@ export async function trendingItems(
   limit: number,
   now: Date,
 ): Promise<TrendingItem[]> {
-  const { windowMs, baselineMs } = TRENDING_WINDOWS[window];
-  const end = now.toISOString();
-  const windowStart = new Date(now.getTime() - windowMs).toISOString();
-  const baselineStart = new Date(now.getTime() - windowMs - baselineMs).toISOString();
-  const scale = windowMs / baselineMs;
-  const reader = sql`coalesce(e.session_id, e.anonymous_id, e.user_id)`;
-  const language = filters.locale?.split('-')[0]?.toLowerCase();
-  const localeFilter = language
-    ? sql`and (lower(e.data->>'locale') = ${language} or lower(e.data->>'locale') like ${`${language}-%`})`
-    : sql``;
   const categoryFilter = filters.categories?.length
-    ? sql`and c.category_id in (${sql.join(
+    ? sql`and k.category_id in (${sql.join(
         filters.categories.map((id) => sql`${id}`),
         sql`, `,
       )})`
     : sql``;
   const result = await services.guard('postgres', () =>
     services.db.execute(sql`
-      with counts as (
-        select e.content_id,
-          sum(case when e.occurred_at > ${windowStart}::timestamptz
-            then (case e.type ${typeWeights()} else 0 end) else 0 end)::float8 as current,
-          sum(case when e.occurred_at <= ${windowStart}::timestamptz
-            then (case e.type ${typeWeights()} else 0 end) else 0 end)::float8 as baseline,
-          count(distinct case when e.occurred_at > ${windowStart}::timestamptz then ${reader} end)::int
-            as readers
-        from events e
-        where e.org_id = ${orgId} and e.content_id is not null
-          and e.type in (${engagementTypes()})
-          and e.occurred_at > ${baselineStart}::timestamptz and e.occurred_at <= ${end}::timestamptz
-          ${localeFilter}
-        group by e.content_id
-      ),
-      scored as (
-        select k.*, greatest(k.baseline * ${scale}, ${PRIOR})::float8 as expected
-        from counts k
-        where k.current >= ${MIN_SUPPORT}
-      )
-      select s.content_id, s.current, s.baseline, s.expected, s.readers,
-        ((s.current - s.expected) / sqrt(s.expected))::float8 as score
-      from scored s
-      join content c on c.org_id = ${orgId} and c.id = s.content_id
-      where c.status = 'published' and c.deleted_at is null and s.current > s.expected
-        ${categoryFilter}
-      order by score desc, s.content_id
-      limit ${limit}`),
+      with counts as (${windowCounts(orgId, window, filters.locale, now)})
+      select k.content_id, k.current, k.baseline, k.readers
+      from counts k
+      where k.current >= ${MIN_SUPPORT} ${categoryFilter}`),
   );
-  return (
+  const rows = rowsOf(result) as {
+    content_id: string;
+    current: number | string;
+    baseline: number | string;
+    readers: number;
+  }[];
+  return rows
+    .flatMap((row) => {
+      const current = Number(row.current);
+      const baseline = Number(row.baseline);
+      const expected = expectedOf(baseline, window);
+      if (current <= expected) return [];
+      const score = zScore(current, expected);
+      return [
+        { contentId: row.content_id, score, current, baseline, expected, readers: row.readers },
+      ];
+    })
+    .sort((a, b) => b.score - a.score || a.contentId.localeCompare(b.contentId))
+    .slice(0, limit);
+}
+
+/** A category or tag on the rise: the sums of its published items' engagement. */
+export type TrendingFacet = {
+  value: string;
+  score: number;
+  current: number;
+  baseline: number;
+  expected: number;
+};
+
+/**
+ * Categories and tags rising: the same score as {@link trendingItems}, over the summed
+ * engagement of each category's (each tag's) published items, so a category trends when its
+ * items together are read more than usual, even if no single item stands out. The same support
+ * floor; at most `limit` of each, best first.
+ */
+export async function trendingFacets(
+  services: TrendingServices,
+  orgId: string,
+  window: TrendingWindow,
+  locale: string | undefined,
+  limit: number,
+  now: Date,
+): Promise<{ categories: TrendingFacet[]; tags: TrendingFacet[] }> {
+  const result = await services.guard('postgres', () =>
+    services.db.execute(sql`
+      with counts as (${windowCounts(orgId, window, locale, now)})
+      select 'category' as facet, k.category_id as value,
+        sum(k.current)::float8 as current, sum(k.baseline)::float8 as baseline
+      from counts k where k.category_id is not null group by k.category_id
+      union all
+      select 'tag', t.tag, sum(k.current)::float8, sum(k.baseline)::float8
+      from counts k cross join lateral unnest(k.tags) as t(tag) group by t.tag`),
+  );
+  const facets = (
     rowsOf(result) as {
-      content_id: string;
+      facet: 'category' | 'tag';
+      value: string;
       current: number | string;
       baseline: number | string;
-      expected: number | string;
-      readers: number;
-      score: number | string;
     }[]
-  ).map((row) => ({
-    contentId: row.content_id,
-    score: Number(row.score),
-    current: Number(row.current),
-    baseline: Number(row.baseline),
-    expected: Number(row.expected),
-    readers: row.readers,
-  }));
+  ).flatMap((row) => {
+    const current = Number(row.current);
+    const baseline = Number(row.baseline);
+    const expected = expectedOf(baseline, window);
+    if (current < MIN_SUPPORT || current <= expected) return [];
+    const score = zScore(current, expected);
+    return [{ facet: row.facet, value: row.value, score, current, baseline, expected }];
+  });
+  const best = (facet: 'category' | 'tag') =>
+    facets
+      .filter((f) => f.facet === facet)
+      .sort((a, b) => b.score - a.score || a.value.localeCompare(b.value))
+      .slice(0, limit)
+      .map(({ facet: _, ...rest }) => rest);
+  return { categories: best('category'), tags: best('tag') };
 }

@@ -300,6 +300,7 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/content/:id/similar': { postgres: 200, vector: 200 },
   // Trending is counted from the events in Postgres.
   'GET /v1/trending': { postgres: 'unavailable' },
+  'GET /v1/trending/facets': { postgres: 'unavailable' },
   // Events go through the EVENTS queue; Redis only spots repeats (without it, Postgres does).
   'POST /v1/events': { queue: 'unavailable' },
   // A rebuild reads Postgres, keeps its state in Redis and starts through the JOBS queue.

@@ -365,6 +365,13 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'content:read',
     otherTenant: 'own_data',
   },
+  {
+    method: 'GET',
+    route: '/v1/trending/facets',
+    path: () => '/v1/trending/facets',
+    permission: 'content:read',
+    otherTenant: 'own_data',
+  },
   // Engagement events: recorded under the caller's organisation only (ids are not looked up).
   {
     method: 'POST',

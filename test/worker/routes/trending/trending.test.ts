@@ -60,6 +60,7 @@ beforeAll(async () => {
     name: string,
     status: 'published' | 'draft' = 'published',
     category?: string,
+    tags: string[] = [],
   ) => {
     ids[name] = (
       await insertContent(orgId, {
@@ -67,12 +68,13 @@ beforeAll(async () => {
         publishedAt: status === 'published' ? new Date('2026-11-01T00:00:00Z') : null,
         translations: { en: { title: `The ${name} story`, body: 'Body.' } },
         ...(category ? { categoryId: category } : {}),
+        tags,
       })
     ).id;
   };
-  await item('steady');
-  await item('rising', 'published', categoryId);
-  await item('fresh');
+  await item('steady', 'published', undefined, ['storm']);
+  await item('rising', 'published', categoryId, ['storm']);
+  await item('fresh', 'published', undefined, ['local']);
   await item('quiet');
   await item('draft', 'draft');
   const other = await createTenant('trending-other');
@@ -147,6 +149,45 @@ describe('GET /v1/trending', () => {
     );
     expect(problem.errors?.[0]?.path).toBe(path);
     expect(problem.errors?.[0]?.message).toContain(message);
+  });
+
+  it('names the categories and tags rising, from their items’ summed engagement', async () => {
+    const response = await call('/v1/trending/facets?explain=true', { headers: auth });
+    expect(response.status).toBe(200);
+    const facets = (await response.json()) as {
+      categories: { id: string; slug: string; score: number; explain: unknown }[];
+      tags: { tag: string; score: number; explain: { current: number; expected: number } }[];
+    };
+    expect(facets.categories).toEqual([
+      {
+        id: categoryId,
+        slug: 'news',
+        score: 28 / Math.sqrt(2),
+        explain: { current: 30, baseline: 14, expected: 2 },
+      },
+    ]);
+    // storm: the rising and the steady item together, 40 against 84 over the week before.
+    expect(facets.tags.map((t) => t.tag)).toEqual(['storm', 'local']);
+    expect(facets.tags[0]!.explain).toMatchObject({ current: 40, expected: 12 });
+    expect(facets.tags[0]!.score).toBeCloseTo(28 / Math.sqrt(12), 10);
+    const ar = (await (await call('/v1/trending/facets?locale=ar', { headers: auth })).json()) as {
+      categories: unknown[];
+      tags: { tag: string }[];
+    };
+    expect(ar.categories).toEqual([]);
+    expect(ar.tags.map((t) => t.tag)).toEqual(['local']);
+    for (const [query, path] of [
+      ['limit=21', 'query.limit'],
+      ['window=1d', 'query.window'],
+      ['explain=yes', 'query.explain'],
+      ['tags=storm', 'query.tags'],
+    ] as const) {
+      const problem = await expectProblem(
+        await call(`/v1/trending/facets?${query}`, { headers: auth }),
+        400,
+      );
+      expect(problem.errors?.[0]?.path, query).toBe(path);
+    }
   });
 
   it('answers 503 when Postgres is down', async () => {

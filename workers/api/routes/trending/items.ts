@@ -16,15 +16,17 @@ import { RecommendedItemFields, recommendedItems } from '../../recommended.ts';
 
 const WINDOWS = Object.keys(TRENDING_WINDOWS) as [TrendingWindow, ...TrendingWindow[]];
 
+/** The window of trending answers. */
+export const TrendingWindowSchema = z.enum(WINDOWS, {
+  error: `must be one of ${WINDOWS.join(', ')}`,
+});
+
 export const TrendingQuerySchema = z.object({
-  window: z
-    .enum(WINDOWS, { error: `must be one of ${WINDOWS.join(', ')}` })
-    .default('24h')
-    .openapi({
-      description:
-        'The window engagement is counted over: `1h` (against the 24 hours before), `24h` ' +
-        '(against the 7 days before; the default) or `7d` (against the 28 days before).',
-    }),
+  window: TrendingWindowSchema.default('24h').openapi({
+    description:
+      'The window engagement is counted over: `1h` (against the 24 hours before), `24h` ' +
+      '(against the 7 days before; the default) or `7d` (against the 28 days before).',
+  }),
   limit: z.coerce
     .number({ error: 'must be a number' })
     .int('must be an integer')
@@ -63,7 +65,7 @@ export const TrendingResponseSchema = z
       description:
         'Names this list: send it as `context.recomm_id` with `recommendation.clicked` events.',
     }),
-    window: z.enum(WINDOWS),
+    window: TrendingWindowSchema,
     items: z.array(TrendingItemSchema),
   })
   .openapi('Trending');
