@@ -8,7 +8,8 @@ import type { RatePolicy } from './gcra.ts';
  * aims at), `admin` (platform administration), `write` (anything that changes state), `search`
  * (the expensive read), `recommend` (neighbours and recommendations, as expensive), `read`, and
  * `events` (`POST /v1/events`: engagement from readers'
- * browsers, many per page, counted apart so that recording them never eats the write budget).
+ * browsers, many per page, counted apart so that recording them never eats the write budget) and
+ * `inbound` (`POST /webhooks/inbound/{source_id}`, upstream systems pushing content in).
  */
 export const ROUTE_CLASSES = [
   'auth',
@@ -18,6 +19,7 @@ export const ROUTE_CLASSES = [
   'write',
   'read',
   'events',
+  'inbound',
 ] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 
@@ -42,6 +44,8 @@ const perMinute = (limit: number, burst = limit): RatePolicy => ({
  * - `recommend`: 50 per IP with bursts of 75, 300 per user, 500 per API key (seed 001 §2.2).
  * - `read`: 300 per IP, 600 per user, 1000 per API key.
  * - `write`: 60 per IP, 120 per user, 300 per API key.
+ * - `inbound`: 1200 per IP and source with bursts of 600 (an upstream's bulk import arrives in
+ *   bursts; a flood at one source from one address is cut off before any signature is checked).
  * - `events`: 600 per IP with bursts of 300 (an office behind one address, each reader's page
  *   sending a batch every few seconds), 300 per user, 3000 per API key. A publishable key
  *   (`pk_…`, shipped in a web page and so shared by every reader of a site) is counted per IP,
@@ -58,6 +62,7 @@ export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = 
   read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
   write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
   events: { ip: perMinute(600, 300), user: perMinute(300), key: perMinute(3000) },
+  inbound: { ip: perMinute(1200, 600), user: perMinute(1200, 600), key: perMinute(1200, 600) },
 };
 
 /**
@@ -89,6 +94,7 @@ export function defaultPolicy(
  * HEAD and OPTIONS are reads and every other method a write.
  */
 export function routeClass(method: string, path: string): RouteClass {
+  if (path.startsWith('/webhooks/inbound/')) return 'inbound';
   if (path === '/v1/events') return 'events';
   if (/^\/v1\/content\/[^/]+\/similar$/.test(path) || path.startsWith('/v1/trending')) {
     return 'recommend';
@@ -153,6 +159,8 @@ export function limitedKey(input: {
     kind = 'ip';
     id = ipBucket(input.ip);
     policy = defaultPolicy(cls, 'ip', environment);
+    // An inbound delivery is counted per address and source: one source's flood is its own.
+    if (cls === 'inbound') id = `${id}:${input.path.slice('/webhooks/inbound/'.length, 200)}`;
   }
   return {
     routeClass: cls,

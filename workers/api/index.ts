@@ -62,6 +62,9 @@ export function useMiddleware(app: App): void {
   app.use('/v1/*', accessLists());
   app.use('/v1/*', rateLimit());
   app.use('/v1/*', refuseBadCredentials());
+  // Upstream deliveries carry no credentials but their signature: counted per address and source.
+  app.use('/webhooks/inbound/*', accessLists());
+  app.use('/webhooks/inbound/*', rateLimit());
 }
 
 /** Problem+json for errors, unknown paths (404) and unsupported methods (405). */

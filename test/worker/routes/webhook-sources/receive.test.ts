@@ -377,6 +377,22 @@ describe('POST /webhooks/inbound/{id}: a flood of forgeries', () => {
   });
 });
 
+describe('POST /webhooks/inbound/{id}: rate limit', () => {
+  it('counts deliveries per address and source, in the inbound class', async () => {
+    const { auth } = await signedIn('whin-rate');
+    const first = await createSource(auth);
+    const second = await createSource(auth);
+    const forged = { secret: 'whsec_Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2VkLTMyYg==' };
+    const a = await deliver(first, { id: 'r', title: 'R' }, forged);
+    await expectProblem(a, 401);
+    expect(a.headers.get('RateLimit-Policy')).toBe('"inbound-ip";q=1200;w=60;sift-burst=600');
+    expect(a.headers.get('RateLimit')).toMatch(/^"inbound-ip";r=599;t=\d+$/);
+    // Another source from the same address has its own count.
+    const b = await deliver(second, { id: 'r', title: 'R' }, forged);
+    expect(b.headers.get('RateLimit')).toMatch(/^"inbound-ip";r=599;t=\d+$/);
+  });
+});
+
 describe('POST /webhooks/inbound/{id}: bodies and mapping', () => {
   it('answers 413 beyond 1 MiB, and records empty and non-JSON bodies as unmapped', async () => {
     const { auth } = await signedIn('whin-bodies');
