@@ -93,11 +93,14 @@ export const BULK_RETENTION_MS = 7 * 86_400 * SECOND;
 /** A bulk request as the ledger keeps it: what became of each item, and its final state. */
 export type StoredBulk = { record: BulkRecord; state: BulkState | null };
 
+/** An organisation's ledger, as a Worker calls it (its Durable Object handle). */
+export type Ledger = DurableObjectStub<ContentLedger>;
+
 /** The ledger of organisation `orgId`. */
 export function ledgerOf(
   env: { CONTENT_LEDGER: DurableObjectNamespace<ContentLedger> },
   orgId: string,
-): DurableObjectStub<ContentLedger> {
+): Ledger {
   return env.CONTENT_LEDGER.get(env.CONTENT_LEDGER.idFromName(orgId));
 }
 

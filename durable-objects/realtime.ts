@@ -164,10 +164,7 @@ export class Realtime extends DurableObject<Env> {
       this.attach(server, { ...member, heartbeat_ms: heartbeat * 1_000 });
       server.send(JSON.stringify(this.welcome(channel, member)));
       for (const message of this.catchUp(channel, resume)) server.send(message);
-      this.broadcast(
-        JSON.stringify(this.presenceMessage(channel, 'presence.join', member)),
-        server,
-      );
+      this.announce('presence.join', member, server);
       return new Response(null, { status: 101, webSocket: client });
     }
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(undefined, {
@@ -179,7 +176,7 @@ export class Realtime extends DurableObject<Env> {
     this.streams.add(stream);
     void this.write(stream, sse(this.welcome(channel, member), 'welcome'));
     for (const message of this.catchUp(channel, resume)) void this.write(stream, sseOf(message));
-    this.broadcast(JSON.stringify(this.presenceMessage(channel, 'presence.join', member)));
+    this.announce('presence.join', member);
     return new Response(readable, {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
@@ -297,10 +294,7 @@ export class Realtime extends DurableObject<Env> {
   private left(ws: WebSocket): void {
     const attachment = this.attachmentOf(ws);
     if (!attachment || attachment.closed) return;
-    this.broadcast(
-      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', memberOf(attachment))),
-      ws,
-    );
+    this.announce('presence.leave', memberOf(attachment), ws);
   }
 
   /**
@@ -317,9 +311,7 @@ export class Realtime extends DurableObject<Env> {
     try {
       ws.close(code, reason);
     } catch {}
-    this.broadcast(
-      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', memberOf(attachment))),
-    );
+    this.announce('presence.leave', memberOf(attachment));
     return true;
   }
 
@@ -379,8 +371,9 @@ export class Realtime extends DurableObject<Env> {
     };
   }
 
-  private presenceMessage(channel: string, type: string, member: Member) {
-    return { type, channel, member };
+  /** Tells every connection but `except` that `member` joined or left the channel. */
+  private announce(type: 'presence.join' | 'presence.leave', member: Member, except?: WebSocket) {
+    this.broadcast(JSON.stringify({ type, channel: this.channel, member }), except);
   }
 
   /** Where a reconnecting client left off: `since`/`epoch`, or `Last-Event-ID: <epoch>:<offset>`. */
@@ -430,8 +423,10 @@ export class Realtime extends DurableObject<Env> {
 
   /** Sends to every connection but `except`; a socket that cannot take it is closed (1011). */
   private broadcast(message: string, except?: WebSocket): void {
-    for (const { ws } of this.openSockets()) {
+    for (const ws of this.ctx.getWebSockets()) {
       if (ws === except) continue;
+      const attachment = this.attachmentOf(ws);
+      if (!attachment || attachment.closed) continue;
       try {
         ws.send(message);
       } catch (error) {
@@ -442,6 +437,7 @@ export class Realtime extends DurableObject<Env> {
         this.closeSocket(ws, CLOSE.sendFailed, 'send failed');
       }
     }
+    if (this.streams.size === 0) return;
     const frame = sseOf(message);
     for (const stream of this.streams) void this.write(stream, frame);
   }
@@ -468,9 +464,7 @@ export class Realtime extends DurableObject<Env> {
     if (!this.streams.delete(stream)) return;
     const ending = graceful ? stream.writer.close() : stream.writer.abort(reason);
     void ending.catch(() => {});
-    this.broadcast(
-      JSON.stringify(this.presenceMessage(this.channel, 'presence.leave', stream.member)),
-    );
+    this.announce('presence.leave', stream.member);
   }
 
   /** Keeps the last {@link KEEP_EVENTS}, or every event younger than {@link KEEP_MS}. */

@@ -376,8 +376,7 @@ export class Sessions extends DurableObject<Env> {
    * connect.
    */
   async watchRealtime(sessionId: string, channel: string): Promise<boolean> {
-    const row = this.row(sessionId);
-    if (!row || row.ended_at !== null || expiresAt(row) <= Date.now()) return false;
+    if (!(await this.isLive(sessionId))) return false;
     this.sql.exec(
       'INSERT OR IGNORE INTO realtime_channels (session_id, channel) VALUES (?, ?)',
       sessionId,

@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { ContentLedger, StoredBulk } from '../../durable-objects/content-ledger.ts';
+import type { Ledger, StoredBulk } from '../../durable-objects/content-ledger.ts';
 import { operations } from '../db/schema/operations.ts';
 import type { Services } from '../services.ts';
 import { type BulkChild, type BulkRecord, type BulkState, bulkState, isFinalBulk } from './bulk.ts';
@@ -24,13 +24,13 @@ export type BulkLookup = { record: BulkRecord; state: BulkState } | undefined | 
  */
 export async function readBulkOperation(
   services: ReadServices,
-  ledger: DurableObjectStub<ContentLedger>,
+  ledger: Ledger,
   orgId: string,
   id: string,
 ): Promise<BulkLookup> {
   let stored: StoredBulk | null;
   try {
-    // The stub types a problem document's open members as not serialisable; they are JSON.
+    // RPC typing marks a problem document's open members as not serialisable; they are JSON.
     stored = (await ledger.bulk(id)) as StoredBulk | null;
   } catch (error) {
     services.logger.warn('operation read: content ledger unavailable', { error });

@@ -8,6 +8,7 @@ import { indexNamespaces } from '../search/namespace.ts';
 import type { SearchMetadata } from '../search/records.ts';
 import { filterString, MAX_TOP_K, vectorFilter } from '../search/vector-search.ts';
 import type { Services } from '../services.ts';
+import { inLanguage } from './sql.ts';
 
 /** How far back co-engagement looks. */
 export const CO_ENGAGEMENT_DAYS = 30;
@@ -193,8 +194,7 @@ async function coEngagement(
     : sql``;
   const localeFilter = filters.locale
     ? sql`and exists (select 1 from content_translations t
-        where t.org_id = c.org_id and t.content_id = c.id and (lower(t.locale) = ${filters.locale.split('-')[0]!.toLowerCase()}
-          or lower(t.locale) like ${`${filters.locale.split('-')[0]!.toLowerCase()}-%`}))`
+        where t.org_id = c.org_id and t.content_id = c.id and ${inLanguage(sql`t.locale`, filters.locale)})`
     : sql``;
   const result = await services.guard('postgres', () =>
     services.db.execute(sql`

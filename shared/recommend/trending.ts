@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '../search/database.ts';
 import { engagementTypes, typeWeights } from '../search/features.ts';
 import type { Services } from '../services.ts';
+import { inLanguage } from './sql.ts';
 
 /** The windows trending is measured over, and the baseline each is compared with. */
 export const TRENDING_WINDOWS = {
@@ -57,10 +58,7 @@ function windowCounts(
   const windowStart = new Date(now.getTime() - windowMs).toISOString();
   const baselineStart = new Date(now.getTime() - windowMs - baselineMs).toISOString();
   const reader = sql`coalesce(e.session_id, e.anonymous_id, e.user_id)`;
-  const language = locale?.split('-')[0]?.toLowerCase();
-  const localeFilter = language
-    ? sql`and (lower(e.data->>'locale') = ${language} or lower(e.data->>'locale') like ${`${language}-%`})`
-    : sql``;
+  const localeFilter = locale ? sql`and ${inLanguage(sql`e.data->>'locale'`, locale)}` : sql``;
   return sql`
     select e.content_id, c.category_id, c.tags,
       sum(case when e.occurred_at > ${windowStart}::timestamptz

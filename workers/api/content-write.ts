@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import {
   type ContentLedger,
+  type Ledger,
   type LedgerWrite,
   ledgerOf,
   type ReserveOutcome,
@@ -86,8 +87,6 @@ export type ContentChange = {
 export type ChangeResult =
   | { ok: true; snapshot: ContentSnapshot; operationId: string | null }
   | { ok: false; error: AppError };
-
-type Ledger = DurableObjectStub<ContentLedger>;
 
 const unavailable = (message: string, cause?: unknown) =>
   new AppError({

@@ -105,6 +105,19 @@ export const onError: ErrorHandler<AppBindings> = (error, c) => {
 /** `Retry-After` of a `503` for a dependency that failed while its circuit was still closed. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * The problem document of one element of a batch (a bulk item, an event), as its result carries
+ * it: the request's problem without its `request_id` (the response has one).
+ */
+export function itemProblem(c: Context<AppBindings>, error: AppError) {
+  const { request_id: _, ...document } = problem(error.code, error.message, {
+    requestId: c.var.requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.extensions ? { extensions: error.extensions } : {}),
+  });
+  return document;
+}
+
 const secondsUntil = (time: number) => Math.max(1, Math.ceil((time - Date.now()) / 1000));
 
 /** The 503 for a dependency that is down: names it, and says when to retry. */

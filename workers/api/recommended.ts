@@ -26,24 +26,34 @@ export type RecommendedItem = {
 };
 
 /**
- * The items `ids` name, read now through the cache tiers, in the same order, leaving out any
- * that is no longer published (the index or the events may lag a change); each with its title
- * in `locale` (or the best fallback).
+ * The ranked items as an answer shows them, best first: each read now through the cache tiers,
+ * left out when it is no longer published (the index or the events may lag a change), with its
+ * title in `locale` (or the best fallback), its `score`, and, when `explain` is given, the parts
+ * of the score it names.
  */
-export async function recommendedItems(
+export async function showRanked<T extends { contentId: string; score: number }>(
   services: Services,
   orgId: string,
-  ids: readonly string[],
+  ranked: readonly T[],
   locale: string | undefined,
-): Promise<Map<string, RecommendedItem>> {
-  const { reads } = await readContents(services, orgId, ids);
-  const items = new Map<string, RecommendedItem>();
-  for (const id of ids) {
-    const snapshot = reads.get(id)?.snapshot;
-    if (snapshot?.status !== 'published' || snapshot.deleted_at !== null) continue;
-    items.set(id, view(snapshot, locale));
-  }
-  return items;
+  explain: ((entry: T) => Record<string, number>) | null,
+): Promise<(RecommendedItem & { score: number; explain?: Record<string, number> })[]> {
+  const { reads } = await readContents(
+    services,
+    orgId,
+    ranked.map((entry) => entry.contentId),
+  );
+  return ranked.flatMap((entry) => {
+    const snapshot = reads.get(entry.contentId)?.snapshot;
+    if (snapshot?.status !== 'published' || snapshot.deleted_at !== null) return [];
+    return [
+      {
+        ...view(snapshot, locale),
+        score: entry.score,
+        ...(explain ? { explain: explain(entry) } : {}),
+      },
+    ];
+  });
 }
 
 function view(snapshot: ContentSnapshot, requested: string | undefined): RecommendedItem {

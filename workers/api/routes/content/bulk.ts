@@ -10,7 +10,7 @@ import {
   TransitionFields,
 } from '../../../../shared/content/schema.ts';
 import type { ProblemDocument } from '../../../../shared/db/schema/operations.ts';
-import { AppError, fieldErrors, problem } from '../../../../shared/errors.ts';
+import { AppError, fieldErrors } from '../../../../shared/errors.ts';
 import { newId } from '../../../../shared/ids.ts';
 import { unstorableFields } from '../../../../shared/text/storable.ts';
 import type { AppBindings } from '../../app.ts';
@@ -20,6 +20,7 @@ import {
   commitContent,
   WRITE_RETRY_AFTER_SECONDS,
 } from '../../content-write.ts';
+import { itemProblem } from '../../errors.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { IdempotencyKeyHeaderSchema, idempotent } from '../../middleware/idempotency.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
@@ -311,14 +312,4 @@ function bulkChange(c: Context<AppBindings>, item: BulkItem, index: number): Con
     case 'transition':
       return transitionChange(c, item.id, item.if_match, item, `body.items.${index}`);
   }
-}
-
-/** An item's refusal as a problem document (no request-level fields repeated). */
-function itemProblem(c: Context<AppBindings>, error: AppError) {
-  const { request_id: _, ...document } = problem(error.code, error.message, {
-    requestId: c.var.requestId,
-    ...(error.errors ? { errors: error.errors } : {}),
-    ...(error.extensions ? { extensions: error.extensions } : {}),
-  });
-  return document;
 }

@@ -12,10 +12,11 @@ import {
 } from '../../../../shared/recommend/similar.ts';
 import type { AppBindings } from '../../app.ts';
 import { readContent } from '../../content-read.ts';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../../errors.ts';
 import { BooleanParam, FILTER_PARAMS, listParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { RecommendedItemFields, recommendedItems } from '../../recommended.ts';
+import { RecommendedItemFields, showRanked } from '../../recommended.ts';
 import { contentNotFound } from './get.ts';
 import { ContentIdParamsSchema } from './schema.ts';
 
@@ -134,39 +135,27 @@ export function registerContentSimilar<S extends Schema>(app: OpenAPIHono<AppBin
       query.limit,
       new Date(),
     );
-    const shown = await recommendedItems(
-      services,
-      principal.orgId,
-      result.neighbours.map((n) => n.contentId),
-      query.locale,
-    );
-    const contentShare = contentShareOf(result.readers);
-    const items = result.neighbours.flatMap((neighbour) => {
-      const item = shown.get(neighbour.contentId);
-      if (!item) return [];
-      return [
-        {
-          ...item,
-          score: neighbour.score,
-          ...(query.explain
-            ? {
-                explain: {
-                  content: neighbour.content,
-                  co_engagement: neighbour.coEngagement,
-                  content_share: contentShare,
-                },
-              }
-            : {}),
-        },
-      ];
-    });
     if (result.degraded.length === 2) {
       throw new AppError({
         code: 'SERVICE_UNAVAILABLE',
         message: 'Neither the search index nor Postgres could be asked for neighbours.',
-        headers: { 'Retry-After': '5' },
+        headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
       });
     }
+    const contentShare = contentShareOf(result.readers);
+    const items = await showRanked(
+      services,
+      principal.orgId,
+      result.neighbours,
+      query.locale,
+      query.explain
+        ? (n) => ({
+            content: n.content,
+            co_engagement: n.coEngagement,
+            content_share: contentShare,
+          })
+        : null,
+    );
     return c.json(
       SimilarResponseSchema.parse({
         item_id: id,

@@ -1,11 +1,12 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Schema } from 'hono';
 import type { Principal } from '../../../../shared/auth/permissions.ts';
-import { AppError, type FieldError, fieldErrors, problem } from '../../../../shared/errors.ts';
+import { AppError, type FieldError, fieldErrors } from '../../../../shared/errors.ts';
 import { derivedId } from '../../../../shared/ids.ts';
 import { ENGAGEMENT_EVENT, EngagementEvent } from '../../../../shared/search/analytics.ts';
 import { unstorableFields } from '../../../../shared/text/storable.ts';
 import type { AppBindings } from '../../app.ts';
+import { itemProblem } from '../../errors.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
@@ -280,12 +281,4 @@ function refusal(
     errors,
   });
   return { index, event_id: eventId, status: 'refused', problem: itemProblem(c, error) };
-}
-
-function itemProblem(c: Context<AppBindings>, error: AppError) {
-  const { request_id: _, ...document } = problem(error.code, error.message, {
-    requestId: c.var.requestId,
-    ...(error.errors ? { errors: error.errors } : {}),
-  });
-  return document;
 }

@@ -12,7 +12,7 @@ import type { AppBindings } from '../../app.ts';
 import { BooleanParam, FILTER_PARAMS } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { RecommendedItemFields, recommendedItems } from '../../recommended.ts';
+import { RecommendedItemFields, showRanked } from '../../recommended.ts';
 
 const WINDOWS = Object.keys(TRENDING_WINDOWS) as [TrendingWindow, ...TrendingWindow[]];
 
@@ -114,32 +114,20 @@ export function registerTrendingItems<S extends Schema>(app: OpenAPIHono<AppBind
       query.limit,
       new Date(),
     );
-    const shown = await recommendedItems(
+    const items = await showRanked(
       services,
       principal.orgId,
-      trending.map((t) => t.contentId),
+      trending,
       query.locale,
+      query.explain
+        ? (t) => ({
+            current: t.current,
+            baseline: t.baseline,
+            expected: t.expected,
+            readers: t.readers,
+          })
+        : null,
     );
-    const items = trending.flatMap((t) => {
-      const item = shown.get(t.contentId);
-      if (!item) return [];
-      return [
-        {
-          ...item,
-          score: t.score,
-          ...(query.explain
-            ? {
-                explain: {
-                  current: t.current,
-                  baseline: t.baseline,
-                  expected: t.expected,
-                  readers: t.readers,
-                },
-              }
-            : {}),
-        },
-      ];
-    });
     return c.json(
       TrendingResponseSchema.parse({
         recomm_id: newId('recommendation'),
