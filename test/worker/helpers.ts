@@ -133,7 +133,10 @@ export function testServices(overrides: Partial<Env> = {}) {
   });
 }
 
-/** Runs the cron job of expression `cron` as the runtime would at `scheduledTime`. */
+/**
+ * Runs the cron jobs of expression `cron` as the runtime would at `scheduledTime`; their
+ * outcomes by job name.
+ */
 export async function runCron(cron: string, scheduledTime = Date.now()) {
   const ctx = createExecutionContext();
   const outcome = await handleScheduled(

@@ -20,15 +20,16 @@ const JOBS: Record<CronJobName, CronJob> = {
 };
 
 /**
- * The Worker's `scheduled` entry: validate the env, run the job for this cron, log the outcome.
- * A failure is rethrown so the platform records the run as failed (and retries cron failures
- * per its policy); the next tick runs again regardless.
+ * The Worker's `scheduled` entry: validate the env, run the jobs of this cron (at once, each on
+ * its own: one failing does not stop the others), log each outcome. Returns the outcomes by job
+ * name. A failure is rethrown once every job has finished, so the platform records the run as
+ * failed; the next tick runs again regardless.
  */
 export async function handleScheduled(
   controller: ScheduledController,
   rawEnv: Env,
   ctx: ExecutionContext,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<Partial<Record<CronJobName, Record<string, unknown>>> | undefined> {
   const trace = startSpan(undefined);
   const requestId = newId('request');
   const logger = createLogger({
@@ -45,33 +46,42 @@ export async function handleScheduled(
     logger.error('misconfigured deployment; cron skipped', { problems: result.problems });
     throw new Error(`misconfigured: ${result.problems.map((p) => p.setting).join(', ')}`);
   }
-  const name = CRON_SCHEDULE[controller.cron as keyof typeof CRON_SCHEDULE];
-  const job = name ? JOBS[name] : undefined;
-  if (!job) {
+  const names: readonly CronJobName[] | undefined =
+    CRON_SCHEDULE[controller.cron as keyof typeof CRON_SCHEDULE];
+  if (!names) {
     logger.error('no job for this cron expression');
     return undefined;
   }
-  const jobLogger = logger.with({ job: job.name });
-  const services = createServices(result.env, jobLogger, {
-    waitUntil: (p) => ctx.waitUntil(p),
-    context: { requestId, trace },
-  });
-  const started = performance.now();
-  try {
-    const outcome = await job.run({
-      env: rawEnv,
-      services,
-      logger: jobLogger,
-      scheduledTime: controller.scheduledTime,
-      origin: { requestId, trace },
-    });
-    jobLogger.info('cron job done', {
-      ...outcome,
-      latency_ms: Math.round(performance.now() - started),
-    });
-    return outcome;
-  } catch (error) {
-    jobLogger.error('cron job failed', { error });
-    throw error;
-  }
+  const settled = await Promise.allSettled(
+    names.map(async (name) => {
+      const job = JOBS[name];
+      const jobLogger = logger.with({ job: job.name });
+      const started = performance.now();
+      try {
+        const outcome = await job.run({
+          env: rawEnv,
+          services: createServices(result.env, jobLogger, {
+            waitUntil: (p) => ctx.waitUntil(p),
+            context: { requestId, trace },
+          }),
+          logger: jobLogger,
+          scheduledTime: controller.scheduledTime,
+          origin: { requestId, trace },
+        });
+        jobLogger.info('cron job done', {
+          ...outcome,
+          latency_ms: Math.round(performance.now() - started),
+        });
+        return [name, outcome] as const;
+      } catch (error) {
+        jobLogger.error('cron job failed', { error });
+        throw error;
+      }
+    }),
+  );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return Object.fromEntries(
+    settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])),
+  ) as Partial<Record<CronJobName, Record<string, unknown>>>;
 }

@@ -34,7 +34,7 @@ describe('cron: prune expired idempotency records', () => {
         record('live', 1 * hour, 23 * hour),
       ]);
 
-    const outcome = await runCron('17 * * * *');
+    const outcome = (await runCron('17 * * * *'))?.['prune-idempotency'];
     expect(outcome?.deleted).toBeGreaterThanOrEqual(2);
     const left = await db
       .select({ key: idempotencyRecords.key })
@@ -55,7 +55,7 @@ describe('cron: ensure event partitions', () => {
       expect(result.rows[0], name).toEqual({ present: true });
     }
     // Running again creates nothing new.
-    expect(await runCron('0 3 * * *')).toEqual({ created: 0 });
+    expect(await runCron('0 3 * * *')).toEqual({ 'ensure-event-partitions': { created: 0 } });
   });
 });
 

@@ -56,7 +56,7 @@ async function runAt(scheduledTime: number, overrides: Partial<Env> = {}): Promi
     ctx,
   );
   await waitOnExecutionContext(ctx);
-  return outcome as DueRun;
+  return outcome?.['publish-due'] as DueRun;
 }
 
 async function editor(label: string) {

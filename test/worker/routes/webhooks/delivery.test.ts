@@ -477,7 +477,7 @@ describe('the sweeper', () => {
       attempts: 2,
       nextAttemptAt: new Date(Date.now() - 11 * 60_000),
     });
-    const outcome = await runCron('*/5 * * * *');
+    const outcome = (await runCron('*/5 * * * *'))?.['sweep-webhooks'];
     expect(outcome?.rescheduled).toBeGreaterThanOrEqual(1);
     const { result } = await runAttempt(id, 3);
     expect(result).toMatchObject({ outcome: 'delivered', attempt: 3 });
