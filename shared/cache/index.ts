@@ -51,12 +51,14 @@ const DAY = 24 * HOUR;
  * | searchResults    | search_results   | 15 min | 1 h   | hash of the normalised query   |
  * | userPreferences  | user_preferences | 1 h    | 24 h  | user id (memory + Redis only)  |
  * | embeddings       | ml_embeddings    | 7 d    | 30 d  | content id + version           |
- * | recommendations  | recommendations  | 30 min | 24 h  | user or content id             |
+ * | recommendations  | recommendations  | 30 min | 24 h  | reader, query and the reader's |
+ * |                  |                  |        |       | recent items (memory + Redis)  |
  * | synonyms         | —                | 1 h    | 24 h  | locale + synonyms version      |
  *
  * Version-keyed entries never change, so their long times cost no correctness: `synonyms` is keyed
  * by the organisation's synonyms version (a Redis counter every write bumps). Preferences skip
- * KV: a user expects their own change at once, and KV cannot be invalidated in time.
+ * KV: a user expects their own change at once, and KV cannot be invalidated in time; so do
+ * recommendations, one entry per reader and query (a KV write each would cost more than it saves).
  */
 export const CACHE_POLICIES = {
   contentDetails: { fresh: HOUR, stale: DAY },
@@ -65,7 +67,7 @@ export const CACHE_POLICIES = {
   searchResults: { fresh: 15 * MINUTE, stale: HOUR },
   userPreferences: { fresh: HOUR, stale: DAY, tiers: ['memory', 'redis'] },
   embeddings: { fresh: 7 * DAY, stale: 30 * DAY },
-  recommendations: { fresh: 30 * MINUTE, stale: DAY },
+  recommendations: { fresh: 30 * MINUTE, stale: DAY, tiers: ['memory', 'redis'] },
   synonyms: { fresh: HOUR, stale: DAY },
 } as const satisfies Record<string, NamespacePolicy>;
 

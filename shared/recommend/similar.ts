@@ -8,7 +8,7 @@ import { indexNamespaces } from '../search/namespace.ts';
 import type { SearchMetadata } from '../search/records.ts';
 import { filterString, MAX_TOP_K, vectorFilter } from '../search/vector-search.ts';
 import type { Services } from '../services.ts';
-import { inLanguage } from './sql.ts';
+import { contentFilters, type ItemFilters, sqlList } from './sql.ts';
 
 /** How far back co-engagement looks. */
 export const CO_ENGAGEMENT_DAYS = 30;
@@ -29,12 +29,7 @@ export const MIN_CONTENT_SHARE = 0.3;
 export const contentShareOf = (readers: number) =>
   Math.max(MIN_CONTENT_SHARE, CO_ENGAGEMENT_EVIDENCE / (CO_ENGAGEMENT_EVIDENCE + readers));
 
-export type SimilarFilters = {
-  locale?: string | undefined;
-  categories?: string[] | undefined;
-  tags?: string[] | undefined;
-  exclude?: string[] | undefined;
-};
+export type SimilarFilters = ItemFilters;
 
 /** A neighbour and its score's parts, each in [0, 1]. */
 export type Neighbour = {
@@ -116,7 +111,7 @@ export async function similarItems(
  * The nearest items to one of `item`'s translations in the organisation's active index (dense
  * side), best score per item. An item that is not indexed (unpublished, or not yet) has none.
  */
-async function contentNeighbours(
+export async function contentNeighbours(
   services: SimilarServices,
   item: ContentSnapshot,
   filters: SimilarFilters,
@@ -176,26 +171,7 @@ async function coEngagement(
   const until = now.toISOString();
   const halfLifeSeconds = CO_ENGAGEMENT_HALF_LIFE_DAYS * 86_400;
   const reader = sql`coalesce(e.session_id, e.anonymous_id, e.user_id)`;
-  const excluded = sql.join(
-    [...exclude].map((id) => sql`${id}`),
-    sql`, `,
-  );
-  const categoryFilter = filters.categories?.length
-    ? sql`and c.category_id in (${sql.join(
-        filters.categories.map((id) => sql`${id}`),
-        sql`, `,
-      )})`
-    : sql``;
-  const tagFilter = filters.tags?.length
-    ? sql`and c.tags && array[${sql.join(
-        filters.tags.map((tag) => sql`${tag}`),
-        sql`, `,
-      )}]::text[]`
-    : sql``;
-  const localeFilter = filters.locale
-    ? sql`and exists (select 1 from content_translations t
-        where t.org_id = c.org_id and t.content_id = c.id and ${inLanguage(sql`t.locale`, filters.locale)})`
-    : sql``;
+  const excluded = sqlList([...exclude]);
   const result = await services.guard('postgres', () =>
     services.db.execute(sql`
       with readers as (
@@ -229,7 +205,7 @@ async function coEngagement(
         from pairs p
         join content c on c.org_id = ${item.org_id} and c.id = p.content_id
         where c.status = 'published' and c.deleted_at is null
-          ${categoryFilter} ${tagFilter} ${localeFilter}
+          ${contentFilters(filters)}
         order by p.weight desc, p.content_id
         limit ${limit}
       ) q on true`),

@@ -169,6 +169,33 @@ describe('npm run dev', () => {
     expect(answers.some((a) => a.items.some((i) => i.explain.content > 0))).toBe(true);
   });
 
+  it('recommends for a sample reader from their history, and trending to a new one', async () => {
+    const auth = await signIn();
+    type Answer = {
+      strategy: string;
+      history: number;
+      co_readers: number;
+      items: { explain: Record<string, number> }[];
+      degraded_reasons: string[];
+    };
+    const ask = async (query: string) => {
+      const response = await fetch(`${base()}/v1/recommendations?explain=true&${query}`, {
+        headers: auth,
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as Answer;
+    };
+    const reader = await ask('anonymous_id=sample-reader-0');
+    expect(reader).toMatchObject({ strategy: 'personalized', degraded_reasons: [] });
+    expect(reader.history).toBeGreaterThan(0);
+    expect(reader.co_readers).toBeGreaterThan(0);
+    expect(reader.items).toHaveLength(10);
+    expect(reader.items.some((i) => (i.explain.collaborative ?? 0) > 0)).toBe(true);
+    const newcomer = await ask('anonymous_id=dev-newcomer&locale=ar');
+    expect(newcomer.strategy).toBe('trending');
+    expect(newcomer.items.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('has sample engagement rising: the newest items trend', async () => {
     const auth = await signIn();
     const response = await fetch(`${base()}/v1/trending?explain=true`, { headers: auth });

@@ -25,6 +25,7 @@ import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
 import { registerOperations } from './routes/operations/index.ts';
 import { registerRealtime } from './routes/realtime/index.ts';
+import { registerRecommendations } from './routes/recommendations/index.ts';
 import { registerSearch } from './routes/search/index.ts';
 import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
@@ -85,25 +86,27 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerTrending(
-    registerEvents(
-      registerRealtime(
-        registerWebhooks(
-          registerWebhookSources(
-            registerSearchIndex(
-              registerAnalytics(
-                registerSearch(
-                  registerSearchSynonyms(
-                    registerContent(
-                      registerOperations(
-                        registerWhoami(
-                          registerAdmin(
-                            registerAuditLog(
-                              registerKeys(
-                                registerInvitations(
-                                  registerMembers(
-                                    registerAuth(
-                                      registerWellKnown(registerDocs(registerSystem(app))),
+  const routes = registerRecommendations(
+    registerTrending(
+      registerEvents(
+        registerRealtime(
+          registerWebhooks(
+            registerWebhookSources(
+              registerSearchIndex(
+                registerAnalytics(
+                  registerSearch(
+                    registerSearchSynonyms(
+                      registerContent(
+                        registerOperations(
+                          registerWhoami(
+                            registerAdmin(
+                              registerAuditLog(
+                                registerKeys(
+                                  registerInvitations(
+                                    registerMembers(
+                                      registerAuth(
+                                        registerWellKnown(registerDocs(registerSystem(app))),
+                                      ),
                                     ),
                                   ),
                                 ),

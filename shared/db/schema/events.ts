@@ -10,7 +10,8 @@ import { organizations } from './tenancy.ts';
  * out, and migration 0001 (`events-partitioned`) creates the table, its indexes, a DEFAULT
  * partition and `ensure_event_partitions(months_ahead)`, which a cron job calls to add the
  * monthly partitions `events_YYYY_MM`. Indexes: (org_id, occurred_at), (org_id, content_id,
- * occurred_at), (org_id, type, occurred_at).
+ * occurred_at), (org_id, type, occurred_at), and (migration 0011) a reader's own events:
+ * (org_id, session_id | anonymous_id | user_id, occurred_at).
  *
  * Keep the columns here and in that migration in step (a test compares them).
  */

@@ -298,6 +298,9 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'POST /v1/search/clicks': { queue: 'unavailable' },
   // Neighbours: the index or the events answer alone; the item is read through the cache tiers.
   'GET /v1/content/:id/similar': { postgres: 200, vector: 200 },
+  // Recommendations: without Postgres a reader with no recent items in Redis has nothing to go
+  // on (no history, no trending); without Redis or the index the rest answers.
+  'GET /v1/recommendations': { postgres: 'unavailable' },
   // Trending is counted from the events in Postgres.
   'GET /v1/trending': { postgres: 'unavailable' },
   'GET /v1/trending/facets': { postgres: 'unavailable' },

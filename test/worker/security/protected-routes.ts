@@ -357,6 +357,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'content:read',
     otherTenant: 'not_found',
   },
+  // Recommendations: the caller's organisation's items and events only.
+  {
+    method: 'GET',
+    route: '/v1/recommendations',
+    path: () => '/v1/recommendations',
+    permission: 'content:read',
+    otherTenant: 'own_data',
+  },
   // Trending: the caller's organisation's items only.
   {
     method: 'GET',

@@ -1,8 +1,9 @@
 import { createRandom } from '../../../shared/random.ts';
 
 /**
- * Sample engagement with planted structure, so that popularity, neighbours and (later)
- * recommendations show something meaningful the moment `npm run dev` is up:
+ * Sample engagement with planted structure, so that popularity, neighbours and recommendations
+ * (`GET /v1/recommendations?anonymous_id=sample-reader-0`) show something meaningful the moment
+ * `npm run dev` is up:
  *
  * - {@link READERS} anonymous readers, each with one or two favourite categories and a
  *   language; each comes back for one to three sessions over the last {@link DAYS} days;

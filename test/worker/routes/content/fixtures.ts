@@ -1,7 +1,9 @@
+import { loadSnapshots } from '../../../../shared/content/store.ts';
 import type { ContentStatus } from '../../../../shared/db/schema/content.ts';
 import { content, contentTranslations } from '../../../../shared/db/schema/index.ts';
 import { newId } from '../../../../shared/ids.ts';
-import { testDb } from '../../helpers.ts';
+import { indexContent } from '../../../../shared/search/index-entry.ts';
+import { testDb, testServices } from '../../helpers.ts';
 
 export type TestTranslation = {
   title: string;
@@ -74,4 +76,23 @@ export async function insertContent(
   });
   if (rows.length > 0) await testDb().insert(contentTranslations).values(rows);
   return { id, slugs };
+}
+
+/**
+ * A published item inserted (as {@link insertContent}) and indexed in its organisation's search
+ * index, as the write path leaves it: it has content neighbours at once.
+ */
+export async function publishIndexed(
+  orgId: string,
+  options: TestContent & { translations: Record<string, TestTranslation> },
+): Promise<string> {
+  const { id } = await insertContent(orgId, {
+    publishedAt: new Date('2026-11-20T00:00:00Z'),
+    ...options,
+    status: 'published',
+  });
+  for (const snapshot of (await loadSnapshots(testDb(), orgId, [id])).values()) {
+    await indexContent(testServices(), snapshot);
+  }
+  return id;
 }

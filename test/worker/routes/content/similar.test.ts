@@ -3,19 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSnapshots } from '../../../../shared/content/store.ts';
 import { categories, events } from '../../../../shared/db/schema/index.ts';
 import { newId } from '../../../../shared/ids.ts';
-import { indexContent } from '../../../../shared/search/index-entry.ts';
 import { bearer, createTenant, tokenFor } from '../../auth.ts';
-import {
-  call,
-  DEAD_URL,
-  eventually,
-  expectProblem,
-  testDb,
-  testServices,
-  untilQuiet,
-} from '../../helpers.ts';
+import { call, DEAD_URL, eventually, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
 import { json } from '../keys/fixtures.ts';
-import { insertContent } from './fixtures.ts';
+import { insertContent, publishIndexed } from './fixtures.ts';
 
 afterAll(() => untilQuiet(), 40_000);
 
@@ -43,20 +34,16 @@ async function publish(
   extra: { categoryId?: string; tags?: string[]; status?: 'published' | 'draft' } = {},
   org = orgId,
 ) {
-  const { id } = await insertContent(org, {
-    status: extra.status ?? 'published',
-    publishedAt: new Date('2026-11-20T00:00:00Z'),
+  const options = {
     translations,
     ...(extra.categoryId ? { categoryId: extra.categoryId } : {}),
     ...(extra.tags ? { tags: extra.tags } : {}),
-  });
-  ids[name] = id;
-  if ((extra.status ?? 'published') === 'published') {
-    for (const snapshot of (await loadSnapshots(testDb(), org, [id])).values()) {
-      await indexContent(testServices(), snapshot);
-    }
-  }
-  return id;
+  };
+  ids[name] =
+    extra.status === 'draft'
+      ? (await insertContent(org, { ...options, status: 'draft' })).id
+      : await publishIndexed(org, options);
+  return ids[name];
 }
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import type { Context, Schema } from 'hono';
 import type { Principal } from '../../../../shared/auth/permissions.ts';
 import { AppError, type FieldError, fieldErrors } from '../../../../shared/errors.ts';
 import { derivedId } from '../../../../shared/ids.ts';
+import { noteRecent } from '../../../../shared/recommend/reader.ts';
 import { ENGAGEMENT_EVENT, EngagementEvent } from '../../../../shared/search/analytics.ts';
 import { unstorableFields } from '../../../../shared/text/storable.ts';
 import type { AppBindings } from '../../app.ts';
@@ -171,6 +172,12 @@ export function registerEventsIngest<S extends Schema>(app: OpenAPIHono<AppBindi
         });
       }
     }
+    // The readers' recent items, so their next recommendations know these events at once (and
+    // their cached ones retire). Redis down: recommendations see them once Postgres has them.
+    const accepted = rows.filter((_, n) => sent[n] === true);
+    await noteRecent(services, orgId, accepted).catch((error: unknown) =>
+      services.logger.warn("events: readers' recent items not noted", { error }),
+    );
     const count = (status: Result['status']) => results.filter((r) => r.status === status).length;
     return c.json(
       EventsAcceptedSchema.parse({

@@ -20,7 +20,7 @@ export const MAX_REFERRER_LENGTH = 2_048;
 export const MAX_POSITION = 1_000;
 
 /** A client's own id: 1 to 128 printable ASCII characters, no spaces. */
-const ClientId = (what: string) =>
+export const ClientId = (what: string) =>
   z
     .string()
     .min(1, 'must not be empty')

@@ -1,0 +1,461 @@
+import { sql } from 'drizzle-orm';
+import { languageOf } from '../content/locales.ts';
+import type { ContentSnapshot } from '../db/schema/content.ts';
+import { rowsOf } from '../search/database.ts';
+import { engagementTypes, popularity, typeWeights } from '../search/features.ts';
+import type { Services } from '../services.ts';
+import {
+  HISTORY_DAYS,
+  type HistoryItem,
+  historyItems,
+  type Reader,
+  readerMatch,
+  recentItems,
+} from './reader.ts';
+import { CO_ENGAGEMENT_HALF_LIFE_DAYS, contentNeighbours } from './similar.ts';
+import { contentFilters, type ItemFilters, sqlList } from './sql.ts';
+import { type TrendingWindow, trendingItems } from './trending.ts';
+
+/** The parts of a recommendation's score, each weighted already: they sum to the score. */
+export type ScoreParts = {
+  collaborative: number;
+  session: number;
+  category: number;
+  trending: number;
+  popularity: number;
+  freshness: number;
+};
+
+/**
+ * How much each signal weighs for a reader with a history (`personalized`) and for one without
+ * (`trending`: cold start). Each signal is in [0, 1] before weighting, so scores are too.
+ */
+export const WEIGHTS: Record<'personalized' | 'trending', ScoreParts> = {
+  personalized: {
+    collaborative: 0.35,
+    session: 0.25,
+    category: 0.15,
+    trending: 0.05,
+    popularity: 0.1,
+    freshness: 0.1,
+  },
+  trending: {
+    collaborative: 0,
+    session: 0,
+    category: 0,
+    trending: 0.5,
+    popularity: 0.3,
+    freshness: 0.2,
+  },
+};
+
+/** The reader's latest items whose content neighbours are asked (the session's thread). */
+export const SESSION_ITEMS = 3;
+/** Each older session item's neighbours count this much of the one after it. */
+export const SESSION_DECAY = 0.5;
+/** The reader's items (most engaged, decayed) collaborative filtering starts from. */
+export const SEED_ITEMS = 20;
+/** Most co-readers (the latest) collaborative filtering draws on. */
+export const MAX_CO_READERS = 1_000;
+/** Co-readers at which collaborative filtering counts half: fewer are weak evidence. */
+export const CO_READER_EVIDENCE = 10;
+/** Half-life of freshness: an item published three days ago is half as fresh as a new one. */
+export const FRESHNESS_HALF_LIFE_DAYS = 3;
+/** At most this share of a list (and at least 2 items) from one category, when others exist. */
+export const CATEGORY_SHARE = 0.3;
+
+export type Recommendation = { contentId: string; score: number; parts: ScoreParts };
+
+export type RecommendResult = {
+  strategy: 'personalized' | 'trending';
+  items: Recommendation[];
+  /** Distinct items in the reader's history (all left out of the answer). */
+  history: number;
+  /** Other readers collaborative filtering drew on. */
+  coReaders: number;
+  /** The sources that could not be asked. */
+  degraded: string[];
+  /** Whether every source of candidates failed (an empty answer then says nothing). */
+  exhausted: boolean;
+};
+
+type RecommendServices = Pick<
+  Services,
+  'db' | 'vector' | 'redis' | 'guard' | 'logger' | 'embeddings' | 'waitUntil'
+> & {
+  /** Snapshots of items, through the cache tiers (what the answer will show). */
+  snapshots(ids: readonly string[]): Promise<Map<string, ContentSnapshot>>;
+};
+
+/**
+ * Recommendations for a reader (see the README's "Recommendations" for the algorithm in plain
+ * words). A reader with a history gets a blend of item-to-item collaborative filtering from
+ * their most engaged items, the content neighbours of their last few items (a view a second ago
+ * moves the answer: Redis knows it before Postgres does), their category affinity, trending,
+ * popularity and freshness; a reader with none gets what is trending (among readers of
+ * `filters.locale`'s language when given), popular and fresh. Items the reader engaged with,
+ * and `filters.exclude`, are left out; only published items passing the filters; no category
+ * fills more than {@link CATEGORY_SHARE} of the list when others can. A source that fails is
+ * named in `degraded` and the rest answer.
+ */
+export async function recommend(
+  services: RecommendServices,
+  orgId: string,
+  reader: Reader,
+  filters: ItemFilters,
+  limit: number,
+  now: Date,
+  /** The reader's recent items when already read (`recentItems`), or `null` when Redis failed. */
+  known?: { recent: HistoryItem[] | null },
+): Promise<RecommendResult> {
+  const degraded = new Set<string>();
+  const failed =
+    <T>(reason: string, fallback: T) =>
+    (error: unknown): T => {
+      services.logger.warn(`recommendations: ${reason}`, { error });
+      degraded.add(reason);
+      return fallback;
+    };
+  const [recent, history] = await Promise.all([
+    known
+      ? (known.recent ?? failed('session_events_unavailable', [])(null))
+      : recentItems(services, orgId, reader).catch(failed('session_events_unavailable', [])),
+    historyItems(services, orgId, reader, now).catch(failed('history_unavailable', [])),
+  ]);
+  const seen = mergeHistory(history, recent);
+  const exclude = new Set([...seen.keys(), ...(filters.exclude ?? [])]);
+  const pool = Math.max(limit * 3, 30);
+
+  let strategy: RecommendResult['strategy'] = 'trending';
+  let collaborative = { scores: new Map<string, number>(), coReaders: 0 };
+  let session = new Map<string, number>();
+  let affinity = new Map<string, number>();
+  let extra: string[] = [];
+  // A reader with a history gets what is rising today; one without, this week's too.
+  const windows: TrendingWindow[] = seen.size > 0 ? ['24h'] : ['24h', '7d'];
+  const trendingPromise = Promise.all(
+    windows.map((window) =>
+      trendingItems(
+        services,
+        orgId,
+        window,
+        { categories: filters.categories, locale: filters.locale },
+        pool,
+        now,
+      ),
+    ),
+  ).catch(failed('trending_unavailable', []));
+
+  if (seen.size > 0) {
+    strategy = 'personalized';
+    const byRecency = [...seen.values()].sort((a, b) => b.lastAt - a.lastAt);
+    const sessionSeeds = byRecency.slice(0, SESSION_ITEMS);
+    const seeds = [...seen.values()]
+      .sort((a, b) => b.weight - a.weight || b.lastAt - a.lastAt)
+      .slice(0, SEED_ITEMS);
+    const [co, neighbours, seenSnapshots] = await Promise.all([
+      coEngagementFrom(services, orgId, reader, seeds, exclude, filters, pool, now).catch(
+        failed('collaborative_unavailable', collaborative),
+      ),
+      sessionNeighbours(services, sessionSeeds, filters, exclude, pool),
+      // Categories of items Postgres does not know the reader read yet (Redis only).
+      services.snapshots(
+        [...seen.values()].filter((item) => item.categoryId === undefined).map((i) => i.contentId),
+      ),
+    ]);
+    collaborative = co;
+    session = neighbours.scores;
+    if (neighbours.failed) degraded.add('content_neighbours_unavailable');
+    affinity = categoryAffinity([...seen.values()], seenSnapshots);
+  } else {
+    extra = await newestItems(services, orgId, filters, pool).catch(
+      failed('newest_unavailable', []),
+    );
+  }
+  // Each window's scores scaled against its best; an item's trending is its best window's.
+  const trendingScores = new Map<string, number>();
+  for (const list of await trendingPromise) {
+    const best = Math.max(0, ...list.map((t) => t.score));
+    for (const t of list) {
+      const scaled = best > 0 ? t.score / best : 0;
+      trendingScores.set(t.contentId, Math.max(trendingScores.get(t.contentId) ?? 0, scaled));
+    }
+  }
+
+  const candidates = [
+    ...new Set([
+      ...collaborative.scores.keys(),
+      ...session.keys(),
+      ...trendingScores.keys(),
+      ...extra,
+    ]),
+  ].filter((id) => !exclude.has(id));
+  const [snapshots, popular] = await Promise.all([
+    services.snapshots(candidates),
+    services
+      .guard('postgres', () => popularity(services.db, orgId, candidates, now))
+      .catch(failed('popularity_unavailable', new Map<string, number>())),
+  ]);
+  const weights = WEIGHTS[strategy];
+  const evidence = collaborative.coReaders / (collaborative.coReaders + CO_READER_EVIDENCE);
+  const scored = candidates.flatMap((contentId): Recommendation[] => {
+    const snapshot = snapshots.get(contentId);
+    if (!snapshot || !passes(snapshot, filters)) return [];
+    const parts: ScoreParts = {
+      collaborative: weights.collaborative * evidence * (collaborative.scores.get(contentId) ?? 0),
+      session: weights.session * (session.get(contentId) ?? 0),
+      category:
+        weights.category * (snapshot.category_id ? (affinity.get(snapshot.category_id) ?? 0) : 0),
+      trending: weights.trending * (trendingScores.get(contentId) ?? 0),
+      popularity: weights.popularity * (popular.get(contentId) ?? 0),
+      freshness: weights.freshness * freshnessOf(snapshot, now),
+    };
+    const score = Object.values(parts).reduce((sum, part) => sum + part, 0);
+    return [{ contentId, score, parts }];
+  });
+  scored.sort((a, b) => b.score - a.score || a.contentId.localeCompare(b.contentId));
+  const categoryOf = (id: string) => snapshots.get(id)?.category_id ?? null;
+  return {
+    strategy,
+    items: diversify(scored, categoryOf, limit),
+    history: seen.size,
+    coReaders: collaborative.coReaders,
+    degraded: [...degraded].sort(),
+    exhausted:
+      degraded.has('trending_unavailable') &&
+      (strategy === 'trending'
+        ? degraded.has('newest_unavailable')
+        : degraded.has('collaborative_unavailable') &&
+          degraded.has('content_neighbours_unavailable')),
+  };
+}
+
+type SeenItem = HistoryItem & { categoryId: string | null | undefined };
+
+/**
+ * The reader's history from Postgres and their recent items from Redis as one map: an item
+ * only Redis knows (its events are still on their way to Postgres) counts as a view at its
+ * time, its category not known yet (`undefined`).
+ */
+function mergeHistory(
+  history: readonly (HistoryItem & { categoryId: string | null })[],
+  recent: readonly HistoryItem[],
+): Map<string, SeenItem> {
+  const seen = new Map<string, SeenItem>(history.map((item) => [item.contentId, { ...item }]));
+  for (const item of recent) {
+    const known = seen.get(item.contentId);
+    if (known) known.lastAt = Math.max(known.lastAt, item.lastAt);
+    else seen.set(item.contentId, { ...item, categoryId: undefined });
+  }
+  return seen;
+}
+
+/**
+ * The reader's affinity for each category in [0, 1]: their (decayed, weighted) engagement with
+ * its items as a share of their engagement with their favourite category.
+ */
+function categoryAffinity(
+  seen: readonly SeenItem[],
+  snapshots: Map<string, ContentSnapshot>,
+): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const item of seen) {
+    const category =
+      item.categoryId === undefined ? snapshots.get(item.contentId)?.category_id : item.categoryId;
+    if (category) sums.set(category, (sums.get(category) ?? 0) + item.weight);
+  }
+  const top = Math.max(0, ...sums.values());
+  return new Map([...sums].map(([category, sum]) => [category, top > 0 ? sum / top : 0]));
+}
+
+/**
+ * Item-to-item collaborative filtering from the reader's seed items: the other readers who
+ * engaged with them in the last {@link HISTORY_DAYS} days (the latest {@link MAX_CO_READERS}),
+ * each weighted by how much of the reader's history they share, and what else those readers
+ * engaged with, weighted by type and halved every week. A co-reader who read a great deal counts
+ * less per item (divided by √ of their items), so one omnivore does not set the list. Scaled to
+ * [0, 1] against the strongest; only published items passing the filters.
+ */
+async function coEngagementFrom(
+  services: RecommendServices,
+  orgId: string,
+  reader: Reader,
+  seeds: readonly SeenItem[],
+  exclude: Set<string>,
+  filters: ItemFilters,
+  limit: number,
+  now: Date,
+): Promise<{ scores: Map<string, number>; coReaders: number }> {
+  const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000).toISOString();
+  const until = now.toISOString();
+  const other = sql`coalesce(e.session_id, e.anonymous_id, e.user_id)`;
+  const decay = sql`power(0.5, extract(epoch from (${until}::timestamptz - e.occurred_at)) / ${CO_ENGAGEMENT_HALF_LIFE_DAYS * 86_400})`;
+  const top = Math.max(...seeds.map((s) => s.weight));
+  const seedRows = sql.join(
+    seeds.map((s) => sql`(${s.contentId}, ${top > 0 ? s.weight / top : 1}::float8)`),
+    sql`, `,
+  );
+  const result = await services.guard('postgres', () =>
+    services.db.execute(sql`
+      with seeds(content_id, w) as (values ${seedRows}),
+      co as (
+        select ${other} as reader, sum(s.w)::float8 as overlap, max(e.occurred_at) as last_at
+        from events e
+        join seeds s on s.content_id = e.content_id
+        where e.org_id = ${orgId} and e.type in (${engagementTypes()})
+          and e.occurred_at >= ${since} and e.occurred_at <= ${until}
+          and ${other} is not null and not coalesce(${readerMatch(reader)}, false)
+        group by 1
+        order by last_at desc
+        limit ${MAX_CO_READERS}
+      ),
+      engaged as (
+        select co.reader, co.overlap, e.content_id,
+          sum((case e.type ${typeWeights()} else 0 end) * ${decay})::float8 as w
+        from events e
+        join co on co.reader = ${other}
+        where e.org_id = ${orgId} and e.type in (${engagementTypes()})
+          and e.occurred_at >= ${since} and e.occurred_at <= ${until}
+          and e.content_id is not null and e.content_id not in (${sqlList([...exclude])})
+        group by co.reader, co.overlap, e.content_id
+      ),
+      breadth as (select reader, count(*) as items from engaged group by reader),
+      scored as (
+        select g.content_id, sum(g.overlap * g.w / sqrt(b.items))::float8 as weight
+        from engaged g join breadth b on b.reader = g.reader
+        group by g.content_id
+      )
+      select n.co_readers, q.content_id, q.weight
+      from (select count(*)::int as co_readers from co) n
+      left join lateral (
+        select s.content_id, s.weight
+        from scored s
+        join content c on c.org_id = ${orgId} and c.id = s.content_id
+        where c.status = 'published' and c.deleted_at is null ${contentFilters(filters)}
+        order by s.weight desc, s.content_id
+        limit ${limit}
+      ) q on true`),
+  );
+  const rows = rowsOf(result) as {
+    co_readers: number;
+    content_id: string | null;
+    weight: number | string | null;
+  }[];
+  const pairs = rows.filter((r): r is typeof r & { content_id: string } => r.content_id !== null);
+  const best = Math.max(0, ...pairs.map((r) => Number(r.weight)));
+  return {
+    scores: new Map(pairs.map((r) => [r.content_id, best > 0 ? Number(r.weight) / best : 0])),
+    coReaders: rows[0]?.co_readers ?? 0,
+  };
+}
+
+/**
+ * The content neighbours of the reader's last items (the newest first), each item's counting
+ * {@link SESSION_DECAY} times the one after it; an item's score is its best. This is how a new
+ * item, which nobody has read, reaches readers: through its text.
+ */
+async function sessionNeighbours(
+  services: RecommendServices,
+  items: readonly SeenItem[],
+  filters: ItemFilters,
+  exclude: Set<string>,
+  topK: number,
+): Promise<{ scores: Map<string, number>; failed: boolean }> {
+  const snapshots = await services.snapshots(items.map((item) => item.contentId));
+  let failed = false;
+  const lists = await Promise.all(
+    items.map(async (item) => {
+      const snapshot = snapshots.get(item.contentId);
+      if (!snapshot) return new Map<string, number>();
+      return contentNeighbours(services, snapshot, filters, exclude, topK).catch(
+        (error: unknown) => {
+          services.logger.warn('recommendations: content neighbours unavailable', { error });
+          failed = true;
+          return new Map<string, number>();
+        },
+      );
+    }),
+  );
+  const scores = new Map<string, number>();
+  lists.forEach((list, position) => {
+    const weight = SESSION_DECAY ** position;
+    for (const [id, similarity] of list) {
+      scores.set(id, Math.max(scores.get(id) ?? 0, weight * similarity));
+    }
+  });
+  return { scores, failed };
+}
+
+/** The organisation's newest published items passing the filters (cold-start candidates). */
+async function newestItems(
+  services: RecommendServices,
+  orgId: string,
+  filters: ItemFilters,
+  limit: number,
+): Promise<string[]> {
+  const result = await services.guard('postgres', () =>
+    services.db.execute(sql`
+      select c.id from content c
+      where c.org_id = ${orgId} and c.status = 'published' and c.deleted_at is null
+        ${contentFilters(filters)}
+      order by c.published_at desc nulls last, c.id
+      limit ${limit}`),
+  );
+  return (rowsOf(result) as { id: string }[]).map((row) => row.id);
+}
+
+/** Whether a snapshot is a published item that passes the filters. */
+function passes(snapshot: ContentSnapshot, filters: ItemFilters): boolean {
+  if (snapshot.status !== 'published' || snapshot.deleted_at !== null) return false;
+  if (filters.categories?.length && !filters.categories.includes(snapshot.category_id ?? '')) {
+    return false;
+  }
+  if (filters.tags?.length && !filters.tags.some((tag) => snapshot.tags.includes(tag))) {
+    return false;
+  }
+  if (filters.locale) {
+    const language = languageOf(filters.locale);
+    if (!Object.keys(snapshot.translations).some((l) => languageOf(l) === language)) return false;
+  }
+  return true;
+}
+
+/** Freshness in [0, 1]: halved every {@link FRESHNESS_HALF_LIFE_DAYS} days since publication. */
+function freshnessOf(snapshot: ContentSnapshot, now: Date): number {
+  if (!snapshot.published_at) return 0;
+  const days = Math.max(0, now.getTime() - Date.parse(snapshot.published_at)) / 86_400_000;
+  return 0.5 ** (days / FRESHNESS_HALF_LIFE_DAYS);
+}
+
+/**
+ * The best `limit` items with at most `max(2, ⌈CATEGORY_SHARE × limit⌉)` of one category (items
+ * without one count as their own); when too few others exist to fill the list, the best of
+ * those held back fill it, in order.
+ */
+export function diversify<T extends { contentId: string }>(
+  ranked: readonly T[],
+  categoryOf: (id: string) => string | null,
+  limit: number,
+): T[] {
+  const cap = Math.max(2, Math.ceil(CATEGORY_SHARE * limit));
+  const counts = new Map<string | null, number>();
+  const chosen: T[] = [];
+  const held: T[] = [];
+  for (const item of ranked) {
+    if (chosen.length === limit) break;
+    const category = categoryOf(item.contentId);
+    const count = counts.get(category) ?? 0;
+    if (category !== null && count >= cap) {
+      held.push(item);
+      continue;
+    }
+    counts.set(category, count + 1);
+    chosen.push(item);
+  }
+  if (chosen.length < limit) {
+    const fill = held.slice(0, limit - chosen.length);
+    const order = new Map(ranked.map((item, i) => [item.contentId, i]));
+    return [...chosen, ...fill].sort((a, b) => order.get(a.contentId)! - order.get(b.contentId)!);
+  }
+  return chosen;
+}

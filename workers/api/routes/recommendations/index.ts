@@ -1,0 +1,273 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Schema } from 'hono';
+import { setMetric } from 'hono/timing';
+import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
+import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
+import { ContentId } from '../../../../shared/content/schema.ts';
+import type { ContentSnapshot } from '../../../../shared/db/schema/content.ts';
+import { AppError } from '../../../../shared/errors.ts';
+import { newId } from '../../../../shared/ids.ts';
+import {
+  HISTORY_DAYS,
+  type HistoryItem,
+  identitiesOf,
+  type Reader,
+  recentItems,
+} from '../../../../shared/recommend/reader.ts';
+import {
+  CATEGORY_SHARE,
+  type Recommendation,
+  recommend,
+  SESSION_ITEMS,
+  WEIGHTS,
+} from '../../../../shared/recommend/recommend.ts';
+import type { AppBindings } from '../../app.ts';
+import { readContents } from '../../content-read.ts';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../../errors.ts';
+import { BooleanParam, FILTER_PARAMS, listParam } from '../../filters.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { RecommendedItemFields, showRanked } from '../../recommended.ts';
+import { ClientId } from '../events/schema.ts';
+
+/** Ids `exclude` may name. */
+export const MAX_EXCLUDED = 100;
+
+const DEGRADED_REASONS = [
+  'session_events_unavailable',
+  'history_unavailable',
+  'collaborative_unavailable',
+  'content_neighbours_unavailable',
+  'trending_unavailable',
+  'newest_unavailable',
+  'popularity_unavailable',
+] as const;
+
+export const RecommendationsQuerySchema = z.object({
+  session_id: ClientId(
+    'The visit to recommend for (the `session_id` its events carry): its latest events count at once.',
+  ).optional(),
+  anonymous_id: ClientId(
+    'The signed-out reader to recommend for (the `anonymous_id` their events carry).',
+  ).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(50, 'must be at most 50')
+    .default(10)
+    .openapi({ description: 'How many items (1–50, default 10).' }),
+  locale: FILTER_PARAMS.locale.openapi({
+    description:
+      "Only items with a translation in this language, titles in it; a new reader gets what is trending among this language's readers.",
+    example: 'ar',
+  }),
+  category: FILTER_PARAMS.category,
+  tags: FILTER_PARAMS.tags,
+  exclude: listParam(ContentId, MAX_EXCLUDED)
+    .optional()
+    .openapi({
+      description: `Items never to return (already on the page, say): repeat or use commas; at most ${MAX_EXCLUDED}.`,
+    }),
+  explain: BooleanParam.default(false).openapi({ description: "Each item's score parts." }),
+});
+
+const part = (description: string) => z.number().openapi({ description });
+
+const RecommendationSchema = z
+  .object({
+    ...RecommendedItemFields,
+    score: z.number().openapi({ description: 'The blended score, 0–1: the sum of its parts.' }),
+    explain: z
+      .object({
+        collaborative: part('What readers who share your history also engaged with.'),
+        session: part("Likeness of its text to your latest items' (the session's thread)."),
+        category: part('Your affinity for its category.'),
+        trending: part('How far it is rising above its own baseline.'),
+        popularity: part('Its engagement over the last 30 days (log-scaled).'),
+        freshness: part('How recently it was published.'),
+      })
+      .optional()
+      .openapi({ description: 'The score parts, each already weighted.' }),
+  })
+  .openapi('Recommendation');
+
+export const RecommendationsResponseSchema = z
+  .object({
+    recomm_id: z.string().openapi({
+      description:
+        'Names this list: send it as `context.recomm_id` with `recommendation.clicked` events.',
+    }),
+    strategy: z.enum(['personalized', 'trending']).openapi({
+      description:
+        '`personalized` for a reader with a history; `trending` (cold start) for one without.',
+    }),
+    history: z
+      .number()
+      .int()
+      .openapi({
+        description: `Items the reader engaged with in the last ${HISTORY_DAYS} days (none is recommended).`,
+      }),
+    co_readers: z
+      .number()
+      .int()
+      .openapi({ description: 'Other readers collaborative filtering drew on.' }),
+    items: z.array(RecommendationSchema),
+    degraded_reasons: z.array(z.enum(DEGRADED_REASONS)),
+  })
+  .openapi('Recommendations');
+
+/** What the cache keeps of an answer: the ranking, shown again (and re-checked) on each hit. */
+type CachedRecommendations = {
+  recomm_id: string;
+  strategy: 'personalized' | 'trending';
+  history: number;
+  co_readers: number;
+  items: Recommendation[];
+};
+
+const weights = (strategy: keyof typeof WEIGHTS) =>
+  Object.entries(WEIGHTS[strategy])
+    .filter(([, weight]) => weight > 0)
+    .map(([name, weight]) => `${name} ${weight}`)
+    .join(', ');
+
+export const route = createRoute({
+  method: 'get',
+  path: '/v1/recommendations',
+  tags: ['recommendations'],
+  summary: 'Recommendations for a reader (signed-in user, session or anonymous visitor)',
+  description:
+    'Items for one reader: the signed-in user, and/or the `session_id` / `anonymous_id` their ' +
+    'events carry. With a history, a blend of item-to-item collaborative filtering (what ' +
+    `readers who share the reader's items also engaged with), the text neighbours of their last ` +
+    `${SESSION_ITEMS} items (a view a second ago moves the answer), their category affinity, ` +
+    `trending, popularity and freshness (weights: ${weights('personalized')}). Without one ` +
+    `(cold start): what is trending, in \`locale\`'s language when given, popular and fresh ` +
+    `(${weights('trending')}). Items the reader engaged with are left out; at most ` +
+    `${CATEGORY_SHARE * 100}% of the list (and at least 2) from one category while others can ` +
+    'fill it. Only published items of your organisation. Cached 30 minutes per reader and ' +
+    "query; the reader's own new events retire it at once. A source that cannot be asked is " +
+    'named in `degraded_reasons`. Needs `content:read`.',
+  security: [{ bearer: [] }],
+  middleware: [requireAuth('content:read')] as const,
+  request: { query: RecommendationsQuerySchema },
+  responses: {
+    200: {
+      description: 'The recommendations, best first.',
+      content: { 'application/json': { schema: RecommendationsResponseSchema } },
+    },
+    ...problemResponses(
+      'VALIDATION_FAILED',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'SERVICE_UNAVAILABLE',
+      ...COMMON_PROBLEMS,
+    ),
+  },
+});
+
+export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  return app.openapi(route, async (c) => {
+    const query = c.req.valid('query');
+    const principal = c.var.principal!;
+    const { services } = c.var;
+    const orgId = principal.orgId;
+    const reader: Reader = {
+      userId: principal.kind === 'user' ? principal.userId : undefined,
+      sessionId: query.session_id,
+      anonymousId: query.anonymous_id,
+    };
+    const filters = {
+      locale: query.locale,
+      categories: query.category,
+      tags: query.tags,
+      exclude: query.exclude,
+    };
+    const now = new Date();
+    // The reader's recent items key the cache: their next event makes a new key.
+    const recent: HistoryItem[] | null = await recentItems(services, orgId, reader).catch(
+      (error: unknown) => {
+        services.logger.warn('recommendations: recent items unavailable', { error });
+        return null;
+      },
+    );
+    const cache = createCache<{ recommendations: CachedRecommendations }>(
+      cacheStores(services),
+      { recommendations: CACHE_POLICIES.recommendations },
+      { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+    );
+    const key =
+      recent === null
+        ? undefined
+        : {
+            orgId,
+            id: await sha256Hex(
+              JSON.stringify([
+                identitiesOf(reader),
+                filters,
+                query.limit,
+                recent.map((item) => [item.contentId, item.lastAt]),
+              ]),
+            ),
+          };
+    // A stale answer is not served: past 30 minutes the list is made again.
+    const cached = key ? await cache.recommendations.get(key) : undefined;
+    let answer = cached && !cached.stale ? cached.value : undefined;
+    let degraded: string[] = [];
+    setMetric(c, 'cache', answer ? 'hit' : 'miss');
+    if (!answer) {
+      const snapshots = async (ids: readonly string[]) => {
+        const { reads } = await readContents(services, orgId, ids);
+        return new Map(
+          [...reads].map(([id, read]): [string, ContentSnapshot] => [id, read.snapshot]),
+        );
+      };
+      const result = await recommend(
+        { ...services, snapshots },
+        orgId,
+        reader,
+        filters,
+        query.limit,
+        now,
+        { recent },
+      );
+      if (result.items.length === 0 && result.exhausted) {
+        throw new AppError({
+          code: 'SERVICE_UNAVAILABLE',
+          message: `No recommendation could be made: ${result.degraded.join(', ')}.`,
+          headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+        });
+      }
+      answer = {
+        recomm_id: newId('recommendation'),
+        strategy: result.strategy,
+        history: result.history,
+        co_readers: result.coReaders,
+        items: result.items,
+      };
+      degraded = result.degraded;
+      if (key && degraded.length === 0) {
+        services.waitUntil(cache.recommendations.set(key, answer));
+      }
+    }
+    const items = await showRanked(
+      services,
+      orgId,
+      answer.items,
+      query.locale,
+      query.explain ? (item) => item.parts : null,
+    );
+    return c.json(
+      RecommendationsResponseSchema.parse({
+        recomm_id: answer.recomm_id,
+        strategy: answer.strategy,
+        history: answer.history,
+        co_readers: answer.co_readers,
+        items,
+        degraded_reasons: degraded,
+      }),
+      200,
+    );
+  });
+}
