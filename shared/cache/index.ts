@@ -54,6 +54,7 @@ const DAY = 24 * HOUR;
  * | recommendations  | recommendations  | 30 min | 24 h  | reader, query and the reader's |
  * |                  |                  |        |       | recent items (memory + Redis)  |
  * | synonyms         | —                | 1 h    | 24 h  | locale + synonyms version      |
+ * | trendingSignal   | —                | 1 min  | 10 min | window, locale, categories   |
  *
  * Version-keyed entries never change, so their long times cost no correctness: `synonyms` is keyed
  * by the organisation's synonyms version (a Redis counter every write bumps). Preferences skip
@@ -68,6 +69,7 @@ export const CACHE_POLICIES = {
   userPreferences: { fresh: HOUR, stale: DAY, tiers: ['memory', 'redis'] },
   embeddings: { fresh: 7 * DAY, stale: 30 * DAY },
   recommendations: { fresh: 30 * MINUTE, stale: DAY, tiers: ['memory', 'redis'] },
+  trendingSignal: { fresh: MINUTE, stale: 10 * MINUTE, tiers: ['memory', 'redis'] },
   synonyms: { fresh: HOUR, stale: DAY },
 } as const satisfies Record<string, NamespacePolicy>;
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { languageOf } from '../content/locales.ts';
 import type { ContentSnapshot } from '../db/schema/content.ts';
 import { rowsOf } from '../search/database.ts';
@@ -14,7 +14,7 @@ import {
 } from './reader.ts';
 import { CO_ENGAGEMENT_HALF_LIFE_DAYS, contentNeighbours } from './similar.ts';
 import { contentFilters, type ItemFilters, sqlList } from './sql.ts';
-import { type TrendingWindow, trendingItems } from './trending.ts';
+import { cachedTrendingItems, type TrendingWindow } from './trending.ts';
 
 /** The parts of a recommendation's score, each weighted already: they sum to the score. */
 export type ScoreParts = {
@@ -32,11 +32,11 @@ export type ScoreParts = {
  */
 export const WEIGHTS: Record<'personalized' | 'trending', ScoreParts> = {
   personalized: {
-    collaborative: 0.35,
-    session: 0.25,
+    collaborative: 0.45,
+    session: 0.2,
     category: 0.15,
     trending: 0.05,
-    popularity: 0.1,
+    popularity: 0.05,
     freshness: 0.1,
   },
   trending: {
@@ -51,7 +51,11 @@ export const WEIGHTS: Record<'personalized' | 'trending', ScoreParts> = {
 
 /** The reader's latest items whose content neighbours are asked (the session's thread). */
 export const SESSION_ITEMS = 3;
-/** Each older session item's neighbours count this much of the one after it. */
+/**
+ * Each older session item counts this much of the one after it: for its text neighbours, and
+ * as a boost to its weight as a seed of collaborative filtering (the latest item adds 1 to its
+ * scaled weight, the one before 0.5…), so that what the reader just read leads.
+ */
 export const SESSION_DECAY = 0.5;
 /** The reader's items (most engaged, decayed) collaborative filtering starts from. */
 export const SEED_ITEMS = 20;
@@ -61,6 +65,10 @@ export const MAX_CO_READERS = 1_000;
 export const CO_READER_EVIDENCE = 10;
 /** Half-life of freshness: an item published three days ago is half as fresh as a new one. */
 export const FRESHNESS_HALF_LIFE_DAYS = 3;
+/** Candidates read and scored in full: this many times the list's length, and at least… */
+export const SHORTLIST_FACTOR = 4;
+/** …this many. */
+export const MIN_SHORTLIST = 40;
 /** At most this share of a list (and at least 2 items) from one category, when others exist. */
 export const CATEGORY_SHARE = 0.3;
 
@@ -81,10 +89,12 @@ export type RecommendResult = {
 
 type RecommendServices = Pick<
   Services,
-  'db' | 'vector' | 'redis' | 'guard' | 'logger' | 'embeddings' | 'waitUntil'
+  'db' | 'vector' | 'redis' | 'kv' | 'guard' | 'logger' | 'embeddings' | 'waitUntil'
 > & {
   /** Snapshots of items, through the cache tiers (what the answer will show). */
   snapshots(ids: readonly string[]): Promise<Map<string, ContentSnapshot>>;
+  /** Times one step (the route reports it in `Server-Timing`). */
+  time<T>(name: string, work: Promise<T>): Promise<T>;
 };
 
 /**
@@ -116,12 +126,15 @@ export async function recommend(
       degraded.add(reason);
       return fallback;
     };
-  const [recent, history] = await Promise.all([
-    known
-      ? (known.recent ?? failed('session_events_unavailable', [])(null))
-      : recentItems(services, orgId, reader).catch(failed('session_events_unavailable', [])),
-    historyItems(services, orgId, reader, now).catch(failed('history_unavailable', [])),
-  ]);
+  const [recent, history] = await services.time(
+    'history',
+    Promise.all([
+      known
+        ? (known.recent ?? failed('session_events_unavailable', [])(null))
+        : recentItems(services, orgId, reader).catch(failed('session_events_unavailable', [])),
+      historyItems(services, orgId, reader, now).catch(failed('history_unavailable', [])),
+    ]),
+  );
   const seen = mergeHistory(history, recent);
   const exclude = new Set([...seen.keys(), ...(filters.exclude ?? [])]);
   const pool = Math.max(limit * 3, 30);
@@ -135,7 +148,7 @@ export async function recommend(
   const windows: TrendingWindow[] = seen.size > 0 ? ['24h'] : ['24h', '7d'];
   const trendingPromise = Promise.all(
     windows.map((window) =>
-      trendingItems(
+      cachedTrendingItems(
         services,
         orgId,
         window,
@@ -150,14 +163,15 @@ export async function recommend(
     strategy = 'personalized';
     const byRecency = [...seen.values()].sort((a, b) => b.lastAt - a.lastAt);
     const sessionSeeds = byRecency.slice(0, SESSION_ITEMS);
-    const seeds = [...seen.values()]
-      .sort((a, b) => b.weight - a.weight || b.lastAt - a.lastAt)
-      .slice(0, SEED_ITEMS);
+    const seeds = seedsOf(byRecency);
     const [co, neighbours, seenSnapshots] = await Promise.all([
-      coEngagementFrom(services, orgId, reader, seeds, exclude, filters, pool, now).catch(
-        failed('collaborative_unavailable', collaborative),
-      ),
-      sessionNeighbours(services, sessionSeeds, filters, exclude, pool),
+      services
+        .time(
+          'collaborative',
+          coEngagementFrom(services, orgId, reader, seeds, exclude, filters, pool, now),
+        )
+        .catch(failed('collaborative_unavailable', collaborative)),
+      services.time('session', sessionNeighbours(services, sessionSeeds, filters, exclude, pool)),
       // Categories of items Postgres does not know the reader read yet (Redis only).
       services.snapshots(
         [...seen.values()].filter((item) => item.categoryId === undefined).map((i) => i.contentId),
@@ -174,7 +188,7 @@ export async function recommend(
   }
   // Each window's scores scaled against its best; an item's trending is its best window's.
   const trendingScores = new Map<string, number>();
-  for (const list of await trendingPromise) {
+  for (const list of await services.time('trending', trendingPromise)) {
     const best = Math.max(0, ...list.map((t) => t.score));
     for (const t of list) {
       const scaled = best > 0 ? t.score / best : 0;
@@ -190,15 +204,27 @@ export async function recommend(
       ...extra,
     ]),
   ].filter((id) => !exclude.has(id));
-  const [snapshots, popular] = await Promise.all([
-    services.snapshots(candidates),
-    services
-      .guard('postgres', () => popularity(services.db, orgId, candidates, now))
-      .catch(failed('popularity_unavailable', new Map<string, number>())),
-  ]);
   const weights = WEIGHTS[strategy];
   const evidence = collaborative.coReaders / (collaborative.coReaders + CO_READER_EVIDENCE);
-  const scored = candidates.flatMap((contentId): Recommendation[] => {
+  // Only the best candidates by the signals known so far are read and scored in full: the parts
+  // still to come (category, popularity, freshness) can move an item by at most their weights.
+  const partial = (id: string) =>
+    weights.collaborative * evidence * (collaborative.scores.get(id) ?? 0) +
+    weights.session * (session.get(id) ?? 0) +
+    weights.trending * (trendingScores.get(id) ?? 0);
+  const shortlist = candidates
+    .sort((a, b) => partial(b) - partial(a) || a.localeCompare(b))
+    .slice(0, Math.max(limit * SHORTLIST_FACTOR, MIN_SHORTLIST));
+  const [snapshots, popular] = await services.time(
+    'candidates',
+    Promise.all([
+      services.snapshots(shortlist),
+      services
+        .guard('postgres', () => popularity(services.db, orgId, shortlist, now))
+        .catch(failed('popularity_unavailable', new Map<string, number>())),
+    ]),
+  );
+  const scored = shortlist.flatMap((contentId): Recommendation[] => {
     const snapshot = snapshots.get(contentId);
     if (!snapshot || !passes(snapshot, filters)) return [];
     const parts: ScoreParts = {
@@ -269,18 +295,44 @@ function categoryAffinity(
 }
 
 /**
+ * The reader's items collaborative filtering starts from: each weighs its engagement scaled
+ * against the reader's most engaged item, plus a boost for the latest ones (1, then
+ * {@link SESSION_DECAY} times the one after); the {@link SEED_ITEMS} heaviest.
+ */
+function seedsOf(byRecency: readonly SeenItem[]): { contentId: string; weight: number }[] {
+  const top = Math.max(0, ...byRecency.map((item) => item.weight));
+  return byRecency
+    .map((item, position) => ({
+      contentId: item.contentId,
+      weight:
+        (top > 0 ? item.weight / top : 0) +
+        (position < SESSION_ITEMS ? SESSION_DECAY ** position : 0),
+    }))
+    .sort((a, b) => b.weight - a.weight || a.contentId.localeCompare(b.contentId))
+    .slice(0, SEED_ITEMS);
+}
+
+/** Candidates of collaborative filtering whose readers are counted (to discount popularity). */
+export const MAX_COLLABORATIVE_CANDIDATES = 300;
+
+/**
  * Item-to-item collaborative filtering from the reader's seed items: the other readers who
  * engaged with them in the last {@link HISTORY_DAYS} days (the latest {@link MAX_CO_READERS}),
- * each weighted by how much of the reader's history they share, and what else those readers
- * engaged with, weighted by type and halved every week. A co-reader who read a great deal counts
- * less per item (divided by √ of their items), so one omnivore does not set the list. Scaled to
- * [0, 1] against the strongest; only published items passing the filters.
+ * each weighted by how much of the seeds they share, and what else those readers engaged with,
+ * weighted by type and halved every week. A co-reader who read a great deal counts less per
+ * item (divided by √ of their items), so one omnivore does not set the list; an item read by
+ * many counts less per co-reader (divided by √ of its readers), as cosine similarity does, so
+ * the list is what these readers share rather than what everyone reads. Scaled to [0, 1]
+ * against the strongest; only published items passing the filters.
+ *
+ * A reader is a session, else an anonymous visitor, else a user (as everywhere in
+ * recommendations); each co-reader's events are fetched through the index of their kind.
  */
 async function coEngagementFrom(
   services: RecommendServices,
   orgId: string,
   reader: Reader,
-  seeds: readonly SeenItem[],
+  seeds: readonly { contentId: string; weight: number }[],
   exclude: Set<string>,
   filters: ItemFilters,
   limit: number,
@@ -289,50 +341,71 @@ async function coEngagementFrom(
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000).toISOString();
   const until = now.toISOString();
   const other = sql`coalesce(e.session_id, e.anonymous_id, e.user_id)`;
-  const decay = sql`power(0.5, extract(epoch from (${until}::timestamptz - e.occurred_at)) / ${CO_ENGAGEMENT_HALF_LIFE_DAYS * 86_400})`;
-  const top = Math.max(...seeds.map((s) => s.weight));
+  const inWindow = sql`e.org_id = ${orgId} and e.type in (${engagementTypes()})
+    and e.occurred_at >= ${since} and e.occurred_at <= ${until}`;
   const seedRows = sql.join(
-    seeds.map((s) => sql`(${s.contentId}, ${top > 0 ? s.weight / top : 1}::float8)`),
+    seeds.map((s) => sql`(${s.contentId}, ${s.weight}::float8)`),
     sql`, `,
   );
+  // One co-reader kind's events: weighted by type, halved every week, not the excluded items.
+  const eventsOf = (kind: string, match: SQL) => sql`
+    select co.reader, co.overlap, e.content_id,
+      (case e.type ${typeWeights()} else 0 end)
+        * power(0.5, extract(epoch from (${until}::timestamptz - e.occurred_at))
+          / ${CO_ENGAGEMENT_HALF_LIFE_DAYS * 86_400}) as w
+    from co join events e on ${match}
+    where co.kind = ${kind} and ${inWindow}
+      and e.content_id is not null and e.content_id not in (${sqlList([...exclude])})`;
   const result = await services.guard('postgres', () =>
     services.db.execute(sql`
       with seeds(content_id, w) as (values ${seedRows}),
       co as (
-        select ${other} as reader, sum(s.w)::float8 as overlap, max(e.occurred_at) as last_at
+        select ${other} as reader,
+          case when e.session_id is not null then 's'
+            when e.anonymous_id is not null then 'a' else 'u' end as kind,
+          sum(s.w)::float8 as overlap, max(e.occurred_at) as last_at
         from events e
         join seeds s on s.content_id = e.content_id
-        where e.org_id = ${orgId} and e.type in (${engagementTypes()})
-          and e.occurred_at >= ${since} and e.occurred_at <= ${until}
+        where ${inWindow}
           and ${other} is not null and not coalesce(${readerMatch(reader)}, false)
-        group by 1
+        group by 1, 2
         order by last_at desc
         limit ${MAX_CO_READERS}
       ),
+      co_events as (
+        ${eventsOf('s', sql`e.session_id = co.reader`)}
+        union all
+        ${eventsOf('a', sql`e.anonymous_id = co.reader and e.session_id is null`)}
+        union all
+        ${eventsOf('u', sql`e.user_id = co.reader and e.session_id is null and e.anonymous_id is null`)}
+      ),
       engaged as (
-        select co.reader, co.overlap, e.content_id,
-          sum((case e.type ${typeWeights()} else 0 end) * ${decay})::float8 as w
-        from events e
-        join co on co.reader = ${other}
-        where e.org_id = ${orgId} and e.type in (${engagementTypes()})
-          and e.occurred_at >= ${since} and e.occurred_at <= ${until}
-          and e.content_id is not null and e.content_id not in (${sqlList([...exclude])})
-        group by co.reader, co.overlap, e.content_id
+        select reader, overlap, content_id, sum(w)::float8 as w
+        from co_events group by reader, overlap, content_id
       ),
       breadth as (select reader, count(*) as items from engaged group by reader),
-      scored as (
+      raw as (
         select g.content_id, sum(g.overlap * g.w / sqrt(b.items))::float8 as weight
         from engaged g join breadth b on b.reader = g.reader
         group by g.content_id
+        order by weight desc, g.content_id
+        limit ${MAX_COLLABORATIVE_CANDIDATES}
+      ),
+      readers as (
+        select e.content_id, count(distinct ${other})::float8 as readers
+        from events e
+        where ${inWindow} and e.content_id in (select content_id from raw)
+        group by e.content_id
       )
       select n.co_readers, q.content_id, q.weight
       from (select count(*)::int as co_readers from co) n
       left join lateral (
-        select s.content_id, s.weight
-        from scored s
-        join content c on c.org_id = ${orgId} and c.id = s.content_id
+        select r.content_id, (r.weight / sqrt(greatest(p.readers, 1)))::float8 as weight
+        from raw r
+        left join readers p on p.content_id = r.content_id
+        join content c on c.org_id = ${orgId} and c.id = r.content_id
         where c.status = 'published' and c.deleted_at is null ${contentFilters(filters)}
-        order by s.weight desc, s.content_id
+        order by weight desc, r.content_id
         limit ${limit}
       ) q on true`),
   );

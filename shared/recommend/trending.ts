@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { CACHE_POLICIES, cacheStores, createCache } from '../cache/index.ts';
 import { rowsOf } from '../search/database.ts';
 import { engagementTypes, typeWeights } from '../search/features.ts';
 import type { Services } from '../services.ts';
@@ -192,4 +193,30 @@ export async function trendingFacets(
       .slice(0, limit)
       .map(({ facet: _, ...rest }) => rest);
   return { categories: best('category'), tags: best('tag') };
+}
+
+/**
+ * {@link trendingItems} through a cache of its own (`trendingSignal`: fresh for a minute, in the
+ * isolate and Redis), for recommendations, where trending is one signal among several and the
+ * same organisation-wide counts would otherwise be made for every reader. `GET /v1/trending`
+ * itself counts live.
+ */
+export async function cachedTrendingItems(
+  services: TrendingServices & Pick<Services, 'kv' | 'redis' | 'logger' | 'waitUntil'>,
+  orgId: string,
+  window: TrendingWindow,
+  filters: TrendingFilters,
+  limit: number,
+  now: Date,
+): Promise<TrendingItem[]> {
+  const cache = createCache<{ trendingSignal: TrendingItem[] }>(
+    cacheStores(services),
+    { trendingSignal: CACHE_POLICIES.trendingSignal },
+    { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+  );
+  const id = JSON.stringify([window, filters.locale ?? null, filters.categories ?? [], limit]);
+  const { value } = await cache.trendingSignal.swr({ orgId, id }, () =>
+    trendingItems(services, orgId, window, filters, limit, now),
+  );
+  return value ?? [];
 }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { setMetric } from 'hono/timing';
+import { setMetric, wrapTime } from 'hono/timing';
 import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
 import { ContentId } from '../../../../shared/content/schema.ts';
@@ -224,7 +224,7 @@ export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBi
         );
       };
       const result = await recommend(
-        { ...services, snapshots },
+        { ...services, snapshots, time: (name, work) => wrapTime(c, name, work) },
         orgId,
         reader,
         filters,
