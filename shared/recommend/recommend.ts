@@ -312,8 +312,8 @@ function seedsOf(byRecency: readonly SeenItem[]): { contentId: string; weight: n
     .slice(0, SEED_ITEMS);
 }
 
-/** Candidates of collaborative filtering whose readers are counted (to discount popularity). */
-export const MAX_COLLABORATIVE_CANDIDATES = 300;
+/** Candidates of collaborative filtering whose events are counted (to discount popularity). */
+export const MAX_COLLABORATIVE_CANDIDATES = 200;
 
 /**
  * Item-to-item collaborative filtering from the reader's seed items: the other readers who
@@ -321,8 +321,9 @@ export const MAX_COLLABORATIVE_CANDIDATES = 300;
  * each weighted by how much of the seeds they share, and what else those readers engaged with,
  * weighted by type and halved every week. A co-reader who read a great deal counts less per
  * item (divided by √ of their items), so one omnivore does not set the list; an item read by
- * many counts less per co-reader (divided by √ of its readers), as cosine similarity does, so
- * the list is what these readers share rather than what everyone reads. Scaled to [0, 1]
+ * many counts less per co-reader (divided by √ of its events in the window: a count the
+ * `(org_id, content_id, occurred_at)` index answers alone), as cosine similarity does, so the
+ * list is what these readers share rather than what everyone reads. Scaled to [0, 1]
  * against the strongest; only published items passing the filters.
  *
  * A reader is a session, else an anonymous visitor, else a user (as everywhere in
@@ -392,9 +393,10 @@ async function coEngagementFrom(
         limit ${MAX_COLLABORATIVE_CANDIDATES}
       ),
       readers as (
-        select e.content_id, count(distinct ${other})::float8 as readers
+        select e.content_id, count(*)::float8 as readers
         from events e
-        where ${inWindow} and e.content_id in (select content_id from raw)
+        where e.org_id = ${orgId} and e.occurred_at >= ${since} and e.occurred_at <= ${until}
+          and e.content_id in (select content_id from raw)
         group by e.content_id
       )
       select n.co_readers, q.content_id, q.weight
