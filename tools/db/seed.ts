@@ -100,7 +100,7 @@ export async function seedDatabase(url: string, options: SeedOptions = {}): Prom
 export async function seed(db: Database, options: SeedOptions = {}): Promise<SeedResult> {
   const now = options.now ?? new Date();
   const items = composeSampleItems(options.items ?? 360);
-  return db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     const result: SeedResult = {
       organizations: 0,
       users: 0,
@@ -444,6 +444,11 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     }
     return result;
   });
+  // Fresh statistics for the planner: the engagement queries (recommendations, trending) pick
+  // the per-reader and per-item indexes only when it knows how many events there are, and
+  // PGlite (the default local database) has no autovacuum to learn it.
+  if (result.events > 0) await db.execute(sql`analyze events`);
+  return result;
 }
 
 async function liveCategoryIds(db: Database, orgId: string): Promise<Map<string, string>> {
