@@ -56,6 +56,8 @@ export type FeedSpec = {
   redirect?: string;
   /** Stream this many bytes of filler after `body`, without a Content-Length (an oversize feed). */
   padBytes?: number;
+  /** Send the headers and `body`, then never finish (a server that stalls). */
+  hang?: boolean;
 };
 
 /** A public address (documentation ranges are blocked, so a real one: example.com's). */
@@ -214,6 +216,11 @@ export async function startWebhookLab(): Promise<WebhookLab> {
           ...validators,
           ...spec.headers,
         };
+        if (spec.hang) {
+          response.writeHead(spec.status ?? 200, headers);
+          response.write(spec.body ?? '');
+          return;
+        }
         if (spec.padBytes) {
           response.writeHead(spec.status ?? 200, headers);
           response.write(spec.body ?? '');

@@ -194,7 +194,7 @@ export async function pollFeed(
         reason: outcome.error,
       });
     }
-    await services.db
+    const still = await services.db
       .update(webhookSources)
       .set({
         lastPolledAt: now,
@@ -212,8 +212,10 @@ export async function pollFeed(
           : {}),
         updatedAt: sql`${webhookSources.updatedAt}`,
       })
-      .where(and(eq(webhookSources.orgId, source.orgId), eq(webhookSources.id, source.id)));
-    if (logs.length > 0) {
+      .where(and(eq(webhookSources.orgId, source.orgId), eq(webhookSources.id, source.id)))
+      .returning({ id: webhookSources.id });
+    // A source deleted while it was polled has no log to write to (its items stay).
+    if (still.length > 0 && logs.length > 0) {
       await recordDeliveries(services, source, logs);
       // Now and then, the log's old entries go (retention).
       if (Math.random() < 0.05) await pruneDeliveries(services, source);

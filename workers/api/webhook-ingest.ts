@@ -261,12 +261,14 @@ export async function ingest(
     ]);
     return outcome(result!, contentId, 'delete');
   }
+  let create = fresh;
   let [result] = await commitChanges(writer, [upsertChange(source, contentId, fresh, mapped)]);
   // A claim whose first write never reached the ledger (the queue refused it): create it now.
   if (!fresh && !result!.ok && result!.error.code === 'NOT_FOUND') {
+    create = true;
     [result] = await commitChanges(writer, [upsertChange(source, contentId, true, mapped)]);
   }
-  return outcome(result!, contentId, fresh ? 'create' : 'update');
+  return outcome(result!, contentId, create ? 'create' : 'update');
 }
 
 function outcome(

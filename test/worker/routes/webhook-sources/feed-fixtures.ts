@@ -74,12 +74,17 @@ export async function createFeedSource(
   return (await response.json()) as FeedSource;
 }
 
-/** `POST /v1/webhooks/sources/{id}/poll`, expecting `status`. */
-export async function pollNow(auth: Auth, id: string, status = 200): Promise<PollBody> {
+/** `POST /v1/webhooks/sources/{id}/poll` (with settings `overrides`), expecting `status`. */
+export async function pollNow(
+  auth: Auth,
+  id: string,
+  status = 200,
+  overrides: Parameters<typeof call>[2] = {},
+): Promise<PollBody> {
   const response = await call(
     `/v1/webhooks/sources/${id}/poll`,
     { method: 'POST', headers: auth },
-    LOOPBACK,
+    { ...LOOPBACK, ...overrides },
   );
   const text = await response.text();
   expect(response.status, text).toBe(status);

@@ -634,6 +634,59 @@ describe('feed sources: polling', () => {
     }
   });
 
+  it('gives up on a feed that does not finish answering within 10 s', async () => {
+    const { auth } = await signedIn('feed-stall');
+    const feed = labFeed();
+    await feed.serve({ body: '<rss><channel>', hang: true });
+    const source = await createFeedSource(auth, { url: feed.url });
+    const started = Date.now();
+    const result = await pollNow(auth, source.id);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result).toMatchObject({
+      status: 'failed',
+      status_code: null,
+      error: 'no complete answer within 10 s',
+      consecutive_failures: 1,
+    });
+  }, 30_000);
+
+  it('writes what it could not write now at the next poll, a minute later, reading the feed again', async () => {
+    const { auth } = await signedIn('feed-queue-down');
+    const feed = labFeed();
+    await feed.serve({
+      body: rss([
+        { guid: 'q1', title: 'Queued one' },
+        { guid: 'q2', title: 'Queued two' },
+      ]),
+      etag: '"q"',
+    });
+    const source = await createFeedSource(auth, { url: feed.url });
+    const refusingQueue = {
+      send: async () => {
+        throw new Error('Queue send failed: 503 Service Unavailable');
+      },
+      sendBatch: async () => {
+        throw new Error('Queue sendBatch failed: 503 Service Unavailable');
+      },
+    };
+    const down = await pollNow(auth, source.id, 200, { WRITES: refusingQueue });
+    expect(down).toMatchObject({ status: 'ok', consecutive_failures: 0 });
+    expect(down.items).toMatchObject({ seen: 2, failed: 2, created: 0 });
+    const state = await getSource(auth, source.id);
+    // The ETag is not kept: the next poll must read the feed, not hear 304.
+    expect(state.poll.etag).toBeNull();
+    expect(minutesBetween(state.poll.last_polled_at!, state.poll.next_poll_at!)).toBe(1);
+    const failed = (await logOf(source.id)).filter((r) => r.status === 'failed');
+    expect(failed.map((r) => r.externalId).sort()).toEqual(['q1', 'q2']);
+
+    const up = await pollNow(auth, source.id);
+    expect(up.items).toMatchObject({ created: 2, failed: 0 });
+    expect((await feed.requests()).at(-1)!.headers).not.toHaveProperty('if-none-match');
+    expect((await getSource(auth, source.id)).poll.etag).toBe('"q"');
+    const items = await itemsOf(source.id);
+    expect((await readItem(auth, items.get('q1')!)).translations.en!.title).toBe('Queued one');
+  });
+
   it('checks every redirect and the address before each poll (SSRF)', async () => {
     const { auth } = await signedIn('feed-redirects');
     const target = labFeed();
