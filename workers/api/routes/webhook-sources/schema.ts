@@ -336,8 +336,9 @@ export const DeliveryStatus = z.enum(webhookSourceDeliveryStatus.enumValues).ope
   description:
     '`accepted` (verified, being applied), `applied` (written through the content write path), ' +
     '`duplicate` (a delivery id seen before: dropped), `refused` (signature, timestamp or ' +
-    'headers wrong: nothing done), `unmapped` (the payload does not map: nothing written), ' +
-    '`failed` (the write could not be made: the upstream was told to retry).',
+    'headers wrong: nothing done), `unmapped` (the payload, or a feed item, does not map: ' +
+    'nothing written), `failed` (the write could not be made: the upstream was told to retry, ' +
+    'or a feed item waits for the next poll; or, `event_type` `feed.poll`, a feed poll failed).',
 });
 
 export const ListDeliveriesQuerySchema = z.object({
