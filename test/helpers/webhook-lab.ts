@@ -58,6 +58,8 @@ export type FeedSpec = {
   padBytes?: number;
   /** Send the headers and `body`, then never finish (a server that stalls). */
   hang?: boolean;
+  /** The body as bytes (base64), for another character set than UTF-8; replaces `body`. */
+  bodyBase64?: string;
 };
 
 /** A public address (documentation ranges are blocked, so a real one: example.com's). */
@@ -236,6 +238,10 @@ export async function startWebhookLab(): Promise<WebhookLab> {
           };
           response.on('error', () => {});
           return pump();
+        }
+        if (spec.bodyBase64 !== undefined) {
+          response.writeHead(spec.status ?? 200, headers);
+          return response.end(Buffer.from(spec.bodyBase64, 'base64'));
         }
         return send(spec.status ?? 200, spec.body ?? '', headers);
       }

@@ -457,6 +457,31 @@ describe('feed sources: polling', () => {
     });
   });
 
+  it('reads a feed in the character set its XML declaration or Content-Type names', async () => {
+    const { auth } = await signedIn('feed-charset');
+    const latin1 = labFeed();
+    const xml = `<?xml version="1.0" encoding="ISO-8859-1"?>\n${rss([{ guid: 'l1', title: 'Café crème à Zürich' }]).replace(/^<\?xml[^>]*>\n/, '')}`;
+    await latin1.serve({
+      // btoa reads each character as one byte: the text in ISO-8859-1.
+      bodyBase64: btoa(xml),
+      contentType: 'application/rss+xml',
+    });
+    const fromDeclaration = await createFeedSource(auth, { url: latin1.url });
+    expect((await pollNow(auth, fromDeclaration.id)).items.created).toBe(1);
+    const item = await readItem(auth, (await itemsOf(fromDeclaration.id)).get('l1')!);
+    expect(item.translations.en!.title).toBe('Café crème à Zürich');
+
+    const header = labFeed();
+    await header.serve({
+      bodyBase64: btoa(rss([{ guid: 'l2', title: 'Señor' }])),
+      contentType: 'text/xml; charset=ISO-8859-1',
+    });
+    const fromHeader = await createFeedSource(auth, { url: header.url });
+    expect((await pollNow(auth, fromHeader.id)).items.created).toBe(1);
+    const second = await readItem(auth, (await itemsOf(fromHeader.id)).get('l2')!);
+    expect(second.translations.en!.title).toBe('Señor');
+  });
+
   it('sends the ETag back and writes nothing on 304; a changed item makes one new version', async () => {
     const { auth } = await signedIn('feed-etag');
     const feed = labFeed();
@@ -686,6 +711,24 @@ describe('feed sources: polling', () => {
     const items = await itemsOf(source.id);
     expect((await readItem(auth, items.get('q1')!)).translations.en!.title).toBe('Queued one');
   });
+
+  it('writes at most 200 items a poll, the rest at a follow-up poll a minute later', async () => {
+    const { auth } = await signedIn('feed-many');
+    const feed = labFeed();
+    await feed.serve({
+      body: rss(Array.from({ length: 203 }, (_, i) => ({ guid: `m${i}`, title: `Item ${i}` }))),
+      etag: '"many"',
+    });
+    const source = await createFeedSource(auth, { url: feed.url });
+    const first = await pollNow(auth, source.id);
+    expect(first.items).toMatchObject({ seen: 203, created: 200 });
+    const state = await getSource(auth, source.id);
+    expect(state.poll.etag).toBeNull();
+    expect(minutesBetween(state.poll.last_polled_at!, state.poll.next_poll_at!)).toBe(1);
+    const second = await pollNow(auth, source.id);
+    expect(second.items).toMatchObject({ created: 3, unchanged: 200 });
+    expect((await getSource(auth, source.id)).poll.etag).toBe('"many"');
+  }, 120_000);
 
   it('checks every redirect and the address before each poll (SSRF)', async () => {
     const { auth } = await signedIn('feed-redirects');
