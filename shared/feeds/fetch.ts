@@ -1,13 +1,14 @@
 import { printable } from '../text/storable.ts';
 import type { DestinationRules } from '../webhooks/destination.ts';
 import { checkDestinationResolved } from '../webhooks/resolve.ts';
+import { parseRetryAfter } from '../webhooks/retries.ts';
 
 /**
  * One conditional GET of a feed, under the outbound webhook SSRF rules: the URL as written and
  * every address its name resolves to are checked before the request (`shared/webhooks/`), and
  * again for every redirect, which is followed by hand (at most {@link MAX_REDIRECTS}) so that no
  * hop reaches what the first check refused. `If-None-Match` / `If-Modified-Since` carry the
- * validators of the last 200. The whole exchange, body included, has {@link FETCH_TIMEOUT_MS};
+ * validators of the last 200; a `429` or `503` reports its `Retry-After`. The whole exchange, body included, has {@link FETCH_TIMEOUT_MS};
  * the body is read as a stream and refused past {@link MAX_FEED_BYTES}. A content type that is
  * not XML (nor plain text or none) is refused before the body is read.
  */
@@ -37,6 +38,8 @@ export type FetchedFeed =
       /** The feed's status (null when none came: refused destination, timeout, connection). */
       status: number | null;
       reason: string;
+      /** A `429` or `503`'s `Retry-After`, in milliseconds from now. */
+      retryAfterMs?: number | null;
     };
 
 export type FetchFeedOptions = {
@@ -171,7 +174,15 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchedFeed>
       }
       if (response.status !== 200) {
         await response.body?.cancel().catch(() => {});
-        return { outcome: 'failed', status: response.status, reason: `HTTP ${response.status}` };
+        return {
+          outcome: 'failed',
+          status: response.status,
+          reason: `HTTP ${response.status}`,
+          retryAfterMs:
+            response.status === 429 || response.status === 503
+              ? parseRetryAfter(response.headers.get('retry-after'), Date.now())
+              : null,
+        };
       }
       const contentType = response.headers.get('content-type');
       if (!feedContentType(contentType)) {

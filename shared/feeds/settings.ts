@@ -95,12 +95,20 @@ export type FeedSettings = z.output<typeof FeedSettings>;
 /**
  * When a feed is polled again after a poll at `now`: one interval later after a success, and
  * after the `failures`-th failure in a row, interval × 2^failures, at most
- * {@link MAX_BACKOFF_MS} (24 h).
+ * {@link MAX_BACKOFF_MS} (24 h). A server's `Retry-After` (`retryAfterMs`) makes it wait at
+ * least that long, within the same cap.
  */
-export function nextPollAt(now: Date, intervalMinutes: number, failures: number): Date {
+export function nextPollAt(
+  now: Date,
+  intervalMinutes: number,
+  failures: number,
+  retryAfterMs: number | null = null,
+): Date {
   const base = intervalMinutes * 60_000;
+  const cap = Math.max(base, MAX_BACKOFF_MS);
   // 2^20 intervals is beyond the cap for any interval; stop the exponent there.
-  const delay = Math.min(base * 2 ** Math.min(failures, 20), Math.max(base, MAX_BACKOFF_MS));
+  const backoff = Math.min(base * 2 ** Math.min(failures, 20), cap);
+  const delay = Math.max(backoff, Math.min(retryAfterMs ?? 0, cap));
   return new Date(now.getTime() + delay);
 }
 

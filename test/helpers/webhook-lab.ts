@@ -60,6 +60,8 @@ export type FeedSpec = {
   hang?: boolean;
   /** The body as bytes (base64), for another character set than UTF-8; replaces `body`. */
   bodyBase64?: string;
+  /** Wait this long before answering (a slow feed). */
+  delayMs?: number;
 };
 
 /** A public address (documentation ranges are blocked, so a real one: example.com's). */
@@ -200,6 +202,7 @@ export async function startWebhookLab(): Promise<WebhookLab> {
         feedRequests.set(name, list);
         const spec = feeds.get(name);
         if (!spec) return send(404, 'no such feed');
+        if (spec.delayMs) await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
         if (spec.redirect) return send(302, '', { location: spec.redirect });
         const validators: Record<string, string> = {
           ...(spec.etag ? { etag: spec.etag } : {}),

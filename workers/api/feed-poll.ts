@@ -171,7 +171,7 @@ export async function pollFeed(
   const logs: DeliveryRecord[] = [];
   const finish = async (
     outcome:
-      | { status: 'failed'; statusCode: number | null; error: string }
+      | { status: 'failed'; statusCode: number | null; error: string; retryAfterMs?: number | null }
       | {
           status: 'ok' | 'not_modified';
           statusCode: number;
@@ -185,7 +185,12 @@ export async function pollFeed(
     const next =
       outcome.status !== 'failed' && outcome.followUp
         ? new Date(now.getTime() + FOLLOW_UP_MS)
-        : nextPollAt(now, interval, failures);
+        : nextPollAt(
+            now,
+            interval,
+            failures,
+            outcome.status === 'failed' ? outcome.retryAfterMs : null,
+          );
     if (outcome.status === 'failed') {
       logs.push({
         status: 'failed',
@@ -194,7 +199,17 @@ export async function pollFeed(
         reason: outcome.error,
       });
     }
-    const still = await services.db
+    const thisSource = and(
+      eq(webhookSources.orgId, source.orgId),
+      eq(webhookSources.id, source.id),
+    );
+    // The outcome is recorded only while the source still points at the feed polled: a URL
+    // changed meanwhile (PATCH) has reset the poll state for the new feed, which this poll must
+    // not overwrite with the old one's validators and failures.
+    const polled = settings.success
+      ? sql`${webhookSources.config}->'feed'->>'url' = ${settings.data.url}`
+      : sql`true`;
+    let still = await services.db
       .update(webhookSources)
       .set({
         lastPolledAt: now,
@@ -212,8 +227,15 @@ export async function pollFeed(
           : {}),
         updatedAt: sql`${webhookSources.updatedAt}`,
       })
-      .where(and(eq(webhookSources.orgId, source.orgId), eq(webhookSources.id, source.id)))
+      .where(and(thisSource, polled))
       .returning({ id: webhookSources.id });
+    if (still.length === 0) {
+      still = await services.db
+        .update(webhookSources)
+        .set({ pollingUntil: null, updatedAt: sql`${webhookSources.updatedAt}` })
+        .where(thisSource)
+        .returning({ id: webhookSources.id });
+    }
     // A source deleted while it was polled has no log to write to (its items stay).
     if (still.length > 0 && logs.length > 0) {
       await recordDeliveries(services, source, logs);
@@ -252,7 +274,12 @@ export async function pollFeed(
     resolver: services.env.WEBHOOKS_DNS_RESOLVER,
   });
   if (fetched.outcome === 'failed') {
-    return finish({ status: 'failed', statusCode: fetched.status, error: fetched.reason });
+    return finish({
+      status: 'failed',
+      statusCode: fetched.status,
+      error: fetched.reason,
+      retryAfterMs: fetched.retryAfterMs,
+    });
   }
   if (fetched.outcome === 'not_modified') {
     return finish({ status: 'not_modified', statusCode: 304, items: noItems(), followUp: false });

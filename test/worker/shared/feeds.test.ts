@@ -224,5 +224,10 @@ describe('nextPollAt', () => {
     expect(at(7)).toBe(MAX_BACKOFF_MS / 60_000);
     expect(at(1_000)).toBe(1_440);
     expect((nextPollAt(NOW, 1_440, 3).getTime() - NOW.getTime()) / 60_000).toBe(1_440);
+    // A Retry-After longer than the back-off wins, within the same cap.
+    const delayed = (ms: number) => (nextPollAt(NOW, 15, 1, ms).getTime() - NOW.getTime()) / 60_000;
+    expect([delayed(60_000), delayed(3 * 3_600_000), delayed(7 * 86_400_000)]).toEqual([
+      30, 180, 1_440,
+    ]);
   });
 });

@@ -628,6 +628,47 @@ describe('feed sources: polling', () => {
     expect(failures[0]).toMatchObject({ eventType: 'feed.poll', reason: 'HTTP 503' });
   });
 
+  it('waits at least as long as a 429 or 503 asks (Retry-After), within the day', async () => {
+    const { auth } = await signedIn('feed-retry-after');
+    const feed = labFeed();
+    await feed.serve({ status: 429, headers: { 'retry-after': '7200' } });
+    const source = await createFeedSource(auth, { url: feed.url, interval_minutes: 10 });
+    const result = await pollNow(auth, source.id);
+    expect(result).toMatchObject({ status: 'failed', status_code: 429, consecutive_failures: 1 });
+    const state = await getSource(auth, source.id);
+    expect(minutesBetween(state.poll.last_polled_at!, state.poll.next_poll_at!)).toBe(120);
+    await feed.serve({ status: 503, headers: { 'retry-after': String(7 * 86_400) } });
+    await pollNow(auth, source.id);
+    const capped = await getSource(auth, source.id);
+    expect(minutesBetween(capped.poll.last_polled_at!, capped.poll.next_poll_at!)).toBe(1_440);
+  });
+
+  it('does not record an old URL’s outcome over a URL changed during the poll', async () => {
+    const { auth } = await signedIn('feed-url-race');
+    const old = labFeed();
+    await old.serve({ body: rss([{ guid: 'o', title: 'Old' }]), etag: '"old"', delayMs: 1_500 });
+    const source = await createFeedSource(auth, { url: old.url });
+    const polling = pollNow(auth, source.id);
+    await eventually(async () => (await old.requests()).length === 1);
+    const moved = labFeed();
+    const patched = await call(
+      `${PATH}/${source.id}`,
+      json('PATCH', { feed: { url: moved.url } }, auth),
+      LOOPBACK,
+    );
+    expect(patched.status).toBe(200);
+    expect((await polling).status).toBe('ok');
+    const state = await getSource(auth, source.id);
+    expect(state.feed.url).toBe(moved.url);
+    expect(state.poll).toMatchObject({
+      etag: null,
+      status: null,
+      last_polled_at: null,
+      in_progress: false,
+    });
+    expect(Date.parse(state.poll.next_poll_at!)).toBeLessThanOrEqual(Date.now());
+  });
+
   it('refuses what is not a feed, too large, or not well-formed, and records why', async () => {
     const { auth } = await signedIn('feed-refusals');
     const cases: [Parameters<ReturnType<typeof labFeed>['serve']>[0], string][] = [
