@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-o
 import type { HttpDatabase } from '../../shared/db/client.ts';
 import { type FeedPollStatus, webhookSources } from '../../shared/db/schema/webhooks.ts';
 import { fetchFeed } from '../../shared/feeds/fetch.ts';
-import { feedItem } from '../../shared/feeds/items.ts';
+import { type FeedItem, feedItem } from '../../shared/feeds/items.ts';
 import { parseFeed } from '../../shared/feeds/parse.ts';
 import { FeedSettings, nextPollAt } from '../../shared/feeds/settings.ts';
 import { printable, unstorable } from '../../shared/text/storable.ts';
@@ -289,7 +289,7 @@ export async function pollFeed(
 
   const items = noItems();
   // The first entry with an id counts (feeds list the newest first); a repeat is passed over.
-  const entries = [];
+  const entries: FeedItem[] = [];
   const ids = new Set<string>();
   for (const entry of feed.entries) {
     items.seen++;
@@ -303,7 +303,7 @@ export async function pollFeed(
   const known = await itemFingerprints(services, source, [...ids]);
   let writes = 0;
   let leftOver = false;
-  const toWrite: Extract<(typeof entries)[number], { ok: true }>[] = [];
+  const toWrite: Extract<FeedItem, { ok: true }>[] = [];
   for (const item of entries) {
     if (!item.ok) {
       items.refused++;
