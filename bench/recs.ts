@@ -209,7 +209,7 @@ async function main() {
         throw new Error('the second call was not cached');
       latency.uncached!.push(first.ms);
       for (const [, name, dur] of first.timing.matchAll(/([\w-]+);dur=([\d.]+)/g)) {
-        (steps[name!] ??= []).push(Number(dur));
+        steps[name!] = [...(steps[name!] ?? []), Number(dur)];
       }
       latency.cached!.push(again.ms);
       if (first.body.strategy === 'personalized') personalised++;

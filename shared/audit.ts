@@ -70,6 +70,7 @@ export const AUDIT_ACTIONS = [
   'webhook_source.delete',
   'webhook_source.rotate_secret',
   'webhook_source.delivery_refused',
+  'webhook_source.poll',
   'webhook_endpoint.create',
   'webhook_endpoint.update',
   'webhook_endpoint.delete',

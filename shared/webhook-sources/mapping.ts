@@ -110,6 +110,12 @@ export type Mapped =
       tags: string[] | undefined;
       metadata: Record<string, unknown> | undefined;
       publish: boolean;
+      /** The category a new item gets (a feed's default); an existing item keeps its own. */
+      categoryId?: string | null;
+      /** When a new item published by this write was first published upstream (not later than now). */
+      publishedAt?: string;
+      /** An item deleted in Sift stays deleted (a feed cannot delete, so it cannot bring back). */
+      keepDeleted?: boolean;
     }
   | { ok: true; operation: 'delete'; externalId: string; eventType: string | null }
   | { ok: false; reason: string };

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { WebhookSourceKind } from '../db/schema/webhooks.ts';
 
+/** The kinds that push deliveries and sign them (a `feed` is polled: it has no secret). */
+export type PushedSourceKind = Exclude<WebhookSourceKind, 'feed'>;
+
 /**
  * Signature schemes of inbound webhook sources (`POST /webhooks/inbound/:id`). Every comparison
  * of a signature goes through `crypto.subtle.verify` on an HMAC key, which compares in constant
@@ -75,7 +78,7 @@ export type RefusalReason =
   | 'stale_timestamp';
 
 export type VerifyInput = {
-  kind: WebhookSourceKind;
+  kind: PushedSourceKind;
   hmac?: HmacSettings | undefined;
   headers: Headers;
   body: Uint8Array;
@@ -121,7 +124,7 @@ function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 }
 
 /** The HMAC key bytes of a secret: `standard` decodes the base64 after `whsec_`. */
-export function keyBytes(kind: WebhookSourceKind, secret: string): Uint8Array<ArrayBuffer> {
+export function keyBytes(kind: PushedSourceKind, secret: string): Uint8Array<ArrayBuffer> {
   if (kind === 'standard') {
     const decoded = fromBase64(secret.replace(/^whsec_/, ''));
     if (decoded) return new Uint8Array(decoded);
@@ -145,7 +148,7 @@ async function verifyOne(
 
 /** Whether any of `signatures` verifies `data` under any of `secrets`. */
 async function anyVerifies(
-  kind: WebhookSourceKind,
+  kind: PushedSourceKind,
   secrets: string[],
   hash: 'SHA-256' | 'SHA-512',
   signatures: (Uint8Array | null)[],
@@ -305,7 +308,7 @@ export function generateSourceSecret(): string {
  * The rule a caller-supplied secret (the upstream's own, for `github`, `stripe` and `hmac`)
  * obeys: 16 to 256 printable ASCII characters without spaces; Stripe's start with `whsec_`.
  */
-export function secretProblem(kind: WebhookSourceKind, secret: string): string | undefined {
+export function secretProblem(kind: PushedSourceKind, secret: string): string | undefined {
   if (kind === 'standard') return 'cannot be supplied for the standard kind: Sift generates it';
   if (!/^[\x21-\x7e]{16,256}$/.test(secret)) {
     return 'must be 16 to 256 printable ASCII characters without spaces';
@@ -316,7 +319,7 @@ export function secretProblem(kind: WebhookSourceKind, secret: string): string |
 
 /** Signs like an upstream of `kind` would (tests, the bench, the README's examples). */
 export async function signDelivery(
-  kind: WebhookSourceKind,
+  kind: PushedSourceKind,
   secret: string,
   body: string,
   options: { id: string; timestamp: number; hmac?: HmacSettings },

@@ -61,6 +61,7 @@ const GLOBAL_INDEXES = new Set([
   'content_unpublish_due_idx', // scheduling cron
   'idempotency_records_expires_idx', // pruning cron
   'webhook_deliveries_status_next_attempt_idx', // retry sweeper
+  'webhook_sources_next_poll_idx', // poll-feeds cron
   'content_tags_idx', // GIN: cannot lead with text org_id without btree_gin
   'content_translations_search_idx', // GIN, likewise
 ]);
@@ -326,6 +327,7 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
       access_subject_type: 'ip,api_key',
       audit_actor_type: 'user,api_key,system,webhook_source',
       content_status: 'draft,in_review,approved,published,archived',
+      feed_poll_status: 'ok,not_modified,failed',
       membership_role: 'owner,admin,editor,author,viewer',
       operation_status: 'queued,running,applied,partially_applied,failed',
       session_event_kind: 'created,refreshed,revoked,reuse_detected,expired',
@@ -334,7 +336,7 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
       webhook_delivery_status: 'pending,delivered,failed',
       webhook_endpoint_disabled_reason: 'manual,gone,failing',
       webhook_source_delivery_status: 'accepted,duplicate,refused,unmapped,applied,failed',
-      webhook_source_kind: 'standard,github,stripe,hmac',
+      webhook_source_kind: 'standard,github,stripe,hmac,feed',
     });
   });
 });

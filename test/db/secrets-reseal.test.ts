@@ -80,7 +80,7 @@ describe.each(backends)('npm run secrets:reseal (%s)', (backend) => {
     for (const source of rows.filter((r) => ids.includes(r.id))) {
       const opened = await openSecret(
         { current },
-        source.secretCiphertext,
+        source.secretCiphertext!,
         `webhook_sources:${source.id}`,
       );
       expect(opened).toEqual({ plaintext: `secret-${source.id}`, stale: false });

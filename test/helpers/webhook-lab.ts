@@ -17,6 +17,10 @@ import type { AddressInfo } from 'node:net';
  *   per blocked range under `sift.test`, and any name under `example.com` with a public address.
  *   A test changes a name's answer (`PUT /dns-zone/<name>` with a {@link DnsEntry}) and reads how
  *   many questions were asked about it (`GET /dns-zone/<name>` → `{queries}`).
+ * - Feeds (`GET /feeds/<name>`), for the feed sources' polls: a test sets what a feed answers
+ *   (`PUT /feeds/<name>` with a {@link FeedSpec}) and reads the requests it got, headers
+ *   included (`GET /feeds/<name>/requests`). A feed with an `etag` or `last_modified` answers a
+ *   matching `If-None-Match` / `If-Modified-Since` with `304`, as a real server does.
  */
 export type LabRequest = { headers: Record<string, string>; body: string; at: number };
 type Reply = { status: number; headers?: Record<string, string>; body?: string };
@@ -35,6 +39,29 @@ export type DnsEntry = {
   http?: number;
   /** Never answer (a resolver that hangs). */
   hang?: boolean;
+};
+
+/** What a lab feed answers. */
+export type FeedSpec = {
+  /** Default 200. */
+  status?: number;
+  body?: string;
+  /** Default `application/rss+xml; charset=utf-8`. */
+  contentType?: string;
+  headers?: Record<string, string>;
+  etag?: string;
+  /** An HTTP date (`Last-Modified`). */
+  lastModified?: string;
+  /** Answer 302 to this location instead. */
+  redirect?: string;
+  /** Stream this many bytes of filler after `body`, without a Content-Length (an oversize feed). */
+  padBytes?: number;
+  /** Send the headers and `body`, then never finish (a server that stalls). */
+  hang?: boolean;
+  /** The body as bytes (base64), for another character set than UTF-8; replaces `body`. */
+  bodyBase64?: string;
+  /** Wait this long before answering (a slow feed). */
+  delayMs?: number;
 };
 
 /** A public address (documentation ranges are blocked, so a real one: example.com's). */
@@ -89,6 +116,8 @@ export async function startWebhookLab(): Promise<WebhookLab> {
   const replies = new Map<string, Reply[]>();
   const zone = new Map<string, DnsEntry>(Object.entries(DNS_ZONE));
   const queries = new Map<string, number>();
+  const feeds = new Map<string, FeedSpec>();
+  const feedRequests = new Map<string, LabRequest[]>();
   const dnsName = (name: string) => name.toLowerCase().replace(/\.$/, '');
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://lab');
@@ -153,6 +182,71 @@ export async function startWebhookLab(): Promise<WebhookLab> {
         return send(200, JSON.stringify({ queries: queries.get(name) ?? 0 }), {
           'content-type': 'application/json',
         });
+      }
+    }
+    const feed = /^\/feeds\/([\w.-]+)(\/requests)?$/.exec(url.pathname);
+    if (feed) {
+      const name = feed[1]!;
+      if (request.method === 'PUT' && !feed[2]) {
+        feeds.set(name, JSON.parse(body) as FeedSpec);
+        return send(204);
+      }
+      if (request.method === 'GET' && feed[2]) {
+        return send(200, JSON.stringify(feedRequests.get(name) ?? []), {
+          'content-type': 'application/json',
+        });
+      }
+      if (request.method === 'GET') {
+        const list = feedRequests.get(name) ?? [];
+        list.push({ headers: headersOf(request), body: '', at: Date.now() });
+        feedRequests.set(name, list);
+        const spec = feeds.get(name);
+        if (!spec) return send(404, 'no such feed');
+        if (spec.delayMs) await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
+        if (spec.redirect) return send(302, '', { location: spec.redirect });
+        const validators: Record<string, string> = {
+          ...(spec.etag ? { etag: spec.etag } : {}),
+          ...(spec.lastModified ? { 'last-modified': spec.lastModified } : {}),
+        };
+        const inm = request.headers['if-none-match'];
+        const ims = request.headers['if-modified-since'];
+        const notModified = spec.etag
+          ? inm === spec.etag
+          : spec.lastModified !== undefined &&
+            ims !== undefined &&
+            Date.parse(ims) >= Date.parse(spec.lastModified);
+        if ((spec.status ?? 200) === 200 && notModified) return send(304, '', validators);
+        const headers = {
+          'content-type': spec.contentType ?? 'application/rss+xml; charset=utf-8',
+          ...validators,
+          ...spec.headers,
+        };
+        if (spec.hang) {
+          response.writeHead(spec.status ?? 200, headers);
+          response.write(spec.body ?? '');
+          return;
+        }
+        if (spec.padBytes) {
+          response.writeHead(spec.status ?? 200, headers);
+          response.write(spec.body ?? '');
+          const chunk = Buffer.alloc(64 * 1024, ' ');
+          let left = spec.padBytes;
+          const pump = () => {
+            while (left > 0) {
+              const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+              left -= part.length;
+              if (!response.write(part)) return void response.once('drain', pump);
+            }
+            response.end();
+          };
+          response.on('error', () => {});
+          return pump();
+        }
+        if (spec.bodyBase64 !== undefined) {
+          response.writeHead(spec.status ?? 200, headers);
+          return response.end(Buffer.from(spec.bodyBase64, 'base64'));
+        }
+        return send(spec.status ?? 200, spec.body ?? '', headers);
       }
     }
     const hook = /^\/hooks\/([\w-]+)(\/replies)?$/.exec(url.pathname);

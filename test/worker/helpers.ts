@@ -134,14 +134,18 @@ export function testServices(overrides: Partial<Env> = {}) {
 }
 
 /**
- * Runs the cron jobs of expression `cron` as the runtime would at `scheduledTime`; their
- * outcomes by job name.
+ * Runs the cron jobs of expression `cron` as the runtime would at `scheduledTime` (with settings
+ * `overrides`); their outcomes by job name.
  */
-export async function runCron(cron: string, scheduledTime = Date.now()) {
+export async function runCron(
+  cron: string,
+  scheduledTime = Date.now(),
+  overrides: Partial<Record<keyof Env, unknown>> = {},
+) {
   const ctx = createExecutionContext();
   const outcome = await handleScheduled(
     createScheduledController({ cron, scheduledTime }),
-    env,
+    { ...env, ...overrides } as Env,
     ctx,
   );
   await waitOnExecutionContext(ctx);

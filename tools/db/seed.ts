@@ -370,7 +370,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
         // A new .dev.vars brings a new key: the sample secret (public) is sealed again with it.
         const context = `webhook_sources:${existingSource.id}`;
         const keys = { current: options.secretsKey };
-        const opens = await openSecret(keys, existingSource.sealed, context).then(
+        const opens = await openSecret(keys, existingSource.sealed!, context).then(
           ({ stale }) => !stale,
           () => false,
         );

@@ -5,6 +5,7 @@ import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
 import { dropRetiredSearchNamespaces } from './drop-retired-namespaces.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
+import { pollFeeds } from './poll-feeds.ts';
 import { pruneIdempotency } from './prune-idempotency.ts';
 import { publishDueContent } from './publish-due.ts';
 import { CRON_SCHEDULE, type CronJobName } from './schedule.ts';
@@ -17,6 +18,7 @@ const JOBS: Record<CronJobName, CronJob> = {
   'drop-retired-search-namespaces': dropRetiredSearchNamespaces,
   'publish-due': publishDueContent,
   'sweep-webhooks': sweepWebhooks,
+  'poll-feeds': pollFeeds,
 };
 
 /**

@@ -4,7 +4,7 @@
  * agree.
  */
 export const CRON_SCHEDULE = {
-  '* * * * *': ['publish-due'],
+  '* * * * *': ['publish-due', 'poll-feeds'],
   '17 * * * *': ['prune-idempotency'],
   '0 3 * * *': ['ensure-event-partitions'],
   '*/10 * * * *': ['drop-retired-search-namespaces'],

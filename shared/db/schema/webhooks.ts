@@ -21,14 +21,21 @@ export const webhookSourceKind = pgEnum('webhook_source_kind', [
   'github',
   'stripe',
   'hmac',
+  'feed',
 ]);
 export type WebhookSourceKind = (typeof webhookSourceKind.enumValues)[number];
 
+export const feedPollStatus = pgEnum('feed_poll_status', ['ok', 'not_modified', 'failed']);
+export type FeedPollStatus = (typeof feedPollStatus.enumValues)[number];
+
 /**
- * An upstream system that pushes content in (`POST /webhooks/inbound/:id`). The signing secret
- * is needed in clear to verify signatures, so it is stored sealed (`shared/secret-box.ts`, bound
- * to `webhook_sources:<id>`, with a key outside the database), never hashed. After a rotation the
- * previous secret stays valid until `previous_secret_expires_at`, so the upstream can switch.
+ * An upstream system that pushes content in (`POST /webhooks/inbound/:id`), or, of kind `feed`,
+ * an RSS or Atom feed Sift polls (`config.feed`; `shared/feeds/`). The signing secret is needed
+ * in clear to verify signatures, so it is stored sealed (`shared/secret-box.ts`, bound to
+ * `webhook_sources:<id>`, with a key outside the database), never hashed; a feed has none. After
+ * a rotation the previous secret stays valid until `previous_secret_expires_at`, so the upstream
+ * can switch. A feed's poll state (validators for conditional GET, schedule, failures) lives on
+ * its row; `next_poll_at` is set for feeds only.
  */
 export const webhookSources = pgTable(
   'webhook_sources',
@@ -40,19 +47,45 @@ export const webhookSources = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
-    /** The signature scheme: `standard` (Standard Webhooks), `github`, `stripe` or `hmac`. */
+    /**
+     * The signature scheme: `standard` (Standard Webhooks), `github`, `stripe` or `hmac`; or
+     * `feed` (polled, nothing pushed, no secret).
+     */
     kind: webhookSourceKind('kind').notNull(),
-    secretCiphertext: text('secret_ciphertext').notNull(),
+    /** Null for a feed (nothing to verify). */
+    secretCiphertext: text('secret_ciphertext'),
     /** The secret before the last rotation, valid until `previous_secret_expires_at`. */
     previousSecretCiphertext: text('previous_secret_ciphertext'),
     previousSecretExpiresAt: timestamptz('previous_secret_expires_at'),
-    /** The mapping of payloads to content, and the `hmac` kind's signature settings. */
+    /**
+     * The mapping of payloads to content and the `hmac` kind's signature settings; a feed's URL,
+     * interval and item defaults (`feed`).
+     */
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     lastReceivedAt: timestamptz('last_received_at'),
     /** Deliveries refused (bad signature, stale timestamp, missing headers) since creation. */
     failureCount: integer('failure_count').notNull().default(0),
     lastFailureAt: timestamptz('last_failure_at'),
     lastFailureReason: text('last_failure_reason'),
+    /** A feed's `ETag` from its last 200, sent back as `If-None-Match`. */
+    feedEtag: text('feed_etag'),
+    /** A feed's `Last-Modified` from its last 200, sent back as `If-Modified-Since`. */
+    feedLastModified: text('feed_last_modified'),
+    lastPolledAt: timestamptz('last_polled_at'),
+    /** When a feed is polled next (null for other kinds). */
+    nextPollAt: timestamptz('next_poll_at'),
+    /**
+     * While a poll of the feed runs, until when it may (its lease): no other run or `POST …/poll`
+     * takes the feed meanwhile; a poll that died is taken again once it passes.
+     */
+    pollingUntil: timestamptz('polling_until'),
+    lastPollStatus: feedPollStatus('last_poll_status'),
+    /** The feed's HTTP status at the last poll (null when no answer came). */
+    lastPollStatusCode: integer('last_poll_status_code'),
+    /** Why the last poll failed; null after a success. */
+    lastPollError: text('last_poll_error'),
+    /** Polls failed in a row (the back-off's exponent); 0 after a success. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
     /** Who created it (an actor reference: `settings:manage` may be an API key's). */
     createdBy: actor('created_by'),
     createdAt: createdAt(),
@@ -64,6 +97,21 @@ export const webhookSources = pgTable(
     unique('webhook_sources_org_id_key').on(t.orgId, t.id),
     check('webhook_sources_config_object', sql`jsonb_typeof(${t.config}) = 'object'`),
     check('webhook_sources_failure_count', sql`${t.failureCount} >= 0`),
+    check('webhook_sources_consecutive_failures', sql`${t.consecutiveFailures} >= 0`),
+    // Compared as text: the enum value `feed` is added in the same migration (transaction), where
+    // Postgres refuses to use it.
+    check(
+      'webhook_sources_secret_unless_feed',
+      sql`(${t.kind}::text = 'feed') = (${t.secretCiphertext} is null)`,
+    ),
+    check(
+      'webhook_sources_poll_only_feeds',
+      sql`${t.kind}::text = 'feed' or ${t.nextPollAt} is null`,
+    ),
+    // The poll-feeds cron looks across organisations for the feeds that are due.
+    index('webhook_sources_next_poll_idx')
+      .on(t.nextPollAt)
+      .where(sql`${t.nextPollAt} is not null and ${t.disabledAt} is null`),
     check(
       'webhook_sources_previous_secret',
       sql`(${t.previousSecretCiphertext} is null) = (${t.previousSecretExpiresAt} is null)`,
@@ -132,7 +180,7 @@ export const webhookSourceDeliveries = pgTable(
 );
 
 /**
- * Which content item an upstream's `external_id` became, claimed once per source (the first
+ * Which content item an upstream's `external_id` (a feed item's id) became, claimed once per source (the first
  * delivery of an id claims a new content id; later ones update that item), so two deliveries of
  * the same new item racing each other make one item, not two.
  */
@@ -145,6 +193,12 @@ export const webhookSourceItems = pgTable(
     sourceId: text('source_id').notNull(),
     externalId: text('external_id').notNull(),
     contentId: text('content_id').notNull(),
+    /**
+     * A feed item's fingerprint (SHA-256 of what it maps to) when it was last written: a poll
+     * skips an item whose fingerprint is unchanged without touching the write path. Null for
+     * pushed items.
+     */
+    fingerprint: text('fingerprint'),
     createdAt: createdAt(),
   },
   (t) => [

@@ -243,7 +243,7 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/search/settings': { postgres: 'unavailable' },
   'PUT /v1/search/settings': { postgres: 'unavailable' },
   'GET /v1/analytics/search': { postgres: 'unavailable' },
-  // Inbound webhook sources live in Postgres only.
+  // Inbound webhook sources and feed sources live in Postgres only.
   'GET /v1/webhooks/sources': { postgres: 'unavailable' },
   'POST /v1/webhooks/sources': { postgres: 'unavailable' },
   'GET /v1/webhooks/sources/:id': { postgres: 'unavailable' },
@@ -251,6 +251,7 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'DELETE /v1/webhooks/sources/:id': { postgres: 'unavailable' },
   'POST /v1/webhooks/sources/:id/rotate-secret': { postgres: 'unavailable' },
   'GET /v1/webhooks/sources/:id/deliveries': { postgres: 'unavailable' },
+  'POST /v1/webhooks/sources/:id/poll': { postgres: 'unavailable' },
   // A ticket is kept in Redis; an organisation channel's presence is its object alone.
   'POST /v1/realtime/tickets': { postgres: 'unavailable', redis: 'unavailable' },
   // Outbound webhook endpoints and deliveries live in Postgres. A test event, replay or recovery

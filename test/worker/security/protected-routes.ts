@@ -453,7 +453,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'settings:manage',
     otherTenant: 'not_found',
   },
-  // Inbound webhook sources.
+  // Inbound webhook sources and feed sources.
   {
     method: 'GET',
     route: '/v1/webhooks/sources',
@@ -507,6 +507,13 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     method: 'GET',
     route: '/v1/webhooks/sources/:id/deliveries',
     path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}/deliveries`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/sources/:id/poll',
+    path: (a) => `/v1/webhooks/sources/${a.webhookSourceId}/poll`,
     permission: 'settings:manage',
     otherTenant: 'not_found',
   },

@@ -2,7 +2,11 @@ import { and, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { webhookSourceDeliveries, webhookSources } from '../../../../shared/db/schema/index.ts';
 import type { WebhookSourceKind } from '../../../../shared/db/schema/webhooks.ts';
-import { type HmacSettings, signDelivery } from '../../../../shared/webhook-sources/signature.ts';
+import {
+  type HmacSettings,
+  type PushedSourceKind,
+  signDelivery,
+} from '../../../../shared/webhook-sources/signature.ts';
 import { call, eventually, testDb } from '../../helpers.ts';
 import { json } from '../keys/fixtures.ts';
 
@@ -13,8 +17,10 @@ export type SourceBody = {
   name: string;
   kind: WebhookSourceKind;
   enabled: boolean;
-  inbound_path: string;
-  mapping: Record<string, unknown>;
+  inbound_path: string | null;
+  mapping: Record<string, unknown> | null;
+  feed: Record<string, unknown> | null;
+  poll: Record<string, unknown> | null;
   hmac: HmacSettings | null;
   previous_secret_expires_at: string | null;
   last_received_at: string | null;
@@ -95,11 +101,16 @@ export async function deliver(
   options: DeliverOptions = {},
 ): Promise<Response> {
   const text = options.raw ?? JSON.stringify(payload);
-  const signed = await signDelivery(source.kind, options.secret ?? source.secret, text, {
-    id: options.id ?? deliveryId(),
-    timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
-    ...(source.kind === 'hmac' ? { hmac: source.hmac ?? HMAC } : {}),
-  });
+  const signed = await signDelivery(
+    source.kind as PushedSourceKind,
+    options.secret ?? source.secret,
+    text,
+    {
+      id: options.id ?? deliveryId(),
+      timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
+      ...(source.kind === 'hmac' ? { hmac: source.hmac ?? HMAC } : {}),
+    },
+  );
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...signed };
   for (const name of options.omit ?? []) {
     for (const key of Object.keys(headers))

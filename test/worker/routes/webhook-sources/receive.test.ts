@@ -6,7 +6,7 @@ import {
   webhookSourceDeliveries,
   webhookSources,
 } from '../../../../shared/db/schema/index.ts';
-import type { WebhookSourceKind } from '../../../../shared/db/schema/webhooks.ts';
+import type { PushedSourceKind } from '../../../../shared/webhook-sources/signature.ts';
 import { REFUSALS_RECORDED_PER_HOUR } from '../../../../workers/api/routes/webhook-sources/receive.ts';
 import {
   call,
@@ -40,7 +40,7 @@ type Source = SourceBody & { secret: string };
 
 afterAll(() => untilQuiet());
 
-const KINDS: WebhookSourceKind[] = ['standard', 'github', 'stripe', 'hmac'];
+const KINDS: PushedSourceKind[] = ['standard', 'github', 'stripe', 'hmac'];
 
 /** An upstream event, Stripe-shaped: its own id (the delivery id for Stripe), the item inside. */
 const OBJECT_MAPPING = {

@@ -23,7 +23,10 @@ export const route = createRoute({
     'The delivery log, newest first, a page at a time (cursor paging; `status` filters): each ' +
     'delivery received, its upstream delivery id, what became of it (`accepted`, `applied`, ' +
     '`duplicate`, `refused`, `unmapped`, `failed`), why, and the content and operation it made. ' +
-    'Kept 30 days. Needs `settings:manage`.',
+    'For a feed: an entry per item written (`applied`), refused (`unmapped`) or not taken by the ' +
+    'write path (`failed`), `event_type` `feed.item`, and one per failed poll (`failed`, ' +
+    '`event_type` `feed.poll`); unchanged items and `304`s log nothing. Kept 30 days. Needs ' +
+    '`settings:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
   request: { params: SourceIdParamsSchema, query: ListDeliveriesQuerySchema },

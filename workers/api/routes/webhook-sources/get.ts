@@ -14,7 +14,9 @@ export const route = createRoute({
   summary: 'Get an inbound webhook source',
   description:
     'One source of the organisation, with its refusal counter (`failure_count`, ' +
-    '`last_failure_at`, `last_failure_reason`), never its secret. Needs `settings:manage`.',
+    '`last_failure_at`, `last_failure_reason`), never its secret; a feed with its settings ' +
+    '(`feed`) and poll state (`poll`: last outcome, status code, error, failures in a row, ' +
+    'last and next poll, validators). Needs `settings:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
   request: { params: SourceIdParamsSchema },

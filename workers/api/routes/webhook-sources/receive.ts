@@ -21,7 +21,13 @@ import { audit } from '../../audit.ts';
 import { WRITE_RETRY_AFTER_SECONDS } from '../../content-write.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { idParams } from '../../params.ts';
-import { ingest, pruneDeliveries, recordDelivery, settleDelivery } from '../../webhook-ingest.ts';
+import {
+  ingest,
+  pruneDeliveries,
+  recordDelivery,
+  requestIngestContext,
+  settleDelivery,
+} from '../../webhook-ingest.ts';
 
 const ReceiptSchema = z
   .object({
@@ -64,8 +70,9 @@ export const route = createRoute({
     '(`X-Hub-Signature-256: sha256=<hex>`, `X-GitHub-Delivery`; no timestamp, so replay is ' +
     'refused by delivery id only), `stripe` (`Stripe-Signature: t=…,v1=<hex>`) or `hmac` (the ' +
     "source's settings). A timestamp more than 5 minutes from now (either way) is refused. " +
-    'Any refusal — unknown or disabled source, missing or garbled headers, bad signature, stale ' +
-    'timestamp — is the same `401` problem, counted on the source (`failure_count`, ' +
+    'Any refusal — unknown or disabled source, a `feed` source (polled, never pushed to), missing ' +
+    'or garbled headers, bad signature, stale timestamp — is the same `401` problem; except for ' +
+    'an unknown source or a feed, it is counted on the source (`failure_count`, ' +
     '`last_failure_reason`), logged as a `refused` delivery and audited as ' +
     '`webhook_source.delivery_refused`. A delivery id seen in the last 24 h is dropped: `200` ' +
     '`duplicate`. A verified delivery is mapped (`mapping`) and written through the content ' +
@@ -146,7 +153,7 @@ function recordRefusal(
       .catch(() => 0);
     if (count > REFUSALS_RECORDED_PER_HOUR) return;
     await Promise.all([
-      recordDelivery(c, source, { status: 'refused', deliveryId, reason }),
+      recordDelivery(services, source, { status: 'refused', deliveryId, reason }),
       audit(c, {
         action: 'webhook_source.delivery_refused',
         orgId: source.orgId,
@@ -187,10 +194,14 @@ async function openDummySecret(c: Context<AppBindings>): Promise<void> {
   await openSecret(keys, await sealed, 'webhook_sources:dummy').catch(() => {});
 }
 
-async function secretsOf(c: Context<AppBindings>, source: Source): Promise<string[]> {
+async function secretsOf(
+  c: Context<AppBindings>,
+  source: Source,
+  sealed: string,
+): Promise<string[]> {
   const keys = secretKeys(c.var.env);
   const context = `webhook_sources:${source.id}`;
-  const secrets = [(await openSecret(keys, source.secretCiphertext, context)).plaintext];
+  const secrets = [(await openSecret(keys, sealed, context)).plaintext];
   if (
     source.previousSecretCiphertext !== null &&
     source.previousSecretExpiresAt !== null &&
@@ -212,22 +223,28 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
       .from(webhookSources)
       .where(eq(webhookSources.id, sourceId))
       .limit(1);
-    if (!source || source.disabledAt !== null) {
+    const kind = source?.kind;
+    const sealed = source?.secretCiphertext;
+    if (!source || kind === undefined || kind === 'feed' || !sealed) {
       // The work of a verification (opening a secret, one HMAC), so an unknown source answers
-      // no sooner than a bad signature.
+      // no sooner than a bad signature. A feed is polled, never pushed to: it takes nothing here.
       await Promise.all([openDummySecret(c), dummyVerify(body)]);
-      if (source) recordRefusal(c, source, 'disabled');
+      throw refusal();
+    }
+    if (source.disabledAt !== null) {
+      await Promise.all([openDummySecret(c), dummyVerify(body)]);
+      recordRefusal(c, source, 'disabled');
       throw refusal();
     }
 
     const config = source.config as { mapping?: unknown; hmac?: unknown };
-    const hmac = source.kind === 'hmac' ? HmacSettings.safeParse(config.hmac) : undefined;
+    const hmac = kind === 'hmac' ? HmacSettings.safeParse(config.hmac) : undefined;
     const verified = await verifyDelivery({
-      kind: source.kind,
+      kind,
       hmac: hmac?.success ? hmac.data : undefined,
       headers: c.req.raw.headers,
       body,
-      secrets: await secretsOf(c, source),
+      secrets: await secretsOf(c, source, sealed),
       now: Date.now(),
     });
     if (!verified.ok) {
@@ -242,12 +259,12 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
         .catch(() => {}),
     );
     // Now and then, the log's old entries go (retention), after the response.
-    if (Math.random() < 0.01) services.waitUntil(pruneDeliveries(c, source).catch(() => {}));
+    if (Math.random() < 0.01) services.waitUntil(pruneDeliveries(services, source).catch(() => {}));
 
     const { deliveryId } = verified;
     const seenKey = `webhook-sources:seen:${source.id}:${deliveryId}`;
     const duplicate = async () => {
-      const id = await recordDelivery(c, source, { status: 'duplicate', deliveryId });
+      const id = await recordDelivery(services, source, { status: 'duplicate', deliveryId });
       return c.json(
         ReceiptSchema.parse({
           status: 'duplicate',
@@ -269,7 +286,7 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
     if (!fresh) return duplicate();
     let logId: string | null;
     try {
-      logId = await recordDelivery(c, source, { status: 'accepted', deliveryId });
+      logId = await recordDelivery(services, source, { status: 'accepted', deliveryId });
     } catch (error) {
       // Nothing was taken: forget the id so the upstream's retry is not a "duplicate".
       await services.redis.del(seenKey).catch(() => {});
@@ -281,7 +298,7 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
       reason: string,
       fields: { eventType?: string | null; externalId?: string | null; contentId?: string | null },
     ) => {
-      await settleDelivery(c, logId, { status: 'unmapped', reason, ...fields });
+      await settleDelivery(services, logId, { status: 'unmapped', reason, ...fields });
       return c.json(
         ReceiptSchema.parse({
           status: 'unmapped',
@@ -309,14 +326,14 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
 
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
-      result = await ingest(c, source, mapped);
+      result = await ingest(requestIngestContext(c), source, mapped);
     } catch (error) {
       result = { status: 'failed', reason: 'the write could not be made' };
       c.var.logger.error('inbound delivery not applied', { source_id: source.id, error });
     }
     if (result.status === 'failed') {
       await Promise.allSettled([
-        settleDelivery(c, logId, { status: 'failed', reason: result.reason, ...fields }),
+        settleDelivery(services, logId, { status: 'failed', reason: result.reason, ...fields }),
         services.redis.del(seenKey),
       ]);
       throw new AppError({
@@ -328,7 +345,7 @@ export function registerWebhookSourcesReceive<S extends Schema>(app: OpenAPIHono
     if (result.status === 'unmapped') {
       return unmapped(result.reason, { ...fields, contentId: result.contentId });
     }
-    await settleDelivery(c, logId, {
+    await settleDelivery(services, logId, {
       status: 'applied',
       ...fields,
       contentId: result.contentId,

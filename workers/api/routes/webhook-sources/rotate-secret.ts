@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { webhookSources } from '../../../../shared/db/schema/webhooks.ts';
 import { secretKeys } from '../../../../shared/env.ts';
+import { AppError } from '../../../../shared/errors.ts';
 import { openSecret, sealSecret } from '../../../../shared/secret-box.ts';
 import {
   generateSourceSecret,
@@ -32,7 +33,8 @@ export const route = createRoute({
     '`hmac`), shown in this response only. The previous secret keeps verifying for ' +
     '`grace_seconds` (default 86400, one day; at most 604800; 0 ends it at once), so the ' +
     'upstream can switch without losing deliveries; a secret older than that is forgotten. ' +
-    'Audited as `webhook_source.rotate_secret`. Needs `settings:manage`.',
+    'A feed source has no secret (`409`). Audited as `webhook_source.rotate_secret`. Needs ' +
+    '`settings:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
   request: {
@@ -49,6 +51,7 @@ export const route = createRoute({
       'UNAUTHORIZED',
       'FORBIDDEN',
       'NOT_FOUND',
+      'CONFLICT',
       'UNSUPPORTED_MEDIA_TYPE',
       'UNPROCESSABLE',
       'RATE_LIMITED',
@@ -68,8 +71,16 @@ export function registerWebhookSourcesRotateSecret<S extends Schema>(
     const where = and(eq(webhookSources.id, id), eq(webhookSources.orgId, orgId));
     const [current] = await db.select().from(webhookSources).where(where).limit(1);
     if (!current) throw sourceNotFound();
+    const kind = current.kind;
+    const sealed = current.secretCiphertext;
+    if (kind === 'feed' || sealed === null) {
+      throw new AppError({
+        code: 'CONFLICT',
+        message: 'A feed source has no secret: it is polled, never pushed to.',
+      });
+    }
     if (body.secret !== undefined) {
-      const problem = secretProblem(current.kind, body.secret);
+      const problem = secretProblem(kind, body.secret);
       if (problem) throw badSecret(problem);
     }
     const secret = body.secret ?? generateSourceSecret();
@@ -80,8 +91,7 @@ export function registerWebhookSourcesRotateSecret<S extends Schema>(
       .set({
         secretCiphertext: await sealSecret(secretKeys(c.var.env), secret, `webhook_sources:${id}`),
         // The previous secret is sealed in its own context, so it cannot be swapped in as current.
-        previousSecretCiphertext:
-          graceSeconds > 0 ? await resealPrevious(c, current.secretCiphertext, id) : null,
+        previousSecretCiphertext: graceSeconds > 0 ? await resealPrevious(c, sealed, id) : null,
         previousSecretExpiresAt: graceSeconds > 0 ? graceUntil : null,
       })
       .where(where)

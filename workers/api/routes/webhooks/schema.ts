@@ -369,12 +369,12 @@ export function deliveryNotFound(): AppError {
   });
 }
 
-/** The 422 for a URL the destination rules refuse. */
-export function badUrl(reason: string): AppError {
+/** The 422 for a URL (at `field`) the destination rules refuse. */
+export function badUrl(reason: string, field = 'body.url'): AppError {
   return new AppError({
     code: 'UNPROCESSABLE',
-    message: `body.url: ${reason}`,
-    errors: [{ path: 'body.url', message: reason }],
+    message: `${field}: ${reason}`,
+    errors: [{ path: field, message: reason }],
   });
 }
 
@@ -382,12 +382,17 @@ export function badUrl(reason: string): AppError {
 const DNS_RETRY_AFTER_SECONDS = 5;
 
 /**
- * Checks an endpoint URL before it is stored: the destination rules on the URL as written and on
- * every address its host name resolves to (`shared/webhooks/resolve.ts`). Throws the 422 naming
- * `body.url` and the rule when refused, and a 503 when the name cannot be resolved right now (the
- * resolver's outage is not the client's fault, and nothing was stored).
+ * Checks an endpoint URL (or a feed's, at `field`) before it is stored: the destination rules on
+ * the URL as written and on every address its host name resolves to
+ * (`shared/webhooks/resolve.ts`). Throws the 422 naming `field` (`body.url`) and the rule when
+ * refused, and a 503 when the name cannot be resolved right now (the resolver's outage is not the
+ * client's fault, and nothing was stored).
  */
-export async function requireDestination(env: AppEnv, url: string): Promise<void> {
+export async function requireDestination(
+  env: AppEnv,
+  url: string,
+  field = 'body.url',
+): Promise<void> {
   const destination = await checkDestinationResolved(
     url,
     { allowLoopback: env.WEBHOOKS_ALLOW_LOOPBACK },
@@ -398,12 +403,12 @@ export async function requireDestination(env: AppEnv, url: string): Promise<void
     // Logged by `onError` (a 5xx).
     throw new AppError({
       code: 'SERVICE_UNAVAILABLE',
-      message: `body.url ${destination.reason}. Nothing was changed; try again shortly.`,
+      message: `${field} ${destination.reason}. Nothing was changed; try again shortly.`,
       headers: { 'Retry-After': String(DNS_RETRY_AFTER_SECONDS) },
       extensions: { dependency: 'dns' },
     });
   }
-  throw badUrl(destination.reason);
+  throw badUrl(destination.reason, field);
 }
 
 /**
