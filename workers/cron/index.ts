@@ -3,6 +3,7 @@ import { newId } from '../../shared/ids.ts';
 import { createLogger, logLevel } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
+import { computeTrendsJob } from './compute-trends.ts';
 import { dropRetiredSearchNamespaces } from './drop-retired-namespaces.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
 import { pruneIdempotency } from './prune-idempotency.ts';
@@ -17,6 +18,7 @@ const JOBS: Record<CronJobName, CronJob> = {
   'drop-retired-search-namespaces': dropRetiredSearchNamespaces,
   'publish-due': publishDueContent,
   'sweep-webhooks': sweepWebhooks,
+  'compute-trends': computeTrendsJob,
 };
 
 /**
