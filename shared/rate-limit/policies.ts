@@ -90,13 +90,18 @@ export function defaultPolicy(
 
 /**
  * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search,
- * `/v1/events` events, `/v1/content/{id}/similar` and `/v1/trending…` recommend; otherwise GET,
+ * `/v1/events` events, `/v1/content/{id}/similar`, `/v1/trending…` and `/v1/trends…` recommend; otherwise GET,
  * HEAD and OPTIONS are reads and every other method a write.
  */
 export function routeClass(method: string, path: string): RouteClass {
   if (path.startsWith('/webhooks/inbound/')) return 'inbound';
   if (path === '/v1/events') return 'events';
-  if (/^\/v1\/content\/[^/]+\/similar$/.test(path) || path.startsWith('/v1/trending')) {
+  if (
+    /^\/v1\/content\/[^/]+\/similar$/.test(path) ||
+    path.startsWith('/v1/trending') ||
+    path === '/v1/trends' ||
+    path.startsWith('/v1/trends/')
+  ) {
     return 'recommend';
   }
   if (path === '/v1/auth' || path.startsWith('/v1/auth/')) return 'auth';

@@ -30,6 +30,7 @@ import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
 import { registerSystem } from './routes/system/index.ts';
 import { registerTrending } from './routes/trending/index.ts';
+import { registerTrends } from './routes/trends/index.ts';
 import { registerWebhookSources } from './routes/webhook-sources/index.ts';
 import { registerWebhooks } from './routes/webhooks/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
@@ -85,25 +86,27 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerTrending(
-    registerEvents(
-      registerRealtime(
-        registerWebhooks(
-          registerWebhookSources(
-            registerSearchIndex(
-              registerAnalytics(
-                registerSearch(
-                  registerSearchSynonyms(
-                    registerContent(
-                      registerOperations(
-                        registerWhoami(
-                          registerAdmin(
-                            registerAuditLog(
-                              registerKeys(
-                                registerInvitations(
-                                  registerMembers(
-                                    registerAuth(
-                                      registerWellKnown(registerDocs(registerSystem(app))),
+  const routes = registerTrends(
+    registerTrending(
+      registerEvents(
+        registerRealtime(
+          registerWebhooks(
+            registerWebhookSources(
+              registerSearchIndex(
+                registerAnalytics(
+                  registerSearch(
+                    registerSearchSynonyms(
+                      registerContent(
+                        registerOperations(
+                          registerWhoami(
+                            registerAdmin(
+                              registerAuditLog(
+                                registerKeys(
+                                  registerInvitations(
+                                    registerMembers(
+                                      registerAuth(
+                                        registerWellKnown(registerDocs(registerSystem(app))),
+                                      ),
                                     ),
                                   ),
                                 ),
