@@ -22,6 +22,13 @@ import {
 import { TREND_DETECTED, type TrendDetectedEvent, trendDetectedId } from './events.ts';
 import { topicKeywords } from './keywords.ts';
 import { type Bucket, type Lifecycle, SCORE_DEFAULTS, scoreTopic } from './score.ts';
+import {
+  MAX_NEW_ITEMS_PER_RUN,
+  MIN_TOPIC_ITEMS,
+  RETIRE_DAYS,
+  SERIES_DAYS,
+  TOPIC_WINDOW_DAYS,
+} from './settings.ts';
 
 /**
  * The `compute-trends` job for one organisation (run by cron every five minutes):
@@ -37,27 +44,17 @@ import { type Bucket, type Lifecycle, SCORE_DEFAULTS, scoreTopic } from './score
  * 3. **Count.** Each active topic's hourly series (items published, weighted engagement with
  *    its members) is recounted from Postgres: the last {@link SERIES_DAYS} days for topics
  *    whose members changed, the last two hours for the others.
- * 4. **Score.** Each active topic's latest hour is scored ({@link scoreTopic}); a topic
- *    significant for the first time gets a `trend.detected` event (real-time and webhooks,
- *    through `JOBS`), sent before `detected_at` is set, so a failed send is retried next run and
- *    a repeat is dropped downstream by the event's id.
+ * 4. **Score.** Each active topic's latest hour is scored ({@link scoreTopic}); a topic found
+ *    trending (`emerging`, `rising` or `peaking`) for the first time gets a `trend.detected`
+ *    event (real-time and webhooks, through `JOBS`), sent before `detected_at` is set, so a
+ *    failed send is retried next run and a repeat is dropped downstream by the event's id. (A
+ *    topic whose only significant hours are past, `declining`, is not announced late.)
  * 5. **Retire.** Active topics with no new member for {@link RETIRE_DAYS} days and no
  *    lifecycle stop taking items (`retired`).
  *
  * The whole run is one transaction under an advisory lock per organisation: a run that finds
  * another still going for the organisation skips it.
  */
-
-/** Items first published, or engaged with, this recently are clustered. */
-export const TOPIC_WINDOW_DAYS = 7;
-/** The series a topic is scored over (and recounted over when its members change). */
-export const SERIES_DAYS = 14;
-/** Most new items one run clusters (the rest wait for the next run). */
-export const MAX_NEW_ITEMS_PER_RUN = 1_000;
-/** An active topic with no new member for this long, and no lifecycle, is retired. */
-export const RETIRE_DAYS = 14;
-/** Fewest members a topic needs to be scored as a trend (one item is `/v1/trending`'s). */
-export const MIN_TOPIC_ITEMS = 2;
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -440,8 +437,8 @@ export async function refreshSeries(
 
 /**
  * Step 4: scores every active topic's last hour and sets its score, lifecycle and last
- * significant hour; returns the `trend.detected` events of the topics significant for the first
- * time (in their last two hours: a run that missed an hour still catches it).
+ * significant hour; returns the `trend.detected` events of the topics trending for the first
+ * time.
  */
 async function score(
   tx: PooledDatabase,
@@ -500,8 +497,11 @@ async function score(
         ? null
         : new Date(start + result.lastSignificant * HOUR).toISOString();
     updates.push({ id: topic.id, score: result.score, lifecycle: result.lifecycle, last });
-    const recent = result.lastSignificant !== null && result.lastSignificant >= hours - 2;
-    if (recent && topic.detected_at === null) {
+    const hot =
+      result.lifecycle === 'emerging' ||
+      result.lifecycle === 'rising' ||
+      result.lifecycle === 'peaking';
+    if (hot && topic.detected_at === null) {
       detected.push({
         id: trendDetectedId(topic.id),
         type: TREND_DETECTED,

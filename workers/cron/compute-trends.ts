@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../shared/search/database.ts';
-import { computeTrends, TOPIC_WINDOW_DAYS } from '../../shared/trends/compute.ts';
+import { computeTrends } from '../../shared/trends/compute.ts';
+import { TOPIC_WINDOW_DAYS } from '../../shared/trends/settings.ts';
 import type { CronJob } from './types.ts';
 
 /** Most organisations one run computes; the others, least recently scored first, wait. */
