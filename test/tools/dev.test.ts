@@ -169,7 +169,34 @@ describe('npm run dev', () => {
     expect(answers.some((a) => a.items.some((i) => i.explain.content > 0))).toBe(true);
   });
 
-  it('has sample engagement rising: the newest items trend', async () => {
+  it('has a topic trending at once: the sample story, with its keywords and series', async () => {
+    const auth = await signIn();
+    const response = await fetch(`${base()}/v1/trends`, { headers: auth });
+    expect(response.status).toBe(200);
+    const trends = (await response.json()) as {
+      items: {
+        id: string;
+        size: number;
+        lifecycle: string;
+        keywords: { ar: string[]; en: string[] };
+      }[];
+    };
+    expect(trends.items.length).toBeGreaterThanOrEqual(1);
+    const [top] = trends.items;
+    expect(top!.size).toBeGreaterThanOrEqual(3);
+    expect(top!.keywords.en.length).toBeGreaterThan(0);
+    expect(top!.keywords.ar.length).toBeGreaterThan(0);
+    const one = (await (
+      await fetch(`${base()}/v1/trends/${top!.id}`, { headers: auth })
+    ).json()) as {
+      series: unknown[];
+      items: unknown[];
+    };
+    expect(one.series.length).toBeGreaterThan(0);
+    expect(one.items.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('has sample engagement rising: a story’s items trend', async () => {
     const auth = await signIn();
     const response = await fetch(`${base()}/v1/trending?explain=true`, { headers: auth });
     expect(response.status).toBe(200);
