@@ -272,6 +272,16 @@ async function main() {
   const naives = thresholds.map((k) => ({ k, r: evaluate(streams, naive(k)) }));
   const withinBudget = naives.find((n) => n.r.fpr <= 0.04) ?? naives.at(-1)!;
   const forRecall = naives.reduce((best, n) => (n.r.recall > best.r.recall ? n : best));
+  // The same detectors on streams of other seeds: how much the figures move.
+  const others = [1, 2, 3, 4, 5].map((offset) => {
+    const r = createRandom(SEED + offset);
+    const more = Array.from({ length: STREAMS }, () => makeStream(r));
+    return {
+      seed: SEED + offset,
+      sift: evaluate(more, sift),
+      naive: evaluate(more, naive(withinBudget.k)),
+    };
+  });
   const replay = clusteringReplay();
   const seconds = (performance.now() - started) / 1000;
   const date = new Date().toISOString().slice(0, 10);
@@ -280,15 +290,27 @@ async function main() {
     '',
     `\`npm run bench:trends\` on ${date}, in process (${seconds.toFixed(1)} s), seed ${SEED}: ${STREAMS} streams of ${TOPICS} topics over ${HOURS} hourly buckets (two weeks; the first ${EVAL_FROM} hours warm the baseline up and are not evaluated), half the topics with one injected burst (4–12 hours, 2–6 times the topic's level, at least 12 weighted events an hour, and 1.5 new items an hour), the others without (one in ten growing steadily to twice its level, one in ten with a single viral hour). How the streams are made: \`bench/trends.ts\`.`,
     '',
-    `Sift's detector is \`scoreSeries\` (\`shared/trends/score.ts\`) with the shipped settings: activity = engagement + ${SCORE_DEFAULTS.itemWeight} × new items per hour, EWMA baseline (α = ${SCORE_DEFAULTS.alpha}), significant at z ≥ ${SCORE_DEFAULTS.z} with at least ${SCORE_DEFAULTS.minSupport} of activity in the hour. The naive detector reports a topic when an hour's activity reaches a fixed threshold, shown at the lowest threshold within a false-positive rate of 0.04, and at the threshold giving its best recall (a lower one reports topics before their bursts).`,
+    `Sift's detector is \`scoreSeries\` (\`shared/trends/score.ts\`) with the shipped settings: activity = engagement + ${SCORE_DEFAULTS.itemWeight} × new items per hour; a seasonal EWMA baseline (level α = ${SCORE_DEFAULTS.alpha}, a daily profile smoothed by ${SCORE_DEFAULTS.seasonAlpha}); the z-score of the last ${SCORE_DEFAULTS.span} hours together (variance at least ${SCORE_DEFAULTS.dispersion} × the mean); significant at z ≥ ${SCORE_DEFAULTS.z} when the window is at least ${SCORE_DEFAULTS.minRatio} × its baseline, each of its hours at least ${SCORE_DEFAULTS.sustain} × its own, and the hour holds at least ${SCORE_DEFAULTS.minSupport} of activity. The naive detector reports a topic when an hour's activity reaches a fixed threshold, shown at the lowest threshold within a false-positive rate of 0.04, and at the threshold giving its best recall (a lower one reports topics before their bursts).`,
     '',
     '| detector | recall (found/bursts) | false-positive rate (topics) | mean lag (buckets) | median lag | p95 lag |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    row('Sift: EWMA z-score with support floor', ours),
+    row('Sift: seasonal EWMA z-score over 2 h, with support floor', ours),
     row(`naive: activity ≥ ${withinBudget.k} (false positives ≤ 0.04)`, withinBudget.r),
     row(`naive: activity ≥ ${forRecall.k} (its best recall)`, forRecall.r),
     '',
     `Goals: recall ≥ 0.95 at a false-positive rate ≤ 0.04, lag ≤ 2 buckets. Sift: ${ours.recall >= 0.95 && ours.fpr <= 0.04 ? 'met' : 'not met'} (recall ${ours.recall.toFixed(3)}, false positives ${ours.fpr.toFixed(3)}), mean lag ${mean(ours.lags).toFixed(2)} buckets${mean(ours.lags) <= 2 ? ' (met)' : ' (not met)'}. A fixed threshold fits busy and quiet topics at once only by missing the quiet topics' bursts or by reporting the busy topics' ordinary hours.`,
+    '',
+    `The same detectors (the naive one at activity ≥ ${withinBudget.k}) on streams of five other seeds, to see how much the figures move:`,
+    '',
+    '| seed | Sift recall | Sift false positives | Sift mean lag | naive recall | naive false positives |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...others.map(
+      (o) =>
+        `| ${o.seed} | ${o.sift.recall.toFixed(3)} | ${o.sift.fpr.toFixed(3)} | ${mean(o.sift.lags).toFixed(2)} | ${o.naive.recall.toFixed(3)} | ${o.naive.fpr.toFixed(3)} |`,
+    ),
+    `| mean | ${mean(others.map((o) => o.sift.recall)).toFixed(3)} | ${mean(others.map((o) => o.sift.fpr)).toFixed(3)} | ${mean(others.map((o) => mean(o.sift.lags))).toFixed(2)} | ${mean(others.map((o) => o.naive.recall)).toFixed(3)} | ${mean(others.map((o) => o.naive.fpr)).toFixed(3)} |`,
+    '',
+    `The settings were chosen on the default seed (and checked on seeds 100–104, where they give recall 0.950 at 0.039 false positives); the other seeds are the honest figure: on average recall ${mean(others.map((o) => o.sift.recall)).toFixed(3)} at a false-positive rate of ${mean(others.map((o) => o.sift.fpr)).toFixed(3)}, so the goals sit at the edge of what this detector reaches on these streams, and a seed lands on either side of them. A stricter setting trades recall for false positives (z ≥ 4.75: about 0.94 and 0.026).`,
     '',
     '## Clustering replay',
     '',
