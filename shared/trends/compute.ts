@@ -173,16 +173,27 @@ async function cluster(
   ) as { id: string; published_at: string | Date; locales: string[] }[];
   const items: Member[] = [];
   if (candidates.length > 0) {
+    // The index down: the new items wait for a run that can read their vectors; the topics are
+    // still counted and scored.
     const vectors = await itemVectors(
       services,
       orgId,
       candidates.map((c) => ({ id: c.id, locales: c.locales })),
-    );
+    ).catch((error: unknown) => {
+      services.logger.warn('trends: item vectors unavailable; clustering waits', {
+        org_id: orgId,
+        error,
+      });
+      return new Map<string, number[]>();
+    });
     for (const c of candidates) {
       const vector = vectors.get(c.id);
       if (vector) items.push({ id: c.id, vector, at: new Date(c.published_at).getTime() });
     }
   }
+  // Nothing new: the topics are as the last run left them (merges and splits only follow new
+  // members), so their members' vectors need not be read.
+  if (items.length === 0) return new Set();
   const topicRows = rowsOf(
     await tx.execute(sql`
       select t.id, t.created_at, m.content_id, m.vector, m.published_at
@@ -210,8 +221,6 @@ async function cluster(
     });
     existing.set(row.id, topic);
   }
-  // Active topics left without members (all unpublished) are retired by `retire`.
-  if (items.length === 0 && existing.size === 0) return new Set();
   const result = clusterStep(
     [...existing.values()],
     items,

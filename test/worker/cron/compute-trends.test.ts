@@ -253,9 +253,11 @@ describe('compute-trends records merges in Postgres', () => {
     });
     const before = await Promise.all(ids.map((id) => topicOf(orgId, id)));
     expect(new Set(before).size).toBe(3);
-    // …then settings under which they are one story.
+    // …then, with a fourth story coming in, settings under which they are all one story.
+    ids.push(await publish(orgId, solar(SOLAR_CITIES[3]!), DAY));
     const merging = { ...CLUSTER_DEFAULTS, merge: 0.5 };
     expect(await computeTrends(services, orgId, { now: NOW, cluster: merging })).toMatchObject({
+      clustered: 1,
       merged: 2,
       created: 0,
     });
@@ -271,6 +273,7 @@ describe('compute-trends records merges in Postgres', () => {
       ['created', null],
       ['absorbed', expect.stringMatching(/^top_/)],
       ['absorbed', expect.stringMatching(/^top_/)],
+      ['grew', null],
     ]);
     for (const g of gone) {
       expect((await lineage(orgId, g.id)).map((c) => [c.kind, c.related])).toEqual([
