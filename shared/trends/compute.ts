@@ -102,8 +102,8 @@ export async function computeTrends(
         detected: [],
       };
       if (!lock?.locked) return { ...outcome, skipped: 'busy' as const };
-      await dropUnpublished(tx, orgId);
-      const changed = await cluster(services, tx, orgId, now, clusterOptions, outcome);
+      const shrunk = await dropUnpublished(tx, orgId);
+      const changed = await cluster(services, tx, orgId, now, clusterOptions, shrunk, outcome);
       await describe(tx, orgId, changed);
       await refreshSeries(
         tx,
@@ -131,12 +131,19 @@ export async function computeTrends(
   );
 }
 
-/** Members whose item is no longer published (or was deleted) leave their topic. */
-async function dropUnpublished(tx: PooledDatabase, orgId: string) {
-  await tx.execute(sql`
-    delete from topic_members m using content c
-    where m.org_id = ${orgId} and c.org_id = m.org_id and c.id = m.content_id
-      and (c.status <> 'published' or c.deleted_at is not null)`);
+/**
+ * Members whose item is no longer published (or was deleted) leave their topic; returns the
+ * topics that lost some.
+ */
+async function dropUnpublished(tx: PooledDatabase, orgId: string): Promise<Set<string>> {
+  const dropped = rowsOf(
+    await tx.execute(sql`
+      delete from topic_members m using content c
+      where m.org_id = ${orgId} and c.org_id = m.org_id and c.id = m.content_id
+        and (c.status <> 'published' or c.deleted_at is not null)
+      returning m.topic_id`),
+  ) as { topic_id: string }[];
+  return new Set(dropped.map((row) => row.topic_id));
 }
 
 const vectorOf = (value: unknown): number[] =>
@@ -144,13 +151,17 @@ const vectorOf = (value: unknown): number[] =>
     ? value.map(Number)
     : String(value).replace(/[{}]/g, '').split(',').map(Number);
 
-/** Step 1: the new items into topics; returns the ids of the active topics that changed. */
+/**
+ * Step 1: the new items into topics; returns the ids of the active topics that changed (`shrunk`:
+ * those that lost members, whose centroid and size are written again too).
+ */
 async function cluster(
   services: TrendServices,
   tx: PooledDatabase,
   orgId: string,
   now: Date,
   options: ClusterOptions,
+  shrunk: ReadonlySet<string>,
   outcome: ComputeOutcome,
 ): Promise<Set<string>> {
   const since = new Date(now.getTime() - TOPIC_WINDOW_DAYS * DAY).toISOString();
@@ -193,7 +204,7 @@ async function cluster(
   }
   // Nothing new: the topics are as the last run left them (merges and splits only follow new
   // members), so their members' vectors need not be read.
-  if (items.length === 0) return new Set();
+  if (items.length === 0 && shrunk.size === 0) return new Set();
   const topicRows = rowsOf(
     await tx.execute(sql`
       select t.id, t.created_at, m.content_id, m.vector, m.published_at
@@ -228,6 +239,8 @@ async function cluster(
     () => newId('topic', now.getTime()),
     now.getTime(),
   );
+  for (const id of shrunk)
+    if (existing.has(id) && !result.merged.some((m) => m.id === id)) result.changed.add(id);
   outcome.clustered = items.length;
   const at = now.toISOString();
   const byId = new Map(result.topics.map((t) => [t.id, t]));

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSnapshots } from '../../../shared/content/store.ts';
 import {
+  content,
   events,
   topicChanges,
   topicMembers,
@@ -281,5 +282,35 @@ describe('compute-trends records merges in Postgres', () => {
         ['merged', keeper],
       ]);
     }
+  });
+});
+
+describe('compute-trends when items are unpublished', () => {
+  it('takes an unpublished item out of its topic, which shrinks, and retires a topic left empty', async () => {
+    const orgId = (await createTenant('trends-unpublish')).orgId;
+    const ids = [];
+    for (const city of SOLAR_CITIES.slice(0, 3)) ids.push(await publish(orgId, solar(city), DAY));
+    const lonely = await publish(orgId, football('Quito'), DAY);
+    const services = testServices();
+    await computeTrends(services, orgId, { now: NOW });
+    const topicId = (await topicOf(orgId, ids[0]!))!;
+    const footballTopic = (await topicOf(orgId, lonely))!;
+    await testDb()
+      .update(content)
+      .set({ status: 'archived' })
+      .where(and(eq(content.orgId, orgId), inArray(content.id, [ids[2]!, lonely])));
+    expect(await computeTrends(services, orgId, { now: NOW })).toMatchObject({ retired: 1 });
+    expect(await topicOf(orgId, ids[2]!)).toBeUndefined();
+    const rows = await testDb()
+      .select({ id: topics.id, size: topics.size, status: topics.status })
+      .from(topics)
+      .where(eq(topics.orgId, orgId))
+      .orderBy(asc(topics.id));
+    expect(rows.find((r) => r.id === topicId)).toMatchObject({ size: 2, status: 'active' });
+    expect(rows.find((r) => r.id === footballTopic)).toMatchObject({ status: 'retired' });
+    expect((await lineage(orgId, footballTopic)).map((c) => c.kind)).toEqual([
+      'created',
+      'retired',
+    ]);
   });
 });
