@@ -224,7 +224,12 @@ describe('compute-trends over real content in the index', () => {
     expect(one.status).toBe(200);
     const detail = (await one.json()) as {
       status: string;
-      items: { id: string; title: string; score: number }[];
+      items: {
+        id: string;
+        title: string;
+        score: number;
+        trend: { score: number; lifecycle: string };
+      }[];
       series: { hour: string; new_items: number; engagement: number }[];
       lineage: { kind: string }[];
       keywords: { en: string[] };
@@ -233,6 +238,11 @@ describe('compute-trends over real content in the index', () => {
     expect(detail.items).toHaveLength(3);
     expect(solarIds).toEqual(expect.arrayContaining(detail.items.map((i) => i.id)));
     expect(detail.items[0]!.title).toMatch(/^Solar panels/);
+    // Each item carries the burst too: its own trend, scored as topics are.
+    for (const item of detail.items) {
+      expect(item.trend.lifecycle).toBe('emerging');
+      expect(item.trend.score).toBeGreaterThan(4.5);
+    }
     // The last two hours: 25 views of each of the five items.
     expect(detail.series.at(-1)).toMatchObject({ engagement: 125 });
     expect(detail.series.reduce((n, s) => n + s.new_items, 0)).toBe(5);

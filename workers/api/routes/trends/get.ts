@@ -7,6 +7,7 @@ import {
   topicSeries,
   topics,
 } from '../../../../shared/db/schema/index.ts';
+import { itemTrends } from '../../../../shared/trends/items.ts';
 import type { AppBindings } from '../../app.ts';
 import { FILTER_PARAMS } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -39,7 +40,8 @@ export const route = createRoute({
   description:
     'One of your organisation’s topics, whatever its status: its hourly series (new items and ' +
     'weighted engagement) of the last 7 days, its keywords per language, its most ' +
-    'representative published items, and its lineage (created, grew, merged, split, retired). ' +
+    'representative published items (each with its own trend score and lifecycle, scored as ' +
+    'topics are), and its lineage (created, grew, merged, split, retired). ' +
     'A topic of another organisation is a 404. Needs `content:read`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('content:read')] as const,
@@ -111,10 +113,21 @@ export function registerTrendsGet<S extends Schema>(app: OpenAPIHono<AppBindings
           .limit(LINEAGE_LIMIT),
       ),
     ]);
-    const items = (await showRanked(services, orgId, members, query.locale, null)).slice(
+    const now = new Date();
+    const shown = (await showRanked(services, orgId, members, query.locale, null)).slice(
       0,
       query.limit,
     );
+    const trends = await itemTrends(
+      services,
+      orgId,
+      shown.map((item) => item.id),
+      now,
+    );
+    const items = shown.map((item) => {
+      const trend = trends.get(item.id);
+      return { ...item, trend: { score: trend?.score ?? 0, lifecycle: trend?.lifecycle ?? null } };
+    });
     return c.json(
       TopicDetailSchema.parse({
         ...topicView(topic),

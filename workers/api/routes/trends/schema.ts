@@ -80,6 +80,16 @@ export const TopicItemSchema = z
     score: z
       .number()
       .openapi({ description: "Cosine of the item's vector to the topic's centroid." }),
+    trend: z
+      .object({
+        score: z.number().openapi({
+          description:
+            "The z-score of the item's own last two hours of weighted engagement against its " +
+            'seasonal baseline, as topics are scored.',
+        }),
+        lifecycle: LifecycleSchema.nullable(),
+      })
+      .openapi({ description: 'The item’s own trend: whether it carries the topic’s.' }),
   })
   .openapi('TrendItem');
 
