@@ -62,7 +62,7 @@ ALTER TABLE "topic_members" ADD CONSTRAINT "topic_members_content_fk" FOREIGN KE
 ALTER TABLE "topic_series" ADD CONSTRAINT "topic_series_topic_fk" FOREIGN KEY ("org_id","topic_id") REFERENCES "public"."topics"("org_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "topics" ADD CONSTRAINT "topics_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "topics" ADD CONSTRAINT "topics_merged_into_fk" FOREIGN KEY ("org_id","merged_into") REFERENCES "public"."topics"("org_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "topic_changes_topic_idx" ON "topic_changes" USING btree ("org_id","topic_id","at");--> statement-breakpoint
+CREATE INDEX "topic_changes_topic_idx" ON "topic_changes" USING btree ("org_id","topic_id","id");--> statement-breakpoint
 CREATE INDEX "topic_members_topic_idx" ON "topic_members" USING btree ("org_id","topic_id","similarity");--> statement-breakpoint
 CREATE INDEX "topics_org_status_idx" ON "topics" USING btree ("org_id","status");--> statement-breakpoint
 CREATE INDEX "topics_org_trending_idx" ON "topics" USING btree ("org_id","score","id") WHERE "topics"."lifecycle" is not null;

@@ -154,7 +154,7 @@ export const topicChanges = pgTable(
     at: timestamptz('at').notNull(),
   },
   (t) => [
-    index('topic_changes_topic_idx').on(t.orgId, t.topicId, t.at),
+    index('topic_changes_topic_idx').on(t.orgId, t.topicId, t.id),
     foreignKey({
       name: 'topic_changes_topic_fk',
       columns: [t.orgId, t.topicId],

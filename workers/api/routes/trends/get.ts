@@ -109,7 +109,8 @@ export function registerTrendsGet<S extends Schema>(app: OpenAPIHono<AppBindings
           .select()
           .from(topicChanges)
           .where(and(eq(topicChanges.orgId, orgId), eq(topicChanges.topicId, id)))
-          .orderBy(desc(topicChanges.at), desc(topicChanges.id))
+          // In the order they were recorded (the identity), the newest 100.
+          .orderBy(desc(topicChanges.id))
           .limit(LINEAGE_LIMIT),
       ),
     ]);
