@@ -174,7 +174,9 @@ export function clusterStep(
     changed.add(topic.id);
   }
 
-  // 2. Merges, closest pair first, until no two centroids are within `merge`.
+  // 2. Merges, closest pair first, until no two centroids are within `merge`. Only pairs with a
+  // topic that changed in this step can have come closer (the others were apart after the last
+  // step), so only those are compared: |changed| × |topics|, not |topics|².
   const merged: { id: string; into: string }[] = [];
   for (;;) {
     const list = [...active.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -182,6 +184,7 @@ export function clusterStep(
     let closest = options.merge;
     for (let i = 0; i < list.length; i++) {
       for (let j = i + 1; j < list.length; j++) {
+        if (!changed.has(list[i]!.id) && !changed.has(list[j]!.id)) continue;
         const score = dot(list[i]!.c, list[j]!.c);
         if (score >= closest && (!pair || score > closest)) {
           pair = [list[i]!, list[j]!];
