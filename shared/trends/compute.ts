@@ -377,15 +377,20 @@ async function describe(tx: PooledDatabase, orgId: string, changed: ReadonlySet<
     title: string;
     summary: string | null;
   }[];
+  const byTopic = new Map<string, typeof rows>();
   const texts = new Map<string, string[]>();
   for (const row of rows) {
-    const list = texts.get(row.topic_id) ?? [];
-    list.push(row.title, row.title, row.summary ?? '');
-    texts.set(row.topic_id, list);
+    if (!byTopic.has(row.topic_id)) {
+      byTopic.set(row.topic_id, []);
+      texts.set(row.topic_id, []);
+    }
+    byTopic.get(row.topic_id)!.push(row);
+    // The title counts twice: it says what the item is about more surely than the summary.
+    texts.get(row.topic_id)!.push(row.title, row.title, row.summary ?? '');
   }
   const keywords = topicKeywords(texts);
   for (const id of [...changed].sort()) {
-    const own = rows.filter((r) => r.topic_id === id);
+    const own = byTopic.get(id) ?? [];
     if (own.length === 0) continue;
     // Rows come nearest the centroid first: the label is that item's title in its own language.
     const top = own[0]!;
