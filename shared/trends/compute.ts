@@ -21,7 +21,8 @@ import {
 } from './cluster.ts';
 import { TREND_DETECTED, type TrendDetectedEvent, trendDetectedId } from './events.ts';
 import { topicKeywords } from './keywords.ts';
-import { type Bucket, type Lifecycle, SCORE_DEFAULTS, scoreTopic } from './score.ts';
+import { type Lifecycle, SCORE_DEFAULTS, scoreTopic } from './score.ts';
+import { denseSeries, hourOf, seriesWindow } from './series.ts';
 import {
   MAX_NEW_ITEMS_PER_RUN,
   MIN_TOPIC_ITEMS,
@@ -436,8 +437,6 @@ export async function refreshSeries(
         sql`, `,
       )})`
     : sql``;
-  const hour = (column: ReturnType<typeof sql>) =>
-    sql`date_bin('1 hour', ${column}, timestamptz '1970-01-01T00:00:00Z')`;
   await tx.execute(sql`
     delete from topic_series s using topics t
     where s.org_id = ${orgId} and t.org_id = s.org_id and t.id = s.topic_id
@@ -446,12 +445,12 @@ export async function refreshSeries(
     insert into topic_series (org_id, topic_id, hour, new_items, engagement)
     select ${orgId}, topic_id, hour, sum(new_items)::int, sum(engagement)::float8
     from (
-      select m.topic_id, ${hour(sql`m.published_at`)} as hour, 1 as new_items, 0::float8 as engagement
+      select m.topic_id, ${hourOf(sql`m.published_at`)} as hour, 1 as new_items, 0::float8 as engagement
       from topic_members m join topics t on t.org_id = m.org_id and t.id = m.topic_id
       where m.org_id = ${orgId} and t.status = 'active' ${only}
         and m.published_at >= ${from} and m.published_at <= ${to}
       union all
-      select m.topic_id, ${hour(sql`e.occurred_at`)}, 0, (case e.type ${typeWeights()} else 0 end)::float8
+      select m.topic_id, ${hourOf(sql`e.occurred_at`)}, 0, (case e.type ${typeWeights()} else 0 end)::float8
       from events e
       join topic_members m on m.org_id = e.org_id and m.content_id = e.content_id
       join topics t on t.org_id = m.org_id and t.id = m.topic_id
@@ -473,9 +472,7 @@ async function score(
   now: Date,
   outcome: ComputeOutcome,
 ): Promise<TrendDetectedEvent[]> {
-  const currentHour = Math.floor(now.getTime() / HOUR) * HOUR;
-  const hours = SERIES_DAYS * 24;
-  const start = currentHour - (hours - 1) * HOUR;
+  const { start, hours, fraction } = seriesWindow(now);
   const topics = rowsOf(
     await tx.execute(sql`
       select id, label, keywords, size, category_id, locales, detected_at
@@ -497,18 +494,15 @@ async function score(
       from topic_series s join topics t on t.org_id = s.org_id and t.id = s.topic_id
       where s.org_id = ${orgId} and t.status = 'active' and s.hour >= ${new Date(start).toISOString()}`),
   ) as { topic_id: string; hour: string | Date; new_items: number; engagement: number }[];
-  const buckets = new Map<string, Bucket[]>();
-  for (const row of series) {
-    const i = Math.round((new Date(row.hour).getTime() - start) / HOUR);
-    if (i < 0 || i >= hours) continue;
-    let list = buckets.get(row.topic_id);
-    if (!list) {
-      list = Array.from({ length: hours }, () => ({ newItems: 0, engagement: 0 }));
-      buckets.set(row.topic_id, list);
-    }
-    list[i] = { newItems: Number(row.new_items), engagement: Number(row.engagement) };
-  }
-  const fraction = (now.getTime() - currentHour) / HOUR;
+  const buckets = denseSeries(
+    series.map((row) => ({
+      key: row.topic_id,
+      hour: row.hour,
+      newItems: row.new_items,
+      engagement: row.engagement,
+    })),
+    { start, hours },
+  );
   const detected: TrendDetectedEvent[] = [];
   const scoredAt = now.toISOString();
   const updates: { id: string; score: number; lifecycle: Lifecycle | null; last: string | null }[] =

@@ -2,10 +2,9 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '../search/database.ts';
 import { engagementTypes, typeWeights } from '../search/features.ts';
 import type { Services } from '../services.ts';
-import { type Bucket, scoreTopic, type TopicScore } from './score.ts';
+import { scoreTopic, type TopicScore } from './score.ts';
+import { denseSeries, hourOf, seriesWindow } from './series.ts';
 import { SERIES_DAYS } from './settings.ts';
-
-const HOUR = 3_600_000;
 
 /**
  * Each item's own trend: its weighted engagement per hour over the last {@link SERIES_DAYS}
@@ -20,14 +19,11 @@ export async function itemTrends(
   now: Date,
 ): Promise<Map<string, TopicScore>> {
   if (contentIds.length === 0) return new Map();
-  const currentHour = Math.floor(now.getTime() / HOUR) * HOUR;
-  const hours = SERIES_DAYS * 24;
-  const start = currentHour - (hours - 1) * HOUR;
+  const window = seriesWindow(now);
   const rows = rowsOf(
     await services.guard('postgres', () =>
       services.db.execute(sql`
-        select e.content_id,
-          date_bin('1 hour', e.occurred_at, timestamptz '1970-01-01T00:00:00Z') as hour,
+        select e.content_id, ${hourOf(sql`e.occurred_at`)} as hour,
           sum(case e.type ${typeWeights()} else 0 end)::float8 as engagement
         from events e
         where e.org_id = ${orgId}
@@ -36,24 +32,17 @@ export async function itemTrends(
             sql`, `,
           )})
           and e.type in (${engagementTypes()})
-          and e.occurred_at >= ${new Date(start).toISOString()}
+          and e.occurred_at >= ${new Date(window.start).toISOString()}
           and e.occurred_at <= ${now.toISOString()}
         group by 1, 2`),
     ),
   ) as { content_id: string; hour: string | Date; engagement: number | string }[];
-  const series = new Map<string, Bucket[]>(
-    contentIds.map((id) => [
-      id,
-      Array.from({ length: hours }, () => ({ newItems: 0, engagement: 0 })),
-    ]),
+  const series = denseSeries(
+    rows.map((row) => ({ key: row.content_id, hour: row.hour, engagement: row.engagement })),
+    window,
+    contentIds,
   );
-  for (const row of rows) {
-    const i = Math.round((new Date(row.hour).getTime() - start) / HOUR);
-    const list = series.get(row.content_id);
-    if (list && i >= 0 && i < hours) list[i]!.engagement = Number(row.engagement);
-  }
-  const fraction = (now.getTime() - currentHour) / HOUR;
   return new Map(
-    [...series].map(([id, buckets]) => [id, scoreTopic(buckets, undefined, fraction)]),
+    [...series].map(([id, buckets]) => [id, scoreTopic(buckets, undefined, window.fraction)]),
   );
 }
