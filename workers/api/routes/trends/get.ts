@@ -13,7 +13,13 @@ import { FILTER_PARAMS } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { showRanked } from '../../recommended.ts';
-import { TopicDetailSchema, TopicIdParamsSchema, topicNotFound, topicView } from './schema.ts';
+import {
+  limitParam,
+  TopicDetailSchema,
+  TopicIdParamsSchema,
+  topicNotFound,
+  topicView,
+} from './schema.ts';
 
 const SERIES_DAYS = 7;
 const LINEAGE_LIMIT = 100;
@@ -23,13 +29,7 @@ export const TrendQuerySchema = z.object({
     description: 'The language of the items’ titles (else each item’s default).',
     example: 'ar',
   }),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(10)
-    .openapi({ description: 'How many representative items (1–50, default 10).' }),
+  limit: limitParam('How many representative items (1–50, default 10).'),
 });
 
 export const route = createRoute({

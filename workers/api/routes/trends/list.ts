@@ -13,6 +13,7 @@ import {
   decodeTrendCursor,
   encodeTrendCursor,
   lifecycleList,
+  limitParam,
   TopicSummarySchema,
   TREND_WINDOWS,
   TrendWindowSchema,
@@ -35,13 +36,7 @@ export const TrendsQuerySchema = z.object({
     description: 'Topics with items written in this language (`ar` matches `ar` and `ar-EG`).',
     example: 'ar',
   }),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(10)
-    .openapi({ description: 'How many topics per page (1–50, default 10).' }),
+  limit: limitParam('How many topics per page (1–50, default 10).'),
   cursor: PageCursor,
 });
 
