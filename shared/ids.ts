@@ -26,6 +26,7 @@ export const ID_PREFIXES = {
   query: 'qry',
   accessRule: 'acr',
   recommendation: 'rec',
+  topic: 'top',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -55,6 +56,7 @@ const ID_NAMES: Record<IdKind, string> = {
   query: 'a query',
   accessRule: 'an access rule',
   recommendation: 'a recommendation',
+  topic: 'a topic',
 };
 
 /** A well-formed id of `kind`, for examples (`cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`). */

@@ -6,6 +6,7 @@ import { parseEnv } from 'node:util';
 import { unstable_readConfig } from 'wrangler';
 import { generateSigningKey } from '../shared/auth/tokens.ts';
 import { generateSecretsKey } from '../shared/secret-box.ts';
+import { CRON_SCHEDULE } from '../workers/cron/schedule.ts';
 import { buildAssets } from './build-assets.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from './db/sample-data/sources.ts';
@@ -146,6 +147,16 @@ async function ready(base: string, databaseUrl: string): Promise<CronRunner> {
       ? `dev: sample data indexed for search (${index.published} published items, ${index.seconds.toFixed(1)} s)`
       : `dev: search index of the sample data is current (${index.published} published items)`,
   );
+  // Topics and trends at once (`compute-trends`), not at the next five-minute mark.
+  const trends = Object.entries(CRON_SCHEDULE).find(([, jobs]) =>
+    (jobs as readonly string[]).includes('compute-trends'),
+  )?.[0];
+  if (trends) {
+    await triggerScheduled(base, trends).then(
+      () => console.log('dev: topics and trends of the sample data computed (GET /v1/trends)'),
+      (error: unknown) => console.error(`dev: trends not computed yet (${String(error)})`),
+    );
+  }
   const config = unstable_readConfig(
     { config: join(root, 'wrangler.toml') },
     { hideWarnings: true },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ContentSnapshot, type ContentStatus, contentStatus } from '../db/schema/content.ts';
 import { isId } from '../ids.ts';
+import { TrendDetectedEvent } from '../trends/events.ts';
 import type { WriteAction } from './writes.ts';
 
 /**
@@ -53,19 +54,24 @@ const EventBase = z.object({
 /**
  * The `realtime.publish` payload: `event` goes to each of `channels` (`org:<org_id>` for the
  * organisation's feed, `content:<content_id>` for the item's), with a small `data` a client
- * uses to decide whether to fetch the item again.
+ * uses to decide whether to fetch the item again; or a `trend.detected` event for the
+ * organisation's channel.
  */
 export const RealtimePublish = z.object({
   org_id: OrgId,
   channels: z.array(z.string().min(1)).min(1),
-  event: EventBase.extend({
-    data: z.object({
-      content_id: ContentId,
-      version: z.number().int().min(1),
-      status: z.enum(contentStatus.enumValues),
-      operation_id: OperationId,
+  event: z.union([
+    EventBase.extend({
+      data: z.object({
+        content_id: ContentId,
+        version: z.number().int().min(1),
+        status: z.enum(contentStatus.enumValues),
+        operation_id: OperationId,
+      }),
     }),
-  }),
+    // A topic became significant (`shared/trends/`): the organisation's channel only.
+    TrendDetectedEvent,
+  ]),
 });
 export type RealtimePublish = z.output<typeof RealtimePublish>;
 
@@ -107,7 +113,11 @@ const EndpointDisabledEvent = z.object({
 /** The `webhook.dispatch` payload: one event for every endpoint of `org_id` subscribed to it. */
 export const WebhookDispatch = z.object({
   org_id: OrgId,
-  event: z.discriminatedUnion('type', [ContentWebhookEvent, EndpointDisabledEvent]),
+  event: z.discriminatedUnion('type', [
+    ContentWebhookEvent,
+    EndpointDisabledEvent,
+    TrendDetectedEvent,
+  ]),
 });
 export type WebhookDispatch = z.output<typeof WebhookDispatch>;
 

@@ -90,8 +90,8 @@ export function defaultPolicy(
 
 /**
  * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search,
- * `/v1/events` events, `/v1/recommendations`, `/v1/content/{id}/similar` and `/v1/trending…`
- * recommend; otherwise GET,
+ * `/v1/events` events, `/v1/recommendations`, `/v1/content/{id}/similar`, `/v1/trending…` and
+ * `/v1/trends…` recommend; otherwise GET,
  * HEAD and OPTIONS are reads and every other method a write.
  */
 export function routeClass(method: string, path: string): RouteClass {
@@ -100,7 +100,9 @@ export function routeClass(method: string, path: string): RouteClass {
   if (
     path === '/v1/recommendations' ||
     /^\/v1\/content\/[^/]+\/similar$/.test(path) ||
-    path.startsWith('/v1/trending')
+    path.startsWith('/v1/trending') ||
+    path === '/v1/trends' ||
+    path.startsWith('/v1/trends/')
   ) {
     return 'recommend';
   }

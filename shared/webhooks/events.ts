@@ -1,15 +1,21 @@
 import { z } from 'zod';
 import { CONTENT_EVENT_TYPES, type WebhookDispatch } from '../content/fanout.ts';
+import { TREND_DETECTED } from '../trends/events.ts';
 
 /**
- * The event types an endpoint can subscribe to: the twelve `content.*` events, and
+ * The event types an endpoint can subscribe to: the twelve `content.*` events,
  * `webhook_endpoint.disabled` (one of the organisation's endpoints was disabled by Sift: it
- * answered `410 Gone`, or failed everything for five days). `webhook.test` is sent only by
+ * answered `410 Gone`, or failed everything for five days) and `trend.detected` (a topic became
+ * significant for the first time: `shared/trends/`). `webhook.test` is sent only by
  * `POST /v1/webhooks/endpoints/{id}/test`, to that endpoint, whatever it subscribes to.
  */
 export const ENDPOINT_DISABLED_EVENT = 'webhook_endpoint.disabled';
 export const TEST_EVENT = 'webhook.test';
-export const WEBHOOK_EVENT_TYPES = [...CONTENT_EVENT_TYPES, ENDPOINT_DISABLED_EVENT] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  ...CONTENT_EVENT_TYPES,
+  ENDPOINT_DISABLED_EVENT,
+  TREND_DETECTED,
+] as const;
 
 /** Families a filter may name with `.*` (`content.*`). */
 const FAMILIES = [...new Set(WEBHOOK_EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))];

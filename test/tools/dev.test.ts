@@ -196,7 +196,36 @@ describe('npm run dev', () => {
     expect(newcomer.items.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('has sample engagement rising: the newest items trend', async () => {
+  it('has a topic trending at once: the sample story, with its keywords and series', async () => {
+    const auth = await signIn();
+    const response = await fetch(`${base()}/v1/trends`, { headers: auth });
+    expect(response.status).toBe(200);
+    const trends = (await response.json()) as {
+      items: {
+        id: string;
+        size: number;
+        lifecycle: string;
+        keywords: { ar: string[]; en: string[] };
+      }[];
+    };
+    // The sample story: its items read by forty readers each in the last six hours.
+    const top = trends.items.find(
+      (t) => t.size >= 3 && ['emerging', 'rising', 'peaking'].includes(t.lifecycle),
+    );
+    expect(top, JSON.stringify(trends.items)).toBeDefined();
+    expect(top!.keywords.en.length).toBeGreaterThan(0);
+    expect(top!.keywords.ar.length).toBeGreaterThan(0);
+    const one = (await (
+      await fetch(`${base()}/v1/trends/${top!.id}`, { headers: auth })
+    ).json()) as {
+      series: unknown[];
+      items: unknown[];
+    };
+    expect(one.series.length).toBeGreaterThan(0);
+    expect(one.items.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('has sample engagement rising: a story’s items trend', async () => {
     const auth = await signIn();
     const response = await fetch(`${base()}/v1/trending?explain=true`, { headers: auth });
     expect(response.status).toBe(200);

@@ -296,7 +296,13 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     });
     // Engagement (`sample-data/engagement.ts`) over the published items, oldest first.
     const published = await tx
-      .select({ id: content.id, category: content.categoryId })
+      .select({
+        id: content.id,
+        category: content.categoryId,
+        tags: content.tags,
+        locales: sql<string[]>`array(select t.locale from ${contentTranslations} t
+          where t.org_id = ${content.orgId} and t.content_id = ${content.id} order by t.locale)`,
+      })
       .from(content)
       .where(
         and(eq(content.orgId, orgId), eq(content.status, 'published'), isNull(content.deletedAt)),
@@ -314,8 +320,8 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
         await tx.insert(events).values(batch.map(eventRow));
       result.events = sample.length;
     }
-    // A burst of reading on the newest items whenever the last is over BURST_HOURS old, so
-    // `GET /v1/trending` shows something rising on kept data too.
+    // A burst of reading on one story's items whenever the last is over BURST_HOURS old, so
+    // `GET /v1/trending` and `GET /v1/trends` show something rising on kept data too.
     const [recentBurst] = await tx
       .select({ id: events.id })
       .from(events)

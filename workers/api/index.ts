@@ -31,6 +31,7 @@ import { registerSearchIndex } from './routes/search-index/index.ts';
 import { registerSearchSynonyms } from './routes/search-synonyms/index.ts';
 import { registerSystem } from './routes/system/index.ts';
 import { registerTrending } from './routes/trending/index.ts';
+import { registerTrends } from './routes/trends/index.ts';
 import { registerWebhookSources } from './routes/webhook-sources/index.ts';
 import { registerWebhooks } from './routes/webhooks/index.ts';
 import { registerWellKnown } from './routes/well-known/index.ts';
@@ -87,25 +88,27 @@ export function createApp() {
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
   const routes = registerRecommendations(
-    registerTrending(
-      registerEvents(
-        registerRealtime(
-          registerWebhooks(
-            registerWebhookSources(
-              registerSearchIndex(
-                registerAnalytics(
-                  registerSearch(
-                    registerSearchSynonyms(
-                      registerContent(
-                        registerOperations(
-                          registerWhoami(
-                            registerAdmin(
-                              registerAuditLog(
-                                registerKeys(
-                                  registerInvitations(
-                                    registerMembers(
-                                      registerAuth(
-                                        registerWellKnown(registerDocs(registerSystem(app))),
+    registerTrends(
+      registerTrending(
+        registerEvents(
+          registerRealtime(
+            registerWebhooks(
+              registerWebhookSources(
+                registerSearchIndex(
+                  registerAnalytics(
+                    registerSearch(
+                      registerSearchSynonyms(
+                        registerContent(
+                          registerOperations(
+                            registerWhoami(
+                              registerAdmin(
+                                registerAuditLog(
+                                  registerKeys(
+                                    registerInvitations(
+                                      registerMembers(
+                                        registerAuth(
+                                          registerWellKnown(registerDocs(registerSystem(app))),
+                                        ),
                                       ),
                                     ),
                                   ),

@@ -3,6 +3,7 @@ import { newId } from '../../shared/ids.ts';
 import { createLogger, logLevel } from '../../shared/logger.ts';
 import { createServices } from '../../shared/services.ts';
 import { startSpan } from '../../shared/trace.ts';
+import { computeTrendsJob } from './compute-trends.ts';
 import { dropRetiredSearchNamespaces } from './drop-retired-namespaces.ts';
 import { ensureEventPartitions } from './ensure-event-partitions.ts';
 import { pollFeeds } from './poll-feeds.ts';
@@ -19,6 +20,7 @@ const JOBS: Record<CronJobName, CronJob> = {
   'publish-due': publishDueContent,
   'sweep-webhooks': sweepWebhooks,
   'poll-feeds': pollFeeds,
+  'compute-trends': computeTrendsJob,
 };
 
 /**

@@ -8,7 +8,7 @@ export const CRON_SCHEDULE = {
   '17 * * * *': ['prune-idempotency'],
   '0 3 * * *': ['ensure-event-partitions'],
   '*/10 * * * *': ['drop-retired-search-namespaces'],
-  '*/5 * * * *': ['sweep-webhooks'],
+  '*/5 * * * *': ['sweep-webhooks', 'compute-trends'],
 } as const;
 
 export type CronJobName = (typeof CRON_SCHEDULE)[keyof typeof CRON_SCHEDULE][number];

@@ -10,4 +10,5 @@ export * from './events.ts';
 export * from './operations.ts';
 export * from './search.ts';
 export * from './tenancy.ts';
+export * from './trends.ts';
 export * from './webhooks.ts';

@@ -156,6 +156,7 @@ describe('request rules that every route follows', () => {
         'op',
         'ses',
         'syn',
+        'top',
         'usr',
         'whs',
       ]);
@@ -210,6 +211,7 @@ describe('request rules that every route follows', () => {
         webhookSourceId: newId('webhookSource'),
         webhookEndpointId: newId('webhookEndpoint'),
         webhookDeliveryId: newId('delivery'),
+        topicId: newId('topic'),
       };
       const routes = PROTECTED_ROUTES.filter((r) => r.otherTenant === 'not_found');
       expect(routes.length).toBeGreaterThan(15);

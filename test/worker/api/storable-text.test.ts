@@ -91,6 +91,7 @@ function fixture(member: Member, sessionId: string): Fixture {
     webhookSourceId: newId('webhookSource'),
     webhookEndpointId: newId('webhookEndpoint'),
     webhookDeliveryId: newId('delivery'),
+    topicId: newId('topic'),
   };
 }
 

@@ -24,6 +24,7 @@ import {
 } from '../auth.ts';
 import { call, DEAD_DATABASE_URL, DEAD_URL, testDb, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
+import { insertTopic } from '../routes/trends/fixtures.ts';
 import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
 import { type Fixture, PROTECTED_ROUTES, PUBLIC_ROUTES } from './protected-routes.ts';
 
@@ -305,6 +306,9 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   // Trending is counted from the events in Postgres.
   'GET /v1/trending': { postgres: 'unavailable' },
   'GET /v1/trending/facets': { postgres: 'unavailable' },
+  // Trends are read from the topics the cron job keeps in Postgres.
+  'GET /v1/trends': { postgres: 'unavailable' },
+  'GET /v1/trends/:id': { postgres: 'unavailable' },
   // Events go through the EVENTS queue; Redis only spots repeats (without it, Postgres does).
   'POST /v1/events': { queue: 'unavailable' },
   // A rebuild reads Postgres, keeps its state in Redis and starts through the JOBS queue.
@@ -383,6 +387,7 @@ async function world(label: string): Promise<World> {
   });
   const endpoint = await insertEndpoint(orgId, env.SECRETS_KEY);
   const webhookDeliveryId = await insertDelivery(orgId, endpoint.id);
+  const topicId = await insertTopic(orgId);
   const item = await insertContent(orgId, {
     version: 2,
     translations: { en: { title: 'Outage lighthouse', body: 'Seen once, cached since.' } },
@@ -435,6 +440,7 @@ async function world(label: string): Promise<World> {
     webhookSourceId,
     webhookEndpointId: endpoint.id,
     webhookDeliveryId,
+    topicId,
   };
 }
 

@@ -29,6 +29,8 @@ export type Fixture = {
   /** An outbound webhook endpoint of organisation A, and a failed delivery of it. */
   webhookEndpointId: string;
   webhookDeliveryId: string;
+  /** A trending topic of organisation A. */
+  topicId: string;
 };
 
 export type ProtectedRoute = {
@@ -379,6 +381,21 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: () => '/v1/trending/facets',
     permission: 'content:read',
     otherTenant: 'own_data',
+  },
+  // Trends: the caller's organisation's topics; another organisation's topic is a 404.
+  {
+    method: 'GET',
+    route: '/v1/trends',
+    path: () => '/v1/trends',
+    permission: 'content:read',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/trends/:id',
+    path: (a) => `/v1/trends/${a.topicId}`,
+    permission: 'content:read',
+    otherTenant: 'not_found',
   },
   // Engagement events: recorded under the caller's organisation only (ids are not looked up).
   {

@@ -32,6 +32,7 @@ import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
 import { call, expectProblem, testDb, testServices, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
+import { insertTopic } from '../routes/trends/fixtures.ts';
 import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
 import {
   type Fixture,
@@ -165,7 +166,12 @@ describe('tenant isolation and authentication on every protected route', () => {
       description: 'Isolation secret endpoint',
     });
     const webhookDeliveryId = await insertDelivery(tenantA.orgId, endpoint.id);
+    const topicId = await insertTopic(tenantA.orgId, {
+      label: 'Isolation secret topic',
+      keywords: { ar: [], en: ['isolationsecretkeyword'] },
+    });
     a = {
+      topicId,
       synonymId,
       webhookSourceId,
       webhookEndpointId: endpoint.id,
@@ -210,6 +216,9 @@ describe('tenant isolation and authentication on every protected route', () => {
       webhookDeliveryId,
       'isolation-secret-endpoint',
       'Isolation secret endpoint',
+      topicId,
+      'Isolation secret topic',
+      'isolationsecretkeyword',
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;

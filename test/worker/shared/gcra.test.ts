@@ -182,6 +182,10 @@ describe('rate-limit policies', () => {
     expect(routeClass('HEAD', '/v1/content')).toBe('read');
     expect(routeClass('PATCH', '/v1/content/cnt_1')).toBe('write');
     expect(routeClass('GET', '/v1/authors')).toBe('read');
+    expect(routeClass('GET', '/v1/trending')).toBe('recommend');
+    expect(routeClass('GET', '/v1/trends')).toBe('recommend');
+    expect(routeClass('GET', '/v1/trends/top_1')).toBe('recommend');
+    expect(routeClass('GET', '/v1/trendsetters')).toBe('read');
   });
 
   it('limits an API key by its own rate limit, a user by id, anyone else by IP', () => {

@@ -14,8 +14,8 @@ import { createRandom } from '../../../shared/random.ts';
  *   so each pair's co-engagement stands out from its category's;
  * - every read is a `content.viewed`; six in ten also a `content.dwell` (10–300 s), and some a
  *   `content.clicked` (2 in 10), `content.liked` (8 in 100) or `content.shared` (5 in 100);
- * - and, apart ({@link composeBurst}), a burst of reading on the newest items, so that
- *   `GET /v1/trending` has something rising.
+ * - and, apart ({@link composeBurst}), a burst of reading on one story's items, so that
+ *   `GET /v1/trending` has items rising and `GET /v1/trends` a topic.
  *
  * Deterministic (seeded) except for the times, which count back from `now`.
  */
@@ -24,7 +24,13 @@ export const DAYS = 14;
 export const BURSTS = 3;
 export const BURST_READERS = 40;
 
-export type SampleEngagementItem = { id: string; category: string | null };
+export type SampleEngagementItem = {
+  id: string;
+  category: string | null;
+  /** What it is about (its subject's tags), and the locales it is written in. */
+  tags?: readonly string[];
+  locales?: readonly string[];
+};
 
 export type SampleEvent = {
   type: string;
@@ -107,7 +113,30 @@ export function composeEngagement(
 export const BURST_HOURS = 6;
 
 /**
- * A burst: the {@link BURSTS} newest items (the last of `items`) read by {@link BURST_READERS}
+ * The items a burst reads: one story's, so that they form one topic (`GET /v1/trends`) as well
+ * as trending items. The story is the subject (tags) with the most items written in both
+ * languages (the local embedding model is not multilingual, so a story's Arabic-only and
+ * English-only items would be topics apart), the one with the newest item on a tie; up to
+ * newest {@link BURSTS} + 1 of its bilingual items. Without such a story, the newest items.
+ */
+export function burstItems(items: readonly SampleEngagementItem[]): SampleEngagementItem[] {
+  const stories = new Map<string, SampleEngagementItem[]>();
+  items.forEach((item) => {
+    if (!item.tags?.length || item.locales?.length !== 2) return;
+    const key = [...item.tags].sort().join(',');
+    stories.set(key, [...(stories.get(key) ?? []), item]);
+  });
+  const newest = (list: readonly SampleEngagementItem[]) =>
+    Math.max(...list.map((item) => items.indexOf(item)));
+  const story = [...stories.values()].sort(
+    (a, b) => b.length - a.length || newest(b) - newest(a),
+  )[0];
+  if (!story || story.length < 2) return items.slice(-BURSTS);
+  return story.slice(-(BURSTS + 1));
+}
+
+/**
+ * A burst: the {@link burstItems} (of `items`, oldest first) read by {@link BURST_READERS}
  * readers each in the last {@link BURST_HOURS} hours, one in five of them sharing it. The seed
  * adds one whenever the last is older than that, so trending shows something on kept data too.
  */
@@ -119,7 +148,7 @@ export function composeBurst(
   const random = createRandom(seed);
   const events: SampleEvent[] = [];
   const stamp = now.getTime();
-  for (const [b, item] of items.slice(-BURSTS).entries()) {
+  for (const [b, item] of burstItems(items).entries()) {
     for (let r = 0; r < BURST_READERS; r++) {
       const base = {
         contentId: item.id,
