@@ -212,8 +212,9 @@ export async function recommend(
     weights.collaborative * evidence * (collaborative.scores.get(id) ?? 0) +
     weights.session * (session.get(id) ?? 0) +
     weights.trending * (trendingScores.get(id) ?? 0);
+  // (A stable sort: ties keep the sources' order, the newest items by publication.)
   const shortlist = candidates
-    .sort((a, b) => partial(b) - partial(a) || a.localeCompare(b))
+    .sort((a, b) => partial(b) - partial(a))
     .slice(0, Math.max(limit * SHORTLIST_FACTOR, MIN_SHORTLIST));
   const [snapshots, popular] = await services.time(
     'candidates',
