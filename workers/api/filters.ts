@@ -106,6 +106,16 @@ export function listParam<T extends z.ZodType<unknown, string>>(item: T, max = M
     );
 }
 
+/** A `limit` query parameter: an integer from 1 to `max`, `fallback` when absent. */
+export const limitParam = (description: string, max = 50, fallback = 10) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .default(fallback)
+    .openapi({ description });
+
 /** A true/false query parameter (`true`, `false`, `1` or `0`). */
 export const BooleanParam = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })

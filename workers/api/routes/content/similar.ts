@@ -13,7 +13,7 @@ import {
 import type { AppBindings } from '../../app.ts';
 import { readContent } from '../../content-read.ts';
 import { OUTAGE_RETRY_AFTER_SECONDS } from '../../errors.ts';
-import { BooleanParam, FILTER_PARAMS, listParam } from '../../filters.ts';
+import { BooleanParam, FILTER_PARAMS, limitParam, listParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, showRanked } from '../../recommended.ts';
@@ -24,13 +24,7 @@ import { ContentIdParamsSchema } from './schema.ts';
 export const MAX_EXCLUDED = 100;
 
 export const SimilarQuerySchema = z.object({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(10)
-    .openapi({ description: 'How many neighbours (1–50, default 10).' }),
+  limit: limitParam('How many neighbours (1–50, default 10).'),
   locale: FILTER_PARAMS.locale.openapi({
     description: 'Only neighbours with a translation in this language; titles in it.',
     example: 'ar',

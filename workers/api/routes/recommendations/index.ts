@@ -24,7 +24,7 @@ import {
 import type { AppBindings } from '../../app.ts';
 import { readContents } from '../../content-read.ts';
 import { OUTAGE_RETRY_AFTER_SECONDS } from '../../errors.ts';
-import { BooleanParam, FILTER_PARAMS, listParam } from '../../filters.ts';
+import { BooleanParam, FILTER_PARAMS, limitParam, listParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, showRanked } from '../../recommended.ts';
@@ -50,13 +50,7 @@ export const RecommendationsQuerySchema = z.object({
   anonymous_id: ClientId(
     'The signed-out reader to recommend for (the `anonymous_id` their events carry).',
   ).optional(),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(10)
-    .openapi({ description: 'How many items (1–50, default 10).' }),
+  limit: limitParam('How many items (1–50, default 10).'),
   locale: FILTER_PARAMS.locale.openapi({
     description:
       "Only items with a translation in this language, titles in it; a new reader gets what is trending among this language's readers.",

@@ -4,20 +4,14 @@ import type { Schema } from 'hono';
 import { categories } from '../../../../shared/db/schema/index.ts';
 import { MIN_SUPPORT, trendingFacets } from '../../../../shared/recommend/trending.ts';
 import type { AppBindings } from '../../app.ts';
-import { BooleanParam, FILTER_PARAMS } from '../../filters.ts';
+import { BooleanParam, FILTER_PARAMS, limitParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { TrendingQuerySchema, TrendingWindowSchema } from './items.ts';
 
 export const TrendingFacetsQuerySchema = z.object({
   window: TrendingQuerySchema.shape.window,
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(20, 'must be at most 20')
-    .default(10)
-    .openapi({ description: 'How many categories, and how many tags (1–20, default 10).' }),
+  limit: limitParam('How many categories, and how many tags (1–20, default 10).', 20, 10),
   locale: FILTER_PARAMS.locale.openapi({
     description: "What is rising among readers of this language (their events' `locale`).",
     example: 'ar',

@@ -9,7 +9,7 @@ import {
   trendingItems,
 } from '../../../../shared/recommend/trending.ts';
 import type { AppBindings } from '../../app.ts';
-import { BooleanParam, FILTER_PARAMS } from '../../filters.ts';
+import { BooleanParam, FILTER_PARAMS, limitParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, showRanked } from '../../recommended.ts';
@@ -27,13 +27,7 @@ export const TrendingQuerySchema = z.object({
       'The window engagement is counted over: `1h` (against the 24 hours before), `24h` ' +
       '(against the 7 days before; the default) or `7d` (against the 28 days before).',
   }),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(10)
-    .openapi({ description: 'How many items (1–50, default 10).' }),
+  limit: limitParam('How many items (1–50, default 10).'),
   category: FILTER_PARAMS.category,
   locale: FILTER_PARAMS.locale.openapi({
     description: "What is trending among readers of this language (their events' `locale`).",

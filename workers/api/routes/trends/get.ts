@@ -9,17 +9,11 @@ import {
 } from '../../../../shared/db/schema/index.ts';
 import { itemTrends } from '../../../../shared/trends/items.ts';
 import type { AppBindings } from '../../app.ts';
-import { FILTER_PARAMS } from '../../filters.ts';
+import { FILTER_PARAMS, limitParam } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { showRanked } from '../../recommended.ts';
-import {
-  limitParam,
-  TopicDetailSchema,
-  TopicIdParamsSchema,
-  topicNotFound,
-  topicView,
-} from './schema.ts';
+import { TopicDetailSchema, TopicIdParamsSchema, topicNotFound, topicView } from './schema.ts';
 
 const SERIES_DAYS = 7;
 const LINEAGE_LIMIT = 100;

@@ -5,7 +5,7 @@ import { topics } from '../../../../shared/db/schema/index.ts';
 import { inLanguage } from '../../../../shared/recommend/sql.ts';
 import { LIFECYCLES } from '../../../../shared/trends/score.ts';
 import type { AppBindings } from '../../app.ts';
-import { FILTER_PARAMS, MAX_FILTER_VALUES } from '../../filters.ts';
+import { FILTER_PARAMS, limitParam, MAX_FILTER_VALUES } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { PageCursor } from '../../pagination.ts';
@@ -13,7 +13,6 @@ import {
   decodeTrendCursor,
   encodeTrendCursor,
   lifecycleList,
-  limitParam,
   TopicSummarySchema,
   TREND_WINDOWS,
   TrendWindowSchema,

@@ -30,16 +30,6 @@ export const LifecycleSchema = z
 
 export const TopicIdParamsSchema = idParams('topic');
 
-/** A `limit` of 1–50, 10 by default (topics per page, items of a topic). */
-export const limitParam = (description: string) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(10)
-    .openapi({ description });
-
 export const KeywordsSchema = z
   .object({
     ar: z.array(z.string()).openapi({ description: 'Arabic keywords, strongest first.' }),
