@@ -27,27 +27,54 @@ export type ScoreParts = {
 };
 
 /**
- * How much each signal weighs for a reader with a history (`personalized`) and for one without
- * (`trending`: cold start). Each signal is in [0, 1] before weighting, so scores are too.
+ * Co-readers at which collaborative filtering weighs as much as the other signals together:
+ * below it a reader's list comes mostly from text, category and freshness (a reader of new or
+ * rarely read items has little else), above it mostly from what their co-readers read, as
+ * `/similar` blends its two sources.
  */
-export const WEIGHTS: Record<'personalized' | 'trending', ScoreParts> = {
-  personalized: {
-    collaborative: 0.45,
-    session: 0.2,
-    category: 0.15,
-    trending: 0.05,
-    popularity: 0.05,
-    freshness: 0.1,
-  },
-  trending: {
-    collaborative: 0,
-    session: 0,
-    category: 0,
-    trending: 0.5,
-    popularity: 0.3,
-    freshness: 0.2,
-  },
+export const CO_READER_EVIDENCE = 20;
+/** The least weight the signals other than collaborative filtering keep together. */
+export const MIN_OTHER_SHARE = 0.3;
+/** How the signals other than collaborative filtering share their weight (sums to 1). */
+export const OTHER_SIGNALS = {
+  session: 0.35,
+  category: 0.3,
+  trending: 0.1,
+  popularity: 0.1,
+  freshness: 0.15,
+} as const;
+/** The weights of a cold start (a reader without history; sums to 1). */
+export const COLD_START_WEIGHTS: ScoreParts = {
+  collaborative: 0,
+  session: 0,
+  category: 0,
+  trending: 0.5,
+  popularity: 0.3,
+  freshness: 0.2,
 };
+
+/** The share of the other signals given the co-readers: `max(0.3, 20 / (20 + co_readers))`. */
+export const otherShareOf = (coReaders: number) =>
+  Math.max(MIN_OTHER_SHARE, CO_READER_EVIDENCE / (CO_READER_EVIDENCE + coReaders));
+
+/**
+ * How much each signal weighs (each is in [0, 1] before weighting, so scores are too): for a
+ * reader with a history, collaborative filtering takes `1 − otherShareOf(co_readers)` and the
+ * others share the rest as {@link OTHER_SIGNALS} says; a cold start uses
+ * {@link COLD_START_WEIGHTS}.
+ */
+export function weightsOf(strategy: 'personalized' | 'trending', coReaders: number): ScoreParts {
+  if (strategy === 'trending') return COLD_START_WEIGHTS;
+  const others = otherShareOf(coReaders);
+  return {
+    collaborative: 1 - others,
+    session: others * OTHER_SIGNALS.session,
+    category: others * OTHER_SIGNALS.category,
+    trending: others * OTHER_SIGNALS.trending,
+    popularity: others * OTHER_SIGNALS.popularity,
+    freshness: others * OTHER_SIGNALS.freshness,
+  };
+}
 
 /** The reader's latest items whose content neighbours are asked (the session's thread). */
 export const SESSION_ITEMS = 3;
@@ -61,8 +88,6 @@ export const SESSION_DECAY = 0.5;
 export const SEED_ITEMS = 20;
 /** Most co-readers (the latest) collaborative filtering draws on. */
 export const MAX_CO_READERS = 1_000;
-/** Co-readers at which collaborative filtering counts half: fewer are weak evidence. */
-export const CO_READER_EVIDENCE = 10;
 /** Half-life of freshness: an item published three days ago is half as fresh as a new one. */
 export const FRESHNESS_HALF_LIFE_DAYS = 3;
 /** Candidates read and scored in full: this many times the list's length, and at least… */
@@ -204,12 +229,11 @@ export async function recommend(
       ...extra,
     ]),
   ].filter((id) => !exclude.has(id));
-  const weights = WEIGHTS[strategy];
-  const evidence = collaborative.coReaders / (collaborative.coReaders + CO_READER_EVIDENCE);
+  const weights = weightsOf(strategy, collaborative.coReaders);
   // Only the best candidates by the signals known so far are read and scored in full: the parts
   // still to come (category, popularity, freshness) can move an item by at most their weights.
   const partial = (id: string) =>
-    weights.collaborative * evidence * (collaborative.scores.get(id) ?? 0) +
+    weights.collaborative * (collaborative.scores.get(id) ?? 0) +
     weights.session * (session.get(id) ?? 0) +
     weights.trending * (trendingScores.get(id) ?? 0);
   // (A stable sort: ties keep the sources' order, the newest items by publication.)
@@ -229,7 +253,7 @@ export async function recommend(
     const snapshot = snapshots.get(contentId);
     if (!snapshot || !passes(snapshot, filters)) return [];
     const parts: ScoreParts = {
-      collaborative: weights.collaborative * evidence * (collaborative.scores.get(contentId) ?? 0),
+      collaborative: weights.collaborative * (collaborative.scores.get(contentId) ?? 0),
       session: weights.session * (session.get(contentId) ?? 0),
       category:
         weights.category * (snapshot.category_id ? (affinity.get(snapshot.category_id) ?? 0) : 0),

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { categories, events } from '../../../../shared/db/schema/index.ts';
 import { newId } from '../../../../shared/ids.ts';
-import { diversify } from '../../../../shared/recommend/recommend.ts';
+import { diversify, weightsOf } from '../../../../shared/recommend/recommend.ts';
 import { bearer, createTenant } from '../../auth.ts';
 import { call, DEAD_URL, eventually, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
 import { publishIndexed } from '../content/fixtures.ts';
@@ -224,6 +224,17 @@ describe('GET /v1/recommendations', () => {
     const only = await recommendations(`session_id=me-3&limit=4&category=${category.energy}`);
     expect(only.items.length).toBeGreaterThan(2);
     expect(only.items.every((i) => i.category_id === category.energy)).toBe(true);
+  });
+
+  it('weighs collaborative filtering by its co-readers: none at 0, half at 20, 0.7 from 47', () => {
+    const sum = (w: Record<string, number>) => Object.values(w).reduce((a, b) => a + b, 0);
+    for (const n of [0, 1, 20, 47, 1_000])
+      expect(sum(weightsOf('personalized', n))).toBeCloseTo(1, 12);
+    expect(weightsOf('personalized', 0).collaborative).toBe(0);
+    expect(weightsOf('personalized', 20).collaborative).toBeCloseTo(0.5, 12);
+    expect(weightsOf('personalized', 47).collaborative).toBeCloseTo(0.7, 2);
+    expect(weightsOf('personalized', 1_000).collaborative).toBeCloseTo(0.7, 12);
+    expect(weightsOf('trending', 1_000)).toMatchObject({ collaborative: 0, trending: 0.5 });
   });
 
   it('diversify holds back a category past its share and fills from it only when short', () => {

@@ -16,10 +16,13 @@ import {
 } from '../../../../shared/recommend/reader.ts';
 import {
   CATEGORY_SHARE,
+  CO_READER_EVIDENCE,
+  COLD_START_WEIGHTS,
+  MIN_OTHER_SHARE,
+  OTHER_SIGNALS,
   type Recommendation,
   recommend,
   SESSION_ITEMS,
-  WEIGHTS,
 } from '../../../../shared/recommend/recommend.ts';
 import type { AppBindings } from '../../app.ts';
 import { readContents } from '../../content-read.ts';
@@ -120,8 +123,8 @@ type CachedRecommendations = {
   items: Recommendation[];
 };
 
-const weights = (strategy: keyof typeof WEIGHTS) =>
-  Object.entries(WEIGHTS[strategy])
+const listed = (weights: Record<string, number>) =>
+  Object.entries(weights)
     .filter(([, weight]) => weight > 0)
     .map(([name, weight]) => `${name} ${weight}`)
     .join(', ');
@@ -136,9 +139,12 @@ export const route = createRoute({
     'events carry. With a history, a blend of item-to-item collaborative filtering (what ' +
     `readers who share the reader's items also engaged with), the text neighbours of their last ` +
     `${SESSION_ITEMS} items (a view a second ago moves the answer), their category affinity, ` +
-    `trending, popularity and freshness (weights: ${weights('personalized')}). Without one ` +
-    `(cold start): what is trending, in \`locale\`'s language when given, popular and fresh ` +
-    `(${weights('trending')}). Items the reader engaged with are left out; at most ` +
+    'trending, popularity and freshness. Collaborative filtering weighs ' +
+    `\`1 − max(${MIN_OTHER_SHARE}, ${CO_READER_EVIDENCE} / (${CO_READER_EVIDENCE} + co_readers))\`: ` +
+    'it takes over as the readers it draws on grow; the other signals share the rest ' +
+    `(${listed(OTHER_SIGNALS)}). Without a history (cold start): what is trending, in ` +
+    `\`locale\`'s language when given, popular and fresh (${listed(COLD_START_WEIGHTS)}). ` +
+    'Items the reader engaged with are left out; at most ' +
     `${CATEGORY_SHARE * 100}% of the list (and at least 2) from one category while others can ` +
     'fill it. Only published items of your organisation. Cached 30 minutes per reader and ' +
     "query; the reader's own new events retire it at once. A source that cannot be asked is " +
