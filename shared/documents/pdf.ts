@@ -118,7 +118,7 @@ function pageParagraphs(items: TextItem[]): string[] {
       y ??= itemY;
       height = Math.max(height, item.height);
     }
-    current += item.str;
+    current += (item as { dir?: string }).dir === 'rtl' ? unswapLamAlef(item.str) : item.str;
     if (item.hasEOL) endLine();
   }
   endLine();
@@ -140,4 +140,17 @@ function pageParagraphs(items: TextItem[]): string[] {
   }
   if (paragraph.length > 0) paragraphs.push(squash(paragraph.join(' ')));
   return paragraphs.filter((p) => p !== '');
+}
+
+/**
+ * PDF.js reverses a right-to-left run character by character to give it back in logical order;
+ * a lam-alef ligature glyph maps to two letters (ToUnicode `لا`), which the reversal swaps
+ * (`ال`). Where the swap is unmistakable it is undone: two alefs in a row (`األ` for `الأ`: the
+ * article before a hamza word) and `ال` standing alone (the article never does; `لا` is "no").
+ * Swaps inside a word (`خالل` for `خلال`) are ambiguous and stay: the fidelity left on the table.
+ */
+export function unswapLamAlef(text: string): string {
+  return text
+    .replace(/ا([أإآ])ل/gu, 'ال$1')
+    .replace(/(^|[^\p{L}\p{M}])ال(?![\p{L}\p{M}])/gu, '$1لا');
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import dejaVuSans from '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf?inline';
 import { extractDocument } from '../../../../shared/documents/extract.ts';
+import { unswapLamAlef } from '../../../../shared/documents/pdf.ts';
 import type { DocumentType, ExtractionResult } from '../../../../shared/documents/types.ts';
 import { readZipDirectory } from '../../../../shared/documents/zip.ts';
 import {
@@ -96,6 +97,12 @@ describe('extractDocument structure', () => {
       '<p>Fish &amp; chips&nbsp;&mdash; &#x2019;s<script>alert(1)</script><style>p{}</style><!-- no --></p>';
     const result = ok(await extractDocument(new TextEncoder().encode(html), 'html'));
     expect(result.text).toBe('Fish & chips — ’s');
+  });
+
+  it('undoes the lam-alef swaps of PDF.js right-to-left runs where they are unmistakable', () => {
+    expect(unswapLamAlef('عاد األكسجين، حتى ال يفسر')).toBe('عاد الأكسجين، حتى لا يفسر');
+    // The article inside a word is left alone.
+    expect(unswapLamAlef('بالماء والهواء')).toBe('بالماء والهواء');
   });
 
   it('reads nested lists with their depth', async () => {
