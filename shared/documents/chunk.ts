@@ -138,14 +138,15 @@ export function chunkDocument(blocks: readonly Block[], options: ChunkOptions = 
     offset += block.text.length + BLOCK_SEPARATOR.length;
   }
 
-  // Each block's page, to find the page of any character (an overlap's first one).
+  // The page of any character (an overlap's first one): the last piece starting at or before it.
   const pageAt = (position: number): number | null => {
-    let page: number | null = null;
-    for (const piece of pieces) {
-      if (piece.start > position) break;
-      page = piece.page ?? null;
+    let [low, high] = [0, pieces.length - 1];
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if ((pieces[middle]?.start ?? 0) <= position) low = middle;
+      else high = middle - 1;
     }
-    return page;
+    return pieces[low]?.page ?? null;
   };
 
   type Draft = { start: number; end: number; fresh: number; pieces: Piece[] };

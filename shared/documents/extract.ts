@@ -3,7 +3,7 @@ import { htmlBlocks } from './html.ts';
 import { detectDocumentLanguage } from './language.ts';
 import { MAX_DOCUMENT_BYTES, MAX_EXTRACTION_MS, MAX_PDF_PAGES, MAX_TEXT_CHARS } from './limits.ts';
 import { pdfBlocks } from './pdf.ts';
-import { decodeText, markdownBlocks, textBlocks } from './plain.ts';
+import { decodeText, htmlCharset, markdownBlocks, textBlocks } from './plain.ts';
 import type { Block, DocumentType, ExtractionResult, PageInfo } from './types.ts';
 import { blocksText, DOCUMENT_TYPES, ExtractionError } from './types.ts';
 
@@ -61,7 +61,7 @@ export async function extractDocument(
         blocks = markdownBlocks(decodeText(bytes));
         break;
       case 'html':
-        blocks = htmlBlocks(decodeText(bytes));
+        blocks = htmlBlocks(decodeText(bytes, htmlCharset(bytes)));
         break;
       case 'docx':
         blocks = docxBlocks(bytes, warnings);

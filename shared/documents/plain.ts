@@ -2,13 +2,15 @@ import type { Block } from './types.ts';
 import { ExtractionError } from './types.ts';
 
 /**
- * Bytes as UTF-8 text (a UTF-8 or UTF-16 byte-order mark honoured and dropped). Invalid UTF-8
+ * Bytes as text: UTF-8 unless `declared` names another encoding (a byte-order mark wins over
+ * it, as in browsers), the mark dropped. Invalid UTF-8
  * fails `corrupt` rather than storing replacement characters; NUL bytes mean a binary file.
  */
-export function decodeText(bytes: Uint8Array): string {
-  let encoding = 'utf-8';
+export function decodeText(bytes: Uint8Array, declared?: string): string {
+  let encoding = declared ?? 'utf-8';
   if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = 'utf-16le';
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = 'utf-16be';
+  else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) encoding = 'utf-8';
   let text: string;
   try {
     text = new TextDecoder(encoding, { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -148,4 +150,29 @@ export function markdownBlocks(text: string): Block[] {
   }
   flush();
   return blocks;
+}
+
+/** An encoding label TextDecoder knows, else undefined. */
+function knownEncoding(label: string): string | undefined {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The encoding an HTML file declares in its first 1,024 bytes (`<meta charset>` or an
+ * `http-equiv` Content-Type), as HTML's prescan finds it; undefined when there is none or the
+ * runtime's TextDecoder does not know it (the file is then read as UTF-8). Legacy Arabic pages
+ * are often `windows-1256`.
+ */
+export function htmlCharset(bytes: Uint8Array): string | undefined {
+  let head = '';
+  for (const byte of bytes.subarray(0, 1024)) head += String.fromCharCode(byte);
+  const label = /<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)/i.exec(head)?.[1];
+  if (label === undefined) return undefined;
+  const encoding = knownEncoding(label);
+  // A page saying UTF-16 in ASCII bytes is not UTF-16 (the prescan's rule).
+  return encoding?.startsWith('utf-16') ? 'utf-8' : encoding;
 }

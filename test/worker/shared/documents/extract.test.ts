@@ -105,6 +105,19 @@ describe('extractDocument structure', () => {
     expect(unswapLamAlef('بالماء والهواء')).toBe('بالماء والهواء');
   });
 
+  it('reads HTML in the legacy encoding its meta tag declares (windows-1256 Arabic)', async () => {
+    // "مرحبا" in windows-1256, after an ASCII head declaring it.
+    const head = new TextEncoder().encode(
+      '<html><head><meta charset="windows-1256"></head><body><p>',
+    );
+    const arabic = [0xe3, 0xd1, 0xcd, 0xc8, 0xc7];
+    const tail = new TextEncoder().encode('</p></body></html>');
+    const bytes = new Uint8Array([...head, ...arabic, ...tail]);
+    const result = ok(await extractDocument(bytes, 'html'));
+    expect(result.text).toBe('مرحبا');
+    expect(result.language.code).toBe('ar');
+  });
+
   it('reads nested lists with their depth', async () => {
     const html = '<ul><li>one<ul><li>one.a</li></ul></li><li>two</li></ul>';
     const result = ok(await extractDocument(new TextEncoder().encode(html), 'html'));
