@@ -3,3 +3,9 @@ declare module '*?raw' {
   const text: string;
   export default text;
 }
+
+/** A file as a base64 `data:` URL, imported with Vite's `?inline` suffix (binary fixtures). */
+declare module '*?inline' {
+  const dataUrl: string;
+  export default dataUrl;
+}
