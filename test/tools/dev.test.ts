@@ -197,6 +197,8 @@ describe('npm run dev', () => {
   });
 
   it('has a topic trending at once: the sample story, with its keywords and series', async () => {
+    // On a fresh database the story is emerging or rising; on kept data (the seed adds a burst
+    // only when the last is over six hours old) it may already be peaking or declining.
     const auth = await signIn();
     const response = await fetch(`${base()}/v1/trends`, { headers: auth });
     expect(response.status).toBe(200);
@@ -210,7 +212,7 @@ describe('npm run dev', () => {
     };
     // The sample story: its items read by forty readers each in the last six hours.
     const top = trends.items.find(
-      (t) => t.size >= 3 && ['emerging', 'rising', 'peaking'].includes(t.lifecycle),
+      (t) => t.size >= 3 && ['emerging', 'rising', 'peaking', 'declining'].includes(t.lifecycle),
     );
     expect(top, JSON.stringify(trends.items)).toBeDefined();
     expect(top!.keywords.en.length).toBeGreaterThan(0);
