@@ -39,7 +39,10 @@ const TYPE_CUES: Record<Exclude<DocumentType, 'other'>, readonly [RegExp, number
     ],
   ],
   minutes: [
-    [/(?<![\p{L}])(?:minutes|attendees|present|apologies|agenda|chair(?:ed)?)(?![\p{L}])/u, 2],
+    [
+      /(?<![\p{L}])(?:minutes of|meeting minutes|minutes:|attendees|present:|apologies|agenda|chaired by)(?![\p{L}])/u,
+      2,
+    ],
     [/(?<![\p{L}])(?:meeting|discussed|agreed|action items?)(?![\p{L}])/u, 1],
     [/(?:محضر|الحضور|الحاضرون|جدول الاعمال|اعتذر|ترأس|تراس)(?![\p{L}])/u, 2],
     [/(?:اجتماع|الاجتماع|ناقش|نوقش|تمت مناقشه|اتفق|تقرر)(?![\p{L}])/u, 1],
@@ -52,14 +55,13 @@ const TYPE_CUES: Record<Exclude<DocumentType, 'other'>, readonly [RegExp, number
     [/(?:سياسه|السياسه|نطاق التطبيق|تنطبق|يحظر|الامتثال|مخالفه)(?![\p{L}])/u, 1.5],
   ],
   report: [
+    [/(?<![\p{L}])(?:report|findings|root cause)(?![\p{L}])/u, 1.5],
     [
-      /(?<![\p{L}])(?:report|findings|root cause|incident|analysis|status|progress|quarter(?:ly)?|kpis?|summary)(?![\p{L}])/u,
-      1.5,
+      /(?<![\p{L}])(?:incident|analysis|status|progress|quarter(?:ly)?|kpis?|summary)(?![\p{L}])/u,
+      1,
     ],
-    [
-      /(?:تقرير|التقرير|النتائج|السبب الجذري|حادث|الحادث|الحادثه|تحليل|الربع|مؤشرات)(?![\p{L}])/u,
-      1.5,
-    ],
+    [/(?:تقرير|التقرير|النتائج|السبب الجذري)(?![\p{L}])/u, 1.5],
+    [/(?:حادث|الحادث|الحادثه|تحليل|الربع|مؤشرات|الحاله)(?![\p{L}])/u, 1],
   ],
   email: [
     [/^(?:from|to|subject|cc)\s*:/mu, 2],

@@ -28,7 +28,7 @@ const CUES: readonly [RegExp, number][] = [
     1.5,
   ],
   [
-    /(?<![\p{L}])(?:could|may|might|concerns?|issues?|problems?|uncertain(?:ty)?|unclear|unless|if not|otherwise)(?![\p{L}])/u,
+    /(?<![\p{L}])(?:could|may|might|possible|possibly|likely|potential(?:ly)?|concerns?|issues?|problems?|uncertain(?:ty)?|unclear|unless|if not|otherwise)(?![\p{L}])/u,
     0.75,
   ],
   [
@@ -40,7 +40,7 @@ const CUES: readonly [RegExp, number][] = [
     1.5,
   ],
   [
-    /(?<![\p{L}])(?:قد|ربما|مشكله|مشكلات|مشاكل|قلق|مخاوف|غير واضح|والا|في حال عدم)(?![\p{L}])/u,
+    /(?<![\p{L}])(?:قد|ربما|محتمل|احتمال|مشكله|مشكلات|مشاكل|قلق|مخاوف|غير واضح|والا|في حال عدم)(?![\p{L}])/u,
     0.75,
   ],
 ];
