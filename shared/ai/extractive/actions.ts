@@ -44,6 +44,8 @@ const EN_ROLE =
   /(?<![\p{L}])(?:team|manager|lead|leader|department|supplier|contractor|client|customer|vendor|party|tenant|landlord|buyer|seller|engineer|officer|committee|board|director|owner|coordinator|administrator|analyst|consultant|company|provider|it|hr|finance|legal|ops|security|procurement|we|you|i)(?![\p{L}])/u;
 const EN_OWNER_AFTER =
   /(?:assigned to|owner\s*[:-]|responsible\s*[:-]|owned by|led by|\(\s*owner\s*:?)\s*((?:the\s+)?(?:\p{Lu}[\p{L}'.-]*|[\p{L}]+)(?:\s+\p{Lu}[\p{L}'.-]*){0,2})/u;
+/** `Tom, please fix…`: the person addressed. */
+const EN_VOCATIVE = /^((?:\p{Lu}[\p{L}'.-]*)(?:\s+\p{Lu}[\p{L}'.-]*)?),\s+(?:please|kindly)\b/u;
 const EN_OWNER_DASH = /[—–-]\s*((?:\p{Lu}[\p{L}'.-]*)(?:\s+\p{Lu}[\p{L}'.-]*){0,2})\s*\)?\s*\.?$/u;
 
 // --- Arabic (folded spelling) ----------------------------------------------------------------
@@ -155,7 +157,10 @@ function englishCue(text: string, folded: Folded, sentence: Sentence): Cue | und
   if (nameToOwner) return { owner: ownerAfter ?? nameToOwner, confidence: 0.9 };
   const firstWord = lower.match(/^[\p{L}]+/u)?.[0] ?? '';
   const imperative = EN_IMPERATIVES.has(firstWord);
-  if (EN_PLEASE.test(lower)) return { owner: ownerAfter, confidence: 0.85 };
+  if (EN_PLEASE.test(lower)) {
+    const addressed = EN_VOCATIVE.exec(text)?.[1];
+    return { owner: ownerAfter ?? addressed, confidence: 0.85 };
+  }
   const modal = EN_MODAL.exec(lower);
   const descriptive = EN_NOT_ACTION.test(lower);
   if (modal && !descriptive) {
@@ -164,7 +169,9 @@ function englishCue(text: string, folded: Folded, sentence: Sentence): Cue | und
     const subjectLower = subject?.toLowerCase() ?? '';
     const personal =
       subject !== undefined && (/^\p{Lu}/u.test(subject) || EN_ROLE.test(subjectLower));
-    if (!weak || personal || ownerAfter || sentence.section === 'actions') {
+    // Under a risks heading `will` predicts (`the site will go offline`) rather than assigns.
+    const predictive = weak && sentence.section === 'risks';
+    if (!predictive && (!weak || personal || ownerAfter || sentence.section === 'actions')) {
       const owner =
         ownerAfter ?? (personal && !/^(?:we|i|you)$/iu.test(subject ?? '') ? subject : undefined);
       return { owner, confidence: weak ? 0.6 : 0.75 };
@@ -217,7 +224,9 @@ function arabicCue(folded: Folded, sentence: Sentence): Cue | undefined {
     (m) => !AR_NOT_FUTURE.has(m[0]) && !AR_NOT_FUTURE.has(m[0].replace(/^ال/u, '')),
   );
   const descriptive = AR_NOT_ACTION.test(t);
-  if ((cue || future) && (!descriptive || cue?.[1]?.startsWith('تم تكليف'))) {
+  // Under a risks heading a future verb predicts (`سيتوقف الوصول`): only an obligation assigns.
+  const predictive = future && !cue && sentence.section === 'risks';
+  if ((cue || future) && !predictive && (!descriptive || cue?.[1]?.startsWith('تم تكليف'))) {
     return { owner: ownerAfter ?? arabicSubject(folded), confidence: cue ? 0.75 : 0.6 };
   }
   if (sentence.section === 'actions' && !descriptive) {
@@ -230,18 +239,20 @@ function arabicSubject(folded: Folded): string | undefined {
   return (
     matchOriginal(folded, AR_ALA) ??
     matchOriginal(folded, AR_SUBJECT_AFTER_VERB) ??
-    obligedParty(folded)
+    obligedParty(folded, AR_OBLIGED) ??
+    obligedParty(folded, AR_ASKED) ??
+    obligedParty(folded, AR_TAKES)
   );
 }
 
 /**
- * `يجب على أحمد العتيبي التواصل…`: the party after `على`, followed by a verbal noun rather than
- * `أن`. Its first word, and the next when it is a definite family name or qualifier
+ * `يجب على أحمد العتيبي التواصل…`: the party after `على` (or `يرجى من`), followed by a verbal
+ * noun rather than `أن`. Its first word, and the next when it is a definite family name or qualifier
  * (`أحمد العتيبي`, `فريق التسويق`, `الطرف الثاني`); a definite first word (`المورد`) stands alone
  * unless it is `الطرف`.
  */
-function obligedParty(folded: Folded): string | undefined {
-  const m = AR_OBLIGED.exec(folded.text);
+function obligedParty(folded: Folded, pattern: RegExp): string | undefined {
+  const m = pattern.exec(folded.text);
   if (!m) return undefined;
   const words = [...(m[1] as string).matchAll(/[^\s،.:]+/gu)];
   const first = words[0];
@@ -254,6 +265,10 @@ function obligedParty(folded: Folded): string | undefined {
   return originalText(folded, base + first.index, base + last.index + last[0].length);
 }
 const AR_OBLIGED = /(?<![\p{L}])(?:يجب|ينبغي|يتعين|يلزم)\s+علي\s+([^،.:]+)/u;
+/** `تتولى نورة السبيعي رفع…`: the one who takes a task, before its verbal noun. */
+const AR_TAKES = /(?<![\p{L}])(?:يتولي|تتولي|سيتولي|ستتولي)\s+([^،.:]+)/u;
+/** `يرجى من سلمان إرسال…`: the one asked, read as {@link obligedParty} reads `على`'s party. */
+const AR_ASKED = /(?<![\p{L}])(?:يرجي|نرجو|الرجاء|ارجو)\s+من\s+([^،.:]+)/u;
 
 /** Group 1 of `pattern` on the folded text, as written in the original. */
 function matchOriginal(folded: Folded, pattern: RegExp): string | undefined {

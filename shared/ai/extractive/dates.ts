@@ -11,6 +11,9 @@
  * القادم / المقبل` (its Monday / Sunday); `in / within N days / weeks`, `خلال N ايام /
  * اسابيع`, `خلال اسبوع / اسبوعين`.
  *
+ * A period counted from another event (`within 30 days of receipt`, `خلال ٣ أيام من استلام`) has
+ * no calendar date and is not read; `this week` and `this month` are due at their end.
+ *
  * A date without a year is the next such date on or after the reference date; a weekday is the
  * next one strictly after it (a Friday's "by Friday" means the week after). The end of the week is
  * Friday in English and Thursday in Arabic (the last working day where each is mostly written).
@@ -124,14 +127,16 @@ const RULES: Rule[] = [
     resolve: (_m, ref) => addDays(ref, 1),
   },
   {
-    pattern: /(?<![\p{L}])(?:end of (?:the |this )?week|eow|نهايه (?:هذا )?الاسبوع)(?![\p{L}])/gu,
+    pattern:
+      /(?<![\p{L}])(?:end of (?:the |this )?week|this week|eow|نهايه (?:هذا )?الاسبوع|هذا الاسبوع)(?![\p{L}])/gu,
     resolve: (_m, ref, ar) => {
       const last = ar ? 4 : 5;
       return addDays(ref, (last - ref.getUTCDay() + 7) % 7);
     },
   },
   {
-    pattern: /(?<![\p{L}])(?:end of (?:the |this )?month|eom|نهايه (?:هذا )?الشهر)(?![\p{L}])/gu,
+    pattern:
+      /(?<![\p{L}])(?:end of (?:the |this )?month|this month|eom|نهايه (?:هذا )?الشهر|هذا الشهر)(?![\p{L}])/gu,
     resolve: (_m, ref) => utc(ref.getUTCFullYear(), ref.getUTCMonth() + 1, 0),
   },
   {
@@ -143,7 +148,7 @@ const RULES: Rule[] = [
   },
   {
     pattern:
-      /(?<![\p{L}])(?:in|within)\s+(\d{1,3}|a|an|one|two|three|four|five|six|seven|ten|fourteen|thirty)\s+(?:(business|working)\s+)?(days?|weeks?)(?![\p{L}])/gu,
+      /(?<![\p{L}])(?:in|within)\s+(\d{1,3}|a|an|one|two|three|four|five|six|seven|ten|fourteen|thirty)\s+(?:(business|working)\s+)?(days?|weeks?)(?![\p{L}])(?!\s+(?:of|from|after)\s)/gu,
     resolve: (m, ref) => {
       const count = /\d/.test(m[1] as string) ? Number(m[1]) : (NUMBER_WORDS[m[1] as string] ?? 1);
       return addDays(ref, (m[3] as string).startsWith('week') ? count * 7 : count);
@@ -151,7 +156,7 @@ const RULES: Rule[] = [
   },
   {
     pattern:
-      /(?<![\p{L}])(?:خلال|في غضون)\s+(?:(\d{1,3})\s+)?(يوما|ايام|يوم|اسبوعين|اسبوع|اسابيع)(?![\p{L}])/gu,
+      /(?<![\p{L}])(?:خلال|في غضون)\s+(?:(\d{1,3})\s+)?(يوما|ايام|يوم|اسبوعين|اسبوع|اسابيع)(?![\p{L}])(?!\s+(?:من|بعد)\s)/gu,
     resolve: (m, ref) => {
       const unit = m[2] as string;
       if (unit === 'اسبوعين') return addDays(ref, 14);

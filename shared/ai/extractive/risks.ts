@@ -16,7 +16,8 @@ export type ExtractedRisk = {
  * Risk cues with their weights, in folded spelling. A sentence is a risk when its cues weigh at
  * least {@link RISK_THRESHOLD}: one strong cue (`risk`, `breach`, `outage`, `خطر`, `اختراق`)
  * is enough, weak ones (`could`, `may`, `قد`, `concern`) only together or under a "Risks"
- * heading (which adds {@link SECTION_BONUS}).
+ * heading (which adds {@link SECTION_BONUS}). Intensity words (`serious`, `خطير`) are weak cues too.
+ * Arabic cues take the proclitics (`و ف ب ل ك`, `لل`) and the accusative alif (`خطراً`).
  */
 const CUES: readonly [RegExp, number][] = [
   [
@@ -24,33 +25,34 @@ const CUES: readonly [RegExp, number][] = [
     2,
   ],
   [
-    /(?<![\p{L}])(?:delay(?:s|ed)?|slip(?:s|ped)?|fail(?:s|ed|ure|ures)?|miss(?:es|ed)?|exceed(?:s|ed)?|insufficient|lack of|unavailable|unstable|degraded|depend(?:s|ency|encies) on|single point of failure|turnover|attrition|disput(?:e|es|ed)|terminat(?:e|ion))(?![\p{L}])/u,
+    /(?<![\p{L}])(?:delay(?:s|ed)?|slip(?:s|ped)?|fail(?:s|ed|ure|ures)?|miss(?:es|ed)?|exceed(?:s|ed)?|insufficient|lack of|unavailable|unstable|degraded|depend(?:s|ency|encies) on|single point of failure|turnover|attrition|disput(?:e|es|ed)|terminat(?:e|ion)|late|lateness|suspen(?:d|ds|ded|sion))(?![\p{L}])/u,
     1.5,
   ],
   [
-    /(?<![\p{L}])(?:could|may|might|possible|possibly|likely|potential(?:ly)?|concerns?|issues?|problems?|uncertain(?:ty)?|unclear|unless|if not|otherwise)(?![\p{L}])/u,
+    /(?<![\p{L}])(?:could|may|might|chance|serious|severe|critical|possible|possibly|likely|potential(?:ly)?|concerns?|issues?|problems?|uncertain(?:ty)?|unclear|unless|if not|otherwise)(?![\p{L}])/u,
     0.75,
   ],
   [
-    /(?<![\p{L}])(?:ال)?(?:خطر|مخاطر|مخاطره|تهديد|يهدد|ثغره|ثغرات|اختراق|تسريب|تسرب|انقطاع|توقف الخدمه|فقدان البيانات|عدم الامتثال|غرامه|غرامات|عقوبه|عقوبات|تجاوز الميزانيه|تجاوز التكاليف|نقص|عجز|حادث|حادثه|هجوم|احتيال|دعوي|نزاع)(?![\p{L}])/u,
+    /(?<![\p{L}])(?:[وفبلك])?(?:ال|لل)?(?:خطر|مخاطر|مخاطره|تهديد|يهدد|ثغره|ثغرات|اختراق|تسريب|تسرب|انقطاع|توقف الخدمه|فقدان البيانات|عدم الامتثال|غرامه|غرامات|عقوبه|عقوبات|تجاوز الميزانيه|تجاوز التكاليف|نقص|عجز|حادث|حادثه|هجوم|احتيال|دعوي|نزاع|اخلال|الاخلال|سرقه|سرقتها)ا?(?![\p{L}])/u,
     2,
   ],
   [
-    /(?<![\p{L}])(?:تاخير|تاخر|التاخير|التاخر|يتاخر|تتاخر|تعثر|فشل|عطل|اعطال|تجاوز|يتجاوز|تجاوزت|غير كاف|عدم توفر|عدم كفايه|الاعتماد علي|يعتمد علي|استقاله|فسخ|انهاء العقد)(?![\p{L}])/u,
+    /(?<![\p{L}])(?:[وفبلك])?(?:تاخير|تاخر|التاخير|التاخر|يتاخر|تتاخر|تعثر|فشل|عطل|اعطال|تجاوز|يتجاوز|تجاوزت|غير كاف|عدم توفر|عدم كفايه|الاعتماد علي|يعتمد علي|استقاله|فسخ|انهاء العقد|فقدان|كشف|تعليق)ا?(?![\p{L}])/u,
     1.5,
   ],
   [
-    /(?<![\p{L}])(?:قد|ربما|محتمل|احتمال|مشكله|مشكلات|مشاكل|قلق|مخاوف|غير واضح|والا|في حال عدم)(?![\p{L}])/u,
+    /(?<![\p{L}])(?:قد|ربما|محتمل|خطير|خطيره|جسيم|جسيمه|حرج|احتمال|مشكله|مشكلات|مشاكل|قلق|مخاوف|غير واضح|والا|في حال عدم)(?![\p{L}])/u,
     0.75,
   ],
 ];
 const RISK_THRESHOLD = 2;
 const SECTION_BONUS = 1.5;
 
+/** Intensity words; the Arabic ones with their proclitics, article and accusative alif. */
 const HIGH =
-  /(?<![\p{L}])(?:critical|severe|severely|serious|major|significant|breach|data loss|leak|catastrophic|fatal|urgent|immediately|legal action|lawsuit|penalt(?:y|ies)|regulator|regulatory|outage|shutdown|high|جسيم|جسيمه|حرج|حرجه|خطير|خطيره|بالغ|بالغه|كبير|كبيره|شديد|شديده|اختراق|تسريب|عاجل|فوري|غرامه|غرامات|مرتفع|مرتفعه|عالي|عاليه)(?![\p{L}])/u;
+  /(?<![\p{L}])(?:critical|severe|severely|serious|major|significant|breach|data loss|leak|catastrophic|fatal|urgent|immediately|legal action|lawsuit|penalt(?:y|ies)|regulator|regulatory|outage|shutdown|high)(?![\p{L}])|(?<![\p{L}])[وفبلك]?(?:ال|لل)?(?:جسيم|جسيمه|حرج|حرجه|خطير|خطيره|بالغ|بالغه|كبير|كبيره|شديد|شديده|اختراق|تسريب|اخلال|عاجل|فوري|فورا|غرامه|غرامات|مرتفع|مرتفعه|عالي|عاليه)ا?(?![\p{L}])/u;
 const LOW =
-  /(?<![\p{L}])(?:minor|slight|slightly|small|low|limited|unlikely|negligible|طفيف|طفيفه|بسيط|بسيطه|محدود|محدوده|ضئيل|ضئيله|منخفض|منخفضه|مستبعد)(?![\p{L}])/u;
+  /(?<![\p{L}])(?:minor|slight|slightly|small|low|limited|unlikely|negligible)(?![\p{L}])|(?<![\p{L}])[وفبلك]?(?:ال)?(?:طفيف|طفيفه|بسيط|بسيطه|محدود|محدوده|ضئيل|ضئيله|منخفض|منخفضه|مستبعد)ا?(?![\p{L}])/u;
 
 /**
  * The risks of a document: each sentence whose risk cues weigh enough (see {@link CUES}),

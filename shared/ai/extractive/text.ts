@@ -116,8 +116,8 @@ const MIN_CLAUSE_WORDS = 10;
  * and at an Arabic comma `،` when the clauses on both sides have at least
  * {@link MIN_CLAUSE_WORDS} words each: Arabic prose often runs several statements together with
  * commas, while a short list (`أحمد، سارة، وعمر`) stays one sentence. List markers are dropped
- * from the sentence; a short line without closing punctuation, or one ending in `:`, is a
- * heading, and a heading naming actions or risks (`Next steps`, `المخاطر`) labels the lines
+ * from the sentence; a short line without closing punctuation, or one ending in `:`, or the
+ * first line when it has no closing punctuation (the title), is a heading, and a heading naming actions or risks (`Next steps`, `المخاطر`) labels the lines
  * under it until the next heading.
  */
 export function splitSentences(text: string, lang?: Lang): Sentence[] {
@@ -133,6 +133,7 @@ export function splitSentences(text: string, lang?: Lang): Sentence[] {
     if (body === '') continue;
     const marker = LIST_MARKER.exec(body);
     const listItem = marker !== null;
+    const numbered = marker !== null && /^\(?[\da-z\u0660-\u0669]/u.test(marker[0]);
     if (marker) {
       start += marker[0].length;
       body = body.slice(marker[0].length);
@@ -140,11 +141,14 @@ export function splitSentences(text: string, lang?: Lang): Sentence[] {
     const pieces = splitLine(body, start);
     for (const piece of pieces) {
       const words = piece.text.split(/\s+/u).length;
+      const unpunctuated = !/[.!?؟۔…]$/u.test(piece.text);
+      // A numbered section title (`5. Liability`) is a list item that is still a heading, and
+      // so is the document's first line when it ends without punctuation (its title).
       const heading =
         pieces.length === 1 &&
-        !listItem &&
-        ((/[:：]$/u.test(piece.text) && words <= 8) ||
-          (words <= 5 && !/[.!?؟۔…]$/u.test(piece.text)));
+        ((!listItem && /[:：]$/u.test(piece.text) && words <= 8) ||
+          (words <= (numbered ? 3 : 5) && (!listItem || numbered) && unpunctuated) ||
+          (out.length === 0 && !listItem && words <= 10 && unpunctuated));
       if (heading) {
         const folded = foldForMatching(piece.text).text;
         section = HEADING_WORDS.actions.test(folded)

@@ -76,6 +76,14 @@ describe('due dates', () => {
     expect(dates('next week')).toEqual(['2026-12-07']);
   });
 
+  it('leaves periods counted from another event unresolved, and dues this week or month at their end', () => {
+    expect(dates('within 30 days of receipt')).toEqual([]);
+    expect(dates('within 30 days')).toEqual(['2027-01-04']);
+    expect(dates('خلال 3 أيام من استلام البلاغ', true)).toEqual([]);
+    expect(dates('this month')).toEqual(['2026-12-31']);
+    expect(dates('هذا الأسبوع', true)).toEqual(['2026-12-10']);
+  });
+
   it('keeps the longer of two overlapping expressions', () => {
     expect(dates('on Friday, 11 December')).toEqual(['2026-12-11', '2026-12-11']);
     expect(findDates(foldForMatching('by 5 March 2027').text, REF, false)).toEqual([
@@ -166,6 +174,12 @@ describe('risks', () => {
     ]);
     const [first] = extract(text).risks;
     expect(text.slice(first?.span.start, first?.span.end)).toBe(first?.passage);
+  });
+
+  it('reads Arabic cues with their proclitics and accusative ending, and intensity alike', () => {
+    expect(risks('يشكل استخدام الشبكات العامة خطراً مرتفعاً لتسريب البيانات.')).toEqual([
+      ['يشكل استخدام الشبكات العامة خطراً مرتفعاً لتسريب البيانات.', 'high'],
+    ]);
   });
 
   it('counts weak cues under a Risks heading', () => {
