@@ -36,9 +36,13 @@ const EN_IMPERATIVES = new Set(
 );
 /** A minutes-style "Omar to send…": a name followed by `to` and a verb. */
 const EN_NAME_TO = /^((?:\p{Lu}[\p{L}'.-]*\s+){0,2}\p{Lu}[\p{L}'.-]*)\s+to\s+(\p{L}+)/u;
-/** Sentences that describe rather than assign: questions, conditions, reported past. */
-const EN_NOT_ACTION =
-  /(?<![\p{L}])(?:if|unless|could|might|would|was|were|had|did|completed|done)(?![\p{L}])/u;
+/**
+ * Sentences that describe rather than assign: conditions, hedges, the reported past. They rule
+ * out weak cues (`will`, `should`, a list item's verb); a strong obligation (`must`, `shall`)
+ * is ruled out only by a sentence that opens with a condition ({@link EN_CONDITIONAL}).
+ */
+const EN_NOT_ACTION = /(?<![\p{L}])(?:if|unless|could|might|would|was|were|had|did)(?![\p{L}])/u;
+const EN_CONDITIONAL = /^(?:if|unless|whether)(?![\p{L}])/u;
 /** Subjects a `will`/`should` sentence may have and still be an assignment. */
 const EN_ROLE =
   /(?<![\p{L}])(?:team|manager|lead|leader|department|supplier|contractor|client|customer|vendor|party|tenant|landlord|buyer|seller|engineer|officer|committee|board|director|owner|coordinator|administrator|analyst|consultant|company|provider|it|hr|finance|legal|ops|security|procurement|we|you|i)(?![\p{L}])/u;
@@ -51,8 +55,9 @@ const EN_OWNER_DASH = /[—–-]\s*((?:\p{Lu}[\p{L}'.-]*)(?:\s+\p{Lu}[\p{L}'.-]*
 // --- Arabic (folded spelling) ----------------------------------------------------------------
 
 const AR_MARKER = /^(?:اجراء|الاجراء|مهمه|المهمه|اجراء مطلوب|اجراءات)\s*[:\-–]/u;
+/** Obligation and assignment cues, after an optional `و` or `ف` (`ويجب`). */
 const AR_CUE =
-  /(?<![\p{L}])(يجب|ينبغي|سوف|يرجي|الرجاء|نرجو|يتعين|يلزم|يلتزم|تلتزم|يتولي|تتولي|يقوم|تقوم|مطلوب|المطلوب|تم تكليف|كلف|كلفت|تكليف|تعهد|تتعهد|يتعهد|اتفق علي ان|علي\s+[^\s،.]+(?:\s+[^\s،.]+){0,3}\s+ان)(?![\p{L}])/u;
+  /(?<![\p{L}])[وف]?(يجب|ينبغي|سوف|يرجي|الرجاء|نرجو|يتعين|يلزم|يلتزم|تلتزم|يتولي|تتولي|يقوم|تقوم|مطلوب|المطلوب|تم تكليف|كلف|كلفت|تكليف|تعهد|تتعهد|يتعهد|اتفق علي ان|علي\s+[^\s،.]+(?:\s+[^\s،.]+){0,3}\s+ان)(?![\p{L}])/u;
 /** The future prefix on an imperfect verb: سيقوم، سترسل، سنراجع. */
 const AR_FUTURE = /(?<![\p{L}])س[يتن][\p{L}]{2,}/u;
 /** Words that look like the future prefix but are not verbs. */
@@ -76,7 +81,9 @@ const AR_NOT_FUTURE = new Set([
   'سياق',
   'سيطره',
 ]);
+/** As {@link EN_NOT_ACTION}: these rule out the future prefix; an obligation cue only a condition. */
 const AR_NOT_ACTION = /(?<![\p{L}])(?:اذا|لو|ربما|قد|كان|كانت|تم(?! تكليف)|انجز|اكتمل)(?![\p{L}])/u;
+const AR_CONDITIONAL = /^(?:و)?(?:اذا|لو|في حال|ان)(?![\p{L}])/u;
 const AR_OWNER_AFTER =
   /(?:المسؤول|المسؤوله|المسوول|المسووله|المكلف|بمسؤوليه|مسؤوليه)\s*[:-]?\s*((?:[\p{L}]+)(?:\s+[\p{L}]+){0,2})/u;
 const AR_ALA = /(?<![\p{L}])علي\s+((?:[^\s،.:]+)(?:\s+[^\s،.:]+){0,3}?)\s+ان(?![\p{L}])/u;
@@ -163,9 +170,9 @@ function englishCue(text: string, folded: Folded, sentence: Sentence): Cue | und
   }
   const modal = EN_MODAL.exec(lower);
   const descriptive = EN_NOT_ACTION.test(lower);
-  if (modal && !descriptive) {
+  const weak = modal?.[1] === 'will' || modal?.[1] === 'should';
+  if (modal && !(weak ? descriptive : EN_CONDITIONAL.test(lower))) {
     const subject = subjectBefore(text, EN_MODAL);
-    const weak = modal[1] === 'will' || modal[1] === 'should';
     const subjectLower = subject?.toLowerCase() ?? '';
     const personal =
       subject !== undefined && (/^\p{Lu}/u.test(subject) || EN_ROLE.test(subjectLower));
@@ -226,7 +233,8 @@ function arabicCue(folded: Folded, sentence: Sentence): Cue | undefined {
   const descriptive = AR_NOT_ACTION.test(t);
   // Under a risks heading a future verb predicts (`سيتوقف الوصول`): only an obligation assigns.
   const predictive = future && !cue && sentence.section === 'risks';
-  if ((cue || future) && !predictive && (!descriptive || cue?.[1]?.startsWith('تم تكليف'))) {
+  const ruledOut = cue ? AR_CONDITIONAL.test(t) : descriptive;
+  if ((cue || future) && !predictive && !ruledOut) {
     return { owner: ownerAfter ?? arabicSubject(folded), confidence: cue ? 0.75 : 0.6 };
   }
   if (sentence.section === 'actions' && !descriptive) {

@@ -120,6 +120,20 @@ describe('action items', () => {
     ]);
   });
 
+  it('keeps a strong obligation that mentions a consequence or a completion', () => {
+    expect(
+      actions(
+        [
+          'The migration must be completed by 18 December, otherwise we could lose the slot.',
+          'يجب تحديث النظام فوراً لأن الثغرة قد تؤدي إلى اختراق.',
+        ].join('\n'),
+      ).map(([text]) => text),
+    ).toEqual([
+      'The migration must be completed by 18 December, otherwise we could lose the slot.',
+      'يجب تحديث النظام فوراً لأن الثغرة قد تؤدي إلى اختراق.',
+    ]);
+  });
+
   it('leaves out descriptions, conditions, reports of the past and questions', () => {
     expect(
       actions(
@@ -127,6 +141,7 @@ describe('action items', () => {
           'The new system will support single sign-on.',
           'If the vendor is late we could lose the slot.',
           'The team completed the audit last week.',
+          'If the budget is approved, the vendor must start in March.',
           'Should we move the launch?',
         ].join('\n'),
       ),
