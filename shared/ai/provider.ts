@@ -319,7 +319,10 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
             reason = 'circuit_open';
             break;
           }
-          reason = error instanceof AiOutputError ? 'invalid_output' : 'provider_error';
+          reason =
+            error instanceof AiOutputError || error instanceof z.ZodError
+              ? 'invalid_output'
+              : 'provider_error';
           options.logger?.warn('ai.enrich_model_failed', {
             model: name,
             reason,

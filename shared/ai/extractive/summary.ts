@@ -9,6 +9,12 @@ export const SUMMARY_SENTENCES = { short: 2, medium: 5, detailed: 10 } as const;
 const DAMPING = 0.85;
 const MAX_ITERATIONS = 100;
 const TOLERANCE = 1e-6;
+/**
+ * Candidates ranked at most: the graph has a weight per pair, so the cost grows with the square
+ * of the count; a summary of a very long document is drawn from its first this many sentences
+ * (some 25 pages of prose).
+ */
+export const MAX_RANKED_SENTENCES = 600;
 /** Sentences shorter than this (content words) are not picked while longer ones remain. */
 const MIN_CONTENT_WORDS = 4;
 
@@ -20,7 +26,9 @@ const MIN_CONTENT_WORDS = 4;
  * Returns the candidates' indexes, best first.
  */
 export function rankSentences(sentences: readonly Sentence[]): number[] {
-  const candidates = sentences.filter((s) => !s.heading && !s.meta && s.stems.length > 0);
+  const candidates = sentences
+    .filter((s) => !s.heading && !s.meta && s.stems.length > 0)
+    .slice(0, MAX_RANKED_SENTENCES);
   const n = candidates.length;
   if (n === 0) return [];
   const sets = candidates.map((s) => new Set(s.stems));
