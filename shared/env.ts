@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  DEFAULT_AI_FALLBACK_MODEL,
+  DEFAULT_AI_MODEL,
+  WORKERS_AI_INSTRUCTION_MODELS,
+  type WorkersAiInstructionModel,
+} from './ai/models.ts';
 import { signingKeySetting } from './auth/tokens.ts';
 import {
   DEFAULT_EMBEDDING_MODEL,
@@ -62,6 +68,17 @@ export const EnvSchema = z
     EMBEDDING_MODEL: z
       .enum(Object.keys(WORKERS_AI_EMBEDDING_MODELS) as [WorkersAiEmbeddingModel])
       .default(DEFAULT_EMBEDDING_MODEL),
+    /** The instruction model that enriches documents (summaries, action items, risks...). */
+    AI_MODEL: z
+      .enum(Object.keys(WORKERS_AI_INSTRUCTION_MODELS) as [WorkersAiInstructionModel])
+      .default(DEFAULT_AI_MODEL),
+    /** The model asked when AI_MODEL fails; "none" for none (the extractive engine answers). */
+    AI_FALLBACK_MODEL: z
+      .enum([
+        ...(Object.keys(WORKERS_AI_INSTRUCTION_MODELS) as [WorkersAiInstructionModel]),
+        'none',
+      ])
+      .default(DEFAULT_AI_FALLBACK_MODEL),
     QSTASH_URL: url(/^https?$/),
     QSTASH_TOKEN: z.string().min(1),
     QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),

@@ -4,6 +4,7 @@ import { createLocalEmbeddingProvider } from '../../../shared/embeddings/local.t
 import { bearer, sameToken } from '../http.ts';
 import { authenticationError, ERROR_CODES, invalidInput, WorkersAiApiError } from './errors.ts';
 import { type EmbeddingRequest, parseEmbeddingRequest } from './input.ts';
+import { LOCAL_INSTRUCTION_MODELS, parseChatRequest, runInstruction } from './instruct.ts';
 import { LOCAL_MODELS, type LocalModel } from './models.ts';
 
 export type WorkersAiAppOptions = {
@@ -18,7 +19,8 @@ export const API_PREFIX = '/client/v4';
 const RUN_ROUTE = `${API_PREFIX}/accounts/:account_id/ai/run/*`;
 
 /**
- * Workers AI's REST API for its text-embedding models:
+ * Workers AI's REST API for its text-embedding models and, for Sift's document enrichment, its
+ * instruction models (`./instruct.ts`: the extractive engine answers in their place):
  * `POST /client/v4/accounts/{account_id}/ai/run/{model}` (the model name holds slashes, e.g.
  * `@cf/baai/bge-m3`), answered in Cloudflare's envelope `{result, success, errors, messages}`.
  * Vectors come from the local feature-hashing model at the real model's dimensions.
@@ -70,11 +72,13 @@ export function createWorkersAiApp(options: WorkersAiAppOptions): Hono {
       );
     }
     const local = LOCAL_MODELS.get(model);
-    if (!local) {
+    const instruction = LOCAL_INSTRUCTION_MODELS.get(model);
+    if (!local && !instruction) {
+      const served = [...LOCAL_MODELS.keys(), ...LOCAL_INSTRUCTION_MODELS.keys()];
       throw new WorkersAiApiError(
         400,
         ERROR_CODES.noSuchModel,
-        `No such model ${model} or task (the local Workers AI serves ${[...LOCAL_MODELS.keys()].join(', ')})`,
+        `No such model ${model} or task (the local Workers AI serves ${served.join(', ')})`,
       );
     }
     let body: unknown;
@@ -83,6 +87,11 @@ export function createWorkersAiApp(options: WorkersAiAppOptions): Hono {
     } catch {
       throw invalidInput('Error: the request body is not valid JSON');
     }
+    if (instruction) {
+      const result = runInstruction(instruction, parseChatRequest(body));
+      return c.json({ result, success: true, errors: [], messages: [] });
+    }
+    if (!local) throw new Error('unreachable: a served model is one kind or the other');
     const request = parseEmbeddingRequest(body, local);
     return c.json({
       result: await run(providerFor(local), local, request),

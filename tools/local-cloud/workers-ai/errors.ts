@@ -21,7 +21,7 @@ export class WorkersAiApiError extends Error {
 /**
  * Cloudflare's error codes used here: the API gateway's (`10000` authentication, `7000` no
  * route, `10405` wrong method) and Workers AI's (`5006` input that fails the model's schema,
- * `5007` unknown model).
+ * `5007` unknown model, `5021` input and `max_tokens` beyond the model's context window).
  */
 export const ERROR_CODES = {
   authentication: 10_000,
@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   methodNotAllowed: 10_405,
   invalidInput: 5006,
   noSuchModel: 5007,
+  contextWindow: 5021,
   internal: 10_001,
 } as const;
 

@@ -1,6 +1,7 @@
 import { listen, type RunningService } from '../http.ts';
 import { API_PREFIX, createWorkersAiApp } from './app.ts';
 
+export { LOCAL_INSTRUCTION_MODELS, type LocalInstructionModel } from './instruct.ts';
 export { LOCAL_MODELS, type LocalModel } from './models.ts';
 export { CHARS_PER_WORD_PIECE, countTokens, truncateToTokens } from './tokens.ts';
 
@@ -29,7 +30,9 @@ export type WorkersAiService = RunningService & {
  * Starts a local Workers AI: Cloudflare's REST API for the text-embedding models Sift uses
  * (`POST /client/v4/accounts/{account}/ai/run/{model}`), answering with vectors of the local
  * feature-hashing model at each model's dimensions, so the production client
- * (`createWorkersAiEmbeddingProvider`) runs unchanged offline. Nothing is stored.
+ * (`createWorkersAiEmbeddingProvider`) runs unchanged offline; and for the instruction models
+ * of document enrichment, answering with Sift's extractive engine in the model's JSON shape
+ * (`createWorkersAiProvider`). Nothing is stored.
  */
 export async function startWorkersAi(options: WorkersAiServiceOptions): Promise<WorkersAiService> {
   // An empty token would let every request in; an empty account id matches no client's URL.
