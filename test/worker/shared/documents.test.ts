@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import {
   DocxScanner,
@@ -6,7 +7,8 @@ import {
   Utf8Checker,
 } from '../../../shared/documents/detect.ts';
 import { attachmentDisposition } from '../../../shared/documents/disposition.ts';
-import { docx, zip } from '../routes/documents/fixtures.ts';
+import { storeOriginal } from '../../../shared/documents/storage.ts';
+import { docx, pdf, zip } from '../routes/documents/fixtures.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -76,5 +78,47 @@ describe('attachmentDisposition', () => {
     expect(attachmentDisposition("it's (v2)*.md")).toBe(
       `attachment; filename="it's (v2)*.md"; filename*=UTF-8''it%27s%20%28v2%29%2A.md`,
     );
+  });
+});
+
+describe('storeOriginal', () => {
+  const body = (chunks: Uint8Array[]) =>
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+  const options = { fileName: 'x.pdf', declaredType: undefined };
+
+  it('refuses a body shorter or longer than its declared length, and keeps nothing', async () => {
+    const key = `test/${crypto.randomUUID()}/original`;
+    const bytes = pdf();
+    const short = await storeOriginal(env.FILES, key, body([bytes]), {
+      ...options,
+      declaredLength: bytes.length + 10,
+    });
+    expect(short).toEqual({
+      ok: false,
+      failure: { reason: 'length_mismatch', declared: bytes.length + 10, received: bytes.length },
+    });
+    const long = await storeOriginal(env.FILES, key, body([bytes, bytes]), {
+      ...options,
+      declaredLength: bytes.length,
+    });
+    expect(long).toMatchObject({ ok: false, failure: { reason: 'length_mismatch' } });
+    expect(await env.FILES.head(key)).toBeNull();
+  });
+
+  it('stops at the limit it is given', async () => {
+    const key = `test/${crypto.randomUUID()}/original`;
+    const result = await storeOriginal(env.FILES, key, body([pdf(), new Uint8Array(4096)]), {
+      ...options,
+      declaredLength: undefined,
+      maxBytes: 1024,
+    });
+    expect(result).toEqual({ ok: false, failure: { reason: 'too_large', limit: 1024 } });
+    expect(await env.FILES.head(key)).toBeNull();
   });
 });

@@ -154,6 +154,35 @@ describe('POST /v1/documents', () => {
     expect(await sha256(new Uint8Array(await download.arrayBuffer()))).toBe(document.sha256);
   });
 
+  it('is not held to the 1 MiB limit of other bodies', async () => {
+    const head = pdf();
+    const bytes = concat([head, new Uint8Array(3 * 1024 * 1024).fill(0x20)]);
+    const document = await created(await upload(auth, bytes, { file_name: 'three-mib.pdf' }));
+    expect(document.size_bytes).toBe(bytes.length);
+  });
+
+  it('lets one of two simultaneous uploads of the same bytes in, and reports the other', async () => {
+    const bytes = html();
+    const responses = await Promise.all([
+      upload(auth, bytes, { file_name: 'one.html' }),
+      upload(auth, bytes, { file_name: 'two.html' }),
+    ]);
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409]);
+    const winner = (await responses.find((r) => r.status === 201)!.json()) as DocumentBody;
+    const loser = (await responses.find((r) => r.status === 409)!.json()) as {
+      document_id: string;
+    };
+    expect(loser.document_id).toBe(winner.id);
+    const keys = await storedKeys(orgId);
+    const sameBytes = await testDb()
+      .select({ id: documents.id })
+      .from(documents)
+      .where(eq(documents.sha256, winner.sha256));
+    expect(sameBytes).toEqual([{ id: winner.id }]);
+    expect(keys.filter((k) => k.includes(winner.id))).toHaveLength(1);
+  });
+
   it('answers 415 naming the accepted types for other files, and keeps nothing', async () => {
     const before = await storedKeys(orgId);
     const cases: Array<[string, Uint8Array, string]> = [
