@@ -141,6 +141,14 @@ export const EnvSchema = z
     RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
 
     CACHE: binding<KVNamespace>('KV namespace', ['get', 'put', 'delete']),
+    /** Uploaded documents' originals and extracted text (`shared/documents/storage.ts`). */
+    FILES: binding<R2Bucket>('R2 bucket', [
+      'get',
+      'put',
+      'delete',
+      'list',
+      'createMultipartUpload',
+    ]),
     WRITES: queue,
     EVENTS: queue,
     JOBS: queue,

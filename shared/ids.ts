@@ -27,6 +27,7 @@ export const ID_PREFIXES = {
   accessRule: 'acr',
   recommendation: 'rec',
   topic: 'top',
+  document: 'doc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -57,6 +58,7 @@ const ID_NAMES: Record<IdKind, string> = {
   accessRule: 'an access rule',
   recommendation: 'a recommendation',
   topic: 'a topic',
+  document: 'a document',
 };
 
 /** A well-formed id of `kind`, for examples (`cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`). */

@@ -11,6 +11,8 @@ export const Permission = z.enum([
   'content:write',
   'content:publish',
   'content:delete',
+  'documents:read',
+  'documents:write',
   'search',
   'events:write',
   'analytics:read',
@@ -37,7 +39,8 @@ export type Role = MembershipRole;
  * The permission matrix (the README prints it). Owners can do everything in their organisation;
  * admins too, except that only an owner may grant, change or remove the owner role (checked by
  * the membership routes). Editors run the content workflow end to end; authors write drafts and
- * submit them; viewers read and search. Every member may record engagement events (`events:write`:
+ * submit them; viewers read and search. Documents follow content: every role reads them
+ * (`documents:read`, within their visibility), editors and up upload and change them. Every member may record engagement events (`events:write`:
  * their own views, clicks, shares…).
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
@@ -48,12 +51,14 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'content:write',
     'content:publish',
     'content:delete',
+    'documents:read',
+    'documents:write',
     'search',
     'events:write',
     'analytics:read',
   ],
-  author: ['content:read', 'content:write', 'search', 'events:write'],
-  viewer: ['content:read', 'search', 'events:write'],
+  author: ['content:read', 'content:write', 'documents:read', 'search', 'events:write'],
+  viewer: ['content:read', 'documents:read', 'search', 'events:write'],
 };
 
 /** Roles ranked, most powerful first: a member can only grant roles at or below their own. */

@@ -32,6 +32,7 @@ const TABLES = [
   'content_translations',
   'content_versions',
   'dead_letters',
+  'documents',
   'events',
   'idempotency_records',
   'invitations',
@@ -68,6 +69,7 @@ const GLOBAL_INDEXES = new Set([
   'webhook_sources_next_poll_idx', // poll-feeds cron
   'content_tags_idx', // GIN: cannot lead with text org_id without btree_gin
   'content_translations_search_idx', // GIN, likewise
+  'documents_tags_idx', // GIN, likewise
 ]);
 
 /** Runs a tools/db script on this Node, as `npm run db:*` would. */
@@ -331,6 +333,8 @@ describe.each(backends)('the migrated schema (%s)', (backend) => {
       access_subject_type: 'ip,api_key',
       audit_actor_type: 'user,api_key,system,webhook_source',
       content_status: 'draft,in_review,approved,published,archived',
+      document_status: 'stored,extracting,chunking,embedding,enriching,ready,failed,needs_ocr',
+      document_visibility: 'private,organization',
       feed_poll_status: 'ok,not_modified,failed',
       membership_role: 'owner,admin,editor,author,viewer',
       operation_status: 'queued,running,applied,partially_applied,failed',

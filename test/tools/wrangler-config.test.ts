@@ -45,6 +45,7 @@ describe('wrangler.toml', () => {
   it('declares every binding, var and secret the env schema requires, and nothing it ignores', () => {
     const declared = [
       ...(config.kv_namespaces as Array<{ binding: string }>).map((kv) => kv.binding),
+      ...(config.r2_buckets as Array<{ binding: string }>).map((r2) => r2.binding),
       ...((config.queues.producers ?? []) as Array<{ binding: string }>).map((p) => p.binding),
       ...(config.durable_objects.bindings as Array<{ name: string }>).map((d) => d.name),
       ...Object.keys(config.vars),

@@ -19,6 +19,7 @@ import { registerAuditLog } from './routes/audit-log/index.ts';
 import { registerAuth } from './routes/auth/index.ts';
 import { registerContent } from './routes/content/index.ts';
 import { registerDocs } from './routes/docs/index.ts';
+import { registerDocuments } from './routes/documents/index.ts';
 import { registerEvents } from './routes/events/index.ts';
 import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
@@ -98,16 +99,18 @@ export function createApp() {
                   registerAnalytics(
                     registerSearch(
                       registerSearchSynonyms(
-                        registerContent(
-                          registerOperations(
-                            registerWhoami(
-                              registerAdmin(
-                                registerAuditLog(
-                                  registerKeys(
-                                    registerInvitations(
-                                      registerMembers(
-                                        registerAuth(
-                                          registerWellKnown(registerDocs(registerSystem(app))),
+                        registerDocuments(
+                          registerContent(
+                            registerOperations(
+                              registerWhoami(
+                                registerAdmin(
+                                  registerAuditLog(
+                                    registerKeys(
+                                      registerInvitations(
+                                        registerMembers(
+                                          registerAuth(
+                                            registerWellKnown(registerDocs(registerSystem(app))),
+                                          ),
                                         ),
                                       ),
                                     ),

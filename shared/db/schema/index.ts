@@ -6,6 +6,7 @@ export * from './access.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './content.ts';
+export * from './documents.ts';
 export * from './events.ts';
 export * from './operations.ts';
 export * from './search.ts';

@@ -144,12 +144,13 @@ describe('request rules that every route follows', () => {
     it('refuses an id of the wrong form with a 400 naming path.<name> and the form expected', async () => {
       const routes = await idRoutes();
       // Content, keys, sessions, members, invitations, access rules, synonyms, operations,
-      // webhook sources.
+      // webhook sources, documents.
       const kinds = new Set(routes.map((r) => TYPEID.exec(exampleOf(r.id))?.[1]));
       expect([...kinds].sort()).toEqual([
         'acr',
         'cnt',
         'dlv',
+        'doc',
         'ep',
         'inv',
         'key',
@@ -212,6 +213,7 @@ describe('request rules that every route follows', () => {
         webhookEndpointId: newId('webhookEndpoint'),
         webhookDeliveryId: newId('delivery'),
         topicId: newId('topic'),
+        documentId: newId('document'),
       };
       const routes = PROTECTED_ROUTES.filter((r) => r.otherTenant === 'not_found');
       expect(routes.length).toBeGreaterThan(15);

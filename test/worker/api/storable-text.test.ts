@@ -92,6 +92,7 @@ function fixture(member: Member, sessionId: string): Fixture {
     webhookEndpointId: newId('webhookEndpoint'),
     webhookDeliveryId: newId('delivery'),
     topicId: newId('topic'),
+    documentId: newId('document'),
   };
 }
 

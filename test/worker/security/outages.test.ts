@@ -24,6 +24,7 @@ import {
 } from '../auth.ts';
 import { call, DEAD_DATABASE_URL, DEAD_URL, testDb, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
+import { insertDocument } from '../routes/documents/fixtures.ts';
 import { insertTopic } from '../routes/trends/fixtures.ts';
 import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
 import { type Fixture, PROTECTED_ROUTES, PUBLIC_ROUTES } from './protected-routes.ts';
@@ -117,6 +118,17 @@ const CELLS: Cell[] = [
         // Logging out ends the session: that call gets a session of its own.
         const token =
           route.route === '/v1/auth/logout' ? (await tokenFor(w.owner)).token : w.ownerToken;
+        const upload = route.upload?.();
+        if (upload) {
+          return {
+            path: route.path(w),
+            init: {
+              method: route.method,
+              headers: { ...bearer(token), 'Content-Type': upload.contentType },
+              body: upload.bytes,
+            },
+          };
+        }
         return {
           path: route.path(w),
           init: {
@@ -317,6 +329,13 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
     redis: 'unavailable',
     queue: 'unavailable',
   },
+  // Documents' metadata lives in Postgres only (their files in R2).
+  'POST /v1/documents': { postgres: 'unavailable' },
+  'GET /v1/documents': { postgres: 'unavailable' },
+  'GET /v1/documents/:id': { postgres: 'unavailable' },
+  'GET /v1/documents/:id/original': { postgres: 'unavailable' },
+  'PATCH /v1/documents/:id': { postgres: 'unavailable' },
+  'DELETE /v1/documents/:id': { postgres: 'unavailable' },
   // Readiness names what is down (the model and the queues are not probed).
   'GET /ready': {
     postgres: 'unavailable',
@@ -388,6 +407,7 @@ async function world(label: string): Promise<World> {
   const endpoint = await insertEndpoint(orgId, env.SECRETS_KEY);
   const webhookDeliveryId = await insertDelivery(orgId, endpoint.id);
   const topicId = await insertTopic(orgId);
+  const documentId = (await insertDocument(orgId)).id;
   const item = await insertContent(orgId, {
     version: 2,
     translations: { en: { title: 'Outage lighthouse', body: 'Seen once, cached since.' } },
@@ -441,6 +461,7 @@ async function world(label: string): Promise<World> {
     webhookEndpointId: endpoint.id,
     webhookDeliveryId,
     topicId,
+    documentId,
   };
 }
 

@@ -31,6 +31,8 @@ export type Fixture = {
   webhookDeliveryId: string;
   /** A trending topic of organisation A. */
   topicId: string;
+  /** A document of organisation A (visible to the whole organisation). */
+  documentId: string;
 };
 
 export type ProtectedRoute = {
@@ -41,6 +43,11 @@ export type ProtectedRoute = {
   path: (a: Fixture) => string;
   /** A valid body, so that what refuses the call is authorisation, not validation. */
   body?: (a: Fixture) => unknown;
+  /**
+   * For a route whose body is a file, not JSON: a valid one (new bytes at every call, so two
+   * uploads are never the same file) and its media type.
+   */
+  upload?: () => { contentType: string; bytes: Uint8Array };
   /** The permission the route needs; null when any signed-in caller may call it. */
   permission: Permission | null;
   /** Only signed-in users (not API keys) may call it. */
@@ -395,6 +402,54 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     route: '/v1/trends/:id',
     path: (a) => `/v1/trends/${a.topicId}`,
     permission: 'content:read',
+    otherTenant: 'not_found',
+  },
+  // Documents: uploads go to the caller's organisation; ids of another's are 404.
+  {
+    method: 'POST',
+    route: '/v1/documents',
+    path: () => '/v1/documents?file_name=isolation.md',
+    upload: () => ({
+      contentType: 'text/markdown',
+      bytes: new TextEncoder().encode(`# Isolation upload ${crypto.randomUUID()}\n`),
+    }),
+    permission: 'documents:write',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/documents',
+    path: () => '/v1/documents',
+    permission: 'documents:read',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/documents/:id',
+    path: (a) => `/v1/documents/${a.documentId}`,
+    permission: 'documents:read',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'GET',
+    route: '/v1/documents/:id/original',
+    path: (a) => `/v1/documents/${a.documentId}/original`,
+    permission: 'documents:read',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/documents/:id',
+    path: (a) => `/v1/documents/${a.documentId}`,
+    body: () => ({ title: 'Renamed by an outsider', visibility: 'private' }),
+    permission: 'documents:write',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/documents/:id',
+    path: (a) => `/v1/documents/${a.documentId}`,
+    permission: 'documents:write',
     otherTenant: 'not_found',
   },
   // Engagement events: recorded under the caller's organisation only (ids are not looked up).

@@ -15,6 +15,7 @@ import {
   accessRules,
   apiKeys,
   content,
+  documents,
   invitations,
   memberships,
   operations,
@@ -32,6 +33,7 @@ import { createApp } from '../../../workers/api/index.ts';
 import { audience, bearer, createMember, createTenant, type Member, tokenFor } from '../auth.ts';
 import { call, expectProblem, testDb, testServices, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
+import { insertDocument, storedKeys } from '../routes/documents/fixtures.ts';
 import { insertTopic } from '../routes/trends/fixtures.ts';
 import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
 import {
@@ -53,6 +55,14 @@ async function insertKey(orgId: string, scopes: Permission[]) {
 const ALL_ORG_PERMISSIONS = ROLE_PERMISSIONS.owner;
 
 function request(route: ProtectedRoute, a: Fixture, headers: Record<string, string>) {
+  const upload = route.upload?.();
+  if (upload) {
+    return call(route.path(a), {
+      method: route.method,
+      headers: { ...headers, 'Content-Type': upload.contentType },
+      body: upload.bytes,
+    });
+  }
   const body = route.body?.(a);
   return call(route.path(a), {
     method: route.method,
@@ -170,7 +180,12 @@ describe('tenant isolation and authentication on every protected route', () => {
       label: 'Isolation secret topic',
       keywords: { ar: [], en: ['isolationsecretkeyword'] },
     });
+    const documentA = await insertDocument(tenantA.orgId, {
+      title: 'Isolation secret document',
+      uploadedBy: editor.userId,
+    });
     a = {
+      documentId: documentA.id,
       topicId,
       synonymId,
       webhookSourceId,
@@ -219,6 +234,8 @@ describe('tenant isolation and authentication on every protected route', () => {
       topicId,
       'Isolation secret topic',
       'isolationsecretkeyword',
+      documentA.id,
+      'Isolation secret document',
     ];
     const tenantB = await createTenant('iso-b');
     bOwner = tenantB.owner;
@@ -346,5 +363,13 @@ describe('tenant isolation and authentication on every protected route', () => {
       .from(webhookDeliveries)
       .where(eq(webhookDeliveries.endpointId, a.webhookEndpointId));
     expect(deliveries.map((d) => [d.id, d.status])).toEqual([[a.webhookDeliveryId, 'failed']]);
+    // A's document: unchanged, its original still stored, and nothing uploaded into A.
+    const [document] = await db.select().from(documents).where(eq(documents.id, a.documentId));
+    expect(document).toMatchObject({
+      title: 'Isolation secret document',
+      visibility: 'organization',
+      version: 1,
+    });
+    expect(await storedKeys(a.orgId)).toEqual([`${a.orgId}/documents/${a.documentId}/original`]);
   });
 });

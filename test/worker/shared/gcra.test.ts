@@ -186,6 +186,10 @@ describe('rate-limit policies', () => {
     expect(routeClass('GET', '/v1/trends')).toBe('recommend');
     expect(routeClass('GET', '/v1/trends/top_1')).toBe('recommend');
     expect(routeClass('GET', '/v1/trendsetters')).toBe('read');
+    // Uploads are writes (one request, however large its body); downloads are reads.
+    expect(routeClass('POST', '/v1/documents')).toBe('write');
+    expect(routeClass('GET', '/v1/documents/doc_1/original')).toBe('read');
+    expect(routeClass('DELETE', '/v1/documents/doc_1')).toBe('write');
   });
 
   it('limits an API key by its own rate limit, a user by id, anyone else by IP', () => {

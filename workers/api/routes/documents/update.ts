@@ -1,0 +1,143 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Schema } from 'hono';
+import { documents } from '../../../../shared/db/schema/documents.ts';
+import { canSeeDocument } from '../../../../shared/documents/access.ts';
+import { AppError } from '../../../../shared/errors.ts';
+import type { AppBindings } from '../../app.ts';
+import { audit } from '../../audit.ts';
+import { requireAuth } from '../../middleware/auth.ts';
+import { COMMON_PROBLEMS, problemResponses, z } from '../../openapi.ts';
+import {
+  checkCategory,
+  DocumentIdParamsSchema,
+  DocumentPatchSchema,
+  DocumentSchema,
+  documentEtag,
+  documentNotFound,
+  documentView,
+  ETAG_HEADER,
+} from './schema.ts';
+
+export const route = createRoute({
+  method: 'patch',
+  path: '/v1/documents/{id}',
+  tags: ['documents'],
+  summary: "Change a document's metadata",
+  description:
+    'Sets the fields given (title, locale, category, tags, visibility); a field left out is ' +
+    'kept, `null` clears `locale` and `category_id`, `tags` replaces the whole set. The file ' +
+    'itself never changes: upload a new document for new bytes. `If-Match` with the `ETag` of ' +
+    'a read makes it conditional (`412` with `current_etag` when it changed since). A change ' +
+    'that changes nothing makes no new version. Audited as `document.update`. Needs ' +
+    '`documents:write`, and the document must be visible to the caller.',
+  security: [{ bearer: [] }],
+  middleware: [requireAuth('documents:write')] as const,
+  request: {
+    params: DocumentIdParamsSchema,
+    headers: z.object({
+      'if-match': z
+        .string()
+        .optional()
+        .openapi({
+          param: { name: 'if-match', in: 'header' },
+          description: 'Change only if the document is still at this `ETag`, else `412`.',
+          example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1"',
+        }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: DocumentPatchSchema } } },
+  },
+  responses: {
+    200: {
+      description: 'The document as it now is.',
+      headers: ETAG_HEADER,
+      content: { 'application/json': { schema: DocumentSchema } },
+    },
+    ...problemResponses(
+      'VALIDATION_FAILED',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'PRECONDITION_FAILED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'UNPROCESSABLE',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+      ...COMMON_PROBLEMS,
+    ),
+  },
+});
+
+const ifMatchAllows = (header: string, etag: string) =>
+  header
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === '*' || tag === etag);
+
+const sameTags = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((t, i) => t === b[i]);
+
+export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
+  return app.openapi(route, async (c) => {
+    const principal = c.var.principal!;
+    const { orgId } = principal;
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const ifMatch = c.req.valid('header')['if-match'];
+    const { services } = c.var;
+    await checkCategory(services, orgId, body.category_id, 'body.category_id');
+    const result = await services.transaction(async (tx) => {
+      const [current] = await tx
+        .select()
+        .from(documents)
+        .where(and(eq(documents.id, id), eq(documents.orgId, orgId)))
+        .for('update');
+      if (!current || !canSeeDocument(principal, current)) throw documentNotFound();
+      const etag = documentEtag(current);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+        throw new AppError({
+          code: 'PRECONDITION_FAILED',
+          message: `If-Match does not name the current state of the document (${etag}).`,
+          extensions: { current_etag: etag },
+        });
+      }
+      const next = {
+        title: body.title ?? current.title,
+        locale: body.locale === undefined ? current.locale : body.locale,
+        categoryId: body.category_id === undefined ? current.categoryId : body.category_id,
+        tags: body.tags ?? current.tags,
+        visibility: body.visibility ?? current.visibility,
+      };
+      const changed =
+        next.title !== current.title ||
+        next.locale !== current.locale ||
+        next.categoryId !== current.categoryId ||
+        !sameTags(next.tags, current.tags) ||
+        next.visibility !== current.visibility;
+      if (!changed) return { before: current, after: current };
+      const [after] = await tx
+        .update(documents)
+        .set({ ...next, version: sql`${documents.version} + 1` })
+        .where(eq(documents.id, current.id))
+        .returning();
+      return { before: current, after: after! };
+    });
+    const { before, after } = result;
+    if (after !== before) {
+      const fields = (row: typeof before) => ({
+        title: row.title,
+        locale: row.locale,
+        category_id: row.categoryId,
+        tags: row.tags,
+        visibility: row.visibility,
+      });
+      audit(c, {
+        action: 'document.update',
+        targetType: 'document',
+        targetId: after.id,
+        data: { before: fields(before), after: fields(after) },
+      });
+    }
+    return c.json(documentView(after), 200, { ETag: documentEtag(after) });
+  });
+}
