@@ -49,6 +49,12 @@ const TAGS = [
     description: 'Content items: create, update, delete, workflow, versions, reads, bulk.',
   },
   { name: 'operations', description: 'Work answered with 202: queued, applied or failed.' },
+  {
+    name: 'documents',
+    description:
+      'Documents: uploads streamed to storage and typed by their bytes, metadata, visibility, ' +
+      'downloads.',
+  },
   { name: 'search', description: 'Search, clicks, ranking settings, synonyms and re-indexing.' },
   {
     name: 'analytics',
@@ -74,7 +80,9 @@ const TAGS = [
   },
   {
     name: 'recommendations',
-    description: 'What to read next: trending items (and neighbours, under content).',
+    description:
+      "What to read next: a reader's recommendations, trending items and facets, topics and " +
+      'their trends (an item’s neighbours are under content).',
   },
   {
     name: 'events',
@@ -89,7 +97,7 @@ const TAGS = [
 /** The sidebar's groups (`x-tagGroups`, read by the reference UI and other renderers). */
 const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
-  { name: 'Content', tags: ['content', 'operations'] },
+  { name: 'Content', tags: ['content', 'operations', 'documents'] },
   { name: 'Search', tags: ['search', 'analytics'] },
   { name: 'Engagement', tags: ['events', 'recommendations'] },
   { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
