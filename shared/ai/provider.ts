@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { WORKERS_AI_API_URL, WorkersAiError } from '../embeddings/workers-ai.ts';
+import {
+  postWorkersAi,
+  WORKERS_AI_API_URL,
+  WorkersAiError,
+  workersAiRunUrl,
+} from '../embeddings/workers-ai.ts';
 import type { Logger } from '../logger.ts';
 import { type Breaker, breaker, CircuitOpenError } from '../resilience/circuit-breaker.ts';
 import { isWorkersAiFault } from '../resilience/faults.ts';
@@ -201,8 +206,6 @@ export type WorkersAiProviderOptions = {
  */
 export const MAX_DOCUMENT_CHARS = 48_000;
 
-const RETRYABLE = new Set([429, 500, 502, 503, 504]);
-
 type Envelope = {
   success?: boolean;
   errors?: { code?: number; message?: string }[];
@@ -235,7 +238,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
   const fallback =
     options.fallbackModel === undefined ? DEFAULT_AI_FALLBACK_MODEL : options.fallbackModel;
   const models = fallback === null || fallback === model ? [model] : [model, fallback];
-  const base = `${(options.apiUrl ?? WORKERS_AI_API_URL).replace(/\/+$/, '')}/accounts/${encodeURIComponent(options.accountId)}/ai/run/`;
+  const base = workersAiRunUrl(options.apiUrl, options.accountId);
   const send = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const retries = options.retries ?? 2;
@@ -246,32 +249,11 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
     !(error instanceof AiOutputError) && isWorkersAiFault(error);
 
   async function call(name: WorkersAiInstructionModel, body: string) {
-    for (let attempt = 0; ; attempt++) {
-      let response: Response;
-      try {
-        response = await send(base + name, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${options.apiToken}`,
-            'content-type': 'application/json',
-          },
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        if (attempt < retries) {
-          await pause(attempt);
-          continue;
-        }
-        throw error;
-      }
-      if (RETRYABLE.has(response.status) && attempt < retries) {
-        await response.body?.cancel();
-        await pause(attempt);
-        continue;
-      }
-      return answerOf(name, response);
-    }
+    const response = await postWorkersAi(send, base + name, options.apiToken, body, {
+      timeoutMs,
+      retries,
+    });
+    return answerOf(name, response);
   }
 
   return {
@@ -375,6 +357,3 @@ async function answerOf(model: string, response: Response) {
   }
   return { output: parsed.data, usage: envelope.result?.usage };
 }
-
-const pause = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));

@@ -67,6 +67,48 @@ type Envelope = {
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
+/** The REST URL that runs `model` (empty: the prefix model names are appended to). */
+export const workersAiRunUrl = (apiUrl: string | undefined, accountId: string, model = '') =>
+  `${(apiUrl ?? WORKERS_AI_API_URL).replace(/\/+$/, '')}/accounts/${encodeURIComponent(accountId)}/ai/run/${model}`;
+
+/**
+ * POSTs a JSON `body` to Workers AI's REST API with the bearer `token`, each attempt bounded by
+ * `timeoutMs`; a network error or a 429/5xx answer is tried again up to `retries` times (100 ms,
+ * doubling). The last answer is returned as it came (the caller reads its envelope); the last
+ * network error is thrown.
+ */
+export async function postWorkersAi(
+  send: typeof fetch,
+  url: string,
+  token: string,
+  body: string,
+  { timeoutMs, retries }: { timeoutMs: number; retries: number },
+): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    let response: Response;
+    try {
+      response = await send(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      if (attempt < retries) {
+        await pause(attempt);
+        continue;
+      }
+      throw error;
+    }
+    if (RETRYABLE.has(response.status) && attempt < retries) {
+      await response.body?.cancel();
+      await pause(attempt);
+      continue;
+    }
+    return response;
+  }
+}
+
 /**
  * Embeddings from Workers AI through its REST API
  * (`POST {apiUrl}/accounts/{account}/ai/run/{model}` with `{text: [...], truncate_inputs: true}`,
@@ -77,7 +119,7 @@ const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 export function createWorkersAiEmbeddingProvider(options: WorkersAiOptions): EmbeddingProvider {
   const model = options.model ?? DEFAULT_EMBEDDING_MODEL;
   const { dimensions } = WORKERS_AI_EMBEDDING_MODELS[model];
-  const url = `${(options.apiUrl ?? WORKERS_AI_API_URL).replace(/\/+$/, '')}/accounts/${encodeURIComponent(options.accountId)}/ai/run/${model}`;
+  const url = workersAiRunUrl(options.apiUrl, options.accountId, model);
   const send = options.fetch ?? fetch;
   const budgets = {
     document: { timeoutMs: options.timeoutMs ?? 10_000, retries: options.retries ?? 2 },
@@ -90,32 +132,8 @@ export function createWorkersAiEmbeddingProvider(options: WorkersAiOptions): Emb
   async function request(texts: string[], purpose: EmbeddingPurpose): Promise<Float32Array[]> {
     const { timeoutMs, retries } = budgets[purpose];
     const body = JSON.stringify({ text: texts, truncate_inputs: true });
-    for (let attempt = 0; ; attempt++) {
-      let response: Response;
-      try {
-        response = await send(url, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${options.apiToken}`,
-            'content-type': 'application/json',
-          },
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        if (attempt < retries) {
-          await pause(attempt);
-          continue;
-        }
-        throw error;
-      }
-      if (RETRYABLE.has(response.status) && attempt < retries) {
-        await response.body?.cancel();
-        await pause(attempt);
-        continue;
-      }
-      return vectorsOf(response, texts.length);
-    }
+    const response = await postWorkersAi(send, url, options.apiToken, body, { timeoutMs, retries });
+    return vectorsOf(response, texts.length);
   }
 
   async function vectorsOf(response: Response, count: number): Promise<Float32Array[]> {
