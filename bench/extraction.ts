@@ -21,7 +21,7 @@ import {
   docxFixture,
   encryptedPdf,
   expectedText,
-  htmlFixture,
+  fixtureOf,
   mdFixture,
   pdfFixture,
   scannedPdfFixture,
@@ -51,18 +51,9 @@ const long = (article: Article): Article => ({
 });
 
 async function fixture(type: DocumentType, article: Article): Promise<Uint8Array | undefined> {
-  switch (type) {
-    case 'txt':
-      return txtFixture(article);
-    case 'md':
-      return mdFixture(article);
-    case 'html':
-      return htmlFixture(article);
-    case 'docx':
-      return docxFixture(article);
-    case 'pdf':
-      return article.lang === 'ar' && font === undefined ? undefined : pdfFixture(article, font);
-  }
+  return type === 'pdf' && article.lang === 'ar' && font === undefined
+    ? undefined
+    : fixtureOf(type, article, font);
 }
 
 const median = (values: number[]) => {

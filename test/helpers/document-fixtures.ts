@@ -9,6 +9,7 @@
 import fontkit from '@pdf-lib/fontkit';
 import { zipSync } from 'fflate';
 import { PDFDocument, type PDFFont, rgb, StandardFonts } from 'pdf-lib';
+import type { DocumentType } from '../../shared/documents/types.ts';
 
 export type Section = {
   heading: string;
@@ -374,4 +375,24 @@ export function encryptedPdf(pdf: Uint8Array): Uint8Array {
   const dict = text.indexOf('<<', at) + 2;
   const out = `${text.slice(0, dict)}\n${encrypt}${text.slice(dict)}`;
   return Uint8Array.from(out, (c) => c.charCodeAt(0));
+}
+
+/** `article` as a file of `type` (an Arabic PDF needs `font`, a font with Arabic glyphs). */
+export async function fixtureOf(
+  type: DocumentType,
+  article: Article,
+  font?: Uint8Array,
+): Promise<Uint8Array> {
+  switch (type) {
+    case 'txt':
+      return txtFixture(article);
+    case 'md':
+      return mdFixture(article);
+    case 'html':
+      return htmlFixture(article);
+    case 'docx':
+      return docxFixture(article);
+    case 'pdf':
+      return pdfFixture(article, font);
+  }
 }

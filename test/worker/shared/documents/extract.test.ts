@@ -13,7 +13,7 @@ import {
   encryptedPdf,
   expectedBlocks,
   expectedText,
-  htmlFixture,
+  fixtureOf,
   mdFixture,
   pdfFixture,
   scannedPdfFixture,
@@ -28,20 +28,7 @@ const font = Uint8Array.from(atob(dejaVuSans.slice(dejaVuSans.indexOf(',') + 1))
 
 const FIDELITY_GOAL = 0.98;
 
-const fixture = async (type: DocumentType, article: Article): Promise<Uint8Array> => {
-  switch (type) {
-    case 'txt':
-      return txtFixture(article);
-    case 'md':
-      return mdFixture(article);
-    case 'html':
-      return htmlFixture(article);
-    case 'docx':
-      return docxFixture(article);
-    case 'pdf':
-      return pdfFixture(article, font);
-  }
-};
+const fixture = (type: DocumentType, article: Article) => fixtureOf(type, article, font);
 
 function ok(result: ExtractionResult) {
   if (!result.ok) throw new Error(`extraction failed: ${result.code}: ${result.message}`);
