@@ -22,11 +22,9 @@ import {
   encryptedPdf,
   expectedText,
   fixtureOf,
-  mdFixture,
   pdfFixture,
   scannedPdfFixture,
   similarity,
-  txtFixture,
 } from '../test/helpers/document-fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..');

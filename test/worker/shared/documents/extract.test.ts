@@ -14,7 +14,6 @@ import {
   expectedBlocks,
   expectedText,
   fixtureOf,
-  mdFixture,
   pdfFixture,
   scannedPdfFixture,
   similarity,
