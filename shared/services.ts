@@ -1,6 +1,7 @@
 import { Client as QStash } from '@upstash/qstash';
 import { Redis } from '@upstash/redis/cloudflare';
 import { Index } from '@upstash/vector';
+import { type AiProvider, createWorkersAiProvider } from './ai/provider.ts';
 import {
   type HttpDatabase,
   httpDatabase,
@@ -30,6 +31,12 @@ export type Services = {
   readonly vector: Index;
   /** Dense text embeddings (Workers AI); call through `guard('ai', …)`. */
   readonly embeddings: EmbeddingProvider;
+  /**
+   * The instruction model that enriches documents (`AI_MODEL`, then `AI_FALLBACK_MODEL`), over
+   * Workers AI's REST API through the `ai` circuit breaker; the extractive engine answers when
+   * both fail. Call it through `enrichText` (`shared/enrichment/enrich.ts`), not directly.
+   */
+  readonly ai: AiProvider;
   /** QStash: schedules outbound webhook attempts (`shared/webhooks/delivery.ts`). */
   readonly qstash: QStash;
   readonly kv: KVNamespace;
@@ -97,6 +104,7 @@ export function createServices(
   let redis: Redis | undefined;
   let vector: Index | undefined;
   let embeddings: EmbeddingProvider | undefined;
+  let ai: AiProvider | undefined;
   let qstash: QStash | undefined;
   return {
     env,
@@ -142,6 +150,18 @@ export function createServices(
         retries: RETRY.retries,
       });
       return embeddings;
+    },
+    get ai() {
+      ai ??= createWorkersAiProvider({
+        apiUrl: env.WORKERS_AI_API_URL,
+        accountId: env.WORKERS_AI_ACCOUNT_ID,
+        apiToken: env.WORKERS_AI_API_TOKEN,
+        model: env.AI_MODEL,
+        fallbackModel: env.AI_FALLBACK_MODEL === 'none' ? null : env.AI_FALLBACK_MODEL,
+        breaker: breaker('ai', logger),
+        logger,
+      });
+      return ai;
     },
     get qstash() {
       qstash ??= new QStash({

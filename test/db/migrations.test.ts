@@ -32,6 +32,7 @@ const TABLES = [
   'content_translations',
   'content_versions',
   'dead_letters',
+  'document_chunks',
   'documents',
   'events',
   'idempotency_records',
@@ -70,6 +71,7 @@ const GLOBAL_INDEXES = new Set([
   'content_tags_idx', // GIN: cannot lead with text org_id without btree_gin
   'content_translations_search_idx', // GIN, likewise
   'documents_tags_idx', // GIN, likewise
+  'document_chunks_search_idx', // GIN, likewise
 ]);
 
 /** Runs a tools/db script on this Node, as `npm run db:*` would. */

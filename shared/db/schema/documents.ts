@@ -1,18 +1,21 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import {
   bigint,
   check,
   foreignKey,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Enrichment } from '../../ai/schema.ts';
 import { newId } from '../../ids.ts';
-import { actor, actorCheck, createdAt, updatedAt } from './columns.ts';
+import { actor, actorCheck, createdAt, timestamptz, tsvector, updatedAt } from './columns.ts';
 import { categories } from './content.ts';
 import { organizations } from './tenancy.ts';
 
@@ -68,6 +71,20 @@ export const documents = pgTable(
     status: documentStatus('status').notNull().default('stored'),
     failureReason: text('failure_reason'),
     r2Key: text('r2_key').notNull(),
+    /** The operation of its latest processing (`document.process`): progress and outcome. */
+    operationId: text('operation_id'),
+    /** What processing found: the language (ISO 639-1, `und` when unknown), pages (PDF), chunks. */
+    language: text('language'),
+    pageCount: integer('page_count'),
+    chunkCount: integer('chunk_count'),
+    /** The extracted text in R2 (`<org>/documents/<id>/text`), once extracted. */
+    textKey: text('text_key'),
+    /** SHA-256 of the extracted text: enrichment re-runs only when it changes (or on reprocess). */
+    textSha256: text('text_sha256'),
+    /** The AI enrichment (summaries, action items, risks, tags, category, type, and its cost). */
+    enrichment: jsonb('enrichment').$type<Enrichment>(),
+    /** When processing last reached a final status (`ready`, `failed`, `needs_ocr`). */
+    processedAt: timestamptz('processed_at'),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -92,5 +109,55 @@ export const documents = pgTable(
       sql`(${t.status} = 'failed') = (${t.failureReason} is not null)`,
     ),
     actorCheck('documents_uploaded_by_actor', t.uploadedBy),
+  ],
+);
+
+/**
+ * A document's chunks (`shared/documents/chunk.ts`): spans of its extracted text, in order, with
+ * the pages and headings they sit under. `search` is the keyword side of document search, by the
+ * document's language like content's; the dense and sparse sides are in the organisation's
+ * documents namespace of the vector index (`<org>.documents`, ids `<document_id>:<index>`).
+ * Rewritten whole on each processing; removed with their document.
+ */
+export const documentChunks = pgTable(
+  'document_chunks',
+  {
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    documentId: text('document_id').notNull(),
+    /** 0-based, in document order. */
+    chunkIndex: integer('chunk_index').notNull(),
+    text: text('text').notNull(),
+    /** The document's language (ISO 639-1 or `und`): it chooses the text search configuration. */
+    language: text('language').notNull(),
+    pageStart: integer('page_start'),
+    pageEnd: integer('page_end'),
+    headingPath: text('heading_path').array().notNull().default(sql`'{}'::text[]`),
+    charStart: integer('char_start').notNull(),
+    charEnd: integer('char_end').notNull(),
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(
+        (): SQL =>
+          sql.raw(
+            `to_tsvector((case language when 'ar' then 'arabic'::regconfig when 'en' then 'english'::regconfig else 'simple'::regconfig end), text)`,
+          ),
+      ),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.documentId, t.chunkIndex] }),
+    foreignKey({
+      name: 'document_chunks_document_fk',
+      columns: [t.orgId, t.documentId],
+      foreignColumns: [documents.orgId, documents.id],
+    }).onDelete('cascade'),
+    index('document_chunks_search_idx').using('gin', t.search),
+    check('document_chunks_index_nonnegative', sql`${t.chunkIndex} >= 0`),
+    check('document_chunks_span', sql`0 <= ${t.charStart} and ${t.charStart} <= ${t.charEnd}`),
+    check(
+      'document_chunks_pages',
+      sql`${t.pageStart} is null or (${t.pageStart} >= 1 and ${t.pageEnd} >= ${t.pageStart})`,
+    ),
   ],
 );
