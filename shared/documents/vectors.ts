@@ -1,3 +1,6 @@
+import { sparseDocumentVector } from '../search/sparse.ts';
+import type { Services } from '../services.ts';
+
 /**
  * Where a document's chunks live in the vector index, shared by the pipeline that writes them and
  * the searches that read them. Chunks are in a namespace of their own per organisation
@@ -31,3 +34,97 @@ export type ChunkMetadata = {
   /** The uploader (an actor reference), who may see a private document. */
   uploaded_by: string;
 };
+
+/** Chunks embedded per Workers AI call (its batch limit for the embedding models is 100). */
+const EMBED_BATCH = 50;
+
+export type IndexableChunk = {
+  chunk_index: number;
+  text: string;
+  heading_path: readonly string[];
+  page_start: number | null;
+  page_end: number | null;
+};
+
+/**
+ * Writes a document's chunks to its organisation's documents namespace (dense and sparse, in
+ * batches, through the `ai` and `vector` breakers), then deletes the document's entries past the
+ * last chunk (those of an earlier, longer version): upsert first, so the document never drops out
+ * of search while it is reprocessed. Throws when embedding or the index fails; the pipeline
+ * retries. `metadata` is what every chunk of the document shares.
+ */
+export async function indexDocumentChunks(
+  services: Pick<Services, 'vector' | 'embeddings' | 'guard'>,
+  orgId: string,
+  metadata: Omit<ChunkMetadata, 'chunk_index' | 'page_start' | 'page_end'>,
+  chunks: readonly IndexableChunk[],
+  previousCount = 0,
+): Promise<void> {
+  const namespace = services.vector.namespace(documentsNamespace(orgId));
+  for (let start = 0; start < chunks.length; start += EMBED_BATCH) {
+    const batch = chunks.slice(start, start + EMBED_BATCH);
+    const vectors = await services.guard('ai', () =>
+      services.embeddings.embed(
+        batch.map((c) => c.text),
+        'document',
+      ),
+    );
+    const records = batch.map((chunk, i) => ({
+      id: chunkVectorId(metadata.document_id, chunk.chunk_index),
+      vector: Array.from(vectors[i]!),
+      sparseVector: sparseDocumentVector({
+        title: chunk.heading_path.join(' › '),
+        body: chunk.text,
+      }),
+      metadata: {
+        ...metadata,
+        chunk_index: chunk.chunk_index,
+        page_start: chunk.page_start,
+        page_end: chunk.page_end,
+      } satisfies ChunkMetadata,
+    }));
+    await services.guard('vector', () => namespace.upsert(records));
+  }
+  const stale: string[] = [];
+  for (let i = chunks.length; i < previousCount; i++) {
+    stale.push(chunkVectorId(metadata.document_id, i));
+  }
+  if (stale.length > 0) await services.guard('vector', () => namespace.delete(stale));
+}
+
+/** Deletes every chunk of a document from the index (`<document_id>:` prefix); how many went. */
+export async function removeDocumentChunks(
+  services: Pick<Services, 'vector' | 'guard'>,
+  orgId: string,
+  documentId: string,
+): Promise<number> {
+  const namespace = services.vector.namespace(documentsNamespace(orgId));
+  const result = await services.guard('vector', () =>
+    namespace.delete({ prefix: `${documentId}:` }),
+  );
+  return result.deleted;
+}
+
+/**
+ * The organisation's documents generation: a Redis counter the pipeline bumps whenever what its
+ * documents say changes (a document ready, deleted, or its visibility changed). Answers cached
+ * from documents (`POST /v1/ask`) are keyed by it, so they retire together at the next change.
+ */
+export const documentsGenerationKey = (orgId: string) => `docs:gen:${orgId}`;
+
+export async function documentsGeneration(
+  services: Pick<Services, 'redis' | 'guard'>,
+  orgId: string,
+): Promise<number> {
+  const value = await services.guard('redis', () =>
+    services.redis.get<number>(documentsGenerationKey(orgId)),
+  );
+  return Number(value ?? 0);
+}
+
+export async function bumpDocumentsGeneration(
+  services: Pick<Services, 'redis' | 'guard'>,
+  orgId: string,
+): Promise<void> {
+  await services.guard('redis', () => services.redis.incr(documentsGenerationKey(orgId)));
+}
