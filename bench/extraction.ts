@@ -1,6 +1,6 @@
 /**
  * Document extraction fidelity and time, in process (no dev server): the fixtures the worker
- * tests generate (test/helpers/document-fixtures.ts: an English and an Arabic article with
+ * tests generate (tools/documents/fixtures.ts: an English and an Arabic article with
  * headings, paragraphs, a list and a table, as txt, md, html, docx and pdf), plus a long version
  * of each (the sections repeated to 60, a 60-page PDF), extracted by `extractDocument` and
  * scored by character-level similarity to the known text (1 − Levenshtein / length, white space
@@ -25,7 +25,7 @@ import {
   pdfFixture,
   scannedPdfFixture,
   similarity,
-} from '../test/helpers/document-fixtures.ts';
+} from '../tools/documents/fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';

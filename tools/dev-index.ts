@@ -77,7 +77,8 @@ async function publishedSample(
   }
 }
 
-async function signIn(base: string): Promise<Record<string, string>> {
+/** The sample owner's bearer token, as a header. */
+export async function signIn(base: string): Promise<Record<string, string>> {
   const owner = SAMPLE_USERS.find((user) => user.role === 'owner')!;
   const response = await fetch(`${base}/v1/auth/login`, {
     method: 'POST',

@@ -12,6 +12,7 @@ import { migrateDatabase } from './db/migrate.ts';
 import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from './db/sample-data/sources.ts';
 import { seedDatabase } from './db/seed.ts';
 import { type CronRunner, runCrons, triggerScheduled } from './dev-cron.ts';
+import { ensureSampleDocuments } from './dev-documents.ts';
 import { ensureSampleIndexed } from './dev-index.ts';
 import { startSampleReceiver } from './dev-receiver.ts';
 import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
@@ -19,8 +20,9 @@ import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
 /**
  * `npm run dev`: the local cloud, the database migrated and seeded with sample data, then
  * `wrangler dev` serving the Worker against it; once it answers, the sample organisation's search
- * index is built if it is not yet (`dev-index.ts`) and the Worker's cron triggers start firing on
- * their schedule (`dev-cron.ts`: `wrangler dev` never fires them). Ctrl-C stops everything.
+ * index is built if it is not yet (`dev-index.ts`), its sample documents are uploaded and
+ * processed (`dev-documents.ts`) and the Worker's cron triggers start firing on their schedule
+ * (`dev-cron.ts`: `wrangler dev` never fires them). Ctrl-C stops everything.
  *
  * Settings: the local cloud's `LOCAL_CLOUD_*` (README), plus `DEV_PORT` (default 8787) for the
  * Worker and `DEV_WEBHOOK_PORT` (default the next port; 0 picks a free one) for the sample
@@ -157,6 +159,17 @@ async function ready(base: string, databaseUrl: string): Promise<CronRunner> {
       (error: unknown) => console.error(`dev: trends not computed yet (${String(error)})`),
     );
   }
+  // The sample documents, uploaded and processed like any upload (extracted, chunked, embedded,
+  // enriched): searchable and ready for questions once this says so.
+  await ensureSampleDocuments({ base, databaseUrl }).then(
+    ({ uploaded, statuses, seconds }) =>
+      console.log(
+        `dev: sample documents processed (${uploaded} uploaded now; ${Object.entries(statuses)
+          .map(([status, n]) => `${n} ${status}`)
+          .join(', ')}; ${seconds.toFixed(1)} s; GET /v1/documents)`,
+      ),
+    (error: unknown) => console.error(`dev: sample documents not processed (${String(error)})`),
+  );
   const config = unstable_readConfig(
     { config: join(root, 'wrangler.toml') },
     { hideWarnings: true },

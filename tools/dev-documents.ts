@@ -1,0 +1,95 @@
+import pg from 'pg';
+import { SAMPLE_DOCUMENTS } from './db/sample-data/documents.ts';
+import { SAMPLE_ORG } from './db/sample-data/people.ts';
+import { signIn } from './dev-index.ts';
+import { fixtureOf } from './documents/fixtures.ts';
+
+/** The statuses processing ends in. */
+const FINAL = new Set(['ready', 'failed', 'needs_ocr']);
+
+export type DocumentsOutcome = {
+  /** Uploaded now; the others were there already (the same bytes: a `409`). */
+  uploaded: number;
+  /** By final status (`ready`, `failed`, `needs_ocr`), over every sample document. */
+  statuses: Record<string, number>;
+  seconds: number;
+};
+
+/**
+ * The sample documents under `npm run dev`: uploaded through the API as the sample owner, as a
+ * user would (the pipeline extracts, chunks, embeds and enriches them like any upload), unless
+ * they are there already (a restart on kept data: the upload answers `409` with the document's
+ * id); then it waits until each has finished processing.
+ */
+export async function ensureSampleDocuments(options: {
+  /** The Worker, e.g. `http://127.0.0.1:8787`. */
+  base: string;
+  /** A plain Postgres URL of the database (PGlite's wire port, or the server). */
+  databaseUrl: string;
+  timeoutMs?: number;
+}): Promise<DocumentsOutcome> {
+  const started = Date.now();
+  const auth = await signIn(options.base);
+  const categories = await sampleCategories(options.databaseUrl);
+  let uploaded = 0;
+  const ids: string[] = [];
+  for (const sample of SAMPLE_DOCUMENTS) {
+    const query = new URLSearchParams({
+      file_name: sample.fileName,
+      title: sample.article.title,
+      locale: sample.locale,
+      tags: sample.tags.join(','),
+      visibility: sample.visibility,
+    });
+    const category = categories.get(sample.category);
+    if (category) query.set('category_id', category);
+    const response = await fetch(`${options.base}/v1/documents?${query}`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/octet-stream' },
+      body: await fixtureOf(sample.type, sample.article),
+    });
+    const body = (await response.json()) as { id?: string; document_id?: string | null };
+    if (response.status === 201 && body.id) {
+      uploaded++;
+      ids.push(body.id);
+    } else if (response.status === 409 && body.document_id) {
+      ids.push(body.document_id);
+    } else {
+      throw new Error(
+        `the sample document ${sample.fileName} was refused: ${response.status} ${JSON.stringify(body)}`,
+      );
+    }
+  }
+  const deadline = started + (options.timeoutMs ?? 300_000);
+  const statuses: Record<string, number> = {};
+  for (const id of ids) {
+    for (;;) {
+      const response = await fetch(`${options.base}/v1/documents/${id}`, { headers: auth });
+      const { status } = (await response.json()) as { status?: string };
+      if (status && FINAL.has(status)) {
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the sample document ${id} is still ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  return { uploaded, statuses, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The sample organisation's categories: slug → id. */
+async function sampleCategories(databaseUrl: string): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ slug: string; id: string }>(
+      `select c.slug, c.id from categories c
+         join organizations o on o.id = c.org_id and o.slug = $1
+        where c.deleted_at is null`,
+      [SAMPLE_ORG.slug],
+    );
+    return new Map(rows.map((r) => [r.slug, r.id]));
+  } finally {
+    await client.end();
+  }
+}
