@@ -33,7 +33,7 @@ export type Services = {
   readonly embeddings: EmbeddingProvider;
   /**
    * The instruction model that enriches documents (`AI_MODEL`, then `AI_FALLBACK_MODEL`), over
-   * Workers AI's REST API through the `ai` circuit breaker; the extractive engine answers when
+   * Workers AI's REST API through the `llm` circuit breaker (not embeddings' `ai`); the extractive engine answers when
    * both fail. Call it through `enrichText` (`shared/enrichment/enrich.ts`), not directly.
    */
   readonly ai: AiProvider;
@@ -158,7 +158,7 @@ export function createServices(
         apiToken: env.WORKERS_AI_API_TOKEN,
         model: env.AI_MODEL,
         fallbackModel: env.AI_FALLBACK_MODEL === 'none' ? null : env.AI_FALLBACK_MODEL,
-        breaker: breaker('ai', logger),
+        breaker: breaker('llm', logger),
         logger,
       });
       return ai;

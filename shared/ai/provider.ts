@@ -193,7 +193,7 @@ export type WorkersAiProviderOptions = {
    * instead (`fallback_reason: 'over_budget'`). Default: always allowed.
    */
   budget?: (estimate: { model: string; usd: number }) => boolean | Promise<boolean>;
-  /** The breaker calls go through. Default the isolate's `ai` breaker (Workers AI as a whole). */
+  /** The breaker calls go through. Default the isolate's `llm` breaker (instruction models). */
   breaker?: Pick<Breaker, 'run'>;
   logger?: Pick<Logger, 'warn'>;
   fetch?: typeof fetch;
@@ -229,7 +229,7 @@ function jsonSchema(): unknown {
  * embeddings are fetched: the local cloud serves the same API offline with the extractive
  * engine. The answer is validated with zod. A 429, a 5xx or a network failure is retried
  * (`retries`, with back-off); a model that still fails, or answers something invalid, passes to
- * `fallbackModel`; when both fail, when the `ai` circuit is open, or when `budget` refuses, the
+ * `fallbackModel`; when both fail, when the `llm` circuit is open, or when `budget` refuses, the
  * extractive engine answers (`engine: 'extractive'` and the reason). Tokens come from the API's
  * `usage` when it gives them, else are estimated; the cost from the price table (`./models.ts`).
  */
@@ -243,7 +243,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
   const timeoutMs = options.timeoutMs ?? 30_000;
   const retries = options.retries ?? 2;
   const maxTokens = options.maxOutputTokens ?? 2048;
-  const guard = options.breaker ?? breaker('ai');
+  const guard = options.breaker ?? breaker('llm');
   // A model's invalid answer says nothing about Workers AI's health: it does not trip the circuit.
   const isFailure = (error: unknown) =>
     !(error instanceof AiOutputError) && isWorkersAiFault(error);

@@ -3,9 +3,20 @@ import { FAULT_CLASSIFIERS, markFault } from './faults.ts';
 
 /**
  * The dependencies that get a breaker each (seed 001: database, cache, vector index...); `ai` is
- * the embedding model (Workers AI); `qstash` schedules outbound webhook attempts.
+ * the embedding model (Workers AI), `llm` its instruction models (enrichment, answers): a slow or
+ * failing large model must not open the circuit searches embed their queries through; `qstash`
+ * schedules outbound webhook attempts.
  */
-export const DEPENDENCIES = ['postgres', 'redis', 'vector', 'ai', 'kv', 'queue', 'qstash'] as const;
+export const DEPENDENCIES = [
+  'postgres',
+  'redis',
+  'vector',
+  'ai',
+  'llm',
+  'kv',
+  'queue',
+  'qstash',
+] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
 export type CircuitState = 'closed' | 'open' | 'half_open';

@@ -116,6 +116,7 @@ export const FAULT_CLASSIFIERS: Record<Dependency, (error: unknown) => boolean> 
   redis: isUpstashFault,
   vector: isUpstashFault,
   ai: isWorkersAiFault,
+  llm: isWorkersAiFault,
   kv: isBindingFault,
   queue: isBindingFault,
   qstash: isQStashFault,

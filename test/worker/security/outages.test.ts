@@ -39,7 +39,11 @@ import { type Fixture, PROTECTED_ROUTES, PUBLIC_ROUTES } from './protected-route
  * reset before each request, as each cell is a first encounter with the outage.
  */
 
-type Outage = Dependency;
+/**
+ * Every breaker's dependency but `llm`: the instruction models are Workers AI too (one URL), so
+ * the `ai` column, with Workers AI unreachable, is their outage as well.
+ */
+type Outage = Exclude<Dependency, 'llm'>;
 
 /** A KV namespace that is down: every call fails, as it would during an outage. */
 const brokenKv = {

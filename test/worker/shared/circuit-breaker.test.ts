@@ -364,6 +364,7 @@ describe('breaker registry', () => {
     expect(Object.keys(states).sort()).toEqual([
       'ai',
       'kv',
+      'llm',
       'postgres',
       'qstash',
       'queue',

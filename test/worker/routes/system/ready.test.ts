@@ -37,7 +37,16 @@ type Breakers = Record<
   }
 >;
 
-const DEPENDENCIES_WITH_BREAKERS = ['ai', 'kv', 'postgres', 'qstash', 'queue', 'redis', 'vector'];
+const DEPENDENCIES_WITH_BREAKERS = [
+  'ai',
+  'kv',
+  'llm',
+  'postgres',
+  'qstash',
+  'queue',
+  'redis',
+  'vector',
+];
 
 // Breakers live as long as the isolate, which every test here shares: each starts from none.
 beforeEach(() => resetBreakers());

@@ -210,7 +210,7 @@ describe('the Workers AI provider when the model fails', () => {
   });
 
   it('does not count an invalid answer as a Workers AI fault', async () => {
-    const breaker = new CircuitBreaker('ai', { minimumRequests: 1 });
+    const breaker = new CircuitBreaker('llm', { minimumRequests: 1 });
     const { fetcher } = fakeFetch(() => envelope({ response: 'not json' }));
     await provider({ fetch: fetcher, breaker, fallbackModel: null }).enrich(DOCUMENT, OPTIONS);
     expect(breaker.state().state).toBe('closed');
