@@ -24,7 +24,7 @@ export const MAX_REDIRECTS = 5;
 export type FeedValidators = { etag: string | null; lastModified: string | null };
 
 export type FetchedFeed =
-  | { outcome: 'not_modified'; status: 304 }
+  | { outcome: 'not_modified'; status: 304; movedTo: string | null }
   | {
       outcome: 'fetched';
       status: number;
@@ -32,6 +32,11 @@ export type FetchedFeed =
       validators: FeedValidators;
       /** Where the feed was read, after redirects. */
       url: string;
+      /**
+       * Where the feed now lives when every redirect on the way was permanent (`301`, `308`):
+       * the URL to poll from now on. Null without redirects or with a temporary one among them.
+       */
+      movedTo: string | null;
     }
   | {
       outcome: 'failed';
@@ -124,6 +129,8 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchedFeed>
     headers['if-modified-since'] = options.validators.lastModified;
 
   let url = options.url;
+  let permanent = true;
+  const movedTo = () => (permanent && url !== options.url ? url : null);
   try {
     for (let hop = 0; ; hop++) {
       const destination = await checkDestinationResolved(
@@ -166,11 +173,12 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchedFeed>
           };
         }
         url = new URL(location, destination.url).href;
+        permanent &&= response.status === 301 || response.status === 308;
         continue;
       }
       if (response.status === 304) {
         await response.body?.cancel().catch(() => {});
-        return { outcome: 'not_modified', status: 304 };
+        return { outcome: 'not_modified', status: 304, movedTo: movedTo() };
       }
       if (response.status !== 200) {
         await response.body?.cancel().catch(() => {});
@@ -212,6 +220,7 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchedFeed>
           lastModified: response.headers.get('last-modified'),
         },
         url,
+        movedTo: movedTo(),
       };
     }
   } catch (error) {

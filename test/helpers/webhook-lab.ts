@@ -52,8 +52,9 @@ export type FeedSpec = {
   etag?: string;
   /** An HTTP date (`Last-Modified`). */
   lastModified?: string;
-  /** Answer 302 to this location instead. */
+  /** Answer a redirect to this location instead (`redirectStatus`, default 302). */
   redirect?: string;
+  redirectStatus?: 301 | 302 | 303 | 307 | 308;
   /** Stream this many bytes of filler after `body`, without a Content-Length (an oversize feed). */
   padBytes?: number;
   /** Send the headers and `body`, then never finish (a server that stalls). */
@@ -203,7 +204,9 @@ export async function startWebhookLab(): Promise<WebhookLab> {
         const spec = feeds.get(name);
         if (!spec) return send(404, 'no such feed');
         if (spec.delayMs) await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
-        if (spec.redirect) return send(302, '', { location: spec.redirect });
+        if (spec.redirect) {
+          return send(spec.redirectStatus ?? 302, '', { location: spec.redirect });
+        }
         const validators: Record<string, string> = {
           ...(spec.etag ? { etag: spec.etag } : {}),
           ...(spec.lastModified ? { 'last-modified': spec.lastModified } : {}),

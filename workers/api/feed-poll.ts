@@ -178,6 +178,8 @@ export async function pollFeed(
           items: ItemCounts;
           validators?: { etag: string | null; lastModified: string | null };
           followUp: boolean;
+          /** The feed's new URL after permanent redirects: polled there from now on. */
+          movedTo?: string | null;
         },
   ): Promise<PollResult> => {
     const interval = settings.success ? settings.data.interval_minutes : 60;
@@ -219,6 +221,11 @@ export async function pollFeed(
         consecutiveFailures: failures,
         nextPollAt: next,
         pollingUntil: null,
+        ...(outcome.status !== 'failed' && outcome.movedTo
+          ? {
+              config: sql`jsonb_set(${webhookSources.config}, '{feed,url}', to_jsonb(${outcome.movedTo}::text))`,
+            }
+          : {}),
         ...(outcome.status !== 'failed' && outcome.validators
           ? {
               feedEtag: validator(outcome.validators.etag),
@@ -241,6 +248,13 @@ export async function pollFeed(
       await recordDeliveries(services, source, logs);
       // Now and then, the log's old entries go (retention).
       if (Math.random() < 0.05) await pruneDeliveries(services, source);
+    }
+    if (outcome.status !== 'failed' && outcome.movedTo && still.length > 0) {
+      services.logger.info('feed moved permanently', {
+        source_id: source.id,
+        from: settings.success ? settings.data.url : null,
+        to: outcome.movedTo,
+      });
     }
     if (outcome.status === 'failed') {
       services.logger.warn('feed poll failed', {
@@ -282,7 +296,13 @@ export async function pollFeed(
     });
   }
   if (fetched.outcome === 'not_modified') {
-    return finish({ status: 'not_modified', statusCode: 304, items: noItems(), followUp: false });
+    return finish({
+      status: 'not_modified',
+      statusCode: 304,
+      items: noItems(),
+      followUp: false,
+      movedTo: fetched.movedTo,
+    });
   }
   const feed = parseFeed(fetched.text);
   if (!feed.ok) return finish({ status: 'failed', statusCode: fetched.status, error: feed.reason });
@@ -369,5 +389,6 @@ export async function pollFeed(
     items,
     validators: complete ? fetched.validators : { etag: null, lastModified: null },
     followUp: !complete,
+    movedTo: fetched.movedTo,
   });
 }

@@ -807,6 +807,32 @@ describe('feed sources: polling', () => {
     );
   });
 
+  it('polls a feed that moved permanently (301, 308) at its new URL from then on, and keeps the URL after a temporary redirect', async () => {
+    const { auth } = await signedIn('feed-moved');
+    const target = labFeed();
+    await target.serve({ body: rss([{ guid: 'moved-1', title: 'At the new address' }]) });
+    const temporary = labFeed();
+    await temporary.serve({ redirect: target.url, redirectStatus: 307 });
+    const permanent = labFeed();
+    await permanent.serve({ redirect: temporary.url, redirectStatus: 301 });
+    // A permanent hop then a temporary one: the feed's home is not settled, the URL stays.
+    const mixed = await createFeedSource(auth, { url: permanent.url });
+    expect((await pollNow(auth, mixed.id)).items.created).toBe(1);
+    expect((await getSource(auth, mixed.id)).feed.url).toBe(permanent.url);
+
+    for (const status of [301, 308] as const) {
+      const old = labFeed();
+      await old.serve({ redirect: target.url, redirectStatus: status });
+      const source = await createFeedSource(auth, { url: old.url });
+      expect((await pollNow(auth, source.id)).status).toBe('ok');
+      expect((await getSource(auth, source.id)).feed.url).toBe(target.url);
+      // The next poll goes to the new address: the old one is asked no more.
+      const asked = (await old.requests()).length;
+      expect((await pollNow(auth, source.id)).status).toMatch(/^(ok|not_modified)$/);
+      expect((await old.requests()).length).toBe(asked);
+    }
+  });
+
   it('answers 409 for a source that is not a feed or is disabled', async () => {
     const { auth } = await signedIn('feed-poll-conflict');
     const webhook = await createSource(auth);
