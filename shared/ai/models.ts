@@ -1,15 +1,16 @@
 /**
- * The Workers AI instruction models Sift can enrich documents with (all support JSON mode:
- * `response_format: {type: 'json_schema', json_schema}`), with their prices in US dollars per
- * million tokens, input and output, as Cloudflare's Workers AI pricing page lists them (2025;
- * check it before relying on the cost figures: they only estimate, Cloudflare bills in neurons).
- * The default is the 70B Llama 3.3 (multilingual, Arabic included); the fallback the 8B Llama
- * 3.1, faster and about six times cheaper.
+ * The Workers AI instruction models Sift can enrich documents with: those of Cloudflare's JSON
+ * mode list (`response_format: {type: 'json_schema', json_schema}`; the `-fast` 8B variants are
+ * not on it), with their prices in US dollars per million tokens, input and output, as
+ * Cloudflare's Workers AI pricing page lists them (checked December 2026: they only estimate,
+ * Cloudflare bills in neurons). The default is the 70B Llama 3.3 (multilingual, Arabic included);
+ * the fallback the 8B Llama 3.1, faster, at the same input price and about a third of the output
+ * price.
  */
 export const WORKERS_AI_INSTRUCTION_MODELS = {
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast': { inputPerMillion: 0.293, outputPerMillion: 2.253 },
-  '@cf/meta/llama-3.1-8b-instruct-fast': { inputPerMillion: 0.045, outputPerMillion: 0.384 },
   '@cf/meta/llama-3.1-8b-instruct': { inputPerMillion: 0.282, outputPerMillion: 0.827 },
+  '@cf/meta/llama-3-8b-instruct': { inputPerMillion: 0.282, outputPerMillion: 0.827 },
 } as const satisfies Record<string, { inputPerMillion: number; outputPerMillion: number }>;
 
 export type WorkersAiInstructionModel = keyof typeof WORKERS_AI_INSTRUCTION_MODELS;
@@ -17,7 +18,7 @@ export type WorkersAiInstructionModel = keyof typeof WORKERS_AI_INSTRUCTION_MODE
 export const DEFAULT_AI_MODEL: WorkersAiInstructionModel =
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast';
 export const DEFAULT_AI_FALLBACK_MODEL: WorkersAiInstructionModel =
-  '@cf/meta/llama-3.1-8b-instruct-fast';
+  '@cf/meta/llama-3.1-8b-instruct';
 
 /** The estimated cost of a call, in US dollars, rounded to a millionth of a dollar. */
 export function estimateCost(

@@ -48,7 +48,7 @@ describe('authentication and account', () => {
 
 describe('models and routes', () => {
   it('refuses an unknown model: 400, code 5007 "No such model"', async () => {
-    for (const model of ['@cf/baai/bge-huge', '@cf/meta/llama-3-8b-instruct', 'bge-m3']) {
+    for (const model of ['@cf/baai/bge-huge', '@cf/meta/llama-2-7b-chat-fp16', 'bge-m3']) {
       const message = expectFailure(await run(ai.service, model, { text: ['x'] }), 400, 5007);
       expect(message).toMatch(new RegExp(`^No such model ${model} or task`));
       expect(message).toContain('@cf/baai/bge-m3');

@@ -17,8 +17,8 @@ export type LocalInstructionModel = {
 
 const CONTEXT: Record<WorkersAiInstructionModel, number> = {
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast': 24_000,
-  '@cf/meta/llama-3.1-8b-instruct-fast': 128_000,
   '@cf/meta/llama-3.1-8b-instruct': 7_968,
+  '@cf/meta/llama-3-8b-instruct': 7_968,
 };
 
 /** The instruction models the local Workers AI serves: those Sift's AI provider knows. */

@@ -10,7 +10,7 @@ import { EnrichmentSchema } from '../../../../shared/ai/schema.ts';
 import { CircuitBreaker, CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
 
 const PRIMARY = '@cf/meta/llama-3.3-70b-instruct-fp8-fast';
-const FALLBACK = '@cf/meta/llama-3.1-8b-instruct-fast';
+const FALLBACK = '@cf/meta/llama-3.1-8b-instruct';
 
 const DOCUMENT = `Incident report: payment API outage
 On 3 December the payment API was down for 42 minutes after a failed certificate rotation.
