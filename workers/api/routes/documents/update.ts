@@ -3,7 +3,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { documents } from '../../../../shared/db/schema/documents.ts';
 import { canSeeDocument } from '../../../../shared/documents/access.ts';
+import {
+  bumpDocumentsGeneration,
+  retagDocumentChunks,
+} from '../../../../shared/documents/vectors.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import type { Services } from '../../../../shared/services.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -12,6 +17,7 @@ import {
   checkCategory,
   DocumentIdParamsSchema,
   DocumentPatchSchema,
+  type DocumentRow,
   DocumentSchema,
   documentEtag,
   documentNotFound,
@@ -29,7 +35,9 @@ export const route = createRoute({
     'kept, `null` clears `locale` and `category_id`, `tags` replaces the whole set. The file ' +
     'itself never changes: upload a new document for new bytes. `If-Match` with the `ETag` of ' +
     'a read makes it conditional (`412` with `current_etag` when it changed since). A change ' +
-    'that changes nothing makes no new version. Audited as `document.update`. Needs ' +
+    'that changes nothing makes no new version. A new category, tags or visibility reach the ' +
+    "document's chunks in the search index just after the answer. Audited as " +
+    '`document.update`. Needs ' +
     '`documents:write`, and the document must be visible to the caller.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('documents:write')] as const,
@@ -76,6 +84,25 @@ const ifMatchAllows = (header: string, etag: string) =>
 
 const sameTags = (a: string[], b: string[]) =>
   a.length === b.length && a.every((t, i) => t === b[i]);
+
+/** The chunk records take the document's new category, tags and visibility. Never throws. */
+async function followMetadata(services: Services, row: DocumentRow): Promise<void> {
+  try {
+    if ((row.chunkCount ?? 0) > 0) {
+      await retagDocumentChunks(services, row.orgId, row.id, row.chunkCount ?? 0, {
+        category_id: row.categoryId,
+        tags: row.tags,
+        visibility: row.visibility,
+      });
+    }
+    await bumpDocumentsGeneration(services, row.orgId);
+  } catch (error) {
+    services.logger.warn("the document's chunks in the index kept their old metadata", {
+      document_id: row.id,
+      error,
+    });
+  }
+}
 
 export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
@@ -137,6 +164,13 @@ export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBi
         targetId: after.id,
         data: { before: fields(before), after: fields(after) },
       });
+      const access =
+        before.visibility !== after.visibility ||
+        before.categoryId !== after.categoryId ||
+        !sameTags(before.tags, after.tags);
+      // Postgres stays the authority (searches check hits against it): the index follows after
+      // the answer, and answers cached from documents retire.
+      if (access) services.waitUntil(followMetadata(services, after));
     }
     return c.json(documentView(after), 200, { ETag: documentEtag(after) });
   });
