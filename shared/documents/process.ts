@@ -161,6 +161,24 @@ export async function failUnqueuedProcessing(
     );
 }
 
+/**
+ * The end of a processing that made no progress for {@link STALLED_PROCESSING_MS} and is
+ * replaced by `replacedBy` (a reprocess): `failed`, naming its replacement.
+ */
+export function stalledProcessing(replacedBy: string) {
+  const { request_id: _, ...document } = problem(
+    'SERVICE_UNAVAILABLE',
+    `The processing made no progress for ${STALLED_PROCESSING_MS / 60_000} minutes and was replaced by ${replacedBy}.`,
+    { requestId: '', extensions: { reason: 'stalled', replaced_by: replacedBy } },
+  );
+  return {
+    status: 'failed' as const,
+    error: document,
+    completedAt: sql`now()`,
+    updatedAt: sql`now()`,
+  };
+}
+
 /** What became of one processing message, for the log. */
 export type ProcessOutcome =
   | 'ready'

@@ -396,6 +396,29 @@ describe('POST /v1/documents/{id}/reprocess', () => {
     expect((await operationRow(operation.id))?.status).toBe('applied');
   });
 
+  it('replaces a processing stalled for 15 minutes, failing it', async () => {
+    const held = recordingQueue('JOBS', { hold: true });
+    const first = await reprocess({ JOBS: held.queue });
+    expect(first.status).toBe(202);
+    const { operation: stalled } = (await first.json()) as { operation: { id: string } };
+    await db
+      .update(operations)
+      .set({ status: 'running', updatedAt: new Date(Date.now() - 16 * 60_000) })
+      .where(eq(operations.id, stalled.id));
+    const second = await reprocess();
+    expect(second.status, await second.clone().text()).toBe(202);
+    const { operation } = (await second.json()) as { operation: { id: string } };
+    expect((await operationRow(stalled.id))?.error).toMatchObject({
+      reason: 'stalled',
+      replaced_by: operation.id,
+    });
+    await eventually(async () => (await operationRow(operation.id))?.status === 'applied', 20_000);
+    // The stalled one's message, delivered late, finds it replaced and does nothing.
+    const late = await deliver('sift-jobs', held.sent);
+    expect(late.result.explicitAcks).toHaveLength(1);
+    expect((await read(auth, document.id)).operation_id).toBe(operation.id);
+  });
+
   it('answers 503 when the queue refuses, and changes nothing', async () => {
     const before = await read(auth, document.id);
     const refused = await reprocess({ JOBS: recordingQueue('JOBS', { refuse: true }).queue });

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { documents } from '../../../../shared/db/schema/documents.ts';
@@ -11,6 +11,7 @@ import {
   failUnqueuedProcessing,
   processingOperation,
   STALLED_PROCESSING_MS,
+  stalledProcessing,
 } from '../../../../shared/documents/process.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { exampleId } from '../../../../shared/ids.ts';
@@ -98,6 +99,18 @@ export function registerDocumentsReprocess<S extends Schema>(app: OpenAPIHono<Ap
             extensions: { operation_id: row.operationId },
             headers: { Location: `/v1/operations/${row.operationId}` },
           });
+        }
+        // A stalled one is replaced: it ends failed, naming what replaced it.
+        if (open) {
+          await tx
+            .update(operations)
+            .set(stalledProcessing(operation.id))
+            .where(
+              and(
+                eq(operations.id, row.operationId),
+                inArray(operations.status, ['queued', 'running']),
+              ),
+            );
         }
       }
       await tx.insert(operations).values(operation);
