@@ -479,6 +479,34 @@ describe('changing and deleting a processed document', () => {
     expect(await documentsGeneration(testServices(), orgId)).toBeGreaterThan(generation);
   });
 
+  it('gives the document a new ETag as processing changes it, and If-Match still holds', async () => {
+    const response = await upload(auth, await fixtureOf('md', article()), {
+      file_name: 'etag.md',
+    });
+    expect(response.status).toBe(201);
+    const document = (await response.json()) as Processed;
+    const uploadedTag = response.headers.get('ETag')!;
+    expect((await settled(auth, document.id)).status).toBe('ready');
+    const revalidated = await call(`/v1/documents/${document.id}`, {
+      headers: { ...auth, 'If-None-Match': uploadedTag },
+    });
+    expect(revalidated.status).toBe(200);
+    expect(revalidated.headers.get('ETag')).not.toBe(uploadedTag);
+    // The metadata did not change: a PATCH conditional on the upload's tag goes through.
+    const changed = await call(`/v1/documents/${document.id}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'Content-Type': 'application/json', 'If-Match': uploadedTag },
+      body: JSON.stringify({ title: 'Renamed after processing' }),
+    });
+    expect(changed.status, await changed.clone().text()).toBe(200);
+    const stale = await call(`/v1/documents/${document.id}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'Content-Type': 'application/json', 'If-Match': uploadedTag },
+      body: JSON.stringify({ title: 'Renamed again' }),
+    });
+    await expectProblem(stale, 412);
+  });
+
   it('removes its text, chunk rows and vectors when deleted', async () => {
     const document = await uploaded(auth, await fixtureOf('html', article()), 'gone.html');
     expect((await settled(auth, document.id)).status).toBe('ready');

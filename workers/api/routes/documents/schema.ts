@@ -241,15 +241,28 @@ export const DocumentListQuerySchema = z.object({
 export const ETAG_HEADER = z.object({
   ETag: z.string().openapi({
     description: 'The document as it now is; send it as `If-Match` to change only this state.',
-    example: `"${exampleId('document')}.v1"`,
+    example: `"${exampleId('document')}.v1.m3x9k2a1"`,
   }),
 });
 
 export type DocumentRow = typeof documents.$inferSelect;
 
-/** A document's strong ETag: its id and version. */
-export const documentEtag = (row: Pick<DocumentRow, 'id' | 'version'>) =>
-  `"${row.id}.v${row.version}"`;
+/**
+ * A document's strong ETag: its id, its metadata version, and when it last changed (processing
+ * changes a document without a new version, and a revalidation must see it).
+ */
+export const documentEtag = (row: Pick<DocumentRow, 'id' | 'version' | 'updatedAt'>) =>
+  `"${row.id}.v${row.version}.${row.updatedAt.getTime().toString(36)}"`;
+
+/**
+ * Whether an `If-Match` entity tag names the document's current metadata: its id and version,
+ * whatever processing did since (processing never touches what `PATCH` changes). The tag of the
+ * version alone (`"<id>.v<n>"`) matches too.
+ */
+export const etagMatchesVersion = (tag: string, row: Pick<DocumentRow, 'id' | 'version'>) => {
+  const base = `"${row.id}.v${row.version}`;
+  return tag === `${base}"` || (tag.startsWith(`${base}.`) && tag.endsWith('"'));
+};
 
 /** A document as the API shows it. */
 export function documentView(row: DocumentRow): DocumentView {

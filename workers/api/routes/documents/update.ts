@@ -23,6 +23,7 @@ import {
   documentNotFound,
   documentView,
   ETAG_HEADER,
+  etagMatchesVersion,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -34,7 +35,8 @@ export const route = createRoute({
     'Sets the fields given (title, locale, category, tags, visibility); a field left out is ' +
     'kept, `null` clears `locale` and `category_id`, `tags` replaces the whole set. The file ' +
     'itself never changes: upload a new document for new bytes. `If-Match` with the `ETag` of ' +
-    'a read makes it conditional (`412` with `current_etag` when it changed since). A change ' +
+    'a read makes it conditional (`412` with `current_etag` when its metadata changed since; ' +
+    'processing moving on in between is no conflict, as it never touches these fields). A change ' +
     'that changes nothing makes no new version. A new category, tags or visibility reach the ' +
     "document's chunks in the search index just after the answer. Audited as " +
     '`document.update`. Needs ' +
@@ -49,8 +51,9 @@ export const route = createRoute({
         .optional()
         .openapi({
           param: { name: 'if-match', in: 'header' },
-          description: 'Change only if the document is still at this `ETag`, else `412`.',
-          example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1"',
+          description:
+            "Change only if the document's metadata is still as at this `ETag`, else `412`.",
+          example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1.m3x9k2a1"',
         }),
     }),
     body: { required: true, content: { 'application/json': { schema: DocumentPatchSchema } } },
@@ -76,11 +79,11 @@ export const route = createRoute({
   },
 });
 
-const ifMatchAllows = (header: string, etag: string) =>
+const ifMatchAllows = (header: string, row: DocumentRow) =>
   header
     .split(',')
     .map((tag) => tag.trim())
-    .some((tag) => tag === '*' || tag === etag);
+    .some((tag) => tag === '*' || etagMatchesVersion(tag, row));
 
 const sameTags = (a: string[], b: string[]) =>
   a.length === b.length && a.every((t, i) => t === b[i]);
@@ -121,7 +124,7 @@ export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBi
         .for('update');
       if (!current || !canSeeDocument(principal, current)) throw documentNotFound();
       const etag = documentEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) {
         throw new AppError({
           code: 'PRECONDITION_FAILED',
           message: `If-Match does not name the current state of the document (${etag}).`,
