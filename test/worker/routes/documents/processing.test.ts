@@ -7,10 +7,12 @@ import {
   documents,
   operations,
 } from '../../../../shared/db/schema/index.ts';
+import { processingOperation } from '../../../../shared/documents/process.ts';
 import { textKey } from '../../../../shared/documents/storage.ts';
 import type { DocumentType } from '../../../../shared/documents/types.ts';
 import { documentsGeneration, documentsNamespace } from '../../../../shared/documents/vectors.ts';
 import type { envelope } from '../../../../shared/messages.ts';
+import { activeChannelKey } from '../../../../shared/realtime/publish.ts';
 import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
 import {
   ENGLISH,
@@ -322,6 +324,37 @@ describe('document processing: the queue and its failures', () => {
     expect((await operationRow(document.operation_id!))?.completedAt).toEqual(
       operation?.completedAt,
     );
+  });
+
+  it("publishes each stage and the end on the operation's channel", async () => {
+    const { document, message } = await heldUpload(await markdown());
+    const channel = `operation:${document.operation_id}`;
+    // A ticket was asked for the channel: it is listened to.
+    await testServices().redis.set(activeChannelKey(channel), 1, { ex: 60 });
+    await deliver('sift-jobs', [message]);
+    const hub = env.REALTIME.get(env.REALTIME.idFromName(channel));
+    // extracting, chunking, embedding, enriching, then operation.completed.
+    expect((await hub.presence()).offset).toBe(5);
+  });
+
+  it('does not enrich again when a processing finds the same text, unless asked to reprocess', async () => {
+    const { document, message } = await heldUpload(await markdown());
+    await deliver('sift-jobs', [message]);
+    const [row] = await db.select().from(documents).where(eq(documents.id, document.id));
+    expect(row?.status).toBe('ready');
+    const marked = { ...row!.enrichment!, model: 'kept-when-text-unchanged' };
+    await db.update(documents).set({ enrichment: marked }).where(eq(documents.id, document.id));
+    // A processing that is not a reprocess (the kind an upload queues), run again.
+    const again = processingOperation(orgId, document.id, { createdBy: null, requestId: null });
+    await db.insert(operations).values(again);
+    await db.update(documents).set({ operationId: again.id }).where(eq(documents.id, document.id));
+    const payload = message.payload as Record<string, unknown>;
+    const body = { ...message, payload: { ...payload, operation_id: again.id } };
+    await deliver('sift-jobs', [body]);
+    const after = await read(auth, document.id);
+    expect(after.status).toBe('ready');
+    expect(after.enrichment?.model).toBe('kept-when-text-unchanged');
+    expect((await operationRow(again.id))?.status).toBe('applied');
   });
 
   it('drops a message for a document deleted meanwhile, failing its operation', async () => {
