@@ -300,8 +300,13 @@ export async function processDocument(
       { textKey: key, textSha256, language, pageCount },
     ))
   ) {
-    // Deleted meanwhile: its prefix was emptied before the text arrived.
-    await bucket.delete(key);
+    // Deleted meanwhile, its prefix emptied before the text arrived: the text goes too. (When a
+    // later processing replaced this one, the text is that one's to write.)
+    const [exists] = await services.db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(eq(documents.id, documentId), eq(documents.orgId, orgId)));
+    if (!exists) await bucket.delete(key);
     return gone();
   }
 
