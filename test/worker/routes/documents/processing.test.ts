@@ -410,6 +410,14 @@ describe('POST /v1/documents/{id}/reprocess', () => {
       return operation?.status === 'applied' ? operation : undefined;
     }, 20_000);
     expect(done.progress).toMatchObject({ stage: 'ready' });
+    const polled = await call(body.operation.url, { headers: auth });
+    expect(polled.status).toBe(200);
+    expect(await polled.json()).toMatchObject({
+      id: body.operation.id,
+      kind: 'document.process',
+      status: 'applied',
+      progress: { stage: 'ready' },
+    });
     const after = await read(auth, document.id);
     expect(after).toMatchObject({ status: 'ready', operation_id: body.operation.id });
     expect(after.enrichment?.model).not.toBe('marked-before-reprocess');
