@@ -63,6 +63,7 @@ export const AUDIT_ACTIONS = [
   'document.create',
   'document.update',
   'document.delete',
+  'document.reprocess',
   'search.synonyms.create',
   'search.synonyms.update',
   'search.synonyms.delete',

@@ -105,6 +105,42 @@ export async function removeDocumentChunks(
   return result.deleted;
 }
 
+/** What of a chunk's metadata follows its document's metadata (`PATCH /v1/documents/{id}`). */
+export type ChunkAccessMetadata = Pick<ChunkMetadata, 'category_id' | 'tags' | 'visibility'>;
+
+/** Concurrent `update` calls when re-tagging a document's chunks. */
+const UPDATE_CONCURRENCY = 10;
+
+/**
+ * Sets the category, tags and visibility on each of a document's `count` chunk records (a
+ * metadata `PATCH`: vectors untouched), so filters in the index follow its metadata. Throws when
+ * the index fails. Returns how many records were updated (a record gone is not).
+ */
+export async function retagDocumentChunks(
+  services: Pick<Services, 'vector' | 'guard'>,
+  orgId: string,
+  documentId: string,
+  count: number,
+  metadata: ChunkAccessMetadata,
+): Promise<number> {
+  const namespace = services.vector.namespace(documentsNamespace(orgId));
+  let updated = 0;
+  for (let start = 0; start < count; start += UPDATE_CONCURRENCY) {
+    const ids = Array.from({ length: Math.min(UPDATE_CONCURRENCY, count - start) }, (_, i) =>
+      chunkVectorId(documentId, start + i),
+    );
+    const results = await Promise.all(
+      ids.map((id) =>
+        services.guard('vector', () =>
+          namespace.update({ id, metadata, metadataUpdateMode: 'PATCH' }),
+        ),
+      ),
+    );
+    updated += results.reduce((n, r) => n + r.updated, 0);
+  }
+  return updated;
+}
+
 /**
  * The organisation's documents generation: a Redis counter the pipeline bumps whenever what its
  * documents say changes (a document ready, deleted, or its visibility changed). Answers cached

@@ -5,6 +5,11 @@ import { dropVersionPointer } from '../../shared/content/store.ts';
 import { CONTENT_WRITE } from '../../shared/content/writes.ts';
 import { permanentPgError, pgError } from '../../shared/db/errors.ts';
 import { deadLetters, operations, type ProblemDocument } from '../../shared/db/schema/index.ts';
+import {
+  DOCUMENT_PROCESS,
+  DocumentProcess,
+  failDeadLetteredProcessing,
+} from '../../shared/documents/process.ts';
 import { problem } from '../../shared/errors.ts';
 import { isId, newId } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -52,7 +57,7 @@ type Recorded = { row: Row; message: Message<unknown> };
  * carries an operation (a content write, a re-index page) has its operation marked failed if it
  * is still queued or running (created, for a content write the consumer never recorded), with the
  * reason and the dead letter's id; a content write's ledger forgets it, and the item's head if
- * that was the failed version.
+ * that was the failed version; a document processing's document ends `failed` with the reason.
  */
 export async function recordDeadLetters(
   batch: MessageBatch<unknown>,
@@ -188,6 +193,12 @@ async function failOperation(services: Services, deps: ConsumeDeps, row: Row): P
       .update(operations)
       .set(final)
       .where(and(eq(operations.id, operationId), open));
+    if (envelope.data.type === DOCUMENT_PROCESS) {
+      const processing = DocumentProcess.safeParse(envelope.data.payload);
+      if (processing.success) {
+        await failDeadLetteredProcessing(services, processing.data, `${row.reason} (${row.id})`);
+      }
+    }
     return;
   }
   const contentId = ref.data.content_id;

@@ -7,6 +7,14 @@ import {
   WebhookDispatch,
 } from '../../shared/content/fanout.ts';
 import { FINAL_OPERATION_STATUSES, operations } from '../../shared/db/schema/index.ts';
+import {
+  DOCUMENT_PROCESS,
+  DOCUMENT_VECTORS_REMOVE,
+  DocumentProcess,
+  DocumentVectorsRemove,
+  processDocument,
+} from '../../shared/documents/process.ts';
+import { removeDocumentChunks } from '../../shared/documents/vectors.ts';
 import { isId } from '../../shared/ids.ts';
 import { publishOperation, publishToChannels } from '../../shared/realtime/publish.ts';
 import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
@@ -44,6 +52,10 @@ export const OperationCompleted = z
  * `search.reindex` is one page of a rebuild of an organisation's search index
  * (`shared/search/reindex.ts`); `search.index` indexes again items the `WRITES` consumer could not
  * (`shared/search/index-retry.ts`).
+ *
+ * `document.process` runs one processing of an uploaded document through its stages
+ * (`shared/documents/process.ts`); `document.vectors.remove` removes a deleted document's vectors
+ * when the index could not at the time of the delete.
  *
  * `webhook.dispatch` is an event for the organisation's webhook endpoints: a batch handler makes
  * the deliveries of every such message in the batch at once and hands their first attempts to
@@ -119,6 +131,32 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
           logger.debug('search reindex page done', {
             operation_id: page.operation_id,
             after: page.after,
+          });
+        },
+      }),
+      [DOCUMENT_PROCESS]: handler({
+        payload: DocumentProcess,
+        async handle(message, { services, logger, meta }) {
+          const outcome = await processDocument(
+            services,
+            services.env.FILES,
+            message,
+            meta.request_id,
+          );
+          logger.info('document processed', {
+            document_id: message.document_id,
+            operation_id: message.operation_id,
+            outcome,
+          });
+        },
+      }),
+      [DOCUMENT_VECTORS_REMOVE]: handler({
+        payload: DocumentVectorsRemove,
+        async handle(message, { services, logger }) {
+          const removed = await removeDocumentChunks(services, message.org_id, message.document_id);
+          logger.info('deleted document vectors removed', {
+            document_id: message.document_id,
+            removed,
           });
         },
       }),

@@ -22,7 +22,7 @@ import { organizations } from './tenancy.ts';
 /**
  * Where a document is in its processing: `stored` once its original is in R2, then the pipeline's
  * stages, ending `ready`, `failed` (with a reason) or `needs_ocr` (a scanned PDF without a text
- * layer). Only `stored` is reached until the pipeline exists.
+ * layer). The pipeline is `shared/documents/process.ts`.
  */
 export const documentStatus = pgEnum('document_status', [
   'stored',

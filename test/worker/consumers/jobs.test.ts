@@ -291,6 +291,42 @@ describe('the JOBS consumer: search index retries', () => {
   });
 });
 
+describe('the JOBS consumer: document processing', () => {
+  it('dead-letters a processing message whose payload is invalid, naming the field', async () => {
+    const dlq = recordingDlq<{ dead_letter: { reason: string } }>('JOBS_DLQ');
+    const orgId = await createOrg('jobs-documents');
+    const valid = {
+      org_id: orgId,
+      document_id: newId('document'),
+      operation_id: newId('operation'),
+    };
+    const bodies = [
+      envelope('document.process', { ...valid, document_id: 'cnt_x' }, {}),
+      envelope('document.process', { ...valid, reprocess: 'yes' }, {}),
+      envelope('document.vectors.remove', { org_id: orgId }, {}),
+    ];
+    const { result } = await deliver('sift-jobs', bodies, { overrides: { JOBS_DLQ: dlq.queue } });
+    expect(result.explicitAcks).toHaveLength(3);
+    expect(dlq.sent.map((d) => d.dead_letter.reason)).toEqual([
+      expect.stringContaining('invalid payload: document_id'),
+      expect.stringContaining('invalid payload: reprocess'),
+      expect.stringContaining('invalid payload: document_id'),
+    ]);
+  });
+
+  it('acknowledges a processing whose operation does not exist, doing nothing', async () => {
+    const orgId = await createOrg('jobs-documents');
+    const message = envelope(
+      'document.process',
+      { org_id: orgId, document_id: newId('document'), operation_id: newId('operation') },
+      {},
+    );
+    const { result } = await deliver('sift-jobs', [message]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+  });
+});
+
 describe('the dead-letter consumer', () => {
   it('records wrapped and exhausted messages once each, however often delivered', async () => {
     const marker = crypto.randomUUID();

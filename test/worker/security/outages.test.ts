@@ -334,10 +334,14 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
     queue: 'unavailable',
   },
   // Documents' metadata lives in Postgres only (their files in R2).
-  'POST /v1/documents': { postgres: 'unavailable' },
+  // Uploads and reprocessing queue the processing through the JOBS queue; the index and Redis
+  // follow a change or a delete after the answer (Postgres is the authority).
+  'POST /v1/documents': { postgres: 'unavailable', queue: 'unavailable' },
   'GET /v1/documents': { postgres: 'unavailable' },
   'GET /v1/documents/:id': { postgres: 'unavailable' },
   'GET /v1/documents/:id/original': { postgres: 'unavailable' },
+  'GET /v1/documents/:id/text': { postgres: 'unavailable' },
+  'POST /v1/documents/:id/reprocess': { postgres: 'unavailable', queue: 'unavailable' },
   'PATCH /v1/documents/:id': { postgres: 'unavailable' },
   'DELETE /v1/documents/:id': { postgres: 'unavailable' },
   // Readiness names what is down (the model and the queues are not probed).

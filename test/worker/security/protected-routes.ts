@@ -438,6 +438,20 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     otherTenant: 'not_found',
   },
   {
+    method: 'GET',
+    route: '/v1/documents/:id/text',
+    path: (a) => `/v1/documents/${a.documentId}/text`,
+    permission: 'documents:read',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/documents/:id/reprocess',
+    path: (a) => `/v1/documents/${a.documentId}/reprocess`,
+    permission: 'documents:write',
+    otherTenant: 'not_found',
+  },
+  {
     method: 'PATCH',
     route: '/v1/documents/:id',
     path: (a) => `/v1/documents/${a.documentId}`,

@@ -132,6 +132,7 @@ export type DocumentBody = {
   sha256: string;
   status: string;
   failure_reason: string | null;
+  operation_id: string | null;
   version: number;
   original_url: string;
   created_at: string;
@@ -162,6 +163,14 @@ export function upload(
 export async function storedKeys(orgId: string): Promise<string[]> {
   const listing = await env.FILES.list({ prefix: `${orgId}/documents/` });
   return listing.objects.map((object) => object.key).sort();
+}
+
+/**
+ * The originals the bucket holds under an organisation's documents (not the texts the pipeline
+ * writes beside them in the background).
+ */
+export async function storedOriginals(orgId: string): Promise<string[]> {
+  return (await storedKeys(orgId)).filter((key) => key.endsWith('/original'));
 }
 
 /**

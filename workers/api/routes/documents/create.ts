@@ -4,8 +4,15 @@ import type { Schema } from 'hono';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { sqlState } from '../../../../shared/db/errors.ts';
 import { documents } from '../../../../shared/db/schema/documents.ts';
+import { operations } from '../../../../shared/db/schema/operations.ts';
 import { canSeeDocument } from '../../../../shared/documents/access.ts';
 import { ACCEPTED_DOCUMENT_TYPES, DOCUMENT_TYPES } from '../../../../shared/documents/detect.ts';
+import {
+  DOCUMENT_PROCESS,
+  type DocumentProcess,
+  failUnqueuedProcessing,
+  processingOperation,
+} from '../../../../shared/documents/process.ts';
 import {
   MAX_DOCUMENT_BYTES,
   originalKey,
@@ -28,6 +35,9 @@ import {
   ETAG_HEADER,
 } from './schema.ts';
 
+/** Seconds to wait before retrying an upload the job queue could not take. */
+export const UPLOAD_RETRY_AFTER_SECONDS = 5;
+
 const LIMIT = `${MAX_DOCUMENT_BYTES.toLocaleString('en-US')} bytes (50 MiB)`;
 
 export const route = createRoute({
@@ -43,8 +53,12 @@ export const route = createRoute({
     '`Content-Type` is only a hint between Markdown and plain text, and anything else is a ' +
     '`415` saying what the file is. An empty body is a `422`. The same bytes already stored in ' +
     'the organisation are a `409` naming that document (`document_id`, when the caller may see ' +
-    'it). Answers `201` with the document, `status: stored` (processing is not built yet). ' +
-    'Audited as `document.create`. Needs `documents:write`.',
+    'it). Answers `201` with the document, `status: stored`, and `operation_id`: its processing ' +
+    '(extract, chunk, embed, enrich) is queued, and the operation (`/v1/operations/{id}`) shows ' +
+    'its stages as `progress` until the document is `ready`, `failed` or `needs_ocr`. When the ' +
+    `job queue refuses the processing, nothing is kept and the answer is \`503\` with ` +
+    `\`Retry-After: ${UPLOAD_RETRY_AFTER_SECONDS}\`. Audited as \`document.create\`. Needs ` +
+    '`documents:write`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('documents:write')] as const,
   request: {
@@ -59,7 +73,7 @@ export const route = createRoute({
   },
   responses: {
     201: {
-      description: 'The document, stored.',
+      description: 'The document, stored; its processing is queued (`operation_id`).',
       headers: ETAG_HEADER.extend({
         Location: z.string().openapi({ example: '/v1/documents/doc_01jd5x3k7yf0v9r2m4q6s8t1wz' }),
       }),
@@ -155,6 +169,10 @@ export function registerDocumentsCreate<S extends Schema>(app: OpenAPIHono<AppBi
     };
     const visible = (row: Awaited<ReturnType<typeof findExisting>>) =>
       row && canSeeDocument(principal, row) ? row : undefined;
+    const operation = processingOperation(orgId, id, {
+      createdBy: principalId(principal),
+      requestId: c.var.requestId,
+    });
     let row: typeof documents.$inferSelect;
     try {
       const existing = await findExisting();
@@ -175,6 +193,7 @@ export function registerDocumentsCreate<S extends Schema>(app: OpenAPIHono<AppBi
           sizeBytes: value.sizeBytes,
           sha256: value.sha256,
           r2Key: key,
+          operationId: operation.id,
         })
         .returning()) as [typeof documents.$inferSelect];
     } catch (error) {
@@ -183,6 +202,44 @@ export function registerDocumentsCreate<S extends Schema>(app: OpenAPIHono<AppBi
       // The same bytes uploaded at the same moment: the unique index let one of them in.
       if (sqlState(error) === '23505') throw duplicate(visible(await findExisting()));
       throw error;
+    }
+    // Its processing: the operation, then the message. If either fails the upload is undone
+    // (row and file), so a document never waits for a processing nobody will run.
+    const undo = async () => {
+      await services.db
+        .delete(documents)
+        .where(and(eq(documents.id, id), eq(documents.orgId, orgId)));
+      await bucket.delete(key);
+    };
+    try {
+      await services.db.insert(operations).values(operation);
+    } catch (error) {
+      await undo().catch(() => undefined);
+      throw error;
+    }
+    const message: DocumentProcess = {
+      org_id: orgId,
+      document_id: id,
+      operation_id: operation.id,
+    };
+    try {
+      await services.enqueue('jobs', DOCUMENT_PROCESS, message, { orgId });
+    } catch (error) {
+      await failUnqueuedProcessing(services, orgId, operation.id, c.var.requestId).catch(
+        () => undefined,
+      );
+      await undo().catch((undoError: unknown) => {
+        c.var.logger.error('an upload whose processing was not queued could not be undone', {
+          document_id: id,
+          error: undoError,
+        });
+      });
+      throw new AppError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The document could not be queued for processing; nothing was kept. Retry later.',
+        headers: { 'Retry-After': String(UPLOAD_RETRY_AFTER_SECONDS) },
+        cause: error,
+      });
     }
     audit(c, {
       action: 'document.create',
@@ -194,6 +251,7 @@ export function registerDocumentsCreate<S extends Schema>(app: OpenAPIHono<AppBi
         size_bytes: row.sizeBytes,
         sha256: row.sha256,
         visibility: row.visibility,
+        operation_id: operation.id,
       },
     });
     return c.json(documentView(row), 201, {

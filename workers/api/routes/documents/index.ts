@@ -6,14 +6,23 @@ import { registerDocumentsDelete } from './delete.ts';
 import { registerDocumentsGet } from './get.ts';
 import { registerDocumentsList } from './list.ts';
 import { registerDocumentsOriginal } from './original.ts';
+import { registerDocumentsReprocess } from './reprocess.ts';
+import { registerDocumentsText } from './text.ts';
 import { registerDocumentsUpdate } from './update.ts';
 
-/** Uploaded documents: upload, list, read, download the original, change, delete. */
+/**
+ * Uploaded documents: upload, list, read, download the original, read the extracted text,
+ * process again, change, delete.
+ */
 export function registerDocuments<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return registerDocumentsDelete(
     registerDocumentsUpdate(
-      registerDocumentsOriginal(
-        registerDocumentsGet(registerDocumentsCreate(registerDocumentsList(app))),
+      registerDocumentsReprocess(
+        registerDocumentsText(
+          registerDocumentsOriginal(
+            registerDocumentsGet(registerDocumentsCreate(registerDocumentsList(app))),
+          ),
+        ),
       ),
     ),
   );

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
+import { EnrichmentSchema } from '../../../../shared/ai/schema.ts';
 import type { Principal } from '../../../../shared/auth/permissions.ts';
 import { CONTENT_LIMITS, Locale, Tag, Title } from '../../../../shared/content/schema.ts';
 import { categories } from '../../../../shared/db/schema/content.ts';
@@ -51,13 +52,56 @@ export const DocumentSchema = z
     }),
     status: z.enum(documentStatus.enumValues).openapi({
       description:
-        '`stored` once the original is kept. The later stages (`extracting`, `chunking`, ' +
-        '`embedding`, `enriching`, then `ready`, `failed` or `needs_ocr`) belong to the ' +
-        'processing pipeline, which is not built yet: every document is `stored` for now.',
+        "`stored` once the original is kept; then its processing's stages (`extracting`, " +
+        '`chunking`, `embedding`, `enriching`), ending `ready` (searchable by its chunks), ' +
+        '`failed` (see `failure_reason`) or `needs_ocr` (a scanned PDF without a text layer).',
     }),
-    failure_reason: z.string().nullable().openapi({
-      description: 'Why processing failed (`status: failed`); null otherwise.',
-      example: null,
+    failure_reason: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'Why processing failed (`status: failed`), as `<code>: <message>` (`corrupt`, ' +
+          '`encrypted`, `too_large`, `too_large_uncompressed`, `timeout`, `unsupported`, or ' +
+          '`processing_stopped` when its retries ran out); null otherwise.',
+        example: null,
+      }),
+    operation_id: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'The operation of its latest processing (`/v1/operations/{id}`): its `progress` ' +
+          '(`{ stage, done, total }`) and outcome.',
+        example: exampleId('operation'),
+      }),
+    language: z.string().nullable().openapi({
+      description:
+        'The language of its extracted text (ISO 639-1, `und` when unknown); null until extracted.',
+      example: 'en',
+    }),
+    page_count: z.number().int().nullable().openapi({
+      description: 'Pages (PDF only); null otherwise or until extracted.',
+      example: 12,
+    }),
+    chunk_count: z.number().int().nullable().openapi({
+      description: 'Chunks it is searchable by, set when it is `ready`; null before.',
+      example: 24,
+    }),
+    processed_at: z.iso.datetime().nullable().openapi({
+      description: 'When processing last ended (`ready`, `failed` or `needs_ocr`).',
+      example: '2025-01-01T12:00:05.000Z',
+    }),
+    enrichment: EnrichmentSchema.nullable().openapi({
+      description:
+        'What enrichment found: summaries (short, medium, detailed), action items, risks, and ' +
+        "suggested tags, category and document type (suggestions only: the document's own " +
+        '`tags` and `category_id` are never changed by it), with the engine, model and cost. ' +
+        'Null until enriched.',
+    }),
+    text_url: z.string().openapi({
+      description: 'Where the extracted text is read, once extracted.',
+      example: `/v1/documents/${exampleId('document')}/text`,
     }),
     version: z.number().int().openapi({
       description: 'One more at each change of the metadata; the `ETag` is made from it.',
@@ -197,15 +241,28 @@ export const DocumentListQuerySchema = z.object({
 export const ETAG_HEADER = z.object({
   ETag: z.string().openapi({
     description: 'The document as it now is; send it as `If-Match` to change only this state.',
-    example: `"${exampleId('document')}.v1"`,
+    example: `"${exampleId('document')}.v1.m3x9k2a1"`,
   }),
 });
 
 export type DocumentRow = typeof documents.$inferSelect;
 
-/** A document's strong ETag: its id and version. */
-export const documentEtag = (row: Pick<DocumentRow, 'id' | 'version'>) =>
-  `"${row.id}.v${row.version}"`;
+/**
+ * A document's strong ETag: its id, its metadata version, and when it last changed (processing
+ * changes a document without a new version, and a revalidation must see it).
+ */
+export const documentEtag = (row: Pick<DocumentRow, 'id' | 'version' | 'updatedAt'>) =>
+  `"${row.id}.v${row.version}.${row.updatedAt.getTime().toString(36)}"`;
+
+/**
+ * Whether an `If-Match` entity tag names the document's current metadata: its id and version,
+ * whatever processing did since (processing never touches what `PATCH` changes). The tag of the
+ * version alone (`"<id>.v<n>"`) matches too.
+ */
+export const etagMatchesVersion = (tag: string, row: Pick<DocumentRow, 'id' | 'version'>) => {
+  const base = `"${row.id}.v${row.version}`;
+  return tag === `${base}"` || (tag.startsWith(`${base}.`) && tag.endsWith('"'));
+};
 
 /** A document as the API shows it. */
 export function documentView(row: DocumentRow): DocumentView {
@@ -223,6 +280,13 @@ export function documentView(row: DocumentRow): DocumentView {
     sha256: row.sha256,
     status: row.status,
     failure_reason: row.failureReason,
+    operation_id: row.operationId,
+    language: row.language,
+    page_count: row.pageCount,
+    chunk_count: row.chunkCount,
+    processed_at: row.processedAt?.toISOString() ?? null,
+    enrichment: row.enrichment,
+    text_url: `/v1/documents/${row.id}/text`,
     version: row.version,
     original_url: `/v1/documents/${row.id}/original`,
     created_at: row.createdAt.toISOString(),

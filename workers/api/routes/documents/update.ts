@@ -3,7 +3,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { documents } from '../../../../shared/db/schema/documents.ts';
 import { canSeeDocument } from '../../../../shared/documents/access.ts';
+import {
+  bumpDocumentsGeneration,
+  retagDocumentChunks,
+} from '../../../../shared/documents/vectors.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import type { Services } from '../../../../shared/services.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { requireAuth } from '../../middleware/auth.ts';
@@ -12,11 +17,13 @@ import {
   checkCategory,
   DocumentIdParamsSchema,
   DocumentPatchSchema,
+  type DocumentRow,
   DocumentSchema,
   documentEtag,
   documentNotFound,
   documentView,
   ETAG_HEADER,
+  etagMatchesVersion,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -28,8 +35,11 @@ export const route = createRoute({
     'Sets the fields given (title, locale, category, tags, visibility); a field left out is ' +
     'kept, `null` clears `locale` and `category_id`, `tags` replaces the whole set. The file ' +
     'itself never changes: upload a new document for new bytes. `If-Match` with the `ETag` of ' +
-    'a read makes it conditional (`412` with `current_etag` when it changed since). A change ' +
-    'that changes nothing makes no new version. Audited as `document.update`. Needs ' +
+    'a read makes it conditional (`412` with `current_etag` when its metadata changed since; ' +
+    'processing moving on in between is no conflict, as it never touches these fields). A change ' +
+    'that changes nothing makes no new version. A new category, tags or visibility reach the ' +
+    "document's chunks in the search index just after the answer. Audited as " +
+    '`document.update`. Needs ' +
     '`documents:write`, and the document must be visible to the caller.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('documents:write')] as const,
@@ -41,8 +51,9 @@ export const route = createRoute({
         .optional()
         .openapi({
           param: { name: 'if-match', in: 'header' },
-          description: 'Change only if the document is still at this `ETag`, else `412`.',
-          example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1"',
+          description:
+            "Change only if the document's metadata is still as at this `ETag`, else `412`.",
+          example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1.m3x9k2a1"',
         }),
     }),
     body: { required: true, content: { 'application/json': { schema: DocumentPatchSchema } } },
@@ -68,14 +79,33 @@ export const route = createRoute({
   },
 });
 
-const ifMatchAllows = (header: string, etag: string) =>
+const ifMatchAllows = (header: string, row: DocumentRow) =>
   header
     .split(',')
     .map((tag) => tag.trim())
-    .some((tag) => tag === '*' || tag === etag);
+    .some((tag) => tag === '*' || etagMatchesVersion(tag, row));
 
 const sameTags = (a: string[], b: string[]) =>
   a.length === b.length && a.every((t, i) => t === b[i]);
+
+/** The chunk records take the document's new category, tags and visibility. Never throws. */
+async function followMetadata(services: Services, row: DocumentRow): Promise<void> {
+  try {
+    if ((row.chunkCount ?? 0) > 0) {
+      await retagDocumentChunks(services, row.orgId, row.id, row.chunkCount ?? 0, {
+        category_id: row.categoryId,
+        tags: row.tags,
+        visibility: row.visibility,
+      });
+    }
+    await bumpDocumentsGeneration(services, row.orgId);
+  } catch (error) {
+    services.logger.warn("the document's chunks in the index kept their old metadata", {
+      document_id: row.id,
+      error,
+    });
+  }
+}
 
 export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
@@ -94,7 +124,7 @@ export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBi
         .for('update');
       if (!current || !canSeeDocument(principal, current)) throw documentNotFound();
       const etag = documentEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) {
         throw new AppError({
           code: 'PRECONDITION_FAILED',
           message: `If-Match does not name the current state of the document (${etag}).`,
@@ -137,6 +167,13 @@ export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBi
         targetId: after.id,
         data: { before: fields(before), after: fields(after) },
       });
+      const access =
+        before.visibility !== after.visibility ||
+        before.categoryId !== after.categoryId ||
+        !sameTags(before.tags, after.tags);
+      // Postgres stays the authority (searches check hits against it): the index follows after
+      // the answer, and answers cached from documents retire.
+      if (access) services.waitUntil(followMetadata(services, after));
     }
     return c.json(documentView(after), 200, { ETag: documentEtag(after) });
   });
