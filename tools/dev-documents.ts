@@ -19,7 +19,8 @@ export type DocumentsOutcome = {
  * The sample documents under `npm run dev`: uploaded through the API as the sample owner, as a
  * user would (the pipeline extracts, chunks, embeds and enriches them like any upload), unless
  * they are there already (a restart on kept data: the upload answers `409` with the document's
- * id); then it waits until each has finished processing.
+ * id; one whose original is gone, the database kept but the file store cleared, is deleted and
+ * uploaded again); then it waits until each has finished processing.
  */
 export async function ensureSampleDocuments(options: {
   /** The Worker, e.g. `http://127.0.0.1:8787`. */
@@ -43,22 +44,43 @@ export async function ensureSampleDocuments(options: {
     });
     const category = categories.get(sample.category);
     if (category) query.set('category_id', category);
-    const response = await fetch(`${options.base}/v1/documents?${query}`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/octet-stream' },
-      body: await fixtureOf(sample.type, sample.article),
-    });
-    const body = (await response.json()) as { id?: string; document_id?: string | null };
-    if (response.status === 201 && body.id) {
-      uploaded++;
-      ids.push(body.id);
-    } else if (response.status === 409 && body.document_id) {
-      ids.push(body.document_id);
-    } else {
+    const file = await fixtureOf(sample.type, sample.article);
+    const upload = async () => {
+      const response = await fetch(`${options.base}/v1/documents?${query}`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/octet-stream' },
+        body: file,
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { id?: string; document_id?: string | null },
+      };
+    };
+    let { status, body } = await upload();
+    if (status === 409 && body.document_id) {
+      // There already; unless the database was kept and the file store cleared (its original
+      // is gone): then it goes, and is uploaded again.
+      const original = await fetch(`${options.base}/v1/documents/${body.document_id}/original`, {
+        headers: auth,
+      });
+      await original.body?.cancel();
+      if (original.ok) {
+        ids.push(body.document_id);
+        continue;
+      }
+      await fetch(`${options.base}/v1/documents/${body.document_id}`, {
+        method: 'DELETE',
+        headers: auth,
+      });
+      ({ status, body } = await upload());
+    }
+    if (status !== 201 || !body.id) {
       throw new Error(
-        `the sample document ${sample.fileName} was refused: ${response.status} ${JSON.stringify(body)}`,
+        `the sample document ${sample.fileName} was refused: ${status} ${JSON.stringify(body)}`,
       );
     }
+    uploaded++;
+    ids.push(body.id);
   }
   const deadline = started + (options.timeoutMs ?? 300_000);
   const statuses: Record<string, number> = {};

@@ -247,6 +247,44 @@ describe('npm run dev', () => {
     }
   });
 
+  it('has processed the bilingual sample documents before saying it is ready: text, chunks, enrichment', async () => {
+    // Uploaded now, or kept from an earlier run on the same database (its own file store is new).
+    expect(dev.output()).toMatch(/dev: sample documents processed \(\d uploaded now; 4 ready;/);
+    const auth = await signIn();
+    const response = await fetch(`${base()}/v1/documents?limit=50`, { headers: auth });
+    expect(response.status).toBe(200);
+    type Doc = {
+      id: string;
+      title: string;
+      status: string;
+      language: string | null;
+      page_count: number | null;
+      chunk_count: number | null;
+      enrichment: {
+        action_items: { text: string; owner: string | null; due_date: string | null }[];
+        risks: { severity: string }[];
+      } | null;
+    };
+    const { items } = (await response.json()) as { items: Doc[] };
+    expect(items.map((d) => d.status)).toEqual(['ready', 'ready', 'ready', 'ready']);
+    expect(new Set(items.map((d) => d.language))).toEqual(new Set(['ar', 'en']));
+    for (const doc of items) expect(doc.chunk_count).toBeGreaterThan(0);
+
+    const minutes = items.find((d) => d.title.startsWith('Editorial Planning Meeting'))!;
+    expect(minutes.page_count).toBe(3);
+    expect(minutes.enrichment?.action_items).toContainEqual(
+      expect.objectContaining({ owner: 'Emma Clarke', due_date: '2027-01-15' }),
+    );
+    expect(minutes.enrichment?.risks.map((r) => r.severity)).toContain('high');
+    const text = await fetch(`${base()}/v1/documents/${minutes.id}/text`, { headers: auth });
+    expect(await text.text()).toContain('Emma Clarke will draft the first election explainer');
+
+    const incident = items.find((d) => d.title.startsWith('تقرير حادثة'))!;
+    expect(incident.enrichment?.action_items).toContainEqual(
+      expect.objectContaining({ due_date: '2026-12-20' }),
+    );
+  });
+
   it("prints wrangler's table of bindings once, and when each cron trigger fires next", () => {
     const output = dev.output();
     expect(output.split('Your Worker has access to the following bindings')).toHaveLength(2);
