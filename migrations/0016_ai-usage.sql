@@ -22,6 +22,7 @@ CREATE TABLE "content_enrichments" (
 	"org_id" text NOT NULL,
 	"content_id" text NOT NULL,
 	"version" integer NOT NULL,
+	"text_sha256" text NOT NULL,
 	"enrichment" jsonb NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "content_enrichments_pkey" PRIMARY KEY("org_id","content_id")

@@ -67,6 +67,8 @@ export const contentEnrichments = pgTable(
     orgId: text('org_id').notNull(),
     contentId: text('content_id').notNull(),
     version: integer('version').notNull(),
+    /** SHA-256 of the text enriched: a later version with the same text is not enriched again. */
+    textSha256: text('text_sha256').notNull(),
     enrichment: jsonb('enrichment').$type<Enrichment>().notNull(),
     updatedAt: updatedAt(),
   },
