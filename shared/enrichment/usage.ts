@@ -39,6 +39,8 @@ export const SPEND_TTL_MS = 5_000;
  * copy is read again, within {@link SPEND_TTL_MS}.
  */
 const spend = new Map<string, { micros: number; until: number }>();
+/** How many copies the isolate holds before it drops the expired ones. */
+const MAX_SPEND_COPIES = 1_000;
 
 /**
  * Records one AI call (or cache hit) against the organisation's day: tokens, estimated cost and
@@ -108,6 +110,11 @@ async function spentMicros(
     .from(aiUsage)
     .where(and(eq(aiUsage.orgId, orgId), eq(aiUsage.day, day)));
   const found = micros(Number(row?.cost ?? 0));
+  // Copies outlive their use (yesterday's, an organisation gone quiet): drop the expired ones
+  // now and then, so a long-lived isolate does not keep every organisation's every day.
+  if (spend.size >= MAX_SPEND_COPIES) {
+    for (const [stale, copy] of spend) if (copy.until <= now) spend.delete(stale);
+  }
   spend.set(key, { micros: found, until: now + SPEND_TTL_MS });
   return found;
 }

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createWorkersAiProvider } from '../../../shared/ai/provider.ts';
 import { EnrichmentSchema } from '../../../shared/ai/schema.ts';
 import { aiUsage, organizations, webhookDeliveries } from '../../../shared/db/schema/index.ts';
 import { enrichmentCacheKey } from '../../../shared/enrichment/cache.ts';
@@ -104,6 +105,41 @@ describe('enrichText: the AI result cache', () => {
     const byOther = await enrichText(otherModel, { orgId, subject, text });
     expect(byOther).toMatchObject({ engine: 'model', model: '@cf/meta/llama-3.1-8b-instruct' });
     expect(byOther.cached).toBeUndefined();
+  });
+
+  it('never caches a fallback under the model’s key: neither the fallback model’s nor the engine’s', async () => {
+    const orgId = await createOrg('ai-cache-fallback');
+    // The configured model fails; the fallback model (or nothing, in the second case) answers.
+    const failing = (fallback: boolean) => ({
+      ...testServices(),
+      ai: createWorkersAiProvider({
+        accountId: env.WORKERS_AI_ACCOUNT_ID,
+        apiToken: env.WORKERS_AI_API_TOKEN,
+        apiUrl: env.WORKERS_AI_API_URL,
+        retries: 0,
+        breaker: { run: (fn) => fn() },
+        fetch: (async (input: RequestInfo | URL, init?: RequestInit) =>
+          String(input).endsWith(PRIMARY) || !fallback
+            ? Response.json({ success: false, errors: [{ code: 3040 }] }, { status: 500 })
+            : fetch(input, init)) as typeof fetch,
+      }),
+    });
+    const text = documentOf();
+    for (const fallback of [true, false]) {
+      const services = failing(fallback);
+      const first = await enrichText(services, { orgId, subject, text });
+      expect(first).toMatchObject(
+        fallback
+          ? { engine: 'model', model: '@cf/meta/llama-3.1-8b-instruct-fast' }
+          : { engine: 'extractive', fallback_reason: 'provider_error' },
+      );
+      expect((await enrichText(services, { orgId, subject, text })).cached).toBeUndefined();
+    }
+    // The configured model, once it answers, is asked (and its answer kept) as before.
+    const healthy = await enrichText(testServices(), { orgId, subject, text });
+    expect(healthy).toMatchObject({ engine: 'model', model: PRIMARY });
+    expect(healthy.cached).toBeUndefined();
+    expect((await enrichText(testServices(), { orgId, subject, text })).cached).toBe(true);
   });
 
   it('keys by model, prompt version, task set and everything the prompt carries', async () => {
