@@ -1,9 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Enrichment } from '../ai/schema.ts';
 import type { ContentEventType } from '../content/fanout.ts';
 import { contentEnrichments } from '../db/schema/ai.ts';
-import { type ContentSnapshot, contentVersions } from '../db/schema/content.ts';
+import { type ContentSnapshot, categories, contentVersions } from '../db/schema/content.ts';
 import { isId } from '../ids.ts';
 import type { Lang } from '../text/analyze.ts';
 import { type EnrichServices, enrichText } from './enrich.ts';
@@ -61,6 +61,26 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * The names of the organisation's live categories, for the model to choose the item's from: each
+ * in `locale` when it has it, else in any language it has; sorted, so the same categories make
+ * the same request (and find the same cached answer).
+ */
+async function categoryNames(
+  services: Pick<EnrichServices, 'db'>,
+  orgId: string,
+  locale: string,
+): Promise<string[]> {
+  const rows = await services.db
+    .select({ names: categories.names })
+    .from(categories)
+    .where(and(eq(categories.orgId, orgId), isNull(categories.deletedAt)));
+  const names = rows
+    .map((r) => r.names[locale] ?? Object.values(r.names)[0])
+    .filter((name): name is string => typeof name === 'string' && name.trim() !== '');
+  return [...new Set(names)].sort();
+}
+
 export type ContentEnrichOutcome =
   | { status: 'enriched'; enrichment: Enrichment }
   | { status: 'unchanged' }
@@ -69,7 +89,8 @@ export type ContentEnrichOutcome =
 
 /**
  * Runs one `content.enrich`: reads the version named (as recorded in `content_versions`),
- * enriches its default-locale text with `enrichText` (subject `content`) and stores the result
+ * enriches its default-locale text with `enrichText` (subject `content`, the organisation's
+ * category names to choose from) and stores the result
  * in `content_enrichments`. A version older than the one already enriched is `stale` and changes
  * nothing, and the write itself only ever replaces an older version (two jobs of one item may
  * run at once, in any order). A version whose text is the one already enriched only moves the
@@ -119,6 +140,7 @@ export async function enrichContent(
     orgId: job.org_id,
     subject: { type: 'content', id: job.content_id },
     text,
+    categories: await categoryNames(services, job.org_id, snapshot.default_locale),
     ...(locale ? { locale } : {}),
   });
   await services.db

@@ -1,7 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aiUsage, contentEnrichments, contentVersions } from '../../../shared/db/schema/index.ts';
+import {
+  aiUsage,
+  categories,
+  contentEnrichments,
+  contentVersions,
+} from '../../../shared/db/schema/index.ts';
 import { enrichContent } from '../../../shared/enrichment/content.ts';
+import { newId } from '../../../shared/ids.ts';
 import { call, eventually, testDb, testServices, untilQuiet } from '../helpers.ts';
 import { insertContent } from '../routes/content/fixtures.ts';
 import { json, signedIn } from '../routes/keys/fixtures.ts';
@@ -73,11 +79,28 @@ describe('content enrichment on publish', () => {
       json('PUT', { enrich_content_on_publish: true }, auth),
     );
     expect(on.status).toBe(200);
+    await testDb()
+      .insert(categories)
+      .values([
+        {
+          id: newId('category'),
+          orgId,
+          slug: 'payments',
+          names: { en: 'Payments', ar: 'المدفوعات' },
+        },
+        { id: newId('category'), orgId, slug: 'marketing', names: { en: 'Marketing' } },
+      ]);
     const id = await publish(orgId, auth);
 
     const row = await eventually(async () => stored(orgId, id), 20_000);
     expect(row).toMatchObject({ version: 2 });
-    expect(row.enrichment).toMatchObject({ engine: 'model', model: PRIMARY, language: 'en' });
+    expect(row.enrichment).toMatchObject({
+      engine: 'model',
+      model: PRIMARY,
+      language: 'en',
+      // Chosen among the organisation's categories, by their names in the item's locale.
+      category: 'Payments',
+    });
     const { body, etag } = await read(auth, id);
     expect(body.version).toBe(2);
     expect(body.enrichment).toEqual(row.enrichment);
