@@ -133,6 +133,7 @@ export async function enrichContent(
       .update(contentEnrichments)
       .set({ version: job.version })
       .where(and(key, sql`${contentEnrichments.version} < ${job.version}`));
+    await forgetEnrichment(services, job.org_id, job.content_id);
     return { status: 'unchanged' };
   }
   const locale = langOf(snapshot.default_locale);
@@ -162,21 +163,47 @@ export async function enrichContent(
       },
       setWhere: newer,
     });
+  await forgetEnrichment(services, job.org_id, job.content_id);
   return { status: 'enriched', enrichment };
 }
 
+/** How long a read keeps what it found in Postgres in Redis; a new enrichment drops it at once. */
+export const ENRICHMENT_READ_TTL_SECONDS = 60;
+
+/** The Redis key of an item's enrichment as reads see it (`{version, enrichment}` or null). */
+const enrichmentKey = (orgId: string, contentId: string) =>
+  `ai:content-enrichment:${orgId}:${contentId}`;
+
+type StoredEnrichment = { version: number; enrichment: Enrichment } | null;
+
 /**
- * The stored enrichment of an item, or null: none yet, the organisation does not enrich content
- * (`enrich_content_on_publish` off: its reads, served from the cache tiers, then never wait on
- * Postgres for it), or Postgres unreachable (a read must not fail for it; the item itself may
- * come from a cache tier).
+ * The stored enrichment of an item, or null: none yet, or the organisation does not enrich
+ * content (`enrich_content_on_publish` off: nothing more is read). Read through Redis (the
+ * content routes read it alongside the item itself), where a read keeps what it found in
+ * Postgres, none included, for {@link ENRICHMENT_READ_TTL_SECONDS}; `content.enrich` drops it
+ * when it stores a new one. (A read that loaded Postgres just before a job stored may put the
+ * old value back: it is replaced within that TTL.) Redis unreachable reads Postgres; Postgres
+ * unreachable gives null: a content read must not fail for its enrichment.
  */
 export async function readContentEnrichment(
-  services: Pick<EnrichServices, 'db' | 'guard' | 'logger'>,
+  services: Pick<EnrichServices, 'db' | 'redis' | 'guard' | 'logger'>,
   orgId: string,
   contentId: string,
-): Promise<{ version: number; enrichment: Enrichment } | null> {
+): Promise<StoredEnrichment> {
   if (!(await aiSettings(services, orgId)).enrich_content_on_publish) return null;
+  const key = enrichmentKey(orgId, contentId);
+  try {
+    const cached = await services.guard('redis', () =>
+      services.redis.get<{ found: StoredEnrichment }>(key),
+    );
+    if (cached !== null && typeof cached === 'object' && 'found' in cached) return cached.found;
+  } catch (error) {
+    services.logger.warn('content enrichment not in Redis; reading Postgres', {
+      content_id: contentId,
+      error,
+    });
+  }
+  let found: StoredEnrichment;
   try {
     const [row] = await services.guard('postgres', () =>
       services.db
@@ -186,12 +213,36 @@ export async function readContentEnrichment(
           and(eq(contentEnrichments.orgId, orgId), eq(contentEnrichments.contentId, contentId)),
         ),
     );
-    return row ?? null;
+    found = row ?? null;
   } catch (error) {
     services.logger.warn('content enrichment unreadable; answering without it', {
       content_id: contentId,
       error,
     });
     return null;
+  }
+  try {
+    await services.guard('redis', () =>
+      services.redis.set(key, { found }, { ex: ENRICHMENT_READ_TTL_SECONDS }),
+    );
+  } catch {
+    // Logged by the read above, or Redis went away since: the next read loads Postgres again.
+  }
+  return found;
+}
+
+/** Drops the copy reads keep of an item's enrichment, after a new one is stored. */
+async function forgetEnrichment(
+  services: Pick<EnrichServices, 'redis' | 'guard' | 'logger'>,
+  orgId: string,
+  contentId: string,
+): Promise<void> {
+  try {
+    await services.guard('redis', () => services.redis.del(enrichmentKey(orgId, contentId)));
+  } catch (error) {
+    services.logger.warn('content enrichment copy not dropped; reads catch up within a minute', {
+      content_id: contentId,
+      error,
+    });
   }
 }

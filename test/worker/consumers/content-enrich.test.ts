@@ -129,6 +129,10 @@ describe('content enrichment on publish', () => {
     }, 20_000);
     expect(third.textSha256).not.toBe(row.textSha256);
     expect(JSON.stringify(third.enrichment)).toMatch(/rollback step was added/);
+    // Reads see it at once: the job drops the copy the read above kept in Redis.
+    const after = await read(auth, id);
+    expect(after.body).toMatchObject({ version: 3, enrichment: third.enrichment });
+    expect(after.etag).toMatch(/\.e3"$/);
 
     // A change that leaves the text as it was moves the version on without a model call.
     const tagged = await call(
