@@ -6,6 +6,8 @@ export const AI_CACHE_TTL_SECONDS = 86_400;
 
 /** What decides a model's answer, so what its cached copy is found by. */
 export type EnrichmentCacheInput = {
+  /** Whose request: each organisation has its own copies (see {@link enrichmentCacheKey}). */
+  orgId: string;
   /** The model asked (the provider's `model`: `workers-ai:@cf/…`). */
   model: string;
   promptVersion: string;
@@ -22,11 +24,12 @@ const hex = (bytes: ArrayBuffer) =>
   [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /**
- * The Redis key of an enrichment: `ai:enrich:<model>:<prompt version>:<tasks>:<hash>`, where the
- * hash is the SHA-256 of the text with everything else the prompt carries (language,
+ * The Redis key of an enrichment: `ai:enrich:<org>:<model>:<prompt version>:<tasks>:<hash>`,
+ * where the hash is the SHA-256 of the text with everything else the prompt carries (language,
  * categories, reference day). Model, prompt version and task set stay readable in the key, so a
  * new prompt version or model never finds the old answers (and an operator can drop them by
- * pattern).
+ * pattern). Per organisation, as every cache key is: a shared copy would tell one organisation
+ * (by `cached: true`, or by its speed) that another had enriched the very same text.
  */
 export async function enrichmentCacheKey(input: EnrichmentCacheInput): Promise<string> {
   const tasks = [...new Set(input.tasks)].sort().join(',');
@@ -36,7 +39,7 @@ export async function enrichmentCacheKey(input: EnrichmentCacheInput): Promise<s
       JSON.stringify([input.text, input.locale, input.categories, input.referenceDay]),
     ),
   );
-  return `ai:enrich:${input.model}:${input.promptVersion}:${tasks}:${hex(digest)}`;
+  return `ai:enrich:${input.orgId}:${input.model}:${input.promptVersion}:${tasks}:${hex(digest)}`;
 }
 
 type CacheServices = Pick<Services, 'redis' | 'guard' | 'logger'>;

@@ -48,6 +48,7 @@ export async function enrichText(
   const tasks = request.tasks ?? ENRICHMENT_TASKS;
   const referenceDate = iso(referenceDay(undefined));
   const key = await enrichmentCacheKey({
+    orgId,
     model: services.ai.model,
     promptVersion: PROMPT_VERSION,
     text: request.text,

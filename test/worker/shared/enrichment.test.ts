@@ -77,13 +77,15 @@ describe('enrichText: the AI result cache', () => {
     expect(report.totals.by_kind.ask).toMatchObject({ calls: 0, cache_hit_rate: null });
   });
 
-  it('misses when the text, the tasks or the model differ', async () => {
+  it('misses when the organisation, the text, the tasks or the model differ', async () => {
     const orgId = await createOrg('ai-cache-miss');
     const services = testServices();
     const text = documentOf();
     await enrichText(services, { orgId, subject, text });
     expect((await enrichText(services, { orgId, subject, text })).cached).toBe(true);
 
+    const otherOrg = await createOrg('ai-cache-other');
+    expect((await enrichText(services, { orgId: otherOrg, subject, text })).cached).toBeUndefined();
     const otherText = await enrichText(services, { orgId, subject, text: `${text}\nMore.` });
     expect(otherText.cached).toBeUndefined();
     const fewerTasks = await enrichText(services, { orgId, subject, text, tasks: ['tags'] });
@@ -144,6 +146,7 @@ describe('enrichText: the AI result cache', () => {
 
   it('keys by model, prompt version, task set and everything the prompt carries', async () => {
     const base = {
+      orgId: 'org_01jd5x3k7yf0v9r2m4q6s8t1wz',
       model: `workers-ai:${PRIMARY}`,
       promptVersion: 'enrich-v1',
       text: 'A text.',
@@ -154,10 +157,11 @@ describe('enrichText: the AI result cache', () => {
     };
     const key = await enrichmentCacheKey(base);
     expect(key).toMatch(
-      /^ai:enrich:workers-ai:@cf\/meta\/[^:]+:enrich-v1:summaries,tags:[0-9a-f]{64}$/,
+      /^ai:enrich:org_\w+:workers-ai:@cf\/meta\/[^:]+:enrich-v1:summaries,tags:[0-9a-f]{64}$/,
     );
     expect(await enrichmentCacheKey({ ...base, tasks: ['tags', 'summaries', 'tags'] })).toBe(key);
     for (const change of [
+      { orgId: 'org_01jd5x3k7yf0v9r2m4q6s8t1wy' },
       { promptVersion: 'enrich-v2' },
       { model: 'workers-ai:@cf/meta/llama-3.1-8b-instruct-fast' },
       { text: 'A text!' },
