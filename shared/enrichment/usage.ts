@@ -122,6 +122,38 @@ async function spentMicros(
 /** Where an organisation stands against its daily budget; `budgetUsd` null: it has none. */
 export type BudgetCheck = { allowed: boolean; budgetUsd: number | null; spentUsd: number };
 
+/** Spend beyond this multiple of the budget is logged as `HighAICosts` (seed 004's alert). */
+export const HIGH_COSTS_FACTOR = 1.5;
+
+/** The organisation-days this isolate has warned of, so the warning is logged once each. */
+const warned = new Set<string>();
+
+/**
+ * Logs (warn, `alert: 'HighAICosts'`) that an organisation's day has cost more than
+ * {@link HIGH_COSTS_FACTOR} times its budget: the budget refuses calls, so this means spend it
+ * could not stop (calls of other isolates within their copies' lifetime, or callers that record
+ * usage without asking `withinBudget`). Once per organisation and day in an isolate.
+ */
+function warnHighCosts(
+  services: Pick<Services, 'logger'>,
+  orgId: string,
+  day: string,
+  spent: number,
+  budget: number,
+) {
+  const key = `${orgId}:${day}`;
+  if (warned.has(key)) return;
+  if (warned.size >= MAX_SPEND_COPIES) warned.clear();
+  warned.add(key);
+  services.logger.warn('AI costs over 1.5 times the daily budget', {
+    alert: 'HighAICosts',
+    org_id: orgId,
+    day,
+    spent_usd: spent / 1_000_000,
+    budget_usd: budget,
+  });
+}
+
 /**
  * {@link withinBudget} with the figures: the budget and what today's calls cost so far. A call
  * is allowed when today's spend plus its estimate is at most the budget (exactly at it is
@@ -139,7 +171,10 @@ export async function checkBudget(
   const { daily_budget_usd: budget } = await aiSettings(services, orgId, now);
   if (budget === null) return { allowed: true, budgetUsd: null, spentUsd: 0 };
   try {
-    const spent = await spentMicros(services, orgId, utcDay(new Date(now)), now);
+    const day = utcDay(new Date(now));
+    const spent = await spentMicros(services, orgId, day, now);
+    if (spent > micros(budget) * HIGH_COSTS_FACTOR)
+      warnHighCosts(services, orgId, day, spent, budget);
     return {
       allowed: spent + Math.max(0, micros(usd)) <= micros(budget),
       budgetUsd: budget,

@@ -14,7 +14,18 @@ import {
   utcDay,
   withinBudget,
 } from '../../../shared/enrichment/usage.ts';
-import { createOrg, DEAD_URL, eventually, testDb, testServices, untilQuiet } from '../helpers.ts';
+import { validateEnv } from '../../../shared/env.ts';
+import { createLogger } from '../../../shared/logger.ts';
+import { createServices } from '../../../shared/services.ts';
+import {
+  captureLogs,
+  createOrg,
+  DEAD_URL,
+  eventually,
+  testDb,
+  testServices,
+  untilQuiet,
+} from '../helpers.ts';
 import { insertEndpoint } from '../routes/webhooks/fixtures.ts';
 
 afterAll(() => untilQuiet(), 40_000);
@@ -30,6 +41,13 @@ Action items:
 - The platform team must publish the post-mortem within 5 days.`;
 
 const subject = { type: 'document' as const, id: 'doc_test' };
+
+/** The test env, validated, for services with a logger of the test's own level. */
+function validated() {
+  const result = validateEnv(env);
+  if (!result.ok) throw new Error('test env invalid');
+  return result.env;
+}
 
 async function usageRows(orgId: string) {
   return testDb().select().from(aiUsage).where(eq(aiUsage.orgId, orgId));
@@ -218,6 +236,40 @@ describe('the daily budget', () => {
     });
     expect(await withinBudget(services, orgId, 0)).toBe(true);
     expect(await withinBudget(services, orgId, 0.000001)).toBe(false);
+  });
+
+  it('warns once (HighAICosts) when a day costs more than 1.5 times the budget', async () => {
+    const orgId = await createOrg('ai-high-costs');
+    await setAiSettings(orgId, { daily_budget_usd: 1 });
+    const logs = captureLogs();
+    try {
+      const services = createServices(validated(), createLogger({ level: 'warn' }), {
+        waitUntil: () => {},
+        context: {},
+      });
+      const spend = (usd: number) =>
+        recordAiUsage(services, {
+          orgId,
+          kind: 'ask',
+          model: PRIMARY,
+          engine: 'model',
+          tokens: { input: 1, output: 1 },
+          costUsd: usd,
+          cache: 'miss',
+        });
+      const highCosts = () => logs.lines.filter((l) => l.alert === 'HighAICosts');
+      await spend(1.5);
+      expect(await withinBudget(services, orgId, 0.01)).toBe(false);
+      expect(highCosts()).toEqual([]); // exactly 1.5 times: not beyond
+      await spend(0.000001);
+      expect(await withinBudget(services, orgId, 0.01)).toBe(false);
+      expect(await withinBudget(services, orgId, 0.01)).toBe(false);
+      expect(highCosts()).toEqual([
+        expect.objectContaining({ org_id: orgId, budget_usd: 1, spent_usd: 1.500001 }),
+      ]);
+    } finally {
+      logs.restore();
+    }
   });
 
   it('answers with the extractive engine once the budget is spent, and says so once a day', async () => {
