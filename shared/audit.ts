@@ -69,6 +69,7 @@ export const AUDIT_ACTIONS = [
   'search.synonyms.delete',
   'search.settings.update',
   'search.reindex',
+  'ai.settings.update',
   'webhook_source.create',
   'webhook_source.update',
   'webhook_source.delete',

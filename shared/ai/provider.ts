@@ -42,7 +42,16 @@ export type EnrichOptions = {
   categories?: readonly string[];
   /** What relative due dates are resolved against (`by Friday`); default today (UTC). */
   referenceDate?: Date | string;
+  /**
+   * This call's budget, asked instead of the provider's `budget` option (a provider is built
+   * once per invocation, without an organisation; `enrichText` passes the organisation's).
+   * The extractive provider costs nothing and ignores it.
+   */
+  budget?: BudgetCheck;
 };
+
+/** Asked before a model call with its estimated cost; `false` refuses it (`over_budget`). */
+export type BudgetCheck = (estimate: { model: string; usd: number }) => boolean | Promise<boolean>;
 
 /**
  * Enriches one document: summaries, action items, risks, tags, category and type, recording the
@@ -192,7 +201,7 @@ export type WorkersAiProviderOptions = {
    * Asked before each call with its estimated cost; `false` answers with the extractive engine
    * instead (`fallback_reason: 'over_budget'`). Default: always allowed.
    */
-  budget?: (estimate: { model: string; usd: number }) => boolean | Promise<boolean>;
+  budget?: BudgetCheck;
   /** The breaker calls go through. Default the isolate's `llm` breaker (instruction models). */
   breaker?: Pick<Breaker, 'run'>;
   logger?: Pick<Logger, 'warn'>;
@@ -276,10 +285,11 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
       });
       const inputEstimate = estimateTokens(messages.map((m) => m.content).join('\n'));
       let reason: FallbackReason = 'provider_error';
+      const budget = enrichOptions.budget ?? options.budget;
       for (const name of models) {
-        if (options.budget) {
+        if (budget) {
           const usd = estimateCost(name, { input: inputEstimate, output: maxTokens });
-          if (!(await options.budget({ model: name, usd }))) {
+          if (!(await budget({ model: name, usd }))) {
             reason = 'over_budget';
             continue;
           }

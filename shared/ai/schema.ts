@@ -70,6 +70,11 @@ export const EnrichmentSchema = z.object({
   fallback_reason: z
     .enum(['provider_error', 'invalid_output', 'circuit_open', 'over_budget'])
     .nullable(),
+  /**
+   * Present and true when `enrichText` answered from the AI result cache: `tokens` and
+   * `estimated_cost_usd` are those of the call that made it; this one cost nothing.
+   */
+  cached: z.boolean().optional(),
 });
 export type Enrichment = z.infer<typeof EnrichmentSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ContentSnapshot, type ContentStatus, contentStatus } from '../db/schema/content.ts';
+import { AiBudgetExhaustedEvent } from '../enrichment/events.ts';
 import { isId } from '../ids.ts';
 import { TrendDetectedEvent } from '../trends/events.ts';
 import type { WriteAction } from './writes.ts';
@@ -54,8 +55,8 @@ const EventBase = z.object({
 /**
  * The `realtime.publish` payload: `event` goes to each of `channels` (`org:<org_id>` for the
  * organisation's feed, `content:<content_id>` for the item's), with a small `data` a client
- * uses to decide whether to fetch the item again; or a `trend.detected` event for the
- * organisation's channel.
+ * uses to decide whether to fetch the item again; or a `trend.detected` or `ai.budget_exhausted`
+ * event for the organisation's channel.
  */
 export const RealtimePublish = z.object({
   org_id: OrgId,
@@ -71,6 +72,8 @@ export const RealtimePublish = z.object({
     }),
     // A topic became significant (`shared/trends/`): the organisation's channel only.
     TrendDetectedEvent,
+    // The organisation's AI budget ran out for the day (`shared/enrichment/`): likewise.
+    AiBudgetExhaustedEvent,
   ]),
 });
 export type RealtimePublish = z.output<typeof RealtimePublish>;
@@ -117,6 +120,7 @@ export const WebhookDispatch = z.object({
     ContentWebhookEvent,
     EndpointDisabledEvent,
     TrendDetectedEvent,
+    AiBudgetExhaustedEvent,
   ]),
 });
 export type WebhookDispatch = z.output<typeof WebhookDispatch>;

@@ -73,7 +73,16 @@ export type ProcessingProgress = { stage: ProcessingStage; done?: number; total?
 
 type ProcessServices = Pick<
   Services,
-  'db' | 'transaction' | 'redis' | 'vector' | 'embeddings' | 'ai' | 'guard' | 'logger' | 'env'
+  | 'db'
+  | 'transaction'
+  | 'redis'
+  | 'vector'
+  | 'embeddings'
+  | 'ai'
+  | 'guard'
+  | 'enqueue'
+  | 'logger'
+  | 'env'
 >;
 
 /** Chunk rows per insert statement (nine parameters a row, well under Postgres' 65,535). */

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { CONTENT_EVENT_TYPES, type WebhookDispatch } from '../content/fanout.ts';
+import { AI_BUDGET_EXHAUSTED } from '../enrichment/events.ts';
 import { TREND_DETECTED } from '../trends/events.ts';
 
 /**
  * The event types an endpoint can subscribe to: the twelve `content.*` events,
  * `webhook_endpoint.disabled` (one of the organisation's endpoints was disabled by Sift: it
- * answered `410 Gone`, or failed everything for five days) and `trend.detected` (a topic became
- * significant for the first time: `shared/trends/`). `webhook.test` is sent only by
+ * answered `410 Gone`, or failed everything for five days), `trend.detected` (a topic became
+ * significant for the first time: `shared/trends/`) and `ai.budget_exhausted` (the
+ * organisation's AI calls reached its daily budget: `shared/enrichment/`). `webhook.test` is sent only by
  * `POST /v1/webhooks/endpoints/{id}/test`, to that endpoint, whatever it subscribes to.
  */
 export const ENDPOINT_DISABLED_EVENT = 'webhook_endpoint.disabled';
@@ -15,6 +17,7 @@ export const WEBHOOK_EVENT_TYPES = [
   ...CONTENT_EVENT_TYPES,
   ENDPOINT_DISABLED_EVENT,
   TREND_DETECTED,
+  AI_BUDGET_EXHAUSTED,
 ] as const;
 
 /** Families a filter may name with `.*` (`content.*`). */

@@ -25,10 +25,12 @@ const allTags = journal.entries.map((entry) => entry.tag);
 
 const TABLES = [
   'access_rules',
+  'ai_usage',
   'api_keys',
   'audit_log',
   'categories',
   'content',
+  'content_enrichments',
   'content_translations',
   'content_versions',
   'dead_letters',

@@ -216,10 +216,13 @@ export function contentResponse(
   c: Context<AppBindings>,
   read: ContentRead,
   preferred: string | undefined,
+  /** What else the body carries that can change without the version (`e<n>`: its enrichment). */
+  etagSuffix?: string,
 ): { status: 200; resource: ContentResource } | { status: 304 } {
   const locales = preferred ? [preferred] : parseAcceptLanguage(c.req.header('Accept-Language'));
   const { resource } = contentResource(read.snapshot, { locales });
-  const etag = contentEtag(resource.id, resource.version, resource.locale);
+  const base = contentEtag(resource.id, resource.version, resource.locale);
+  const etag = etagSuffix ? `${base.slice(0, -1)}.${etagSuffix}"` : base;
   setMetric(c, 'cache', read.tier);
   c.header('ETag', etag);
   c.header('Vary', 'Accept-Language');

@@ -14,6 +14,7 @@ import { services } from './middleware/services.ts';
 import { traceContext } from './middleware/trace.ts';
 import { refuseMalformedUrl } from './middleware/url-encoding.ts';
 import { registerAdmin } from './routes/admin/index.ts';
+import { registerAi } from './routes/ai/index.ts';
 import { registerAnalytics } from './routes/analytics/index.ts';
 import { registerAuditLog } from './routes/audit-log/index.ts';
 import { registerAuth } from './routes/auth/index.ts';
@@ -96,20 +97,22 @@ export function createApp() {
             registerWebhooks(
               registerWebhookSources(
                 registerSearchIndex(
-                  registerAnalytics(
-                    registerSearch(
-                      registerSearchSynonyms(
-                        registerDocuments(
-                          registerContent(
-                            registerOperations(
-                              registerWhoami(
-                                registerAdmin(
-                                  registerAuditLog(
-                                    registerKeys(
-                                      registerInvitations(
-                                        registerMembers(
-                                          registerAuth(
-                                            registerWellKnown(registerDocs(registerSystem(app))),
+                  registerAi(
+                    registerAnalytics(
+                      registerSearch(
+                        registerSearchSynonyms(
+                          registerDocuments(
+                            registerContent(
+                              registerOperations(
+                                registerWhoami(
+                                  registerAdmin(
+                                    registerAuditLog(
+                                      registerKeys(
+                                        registerInvitations(
+                                          registerMembers(
+                                            registerAuth(
+                                              registerWellKnown(registerDocs(registerSystem(app))),
+                                            ),
                                           ),
                                         ),
                                       ),

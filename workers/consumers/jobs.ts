@@ -15,6 +15,7 @@ import {
   processDocument,
 } from '../../shared/documents/process.ts';
 import { removeDocumentChunks } from '../../shared/documents/vectors.ts';
+import { CONTENT_ENRICH, ContentEnrich, enrichContent } from '../../shared/enrichment/content.ts';
 import { isId } from '../../shared/ids.ts';
 import { publishOperation, publishToChannels } from '../../shared/realtime/publish.ts';
 import { IndexRetry, retryIndexing, SEARCH_INDEX } from '../../shared/search/index-retry.ts';
@@ -63,7 +64,9 @@ export const OperationCompleted = z
  *
  * `realtime.publish` is a content event for real-time channels: a batch handler publishes every
  * such message in the batch with one call per channel (`shared/realtime/publish.ts`). A completed
- * operation is published on its own channel (`operation:<id>`).
+ * operation is published on its own channel (`operation:<id>`). *
+ * `content.enrich` enriches a published content item's text for an organisation that asks for it
+ * and stores the result on the item (`shared/enrichment/content.ts`).
  */
 export function jobsConsumer(deadLetterQueue: Queue): Consumer {
   return {
@@ -167,6 +170,21 @@ export function jobsConsumer(deadLetterQueue: Queue): Consumer {
           logger.info('search index retried', {
             org_id: retry.org_id,
             content_ids: retry.content_ids.length,
+          });
+        },
+      }),
+      [CONTENT_ENRICH]: handler({
+        payload: ContentEnrich,
+        async handle(job, { services, logger }) {
+          const outcome = await enrichContent(services, job);
+          logger.info('content enrichment done', {
+            org_id: job.org_id,
+            content_id: job.content_id,
+            version: job.version,
+            status: outcome.status,
+            ...(outcome.status === 'enriched'
+              ? { engine: outcome.enrichment.engine, cached: outcome.enrichment.cached ?? false }
+              : {}),
           });
         },
       }),

@@ -27,6 +27,12 @@ import {
   contentVersions,
 } from '../../shared/db/schema/content.ts';
 import type { ProblemDocument } from '../../shared/db/schema/operations.ts';
+import {
+  CONTENT_ENRICH,
+  type ContentEnrich,
+  enrichesOnPublish,
+} from '../../shared/enrichment/content.ts';
+import { aiSettings } from '../../shared/enrichment/settings.ts';
 import type { AppEnv } from '../../shared/env.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { envelope } from '../../shared/messages.ts';
@@ -544,11 +550,23 @@ async function indexLatest(services: Services, live: Persisted[]): Promise<void>
 
 /**
  * Enqueues each fanned-out write's `realtime.publish` and `webhook.dispatch` on `JOBS`, in
- * version order, in as few `sendBatch` calls as the limits allow. Each message carries the
- * request id and trace of the write that caused it. Throws when the queue refuses.
+ * version order, in as few `sendBatch` calls as the limits allow, and a `content.enrich` for
+ * each item now showing a version that is published with text that may be new, in organisations
+ * that enrich content on publish (`settings.ai.enrich_content_on_publish`, read once per
+ * organisation of the batch). Each message carries the request id and trace of the write that
+ * caused it. Throws when the queue refuses.
  */
 async function fanOut(services: Services, live: Persisted[]): Promise<void> {
   const messages: MessageSendRequest[] = [];
+  const enriching = new Map<string, Promise<boolean>>();
+  const enrichesIn = (orgId: string) => {
+    let found = enriching.get(orgId);
+    if (!found) {
+      found = aiSettings(services, orgId).then((s) => s.enrich_content_on_publish);
+      enriching.set(orgId, found);
+    }
+    return found;
+  };
   for (const p of live) {
     const write = p.write!;
     const { meta, trace } = p.entry.item.context;
@@ -559,6 +577,14 @@ async function fanOut(services: Services, live: Persisted[]): Promise<void> {
       { body: envelope(REALTIME_PUBLISH, realtime, origin), contentType: 'json' },
       { body: envelope(WEBHOOK_DISPATCH, webhook, origin), contentType: 'json' },
     );
+    if (p.latest && enrichesOnPublish(write.snapshot, type) && (await enrichesIn(write.org_id))) {
+      const job: ContentEnrich = {
+        org_id: write.org_id,
+        content_id: write.content_id,
+        version: write.version,
+      };
+      messages.push({ body: envelope(CONTENT_ENRICH, job, origin), contentType: 'json' });
+    }
   }
   let chunk: MessageSendRequest[] = [];
   let bytes = 0;

@@ -3,6 +3,7 @@
  * `import { content, contentTranslations } from '../shared/db/schema/index.ts'`.
  */
 export * from './access.ts';
+export * from './ai.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './content.ts';

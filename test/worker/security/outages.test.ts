@@ -260,6 +260,9 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/search/settings': { postgres: 'unavailable' },
   'PUT /v1/search/settings': { postgres: 'unavailable' },
   'GET /v1/analytics/search': { postgres: 'unavailable' },
+  'GET /v1/ai/settings': { postgres: 'unavailable' },
+  'PUT /v1/ai/settings': { postgres: 'unavailable' },
+  'GET /v1/ai/usage': { postgres: 'unavailable' },
   // Inbound webhook sources and feed sources live in Postgres only.
   'GET /v1/webhooks/sources': { postgres: 'unavailable' },
   'POST /v1/webhooks/sources': { postgres: 'unavailable' },

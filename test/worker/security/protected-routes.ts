@@ -733,6 +733,29 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'settings:manage',
     otherTenant: 'own_data',
   },
+  // AI settings and usage: each organisation reads and writes its own.
+  {
+    method: 'GET',
+    route: '/v1/ai/settings',
+    path: () => '/v1/ai/settings',
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'PUT',
+    route: '/v1/ai/settings',
+    path: () => '/v1/ai/settings',
+    body: () => ({}),
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/ai/usage',
+    path: () => '/v1/ai/usage',
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
   // Platform administration.
   {
     method: 'GET',

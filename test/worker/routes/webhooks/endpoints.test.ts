@@ -52,7 +52,7 @@ describe('POST /v1/webhooks/endpoints', () => {
     expect(JSON.stringify(audited.data)).not.toContain(endpoint.secret);
   });
 
-  it('takes event filters (exact, content.*, trend.*, *) and a secret of the caller’s own', async () => {
+  it('takes event filters (exact, content.*, trend.*, ai.*, *) and a secret of the caller’s own', async () => {
     const { auth } = await signedIn('ep-filters');
     const secret = `whsec_${btoa('0123456789abcdef0123456789abcdef')}`;
     const endpoint = await createEndpoint(auth, {
@@ -64,6 +64,8 @@ describe('POST /v1/webhooks/endpoints', () => {
         'webhook_endpoint.disabled',
         'trend.detected',
         'trend.*',
+        'ai.budget_exhausted',
+        'ai.*',
       ],
       secret,
     });
@@ -74,6 +76,8 @@ describe('POST /v1/webhooks/endpoints', () => {
       'webhook_endpoint.disabled',
       'trend.detected',
       'trend.*',
+      'ai.budget_exhausted',
+      'ai.*',
     ]);
   });
 

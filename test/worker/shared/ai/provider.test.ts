@@ -209,6 +209,27 @@ describe('the Workers AI provider when the model fails', () => {
     expect(result).toMatchObject({ engine: 'extractive', fallback_reason: 'over_budget' });
   });
 
+  it('asks the call’s own budget instead of the provider’s, and lets a cheaper model through', async () => {
+    const providerBudget: string[] = [];
+    const callBudget: string[] = [];
+    const result = await provider({
+      budget: ({ model }) => {
+        providerBudget.push(model);
+        return true;
+      },
+    }).enrich(DOCUMENT, {
+      ...OPTIONS,
+      // The primary's estimate is over; the fallback, about six times cheaper, is within.
+      budget: ({ model, usd }) => {
+        callBudget.push(model);
+        return model === FALLBACK && usd > 0;
+      },
+    });
+    expect(providerBudget).toEqual([]);
+    expect(callBudget).toEqual([PRIMARY, FALLBACK]);
+    expect(result).toMatchObject({ engine: 'model', model: FALLBACK, fallback_reason: null });
+  });
+
   it('does not count an invalid answer as a Workers AI fault', async () => {
     const breaker = new CircuitBreaker('llm', { minimumRequests: 1 });
     const { fetcher } = fakeFetch(() => envelope({ response: 'not json' }));

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { ContentResource } from '../../../../shared/content/schema.ts';
 import { findIdBySlug } from '../../../../shared/content/store.ts';
+import { readContentEnrichment } from '../../../../shared/enrichment/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
 import { faultOf } from '../../../../shared/resilience/faults.ts';
@@ -9,7 +9,7 @@ import type { AppBindings } from '../../app.ts';
 import { contentResponse, READ_RETRY_AFTER_SECONDS, readContent } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { contentNotFound, READ_DESCRIPTION, READ_RESPONSES } from './get.ts';
-import { ContentReadQuerySchema, ContentSlugParamsSchema } from './schema.ts';
+import { ContentDetailSchema, ContentReadQuerySchema, ContentSlugParamsSchema } from './schema.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -50,10 +50,16 @@ export function registerContentGetBySlug<S extends Schema>(app: OpenAPIHono<AppB
         cause: error,
       });
     }
-    const read = found === undefined ? undefined : await readContent(services, orgId, found.id);
+    if (found === undefined) throw contentNotFound();
+    const [read, enriched] = await Promise.all([
+      readContent(services, orgId, found.id),
+      readContentEnrichment(services, orgId, found.id),
+    ]);
     if (!read) throw contentNotFound();
-    const answer = contentResponse(c, read, locale ?? params.locale);
+    const suffix = enriched ? `e${enriched.version}` : undefined;
+    const answer = contentResponse(c, read, locale ?? params.locale, suffix);
     if (answer.status === 304) return c.body(null, 304);
-    return c.json(ContentResource.parse(answer.resource), 200);
+    const enrichment = enriched?.enrichment ?? null;
+    return c.json(ContentDetailSchema.parse({ ...answer.resource, enrichment }), 200);
   });
 }

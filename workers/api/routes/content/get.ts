@@ -1,17 +1,19 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
-import { ContentResource } from '../../../../shared/content/schema.ts';
+import { readContentEnrichment } from '../../../../shared/enrichment/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import { contentResponse, READ_RETRY_AFTER_SECONDS, readContent } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { ContentIdParamsSchema, ContentReadQuerySchema, ContentSchema } from './schema.ts';
+import { ContentDetailSchema, ContentIdParamsSchema, ContentReadQuerySchema } from './schema.ts';
 
 /** The headers of a content read (200 and 304). */
 export const READ_HEADERS = z.object({
   ETag: z.string().openapi({
-    description: 'The item, its version and the locale served; send it as `If-None-Match`.',
+    description:
+      'The item, its version and the locale served (and the version of its `enrichment`, when ' +
+      'it has one); send it as `If-None-Match`.',
     example: '"cnt_01jd5x3k7yf0v9r2m4q6s8t1wz.v3.en"',
   }),
   'Content-Language': z.string().openapi({
@@ -48,7 +50,7 @@ export const READ_RESPONSES = {
   200: {
     description: 'The item.',
     headers: READ_HEADERS,
-    content: { 'application/json': { schema: ContentSchema } },
+    content: { 'application/json': { schema: ContentDetailSchema } },
   },
   304: {
     description: 'Not modified: `If-None-Match` names the current ETag.',
@@ -86,10 +88,14 @@ export function registerContentGet<S extends Schema>(app: OpenAPIHono<AppBinding
     const { orgId } = c.var.principal!;
     const { id } = c.req.valid('param');
     const { locale } = c.req.valid('query');
-    const read = await readContent(c.var.services, orgId, id);
+    const [read, enriched] = await Promise.all([
+      readContent(c.var.services, orgId, id),
+      readContentEnrichment(c.var.services, orgId, id),
+    ]);
     if (!read) throw contentNotFound();
-    const answer = contentResponse(c, read, locale);
+    const answer = contentResponse(c, read, locale, enriched ? `e${enriched.version}` : undefined);
     if (answer.status === 304) return c.body(null, 304);
-    return c.json(ContentResource.parse(answer.resource), 200);
+    const enrichment = enriched?.enrichment ?? null;
+    return c.json(ContentDetailSchema.parse({ ...answer.resource, enrichment }), 200);
   });
 }

@@ -61,6 +61,12 @@ const TAGS = [
     description: 'Search analytics: top and zero-result queries, click-through, latency.',
   },
   {
+    name: 'ai',
+    description:
+      'AI enrichment: the daily budget and content enrichment settings, and usage (calls, ' +
+      'cache hits, tokens, estimated cost) per day.',
+  },
+  {
     name: 'realtime',
     description:
       'Real-time channels: tickets, WebSocket and server-sent-event connections with resume, ' +
@@ -97,7 +103,7 @@ const TAGS = [
 /** The sidebar's groups (`x-tagGroups`, read by the reference UI and other renderers). */
 const TAG_GROUPS = [
   { name: 'Identity and access', tags: ['auth', 'members', 'invitations', 'keys'] },
-  { name: 'Content', tags: ['content', 'operations', 'documents'] },
+  { name: 'Content', tags: ['content', 'operations', 'documents', 'ai'] },
   { name: 'Search', tags: ['search', 'analytics'] },
   { name: 'Engagement', tags: ['events', 'recommendations'] },
   { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
