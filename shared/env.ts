@@ -79,6 +79,15 @@ export const EnvSchema = z
         'none',
       ])
       .default(DEFAULT_AI_FALLBACK_MODEL),
+    /**
+     * How `POST /v1/ask` writes answers: `model` (AI_MODEL, then AI_FALLBACK_MODEL, then the
+     * extractive engine when both fail) or `extractive` (the engine alone). The local cloud sets
+     * `extractive`: its Workers AI runs the enrichment engine, which cannot answer a question.
+     */
+    ASK_ENGINE: z
+      .enum(['model', 'extractive', ''])
+      .default('')
+      .transform((value) => value || 'model'),
     QSTASH_URL: url(/^https?$/),
     QSTASH_TOKEN: z.string().min(1),
     QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),

@@ -151,6 +151,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       WORKERS_AI_API_URL: ai.apiUrl,
       WORKERS_AI_ACCOUNT_ID: ai.accountId,
       WORKERS_AI_API_TOKEN: ai.token,
+      // Its Workers AI answers instruction models with the enrichment engine, not questions.
+      ASK_ENGINE: 'extractive',
       QSTASH_URL: qstash.url,
       QSTASH_TOKEN: qstash.token,
       QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,

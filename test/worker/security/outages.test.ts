@@ -336,6 +336,9 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/documents/:id/original': { postgres: 'unavailable' },
   'PATCH /v1/documents/:id': { postgres: 'unavailable' },
   'DELETE /v1/documents/:id': { postgres: 'unavailable' },
+  // Questions: Postgres vouches for every passage; without it nothing can be answered. Redis
+  // down: uncached; the vector index or Workers AI down: the keyword sides answer (degraded).
+  'POST /v1/ask': { postgres: 'unavailable' },
   // Readiness names what is down (the model and the queues are not probed).
   'GET /ready': {
     postgres: 'unavailable',
