@@ -100,7 +100,7 @@ describe('extractiveAnswer', () => {
 });
 
 describe('createWorkersAiAnswerer', () => {
-  it("asks the model with numbered passages and JSON mode, and keeps its answer and the passages it cites", async () => {
+  it('asks the model with numbered passages and JSON mode, and keeps its answer and the passages it cites', async () => {
     let sent: { messages: { content: string }[]; response_format: { type: string } } | undefined;
     const { fetcher, asked } = fakeFetch((_, body) => {
       sent = body as typeof sent;
@@ -168,7 +168,7 @@ describe('createWorkersAiAnswerer', () => {
     expect(result).toMatchObject({ engine: 'model', model: FALLBACK, answer: '25 years.' });
   });
 
-  it("falls back to the extractive engine against the local cloud, whose Workers AI cannot answer a question", async () => {
+  it('falls back to the extractive engine against the local cloud, whose Workers AI cannot answer a question', async () => {
     const result = await answerer().answer(QUESTION, PASSAGES);
     expect(result).toMatchObject({ engine: 'extractive', fallback_reason: 'invalid_output' });
     expect(result.answer).toContain('twenty-five years');
