@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AskResult } from '../../../../shared/ask/ask.ts';
 import { categories, documents } from '../../../../shared/db/schema/index.ts';
 import { newId } from '../../../../shared/ids.ts';
+import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
 import { bearer, createMember, createTenant, type Member, tokenFor } from '../../auth.ts';
-import { call, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
+import { call, DEAD_DATABASE_URL, expectProblem, testDb, untilQuiet } from '../../helpers.ts';
 import { readyDocument } from '../../support/ready-documents.ts';
 
 type Auth = Record<string, string>;
@@ -262,6 +263,26 @@ describe('POST /v1/ask', () => {
         .join(''),
     ).toBe(done.answer);
     expect(events[0]!.data.citations).toEqual(done.citations);
+  });
+
+  it('sends a failure once the stream has started as an error event carrying the problem', async () => {
+    const { auth } = await authFor();
+    const response = await call(
+      '/v1/ask',
+      {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: JSON.stringify({ question: 'How often do maintenance visits take place?' }),
+      },
+      { DATABASE_URL: DEAD_DATABASE_URL },
+    );
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/^event: error$/m);
+    expect(text).not.toMatch(/^event: done$/m);
+    const data = JSON.parse(/^data: (.*)$/m.exec(text)![1]!) as { status: number; code: string };
+    expect(data).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+    resetBreakers();
   });
 
   it('refuses bad input with a 400 naming the field', async () => {
