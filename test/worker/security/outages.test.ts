@@ -208,6 +208,14 @@ const CELLS: Cell[] = [
     '/docs',
     '/problems/not-found',
   ].map((path): Cell => ({ label: `GET ${path}`, request: async () => ({ path, init: {} }) })),
+  // A search that asks for documents: Postgres vouches for every passage.
+  {
+    label: 'GET /v1/search (type=content,document)',
+    request: async (w) => ({
+      path: '/v1/search?q=lighthouse&type=content,document',
+      init: { headers: bearer(w.ownerToken) },
+    }),
+  },
   // A create with an Idempotency-Key: its records live in Postgres.
   {
     label: 'POST /v1/content (Idempotency-Key)',
@@ -291,6 +299,7 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/content': { postgres: 'unavailable' },
   'POST /v1/content': { postgres: 202, queue: 'unavailable' },
   'POST /v1/content (Idempotency-Key)': { postgres: 'unavailable', queue: 'unavailable' },
+  'GET /v1/search (type=content,document)': { postgres: 'unavailable' },
   'PUT /v1/content/:id': { postgres: 202, queue: 'unavailable' },
   'PATCH /v1/content/:id': { postgres: 202, queue: 'unavailable' },
   'DELETE /v1/content/:id': { postgres: 202, queue: 'unavailable' },

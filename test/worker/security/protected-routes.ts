@@ -341,7 +341,8 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     method: 'POST',
     route: '/v1/search',
     path: () => '/v1/search',
-    body: () => ({ q: SEARCH_QUERY }),
+    // Content and documents: neither side may show organisation A's.
+    body: () => ({ q: SEARCH_QUERY, type: ['content', 'document'] }),
     permission: 'search',
     otherTenant: 'own_data',
   },
