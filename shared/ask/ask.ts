@@ -87,7 +87,10 @@ export type AskResult = StoredAnswer & {
 };
 
 export type AskHooks = {
-  /** Called once the citations are known (before the answer is written, on a miss). */
+  /**
+   * Called once the passages are known, before the answer is written: on a miss, every passage
+   * the answer may draw on (whole chunks), on a cache hit the answer's own citations.
+   */
   onRetrieval?: (citations: AskCitation[]) => void | Promise<void>;
 };
 
@@ -274,10 +277,23 @@ export async function askDocuments(
   const passages = found.passages.filter((p) => relevant(terms, p)).slice(0, topK);
   const retrievalMs = performance.now() - retrievalStarted;
 
+  await hooks.onRetrieval?.(
+    passages.map((p, i) => ({
+      number: i + 1,
+      document_id: p.documentId,
+      title: p.title,
+      page_start: p.pageStart,
+      page_end: p.pageEnd,
+      chunk_index: p.chunkIndex,
+      heading_path: p.headingPath,
+      passage: p.text,
+      char_start: p.charStart,
+      char_end: p.charEnd,
+    })),
+  );
   const answerStarted = performance.now();
   let stored: StoredAnswer;
   if (passages.length === 0) {
-    await hooks.onRetrieval?.([]);
     stored = {
       question: input.question,
       status: 'no_answer',
@@ -302,7 +318,6 @@ export async function askDocuments(
       })),
     );
     const citations = citationsOf(passages, result);
-    await hooks.onRetrieval?.(citations);
     stored = {
       question: input.question,
       status: result.status,

@@ -262,7 +262,16 @@ describe('POST /v1/ask', () => {
         .map((e) => e.data.text)
         .join(''),
     ).toBe(done.answer);
-    expect(events[0]!.data.citations).toEqual(done.citations);
+    // The passages found come first, whole; the answer cites its sentences within them.
+    const found = events[0]!.data.citations as AskResult['citations'];
+    for (const cited of done.citations) {
+      const passage = found.find(
+        (f) => f.document_id === cited.document_id && f.chunk_index === cited.chunk_index,
+      )!;
+      expect(passage.passage).toContain(cited.passage);
+      expect(passage.char_start).toBeLessThanOrEqual(cited.char_start);
+      expect(passage.char_end).toBeGreaterThanOrEqual(cited.char_end);
+    }
   });
 
   it('sends a failure once the stream has started as an error event carrying the problem', async () => {

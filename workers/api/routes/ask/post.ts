@@ -33,7 +33,8 @@ export const route = createRoute({
     'documents generation, visibility and filters: the same question (`cached: "exact"`) or a ' +
     'paraphrase (`cached: "semantic"`, cosine ≥ 0.92, naming the question first answered). With ' +
     '`Accept: text/event-stream` the answer streams as server-sent events: `retrieval` (the ' +
-    'citations), `delta` (pieces of the answer text), then `done` (the whole response); a ' +
+    'passages found, as citations of whole chunks, before the answer is written), `delta` ' +
+    '(pieces of the answer text), then `done` (the whole response); a ' +
     'failure once the stream has started is an `error` event carrying the problem. Needs ' +
     '`documents:read`.',
   security: [{ bearer: [] }],
