@@ -241,6 +241,9 @@ export async function askDocuments(
     const result: AskResult = {
       ...cached.value,
       question: input.question,
+      // What this request spent: nothing (the first answer's cost was counted when it was made).
+      tokens: { input: 0, output: 0 },
+      estimated_cost_usd: 0,
       cached: cached.kind,
       cached_question: cached.kind === 'semantic' ? cached.question : null,
       cached_similarity: cached.kind === 'semantic' ? round(cached.similarity) : null,

@@ -188,6 +188,8 @@ describe('POST /v1/ask', () => {
       ...scope,
     });
     expect(exact.cached).toBe('exact');
+    expect(first.tokens.input).toBeGreaterThan(0);
+    expect(exact.tokens).toEqual({ input: 0, output: 0 });
     expect(exact.answer).toBe(first.answer);
     expect(exact.citations).toEqual(first.citations);
     const semantic = await answered(auth, {
