@@ -67,13 +67,17 @@ export type Answerer = {
 /** Sentences an extractive answer has at most. */
 export const EXTRACTIVE_ANSWER_SENTENCES = 3;
 
+/** The share of the best sentence's score another sentence needs to join the answer. */
+export const EXTRACTIVE_RELATIVE_SCORE = 0.5;
+
 const lang = (language: string): Lang | undefined =>
   language === 'ar' || language === 'en' ? language : undefined;
 
 /**
  * The extractive answer: the sentences of the passages that share the most terms with the
  * question (stems, stop words aside: Sift's analysers, Arabic and English), at most
- * {@link EXTRACTIVE_ANSWER_SENTENCES}, in the passages' order, each cited with its span. A
+ * {@link EXTRACTIVE_ANSWER_SENTENCES} and each at least {@link EXTRACTIVE_RELATIVE_SCORE} of the
+ * best one's score, in the passages' order, each cited with its span. A
  * sentence's score is the share of the question's terms it holds, plus a little for the rank of
  * its passage (ties go to the better passage). When no sentence shares a term (the passages were
  * found by meaning alone), the first sentence of the best passage answers. Headings and labelled
@@ -102,7 +106,10 @@ export function extractiveAnswer(
       if (shared > 0) scored.push(candidate);
     }
   });
-  const chosen = (scored.length > 0 ? scored : firsts.slice(0, 1))
+  const best = Math.max(0, ...scored.map((c) => c.score));
+  // A sentence far weaker than the best (one shared word among many) would only add noise.
+  const strong = scored.filter((c) => c.score >= best * EXTRACTIVE_RELATIVE_SCORE);
+  const chosen = (strong.length > 0 ? strong : firsts.slice(0, 1))
     .sort((a, b) => b.score - a.score || a.passage - b.passage || a.start - b.start)
     .slice(0, EXTRACTIVE_ANSWER_SENTENCES)
     .sort((a, b) => a.passage - b.passage || a.start - b.start);

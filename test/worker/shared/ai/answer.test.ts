@@ -90,6 +90,22 @@ describe('extractiveAnswer', () => {
     expect(found.answer).not.toContain('يومين');
   });
 
+  it('leaves out sentences far weaker than the best', () => {
+    const found = extractiveAnswer('Which solar panel warranty covers hail damage?', [
+      {
+        title: 'Policy',
+        text:
+          'The premium solar panel warranty covers hail damage for ten years. ' +
+          'Solar output varies by season. The office is closed on Fridays.',
+        language: 'en',
+        pageStart: null,
+        pageEnd: null,
+      },
+    ]);
+    expect(found.answer).toBe('The premium solar panel warranty covers hail damage for ten years.');
+    expect(found.citations).toHaveLength(1);
+  });
+
   it('has no answer without passages', () => {
     expect(extractiveAnswer(QUESTION, [])).toEqual({
       status: 'no_answer',
