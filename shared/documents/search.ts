@@ -255,7 +255,7 @@ async function vectorPassages(
  * when Postgres fails: nothing can be returned that it has not vouched for.
  */
 export async function searchPassages(
-  services: Pick<Services, 'db' | 'vector' | 'embeddings' | 'guard' | 'logger' | 'redis'>,
+  services: Pick<Services, 'db' | 'vector' | 'embeddings' | 'guard' | 'logger'>,
   query: PassageQuery,
 ): Promise<FoundPassages> {
   const candidates = query.candidates ?? PASSAGE_CANDIDATES;

@@ -341,8 +341,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     method: 'POST',
     route: '/v1/search',
     path: () => '/v1/search',
-    // Content and documents: neither side may show organisation A's.
-    body: () => ({ q: SEARCH_QUERY, type: ['content', 'document'] }),
+    body: () => ({ q: SEARCH_QUERY }),
     permission: 'search',
     otherTenant: 'own_data',
   },

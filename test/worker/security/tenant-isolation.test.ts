@@ -327,6 +327,18 @@ describe('tenant isolation and authentication on every protected route', () => {
     });
   });
 
+  it("shows none of organisation A's documents to a search of B that asks for them", async () => {
+    const { token } = await tokenFor(bOwner);
+    for (const headers of [bearer(token), bearer(bKeySecret)]) {
+      const response = await call('/v1/search?q=searchable+lighthouse&type=content,document', {
+        headers,
+      });
+      const text = await response.text();
+      expect(response.status, text).toBe(200);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+  });
+
   it("left organisation A's resources as they were", async () => {
     const db = testDb();
     const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, a.keyId));

@@ -7,10 +7,11 @@ import {
   extractiveAnswer,
   type WorkersAiAnswererOptions,
 } from '../../../../shared/ai/answer.ts';
+import { DEFAULT_AI_FALLBACK_MODEL, DEFAULT_AI_MODEL } from '../../../../shared/ai/models.ts';
 import { CircuitBreaker, CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
 
-const PRIMARY = '@cf/meta/llama-3.3-70b-instruct-fp8-fast';
-const FALLBACK = '@cf/meta/llama-3.1-8b-instruct-fast';
+const PRIMARY = DEFAULT_AI_MODEL;
+const FALLBACK = DEFAULT_AI_FALLBACK_MODEL;
 
 const QUESTION = 'How long is the warranty on the solar panels?';
 const PASSAGES: AnswerPassage[] = [
