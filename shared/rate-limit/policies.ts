@@ -6,7 +6,8 @@ import type { RatePolicy } from './gcra.ts';
 /**
  * Route classes, from the strictest: `auth` (sign-up, login, refresh: what credential stuffing
  * aims at), `admin` (platform administration), `write` (anything that changes state), `search`
- * (the expensive read), `recommend` (neighbours and recommendations, as expensive), `read`, and
+ * (the expensive read), `ask` (`POST /v1/ask`: retrieval and a model's answer, the most expensive
+ * call of all), `recommend` (neighbours and recommendations, as expensive), `read`, and
  * `events` (`POST /v1/events`: engagement from readers'
  * browsers, many per page, counted apart so that recording them never eats the write budget) and
  * `inbound` (`POST /webhooks/inbound/{source_id}`, upstream systems pushing content in).
@@ -15,6 +16,7 @@ export const ROUTE_CLASSES = [
   'auth',
   'admin',
   'search',
+  'ask',
   'recommend',
   'write',
   'read',
@@ -41,6 +43,8 @@ const perMinute = (limit: number, burst = limit): RatePolicy => ({
  * - `auth`: 10 per IP (the anonymous case: login, sign-up, refresh), 30 per user or key.
  * - `admin`: 120 per super admin, burst 60; 10 per IP or key (neither can hold `admin`).
  * - `search`: 100 per IP with bursts of 150, 300 per user, 1000 per API key.
+ * - `ask`: 20 per IP with bursts of 10, 60 per user with bursts of 20, 120 per API key with bursts
+ *   of 40 (each question may cost a model call: a burst must not spend a day's AI budget).
  * - `recommend`: 50 per IP with bursts of 75, 300 per user, 500 per API key (seed 001 §2.2).
  * - `read`: 300 per IP, 600 per user, 1000 per API key.
  * - `write`: 60 per IP, 120 per user, 300 per API key.
@@ -58,6 +62,7 @@ export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = 
   auth: { ip: perMinute(10), user: perMinute(30, 10), key: perMinute(30, 10) },
   admin: { ip: perMinute(10), user: perMinute(120, 60), key: perMinute(10) },
   search: { ip: perMinute(100, 150), user: perMinute(300), key: perMinute(1000) },
+  ask: { ip: perMinute(20, 10), user: perMinute(60, 20), key: perMinute(120, 40) },
   recommend: { ip: perMinute(50, 75), user: perMinute(300), key: perMinute(500) },
   read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
   write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
@@ -90,6 +95,7 @@ export function defaultPolicy(
 
 /**
  * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search,
+ * `/v1/ask` ask,
  * `/v1/events` events, `/v1/recommendations`, `/v1/content/{id}/similar`, `/v1/trending…` and
  * `/v1/trends…` recommend; otherwise GET,
  * HEAD and OPTIONS are reads and every other method a write.
@@ -97,6 +103,7 @@ export function defaultPolicy(
 export function routeClass(method: string, path: string): RouteClass {
   if (path.startsWith('/webhooks/inbound/')) return 'inbound';
   if (path === '/v1/events') return 'events';
+  if (path === '/v1/ask') return 'ask';
   if (
     path === '/v1/recommendations' ||
     /^\/v1\/content\/[^/]+\/similar$/.test(path) ||

@@ -266,7 +266,9 @@ export const FACET_VALUES = 20;
  * Counts over every found item (not only the page): categories, tags and locales, most
  * frequent first, then alphabetically; at most {@link FACET_VALUES} values each.
  */
-export function facets(items: readonly FoundItem[]): Facets {
+export function facets(
+  items: readonly Pick<FoundItem, 'categoryId' | 'tags' | 'locale'>[],
+): Facets {
   const count = (values: (string | null)[][]) => {
     const counts = new Map<string, number>();
     for (const list of values) {

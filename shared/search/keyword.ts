@@ -74,7 +74,7 @@ export function usesSearchSyntax(text: string): boolean {
  * web search syntax (quotes, `-word`) means what it says (`websearch_to_tsquery`, which
  * never fails on syntax; its `or` is an operator there).
  */
-function parsed(config: 'english' | 'arabic' | 'simple', text: string): SQL {
+export function parsed(config: 'english' | 'arabic' | 'simple', text: string): SQL {
   const regconfig = sql.raw(`'${config}'::regconfig`);
   return usesSearchSyntax(text)
     ? sql`websearch_to_tsquery(${regconfig}, ${text})`

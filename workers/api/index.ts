@@ -16,6 +16,7 @@ import { refuseMalformedUrl } from './middleware/url-encoding.ts';
 import { registerAdmin } from './routes/admin/index.ts';
 import { registerAi } from './routes/ai/index.ts';
 import { registerAnalytics } from './routes/analytics/index.ts';
+import { registerAsk } from './routes/ask/index.ts';
 import { registerAuditLog } from './routes/audit-log/index.ts';
 import { registerAuth } from './routes/auth/index.ts';
 import { registerContent } from './routes/content/index.ts';
@@ -101,17 +102,21 @@ export function createApp() {
                     registerAnalytics(
                       registerSearch(
                         registerSearchSynonyms(
-                          registerDocuments(
-                            registerContent(
-                              registerOperations(
-                                registerWhoami(
-                                  registerAdmin(
-                                    registerAuditLog(
-                                      registerKeys(
-                                        registerInvitations(
-                                          registerMembers(
-                                            registerAuth(
-                                              registerWellKnown(registerDocs(registerSystem(app))),
+                          registerAsk(
+                            registerDocuments(
+                              registerContent(
+                                registerOperations(
+                                  registerWhoami(
+                                    registerAdmin(
+                                      registerAuditLog(
+                                        registerKeys(
+                                          registerInvitations(
+                                            registerMembers(
+                                              registerAuth(
+                                                registerWellKnown(
+                                                  registerDocs(registerSystem(app)),
+                                                ),
+                                              ),
                                             ),
                                           ),
                                         ),

@@ -212,6 +212,14 @@ const CELLS: Cell[] = [
     '/docs',
     '/problems/not-found',
   ].map((path): Cell => ({ label: `GET ${path}`, request: async () => ({ path, init: {} }) })),
+  // A search that asks for documents: Postgres vouches for every passage.
+  {
+    label: 'GET /v1/search (type=content,document)',
+    request: async (w) => ({
+      path: '/v1/search?q=lighthouse&type=content,document',
+      init: { headers: bearer(w.ownerToken) },
+    }),
+  },
   // A create with an Idempotency-Key: its records live in Postgres.
   {
     label: 'POST /v1/content (Idempotency-Key)',
@@ -298,6 +306,7 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/content': { postgres: 'unavailable' },
   'POST /v1/content': { postgres: 202, queue: 'unavailable' },
   'POST /v1/content (Idempotency-Key)': { postgres: 'unavailable', queue: 'unavailable' },
+  'GET /v1/search (type=content,document)': { postgres: 'unavailable' },
   'PUT /v1/content/:id': { postgres: 202, queue: 'unavailable' },
   'PATCH /v1/content/:id': { postgres: 202, queue: 'unavailable' },
   'DELETE /v1/content/:id': { postgres: 202, queue: 'unavailable' },
@@ -347,6 +356,9 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'POST /v1/documents/:id/reprocess': { postgres: 'unavailable', queue: 'unavailable' },
   'PATCH /v1/documents/:id': { postgres: 'unavailable' },
   'DELETE /v1/documents/:id': { postgres: 'unavailable' },
+  // Questions: Postgres vouches for every passage; without it nothing can be answered. Redis
+  // down: uncached; the vector index or Workers AI down: the keyword sides answer (degraded).
+  'POST /v1/ask': { postgres: 'unavailable' },
   // Readiness names what is down (the model and the queues are not probed).
   'GET /ready': {
     postgres: 'unavailable',

@@ -466,6 +466,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'documents:write',
     otherTenant: 'not_found',
   },
+  // Questions: answered from the caller's own organisation's documents only.
+  {
+    method: 'POST',
+    route: '/v1/ask',
+    path: () => '/v1/ask',
+    body: () => ({ question: `What colour is the ${SEARCH_QUERY}?` }),
+    permission: 'documents:read',
+    otherTenant: 'own_data',
+  },
   // Engagement events: recorded under the caller's organisation only (ids are not looked up).
   {
     method: 'POST',

@@ -36,6 +36,7 @@ import { insertContent } from '../routes/content/fixtures.ts';
 import { insertDocument, storedKeys } from '../routes/documents/fixtures.ts';
 import { insertTopic } from '../routes/trends/fixtures.ts';
 import { insertDelivery, insertEndpoint } from '../routes/webhooks/fixtures.ts';
+import { readyDocument } from '../support/ready-documents.ts';
 import {
   type Fixture,
   PROTECTED_ROUTES,
@@ -180,6 +181,11 @@ describe('tenant isolation and authentication on every protected route', () => {
       label: 'Isolation secret topic',
       keywords: { ar: [], en: ['isolationsecretkeyword'] },
     });
+    // A processed document whose passage names the search routes' words (search and ask).
+    await readyDocument(tenantA.orgId, {
+      title: 'Isolation secret handbook',
+      chunks: [`The ${SEARCH_SECRET} is painted isolationsecretcolour.`],
+    });
     const documentA = await insertDocument(tenantA.orgId, {
       title: 'Isolation secret document',
       uploadedBy: editor.userId,
@@ -232,6 +238,8 @@ describe('tenant isolation and authentication on every protected route', () => {
       'isolation-secret-endpoint',
       'Isolation secret endpoint',
       topicId,
+      'Isolation secret handbook',
+      'isolationsecretcolour',
       'Isolation secret topic',
       'isolationsecretkeyword',
       documentA.id,
@@ -317,6 +325,18 @@ describe('tenant isolation and authentication on every protected route', () => {
         expect(problem.code).toBe('FORBIDDEN');
       }
     });
+  });
+
+  it("shows none of organisation A's documents to a search of B that asks for them", async () => {
+    const { token } = await tokenFor(bOwner);
+    for (const headers of [bearer(token), bearer(bKeySecret)]) {
+      const response = await call('/v1/search?q=searchable+lighthouse&type=content,document', {
+        headers,
+      });
+      const text = await response.text();
+      expect(response.status, text).toBe(200);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
   });
 
   it("left organisation A's resources as they were", async () => {

@@ -185,6 +185,8 @@ describe('rate-limit policies', () => {
     expect(routeClass('GET', '/v1/trending')).toBe('recommend');
     expect(routeClass('GET', '/v1/trends')).toBe('recommend');
     expect(routeClass('GET', '/v1/trends/top_1')).toBe('recommend');
+    expect(routeClass('POST', '/v1/ask')).toBe('ask');
+    expect(routeClass('POST', '/v1/asks')).toBe('write');
     expect(routeClass('GET', '/v1/trendsetters')).toBe('read');
     // Uploads are writes (one request, however large its body); downloads are reads.
     expect(routeClass('POST', '/v1/documents')).toBe('write');

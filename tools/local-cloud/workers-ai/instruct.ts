@@ -1,3 +1,4 @@
+import { extractiveAnswer, parseAnswerPrompt } from '../../../shared/ai/answer.ts';
 import { extract } from '../../../shared/ai/extractive/index.ts';
 import {
   WORKERS_AI_INSTRUCTION_MODELS,
@@ -104,6 +105,7 @@ function parseFormat(value: unknown): ChatRequest['format'] {
 
 /**
  * Answers a chat request with the extractive engine: the last user message is read as Sift's
+ * question prompt (`shared/ai/answer.ts`: a question over numbered passages) or else as its
  * enrichment prompt (`shared/ai/prompt.ts`: reference date, language, categories, and the
  * document between `<document>` tags; any other message is the document itself), and the
  * answer has the fields the model would give. With `json_schema`, `response` is the object,
@@ -122,28 +124,8 @@ export function runInstruction(model: LocalInstructionModel, request: ChatReques
     );
   }
   const user = [...request.messages].reverse().find((m) => m.role === 'user');
-  const prompt = parsePrompt(user?.content ?? '');
-  const found = extract(prompt.text, {
-    locale: prompt.locale,
-    categories: prompt.categories,
-    referenceDate: prompt.referenceDate,
-  });
-  const output: ModelOutput = {
-    summaries: {
-      short: found.summaries.short.text,
-      medium: found.summaries.medium.text,
-      detailed: found.summaries.detailed.text,
-    },
-    action_items: found.action_items.map((a) => ({
-      text: a.text,
-      owner: a.owner,
-      due_date: a.due_date,
-    })),
-    risks: found.risks.map((r) => ({ text: r.text, severity: r.severity, passage: r.passage })),
-    tags: found.tags,
-    category: found.category,
-    document_type: found.document_type,
-  };
+  const question = parseAnswerPrompt(user?.content ?? '');
+  const output = question ? answerOutput(question) : enrichmentOutput(user?.content ?? '');
   let response: unknown = output;
   if (request.format?.type === 'json_schema' && isObject(request.format.schema.properties)) {
     const keep = new Set(Object.keys(request.format.schema.properties));
@@ -162,6 +144,45 @@ export function runInstruction(model: LocalInstructionModel, request: ChatReques
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
     },
+  };
+}
+
+/**
+ * A question over numbered passages (`shared/ai/answer.ts`), answered as the model is asked to:
+ * `{answer, citations}`, the answer the extractive engine's sentences and the citations the
+ * numbers of the passages they come from (null and none when no sentence answers).
+ */
+function answerOutput({ question, passages }: NonNullable<ReturnType<typeof parseAnswerPrompt>>) {
+  const found = extractiveAnswer(question, passages);
+  return {
+    answer: found.answer,
+    citations: [...new Set(found.citations.map((c) => c.passage + 1))],
+  };
+}
+
+/** Sift's enrichment prompt (`shared/ai/prompt.ts`), answered with the fields the model gives. */
+function enrichmentOutput(content: string): ModelOutput {
+  const prompt = parsePrompt(content);
+  const found = extract(prompt.text, {
+    locale: prompt.locale,
+    categories: prompt.categories,
+    referenceDate: prompt.referenceDate,
+  });
+  return {
+    summaries: {
+      short: found.summaries.short.text,
+      medium: found.summaries.medium.text,
+      detailed: found.summaries.detailed.text,
+    },
+    action_items: found.action_items.map((a) => ({
+      text: a.text,
+      owner: a.owner,
+      due_date: a.due_date,
+    })),
+    risks: found.risks.map((r) => ({ text: r.text, severity: r.severity, passage: r.passage })),
+    tags: found.tags,
+    category: found.category,
+    document_type: found.document_type,
   };
 }
 

@@ -5,6 +5,7 @@ import { metadataParams } from '../../filters.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { runSearch } from './run.ts';
 import {
+  contentOnlyFilters,
   SEARCH_DESCRIPTION,
   SEARCH_RESPONSES,
   SearchQuery,
@@ -42,6 +43,10 @@ export function registerSearchGet<S extends Schema>(app: OpenAPIHono<AppBindings
       limit: q.limit,
       cursor: q.cursor,
       filters,
+      types: [...new Set(q.type)],
+      contentOnly: contentOnlyFilters({ ...q, metadata: metadataParams(q) }).map((name) =>
+        name === 'metadata' ? 'meta' : name,
+      ),
       explain: q.explain,
       facets: q.facets,
     });

@@ -4,6 +4,7 @@ import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { runSearch } from './run.ts';
 import {
+  contentOnlyFilters,
   SEARCH_DESCRIPTION,
   SEARCH_RESPONSES,
   SearchBody,
@@ -35,6 +36,8 @@ export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBinding
       limit: b.limit,
       cursor: b.cursor,
       filters: searchFilters(b.filters),
+      types: [...new Set(b.type)],
+      contentOnly: contentOnlyFilters(b.filters, 'filters.'),
       explain: b.explain,
       facets: b.facets,
     });

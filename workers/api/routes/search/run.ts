@@ -1,7 +1,13 @@
 import type { Context } from 'hono';
 import { setMetric, wrapTime } from 'hono/timing';
+import type { Principal } from '../../../../shared/auth/permissions.ts';
 import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
+import {
+  type FoundDocument,
+  groupByDocument,
+  searchPassages,
+} from '../../../../shared/documents/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { isId, newId } from '../../../../shared/ids.ts';
 import { recordSearch } from '../../../../shared/search/analytics.ts';
@@ -15,14 +21,19 @@ import {
 import { categoryAffinity } from '../../../../shared/search/features.ts';
 import { readIndexVersion } from '../../../../shared/search/index-version.ts';
 import { indexNamespaces } from '../../../../shared/search/namespace.ts';
-import { type RankingSettings, retrievalSettings } from '../../../../shared/search/ranking.ts';
+import {
+  type RankingSettings,
+  retrievalSettings,
+  type ScoreParts,
+  scoreCandidate,
+} from '../../../../shared/search/ranking.ts';
 import { rankingSettings } from '../../../../shared/search/settings.ts';
 import { highlight, highlightTerms, snippet } from '../../../../shared/search/snippet.ts';
 import { understand } from '../../../../shared/search/understand.ts';
 import type { Services } from '../../../../shared/services.ts';
 import type { AppBindings } from '../../app.ts';
 import { readContents } from '../../content-read.ts';
-import type { SearchInput, SearchResponse } from './schema.ts';
+import type { SearchInput, SearchResponse, SearchType } from './schema.ts';
 
 /** Seconds to wait before retrying a search that no retriever could answer. */
 export const SEARCH_RETRY_AFTER_SECONDS = 5;
@@ -140,6 +151,11 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   const principal = c.var.principal!;
   const { orgId } = principal;
   const now = new Date();
+  const wantsContent = input.types.includes('content');
+  const wantsDocuments = input.types.includes('document');
+  if (wantsDocuments) refuseDocumentSearch(principal, input);
+  // Documents have no status, dates or metadata: a filter on them leaves documents out.
+  const searchesDocuments = wantsDocuments && input.contentOnly.length === 0;
   const [understood, settings, version, namespaces] = await Promise.all([
     wrapTime(c, 'understand', understand(services, orgId, input.q, input.locale)),
     rankingSettings(services, orgId),
@@ -156,7 +172,9 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     filters: input.filters,
   };
   const fingerprint = await sha256Hex(JSON.stringify([retrieval, retrievalSettings(settings)]));
-  const pageFingerprint = (await sha256Hex(`${fingerprint}:${input.sort}`)).slice(0, 16);
+  const pageFingerprint = (
+    await sha256Hex(`${fingerprint}:${input.sort}:${[...input.types].sort().join(',')}`)
+  ).slice(0, 16);
   const cursor = input.cursor
     ? decodeSearchCursor(input.cursor, pageFingerprint, `${input.from}.cursor`)
     : undefined;
@@ -171,8 +189,29 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
   );
   const key = version === undefined ? undefined : { orgId, id: fingerprint, version };
-  let retrieved = key ? (await cache.searchResults.get(key))?.value : undefined;
-  const hit = retrieved !== undefined;
+  let retrieved: Retrieved | undefined = wantsContent
+    ? key
+      ? (await cache.searchResults.get(key))?.value
+      : undefined
+    : { items: [], degraded: [] };
+  const hit = wantsContent && retrieved !== undefined;
+  // Documents are per caller (visibility), so never in the shared result cache.
+  const documentSearch = searchesDocuments
+    ? wrapTime(
+        c,
+        'documents',
+        searchPassages(services, {
+          orgId,
+          principal,
+          text: understood.retrievalText,
+          keywordText: understood.fallbackText,
+          mode: input.mode,
+          ...(input.locale ? { locale: input.locale } : {}),
+          ...(input.filters.categories ? { categories: input.filters.categories } : {}),
+          ...(input.filters.tags ? { tags: input.filters.tags } : {}),
+        }),
+      )
+    : Promise.resolve({ passages: [], degraded: [] });
   if (!retrieved) {
     try {
       retrieved = await wrapTime(c, 'retrieve', retrieve(services, retrieval, settings, now));
@@ -188,21 +227,41 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
       services.waitUntil(cache.searchResults.set(key, retrieved));
     }
   }
+  let foundDocuments: FoundDocument[];
+  let documentsDegraded: Retrieved['degraded'];
+  try {
+    const found = await documentSearch;
+    foundDocuments = groupByDocument(found.passages);
+    documentsDegraded = found.degraded;
+  } catch (error) {
+    throw new AppError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'Postgres could not vouch for the documents found; retry.',
+      headers: { 'Retry-After': String(SEARCH_RETRY_AFTER_SECONDS) },
+      cause: error,
+    });
+  }
   setMetric(c, 'cache', hit ? 'hit' : 'miss');
 
   const affinity =
     principal.kind === 'user' && personalised(settings)
       ? await readerAffinity(services, orgId, principal.userId, now)
       : new Map<string, number>();
-  const ranked = rank(retrieved.items, settings, affinity, input.sort, now);
-  const page = ranked.slice(offset, offset + input.limit);
+  const ranked = merge(
+    rank(retrieved.items, settings, affinity, input.sort, now),
+    scoreDocuments(foundDocuments, settings, affinity, now),
+    input.sort,
+  );
+  const window = ranked.slice(offset, offset + input.limit);
+  const page = window.flatMap((r) => (r.type === 'content' ? [r.item] : []));
   const terms = highlightTerms([
     understood.text,
     ...understood.corrections.map((x) => x.to),
     ...understood.synonyms,
   ]);
-  const hits = (await wrapTime(c, 'hydrate', hydrate(services, orgId, page))).map(
+  const contentHits = (await wrapTime(c, 'hydrate', hydrate(services, orgId, page))).map(
     ({ item, translation }) => ({
+      type: 'content' as const,
       id: item.contentId,
       locale: item.locale,
       title: highlight(translation?.title ?? item.title, terms),
@@ -215,6 +274,14 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
       ...(input.explain ? { explain: item.score } : {}),
     }),
   );
+  const byContentId = new Map(contentHits.map((h) => [h.id, h]));
+  const hits = window.flatMap((r): SearchResponse['hits'] => {
+    if (r.type === 'content') {
+      const found = byContentId.get(r.item.contentId);
+      return found ? [found] : [];
+    }
+    return [documentHit(r.document, r.score, terms, input.explain)];
+  });
   const more = offset + input.limit < ranked.length;
   const body: SearchResponse = {
     query_id: queryId,
@@ -228,11 +295,23 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
       synonyms: understood.synonyms,
     },
     mode: input.mode,
-    degraded: retrieved.degraded.length > 0,
-    degraded_reasons: retrieved.degraded,
+    degraded: retrieved.degraded.length > 0 || documentsDegraded.length > 0,
+    degraded_reasons: [...new Set([...retrieved.degraded, ...documentsDegraded])],
     total: ranked.length,
     hits,
-    facets: input.facets ? facets(retrieved.items) : null,
+    facets: input.facets
+      ? {
+          ...facets([
+            ...retrieved.items,
+            ...foundDocuments.map((d) => ({
+              categoryId: d.passages[0]!.categoryId,
+              tags: d.passages[0]!.tags,
+              locale: d.passages[0]!.language,
+            })),
+          ]),
+          type: typeFacet(retrieved.items.length, foundDocuments.length, input.types),
+        }
+      : null,
     next_cursor: more
       ? encodeSearchCursor({ o: offset + input.limit, h: pageFingerprint, q: queryId })
       : null,
@@ -254,4 +333,132 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     });
   }
   return body;
+}
+
+/**
+ * A `type` that includes documents: the caller needs `documents:read` besides `search`, and
+ * `type=document` alone cannot take a content-only filter (it could match nothing).
+ */
+function refuseDocumentSearch(principal: Principal, input: SearchInput): void {
+  if (!principal.permissions.has('documents:read')) {
+    throw new AppError({
+      code: 'FORBIDDEN',
+      message:
+        'Searching documents (type=document) needs the "documents:read" permission as well, ' +
+        `which ${principal.kind === 'user' ? `the ${principal.role} role does` : 'this API key does'} not have`,
+      extensions: { permission: 'documents:read' },
+    });
+  }
+  if (!input.types.includes('content') && input.contentOnly.length > 0) {
+    const rule = 'only content has it: not a filter of a document search (type=document)';
+    throw new AppError({
+      code: 'VALIDATION_FAILED',
+      message: `${input.contentOnly.map((name) => `${input.from}.${name}`).join(', ')}: ${rule}`,
+      errors: input.contentOnly.map((name) => ({ path: `${input.from}.${name}`, message: rule })),
+    });
+  }
+}
+
+type Ranked =
+  | { type: 'content'; item: RankedItem; final: number; key: string }
+  | { type: 'document'; document: FoundDocument; score: ScoreParts; final: number; key: string };
+
+/**
+ * Documents scored as content is (`scoreCandidate`): relevance is the best passage's fused score,
+ * the personal part the reader's affinity for the document's category; documents have no
+ * popularity nor publication date, so those parts are 0.
+ */
+function scoreDocuments(
+  found: readonly FoundDocument[],
+  settings: RankingSettings,
+  affinity: ReadonlyMap<string, number>,
+  now: Date,
+): Extract<Ranked, { type: 'document' }>[] {
+  return found.map((document) => {
+    const best = document.passages[0]!;
+    const score = scoreCandidate(
+      {
+        key: document.documentId,
+        keyword: best.keyword ?? best.sparse,
+        semantic: best.similarity,
+        fused: document.fused,
+      },
+      {
+        popularity: 0,
+        publishedAt: null,
+        categoryId: best.categoryId,
+        personal: best.categoryId === null ? 0 : (affinity.get(best.categoryId) ?? 0),
+      },
+      settings,
+      now,
+    );
+    return { type: 'document', document, score, final: score.final, key: document.documentId };
+  });
+}
+
+/**
+ * Content and documents in one order: by final score for `relevance`; for `newest` and
+ * `popular`, content first in its own order (documents have no date nor popularity), then
+ * documents by score. Ties by id, so that pages never overlap.
+ */
+function merge(
+  content: readonly RankedItem[],
+  documents: readonly Extract<Ranked, { type: 'document' }>[],
+  sort: SearchInput['sort'],
+): Ranked[] {
+  const items: Ranked[] = content.map((item) => ({
+    type: 'content',
+    item,
+    final: item.score.final,
+    key: item.contentId,
+  }));
+  if (documents.length === 0) return items;
+  const byScore = (a: Ranked, b: Ranked) =>
+    b.final - a.final || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  if (sort !== 'relevance') return [...items, ...[...documents].sort(byScore)];
+  return [...items, ...documents].sort(byScore);
+}
+
+function documentHit(
+  document: FoundDocument,
+  score: ScoreParts,
+  terms: ReadonlySet<string>,
+  explain: boolean,
+) {
+  const best = document.passages[0]!;
+  return {
+    type: 'document' as const,
+    id: document.documentId,
+    document_id: document.documentId,
+    locale: best.language,
+    title: highlight(best.title, terms),
+    snippet: snippet(best.text, terms),
+    url: `/v1/documents/${document.documentId}`,
+    category_id: best.categoryId,
+    tags: best.tags,
+    chunk_index: best.chunkIndex,
+    page_start: best.pageStart,
+    page_end: best.pageEnd,
+    heading_path: best.headingPath,
+    passages: document.passages.map((p) => ({
+      chunk_index: p.chunkIndex,
+      snippet: snippet(p.text, terms),
+      page_start: p.pageStart,
+      page_end: p.pageEnd,
+      heading_path: p.headingPath,
+      score: p.fused,
+    })),
+    score: score.final,
+    ...(explain ? { explain: score } : {}),
+  };
+}
+
+/** How many of the found items are content and how many documents (of the types asked for). */
+function typeFacet(content: number, documents: number, types: readonly SearchType[]) {
+  return [
+    { value: 'content', count: content },
+    { value: 'document', count: documents },
+  ]
+    .filter((f) => types.includes(f.value as SearchType))
+    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
 }

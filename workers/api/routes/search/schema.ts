@@ -7,6 +7,7 @@ import { tokenize } from '../../../../shared/text/analyze.ts';
 import {
   BooleanParam,
   FILTER_PARAMS,
+  listParam,
   MAX_FILTER_VALUES,
   MAX_METADATA_FILTERS,
   MAX_METADATA_VALUE_CHARS,
@@ -52,6 +53,20 @@ const Query = z
       'one word (punctuation or invisible characters alone are refused).',
     example: 'solar energy',
   });
+
+/** What a search returns: content items, documents (their best passages), or both. */
+export const SearchType = z.enum(['content', 'document'], {
+  error: 'must be content or document',
+});
+export type SearchType = z.infer<typeof SearchType>;
+
+const TYPE_DESCRIPTION =
+  'What to search (at most 2 values): `content` (the default, as before documents were ' +
+  'searchable), `document` ' +
+  '(ready documents the caller may see, one hit per document with its best passages; needs ' +
+  '`documents:read` as well) or both. Content-only filters (`status`, `published_from`, ' +
+  '`published_to`, metadata) leave documents out of a mixed search, and are a 400 with ' +
+  '`type=document` alone.';
 
 const MetadataValue = z.union([z.string().max(MAX_METADATA_VALUE_CHARS), z.number(), z.boolean()]);
 
@@ -100,6 +115,12 @@ export const SearchBody = z
   .strictObject({
     q: Query,
     ...Common,
+    type: z
+      .array(SearchType)
+      .min(1, 'must name at least one type')
+      .max(2, 'must name at most two types')
+      .default(['content'])
+      .openapi({ description: TYPE_DESCRIPTION, example: ['content', 'document'] }),
     filters: Filters.default({}),
     explain: z.boolean().default(false),
     facets: z.boolean().default(true),
@@ -114,6 +135,9 @@ export const SearchBody = z
 export const SearchQuery = withMetadataParams({
   q: Query,
   ...Common,
+  type: listParam(SearchType, 2)
+    .default(['content'])
+    .openapi({ description: TYPE_DESCRIPTION, example: 'content,document' }),
   ...FILTER_PARAMS,
   explain: BooleanParam.default(false),
   facets: BooleanParam.default(true),
@@ -152,9 +176,23 @@ export type SearchInput = {
   limit: number;
   cursor: string | undefined;
   filters: SearchFilters;
+  /** What to search (de-duplicated). */
+  types: SearchType[];
+  /** The content-only filters the request named, by their field path (`status`, `filters.status`). */
+  contentOnly: string[];
   explain: boolean;
   facets: boolean;
 };
+
+/** The filters only content has, by name: a document has no status, dates or metadata. */
+export function contentOnlyFilters(f: FilterFields, prefix = ''): string[] {
+  return (['status', 'published_from', 'published_to', 'metadata'] as const)
+    .filter((name) => {
+      const value = f[name];
+      return value !== undefined && !(typeof value === 'object' && Object.keys(value).length === 0);
+    })
+    .map((name) => `${prefix}${name}`);
+}
 
 export const ScoreSchema = z
   .object({
@@ -180,8 +218,9 @@ export const ScoreSchema = z
       '(the weighted mean of fused, popularity, freshness and personal).',
   });
 
-export const SearchHitSchema = z
+export const ContentHitSchema = z
   .object({
+    type: z.literal('content'),
     id: z.string(),
     locale: z.string(),
     title: z.string().openapi({ description: 'HTML: the title with matches in `<mark>`.' }),
@@ -196,6 +235,42 @@ export const SearchHitSchema = z
     explain: ScoreSchema.optional(),
   })
   .openapi('SearchHit');
+
+export const DocumentPassageSchema = z
+  .object({
+    chunk_index: z.number().int(),
+    snippet: z.string().openapi({ description: 'HTML: the passage, matches marked.' }),
+    page_start: z.number().int().nullable(),
+    page_end: z.number().int().nullable(),
+    heading_path: z.array(z.string()),
+    score: z.number(),
+  })
+  .openapi('SearchDocumentPassage');
+
+export const DocumentHitSchema = z
+  .object({
+    type: z.literal('document'),
+    id: z.string().openapi({ description: 'The document id (as `document_id`).' }),
+    document_id: z.string(),
+    locale: z.string().openapi({ description: "The document's language (`und` when unknown)." }),
+    title: z.string().openapi({ description: 'HTML: the title with matches in `<mark>`.' }),
+    snippet: z.string().openapi({ description: 'HTML: the best passage, matches marked.' }),
+    url: z.string(),
+    category_id: z.string().nullable(),
+    tags: z.array(z.string()),
+    chunk_index: z.number().int().openapi({ description: 'The best passage.' }),
+    page_start: z.number().int().nullable(),
+    page_end: z.number().int().nullable(),
+    heading_path: z.array(z.string()),
+    passages: z
+      .array(DocumentPassageSchema)
+      .openapi({ description: 'The best passages of the document (up to 3), best first.' }),
+    score: z.number(),
+    explain: ScoreSchema.optional(),
+  })
+  .openapi('SearchDocumentHit');
+
+export const SearchHitSchema = z.discriminatedUnion('type', [ContentHitSchema, DocumentHitSchema]);
 
 const FacetCounts = z.array(z.object({ value: z.string(), count: z.number().int() }));
 
@@ -218,7 +293,9 @@ export const SearchResponseSchema = z
       description: 'Items found (among the best candidates each retriever returns).',
     }),
     hits: z.array(SearchHitSchema),
-    facets: z.object({ category: FacetCounts, tags: FacetCounts, locale: FacetCounts }).nullable(),
+    facets: z
+      .object({ category: FacetCounts, tags: FacetCounts, locale: FacetCounts, type: FacetCounts })
+      .nullable(),
     next_cursor: z.string().nullable(),
   })
   .openapi('SearchResponse');
