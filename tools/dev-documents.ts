@@ -20,7 +20,8 @@ export type DocumentsOutcome = {
  * user would (the pipeline extracts, chunks, embeds and enriches them like any upload), unless
  * they are there already (a restart on kept data: the upload answers `409` with the document's
  * id; one whose original is gone, the database kept but the file store cleared, is deleted and
- * uploaded again); then it waits until each has finished processing.
+ * uploaded again, and so is one of a sample's name whose bytes have changed since); then it waits
+ * until each has finished processing.
  */
 export async function ensureSampleDocuments(options: {
   /** The Worker, e.g. `http://127.0.0.1:8787`. */
@@ -32,9 +33,13 @@ export async function ensureSampleDocuments(options: {
   const started = Date.now();
   const auth = await signIn(options.base);
   const categories = await sampleCategories(options.databaseUrl);
+  const files = await Promise.all(
+    SAMPLE_DOCUMENTS.map((sample) => fixtureOf(sample.type, sample.article)),
+  );
+  await removeStaleSamples(options.base, auth, files);
   let uploaded = 0;
   const ids: string[] = [];
-  for (const sample of SAMPLE_DOCUMENTS) {
+  for (const [i, sample] of SAMPLE_DOCUMENTS.entries()) {
     const query = new URLSearchParams({
       file_name: sample.fileName,
       title: sample.article.title,
@@ -44,7 +49,7 @@ export async function ensureSampleDocuments(options: {
     });
     const category = categories.get(sample.category);
     if (category) query.set('category_id', category);
-    const file = await fixtureOf(sample.type, sample.article);
+    const file = files[i]!;
     const upload = async () => {
       const response = await fetch(`${options.base}/v1/documents?${query}`, {
         method: 'POST',
@@ -97,6 +102,39 @@ export async function ensureSampleDocuments(options: {
     }
   }
   return { uploaded, statuses, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * Deletes the organisation's documents that bear a sample's file name but not its bytes: the
+ * samples of an earlier version of this file, kept in the database. The samples are then exactly
+ * those of {@link SAMPLE_DOCUMENTS}.
+ */
+async function removeStaleSamples(
+  base: string,
+  auth: Record<string, string>,
+  files: readonly Uint8Array[],
+): Promise<void> {
+  const current = new Map<string, string>();
+  for (const [i, sample] of SAMPLE_DOCUMENTS.entries()) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', files[i]!));
+    current.set(sample.fileName, Buffer.from(digest).toString('hex'));
+  }
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+    const response = await fetch(`${base}/v1/documents?${query}`, { headers: auth });
+    const page = (await response.json()) as {
+      items: { id: string; file_name: string; sha256: string }[];
+      next_cursor: string | null;
+    };
+    for (const doc of page.items) {
+      const sha = current.get(doc.file_name);
+      if (sha !== undefined && sha !== doc.sha256) {
+        await fetch(`${base}/v1/documents/${doc.id}`, { method: 'DELETE', headers: auth });
+      }
+    }
+    cursor = page.next_cursor;
+  } while (cursor);
 }
 
 /** The sample organisation's categories: slug → id. */

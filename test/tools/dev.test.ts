@@ -285,6 +285,43 @@ describe('npm run dev', () => {
     );
   });
 
+  it('finds sample document passages in search and answers questions from them, with citations', async () => {
+    const auth = await signIn();
+    const query = new URLSearchParams({ q: 'translation budget', type: 'document' });
+    const search = await fetch(`${base()}/v1/search?${query}`, { headers: auth });
+    expect(search.status).toBe(200);
+    const { hits } = (await search.json()) as {
+      hits: { type: string; title: string; page_start: number | null }[];
+    };
+    expect(hits[0]).toMatchObject({
+      type: 'document',
+      title: 'Editorial Planning Meeting: Minutes, 3 December 2026',
+    });
+    expect(hits[0]?.page_start).toBeGreaterThanOrEqual(1);
+
+    const ask = async (question: string) => {
+      const response = await fetch(`${base()}/v1/ask`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ question }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as {
+        status: string;
+        answer: string | null;
+        citations: { title: string }[];
+      };
+    };
+    const english = await ask('When will Emma Clarke draft the first election explainer?');
+    expect(english.status).toBe('answered');
+    expect(english.answer).toContain('15 January 2027');
+    expect(english.citations[0]?.title).toMatch(/^Editorial Planning Meeting/);
+    const arabic = await ask('متى يجب تفعيل التجديد التلقائي للشهادات؟');
+    expect(arabic.status).toBe('answered');
+    expect(arabic.answer).toContain('20 ديسمبر');
+    expect(arabic.citations[0]?.title).toMatch(/^تقرير حادثة/);
+  });
+
   it("prints wrangler's table of bindings once, and when each cron trigger fires next", () => {
     const output = dev.output();
     expect(output.split('Your Worker has access to the following bindings')).toHaveLength(2);

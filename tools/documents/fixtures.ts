@@ -263,7 +263,11 @@ export function docxParts(article: Article): Record<string, Uint8Array> {
   };
 }
 
-export const docxFixture = (article: Article) => zipSync(docxParts(article), { level: 6 });
+/** Files' times in the fixtures: fixed, so that the same article makes the same bytes. */
+const FIXED_TIME = new Date('2026-01-01T00:00:00Z');
+
+export const docxFixture = (article: Article) =>
+  zipSync(docxParts(article), { level: 6, mtime: FIXED_TIME });
 
 /**
  * A DOCX whose document.xml inflates to `megabytes` MiB of one repeated letter (about 1000:1).
@@ -310,6 +314,8 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
  */
 export async function pdfFixture(article: Article, font?: Uint8Array): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
+  pdf.setCreationDate(FIXED_TIME);
+  pdf.setModificationDate(FIXED_TIME);
   pdf.registerFontkit(fontkit);
   if (article.lang === 'ar' && font === undefined)
     throw new Error('An Arabic PDF needs a font with Arabic glyphs.');
