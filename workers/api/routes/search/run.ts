@@ -212,6 +212,8 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
         }),
       )
     : Promise.resolve({ passages: [], degraded: [] });
+  // Awaited below, unless content retrieval fails first: its own failure is then not unhandled.
+  documentSearch.catch(() => {});
   if (!retrieved) {
     try {
       retrieved = await wrapTime(c, 'retrieve', retrieve(services, retrieval, settings, now));
