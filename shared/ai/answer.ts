@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { postWorkersAi, WorkersAiError, workersAiRunUrl } from '../embeddings/workers-ai.ts';
+import { postWorkersAi, workersAiRunUrl } from '../embeddings/workers-ai.ts';
 import type { Logger } from '../logger.ts';
 import { type Breaker, breaker, CircuitOpenError } from '../resilience/circuit-breaker.ts';
 import { isWorkersAiFault } from '../resilience/faults.ts';
 import { analyze, detectLanguage, type Lang } from '../text/analyze.ts';
 import { EXTRACTIVE_MODEL } from './extractive/index.ts';
 import { splitSentences } from './extractive/text.ts';
+import { modelJson } from './model-json.ts';
 import {
   DEFAULT_AI_FALLBACK_MODEL,
   DEFAULT_AI_MODEL,
@@ -256,58 +257,19 @@ export type WorkersAiAnswererOptions = {
   fetch?: typeof fetch;
 };
 
-type Envelope = {
-  success?: boolean;
-  errors?: { code?: number; message?: string }[];
-  result?: {
-    response?: unknown;
-    usage?: { prompt_tokens?: number; completion_tokens?: number };
-  } | null;
-};
-
 async function modelAnswerOf(model: string, response: Response, passages: number) {
-  const raw = await response.text();
-  let envelope: Envelope | undefined;
-  try {
-    envelope = JSON.parse(raw) as Envelope;
-  } catch {
-    envelope = undefined;
-  }
-  if (!response.ok || envelope?.success === false || envelope === undefined) {
-    const detail =
-      envelope?.errors
-        ?.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim())
-        .filter(Boolean)
-        .join('; ') || raw.slice(0, 200);
-    throw new WorkersAiError(
-      `Workers AI ${model} answered ${response.status}: ${detail}`,
-      response.ok ? 0 : response.status,
-    );
-  }
-  let value = envelope.result?.response;
-  if (typeof value === 'string') {
-    const unfenced = value.trim().replace(/^```(?:json)?\s*|\s*```$/gu, '');
-    try {
-      value = JSON.parse(unfenced);
-    } catch {
-      throw new AnswerOutputError(`Workers AI ${model} answered text that is not JSON`);
-    }
-  }
-  const parsed = ModelAnswerSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new AnswerOutputError(
-      `Workers AI ${model} answered JSON that does not fit the schema: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    );
-  }
-  const cited = [...new Set(parsed.data.citations)].filter((n) => n >= 1 && n <= passages);
+  const { value, usage } = await modelJson(
+    model,
+    response,
+    ModelAnswerSchema,
+    (message) => new AnswerOutputError(message),
+  );
+  const cited = [...new Set(value.citations)].filter((n) => n >= 1 && n <= passages);
   // An answer that cites nothing it was given is not grounded: refused like invalid JSON.
-  if (parsed.data.answer !== null && cited.length === 0) {
+  if (value.answer !== null && cited.length === 0) {
     throw new AnswerOutputError(`Workers AI ${model} answered without citing a given passage`);
   }
-  return { answer: parsed.data.answer, cited, usage: envelope.result?.usage };
+  return { answer: value.answer, cited, usage };
 }
 
 /**

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import {
-  postWorkersAi,
-  WORKERS_AI_API_URL,
-  WorkersAiError,
-  workersAiRunUrl,
-} from '../embeddings/workers-ai.ts';
+import { postWorkersAi, WORKERS_AI_API_URL, workersAiRunUrl } from '../embeddings/workers-ai.ts';
 import type { Logger } from '../logger.ts';
 import { type Breaker, breaker, CircuitOpenError } from '../resilience/circuit-breaker.ts';
 import { isWorkersAiFault } from '../resilience/faults.ts';
@@ -16,6 +11,7 @@ import {
   type Extraction,
   extract,
 } from './extractive/index.ts';
+import { modelJson } from './model-json.ts';
 import {
   DEFAULT_AI_FALLBACK_MODEL,
   DEFAULT_AI_MODEL,
@@ -215,15 +211,6 @@ export type WorkersAiProviderOptions = {
  */
 export const MAX_DOCUMENT_CHARS = 48_000;
 
-type Envelope = {
-  success?: boolean;
-  errors?: { code?: number; message?: string }[];
-  result?: {
-    response?: unknown;
-    usage?: { prompt_tokens?: number; completion_tokens?: number };
-  } | null;
-};
-
 let responseSchema: unknown;
 /** The JSON schema the model must follow, made once from {@link ModelOutputSchema}. */
 function jsonSchema(): unknown {
@@ -328,42 +315,11 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
 }
 
 async function answerOf(model: string, response: Response) {
-  const raw = await response.text();
-  let envelope: Envelope | undefined;
-  try {
-    envelope = JSON.parse(raw) as Envelope;
-  } catch {
-    envelope = undefined;
-  }
-  if (!response.ok || envelope?.success === false || envelope === undefined) {
-    const detail =
-      envelope?.errors
-        ?.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim())
-        .filter(Boolean)
-        .join('; ') || raw.slice(0, 200);
-    throw new WorkersAiError(
-      `Workers AI ${model} answered ${response.status}: ${detail}`,
-      response.ok ? 0 : response.status,
-    );
-  }
-  let value = envelope.result?.response;
-  // Some models answer JSON mode with the JSON as a string, sometimes fenced as Markdown.
-  if (typeof value === 'string') {
-    const unfenced = value.trim().replace(/^```(?:json)?\s*|\s*```$/gu, '');
-    try {
-      value = JSON.parse(unfenced);
-    } catch {
-      throw new AiOutputError(`Workers AI ${model} answered text that is not JSON`);
-    }
-  }
-  const parsed = ModelOutputSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new AiOutputError(
-      `Workers AI ${model} answered JSON that does not fit the schema: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`,
-    );
-  }
-  return { output: parsed.data, usage: envelope.result?.usage };
+  const { value, usage } = await modelJson(
+    model,
+    response,
+    ModelOutputSchema,
+    (message) => new AiOutputError(message),
+  );
+  return { output: value, usage };
 }
