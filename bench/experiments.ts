@@ -99,10 +99,30 @@ type Outcome = {
   srmAtHorizon: boolean;
 };
 
-function simulate(random: () => number, lift: number, variantShare = 0.5): Outcome {
+/** One simulated experiment's traffic: the defaults are the main scenario's. */
+type Setting = {
+  lift: number;
+  batch?: number;
+  looks?: number;
+  baseRate?: number;
+  /** The variant's share of the users as assigned, and as declared in the allocation. */
+  variantShare?: number;
+  declaredShare?: number;
+};
+
+function simulate(random: () => number, setting: Setting): Outcome {
+  const {
+    lift,
+    batch = BATCH,
+    looks = LOOKS,
+    baseRate = BASE_RATE,
+    variantShare = 0.5,
+    declaredShare = variantShare,
+  } = setting;
   const control: ArmCounts = { exposures: 0, conversions: 0 };
   const variant: ArmCounts = { exposures: 0, conversions: 0 };
-  const variantRate = BASE_RATE * (1 + lift);
+  const variantRate = baseRate * (1 + lift);
+  const weights = [1 - declaredShare, declaredShare];
   const previous = TAU_SHARES.map(() => 1);
   const sequential: Outcome['sequential'] = TAU_SHARES.map(() => null);
   let naive: Outcome['naive'] = null;
@@ -110,11 +130,11 @@ function simulate(random: () => number, lift: number, variantShare = 0.5): Outco
   const usersPerArm: number[] = [];
   let last = fixedHorizonTest(control, variant, ALPHA);
   let srm = false;
-  for (let look = 0; look < LOOKS; look++) {
-    const toVariant = binomial(random, BATCH, variantShare);
-    const toControl = BATCH - toVariant;
+  for (let look = 0; look < looks; look++) {
+    const toVariant = binomial(random, batch, variantShare);
+    const toControl = batch - toVariant;
     control.exposures += toControl;
-    control.conversions += binomial(random, toControl, BASE_RATE);
+    control.conversions += binomial(random, toControl, baseRate);
     variant.exposures += toVariant;
     variant.conversions += binomial(random, toVariant, variantRate);
     usersPerArm.push((control.exposures + variant.exposures) / 2);
@@ -139,7 +159,7 @@ function simulate(random: () => number, lift: number, variantShare = 0.5): Outco
     });
     last = fixedHorizonTest(control, variant, ALPHA);
     if (!naive && last.pValue < ALPHA) naive = { look, positive: last.difference > 0 };
-    srm = sampleRatioCheck([control.exposures, variant.exposures], [1, 1]).mismatch;
+    srm = sampleRatioCheck([control.exposures, variant.exposures], weights).mismatch;
     if (srm && srmFirst === null) srmFirst = look;
   }
   return {
@@ -165,16 +185,28 @@ const median = (xs: number[]) => {
 };
 const users = (x: number) => (Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
 
-function run(lift: number, seedOffset: number, variantShare = 0.5): Outcome[] {
+function run(setting: Setting, seedOffset: number): Outcome[] {
   const random = createRandom(SEED * 1000 + seedOffset);
-  return Array.from({ length: EXPERIMENTS }, () => simulate(random, lift, variantShare));
+  return Array.from({ length: EXPERIMENTS }, () => simulate(random, setting));
 }
 
 async function main() {
   const started = performance.now();
-  const aa = run(0, 0);
-  const ab = LIFTS.map((lift, i) => ({ lift, outcomes: run(lift, i + 1) }));
-  const broken = run(0, 99, BROKEN_SHARE);
+  const aa = run({ lift: 0 }, 0);
+  const ab = LIFTS.map((lift, i) => ({ lift, outcomes: run({ lift }, i + 1) }));
+  const broken = run({ lift: 0, variantShare: BROKEN_SHARE, declaredShare: 0.5 }, 99);
+  // Harder A/A traffic for the normal approximation: rare conversions read after small batches
+  // (the first looks see a handful of conversions), and an unequal 90/10 allocation.
+  const hard = [
+    {
+      name: `1% conversion, batches of 100, 500 looks (25,000 users per arm)`,
+      outcomes: run({ lift: 0, baseRate: 0.01, batch: 100, looks: 500 }, 50),
+    },
+    {
+      name: '5% conversion, 90/10 allocation, batches of 1,000, 100 looks',
+      outcomes: run({ lift: 0, variantShare: 0.1 }, 51),
+    },
+  ];
   const seconds = (performance.now() - started) / 1000;
   const horizonUsers = aa[0]!.usersPerArm.at(-1)!;
 
@@ -239,6 +271,15 @@ async function main() {
     ...aaRows.map(([name, value]) => `| ${name} | ${value} |`),
     '',
     `Goal: the mSPRT at ≤ 0.05 under continuous monitoring. The fixed-horizon test read at every look declares a difference in far more A/A experiments than its nominal 5%, and more the more often it is read (the share of A/A experiments with a "significant" look among their first n looks, for n = ${naiveByLook.join(', ')}). The mSPRT stays under 5% however often it is read, at a price: within the same horizon it finds fewer of the small effects than the fixed-horizon test read once, and it finds the large ones sooner (next table).`,
+    '',
+    'The same A/A comparison on traffic harder for the normal approximation the tests rest on:',
+    '',
+    '| A/A traffic | mSPRT (default τ), every look | fixed horizon, every look | fixed horizon, at the horizon |',
+    '| --- | ---: | ---: | ---: |',
+    ...hard.map(
+      ({ name, outcomes }) =>
+        `| ${name} | ${share(outcomes.filter((o) => o.sequential[0]).length, outcomes.length)} | ${share(outcomes.filter((o) => o.naive).length, outcomes.length)} | ${share(outcomes.filter((o) => o.atHorizon.significant).length, outcomes.length)} |`,
+    ),
     '',
     '## A/B: power and stopping time (real relative lifts)',
     '',
