@@ -13,7 +13,9 @@
  * After every batch each test looks at the cumulative counts; a test that declares a difference
  * stops there. The mSPRT carries its always-valid p-value from look to look (the running minimum)
  * and declares at p ≤ α = 0.05; τ is 10% of the pooled rate (the library's default), with 5% and
- * 20% beside it. The fixed-horizon test declares at two-sided p < 0.05.
+ * 20% beside it. The fixed-horizon test declares at two-sided p < 0.05. The A/A comparison is
+ * repeated on traffic harder for the normal approximation (1% conversion read every 100 users;
+ * a 90/10 allocation).
  *
  *   npm run bench:experiments          # writes bench/results/experiments.md
  *   BENCH_SEED=7 BENCH_EXPERIMENTS=20000 npm run bench:experiments

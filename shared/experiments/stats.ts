@@ -136,7 +136,7 @@ function smoothedVariance(control: ArmCounts, variant: ArmCounts): number {
 export type FixedHorizonTest = {
   /** p̂_v − p̂_c. */
   difference: number;
-  /** The normal-approximation interval of the difference, unpooled standard error. */
+  /** The normal-approximation interval of the difference, unpooled standard error, within [−1, 1]. */
   differenceInterval: Interval;
   /** The relative lift p̂_v / p̂_c − 1; null when the control has no conversions. */
   relativeLift: number | null;
@@ -168,7 +168,12 @@ export function fixedHorizonTest(
   const pv = rateOf(variant);
   const difference = pv - pc;
   const se = Math.sqrt(differenceVariance(control, variant));
-  const differenceInterval = { lower: difference - z * se, upper: difference + z * se };
+  // A difference of rates lies in [−1, 1] and a relative lift above −1, whatever the
+  // approximation says on a handful of users.
+  const differenceInterval = {
+    lower: Math.max(-1, difference - z * se),
+    upper: Math.min(1, difference + z * se),
+  };
 
   let relativeLift: number | null = null;
   let relativeLiftInterval: Interval | null = null;
@@ -178,7 +183,7 @@ export function fixedHorizonTest(
     const vv = (pv * (1 - pv)) / variant.exposures;
     const seRelative = Math.sqrt(vv / (pc * pc) + (pv * pv * vc) / (pc * pc * pc * pc));
     relativeLiftInterval = {
-      lower: relativeLift - z * seRelative,
+      lower: Math.max(-1, relativeLift - z * seRelative),
       upper: relativeLift + z * seRelative,
     };
   }
@@ -391,7 +396,8 @@ export type ExperimentAnalysis = {
  * (the winner is the winning variant with the highest rate); else `keep_running` while any
  * variant is undecided; else `control_wins` when every variant lost; else `no_difference`.
  * Guardrail metrics are not inputs yet. The fixed-horizon test is reported beside the mSPRT
- * for its familiar p-value and intervals; it never drives the decision.
+ * for its familiar p-value and intervals; it never drives the decision. Rate intervals are at
+ * 1 − α, the variants' difference and lift intervals (both tests) at 1 − α / variants.
  */
 export function analyzeExperiment(
   arms: readonly ArmInput[],

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chiSquareSf,
@@ -476,6 +477,63 @@ describe('analyzeExperiment', () => {
       () => sequentialTest(arm(1, 0), arm(1, 0), { tau: -1 }),
       'invalid_option',
       /tau/,
+    );
+  });
+});
+
+describe('properties over any valid counts', () => {
+  /** An arm with up to `max` exposures, and conversions anywhere from none to all of them. */
+  const armOf = (max: number) =>
+    fc
+      .integer({ min: 0, max })
+      .chain((exposures) =>
+        fc.integer({ min: 0, max: exposures }).map((conversions) => arm(exposures, conversions)),
+      );
+  const anyArm = fc.oneof(armOf(50), armOf(100_000), armOf(2_000_000_000));
+
+  it('gives finite results, p-values in [0, 1] and intervals around their estimates', () => {
+    fc.assert(
+      fc.property(anyArm, anyArm, (control, variant) => {
+        const analysis = analyzeExperiment([
+          { id: 'control', ...control },
+          { id: 'variant', ...variant },
+        ]);
+        const [v] = analysis.variants;
+        if (!v) return false;
+        expectAllFinite({ ...analysis, variants: [{ ...v }] });
+        for (const p of [v.fixedHorizon.pValue, v.sequential.pValue, analysis.sampleRatio.pValue]) {
+          expect(p).toBeGreaterThanOrEqual(0);
+          expect(p).toBeLessThanOrEqual(1);
+        }
+        for (const a of [analysis.control, v]) {
+          expect(a.rateInterval.lower).toBeLessThanOrEqual(a.rate + 1e-12);
+          expect(a.rateInterval.upper).toBeGreaterThanOrEqual(a.rate - 1e-12);
+          expect(a.rateInterval.lower).toBeGreaterThanOrEqual(0);
+          expect(a.rateInterval.upper).toBeLessThanOrEqual(1);
+        }
+        const d = v.fixedHorizon.difference;
+        expect(v.sequential.differenceInterval.lower).toBeLessThanOrEqual(d + 1e-12);
+        expect(v.sequential.differenceInterval.upper).toBeGreaterThanOrEqual(d - 1e-12);
+        // The always-valid interval is never narrower than the fixed-horizon one.
+        expect(v.sequential.differenceInterval.lower).toBeLessThanOrEqual(
+          v.fixedHorizon.differenceInterval.lower + 1e-12,
+        );
+        return true;
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives the same evidence when control and variant are swapped', () => {
+    fc.assert(
+      fc.property(anyArm, anyArm, (a, b) => {
+        const ab = sequentialTest(a, b);
+        const ba = sequentialTest(b, a);
+        expect(ab.pValue).toBeCloseTo(ba.pValue, 12);
+        expect(fixedHorizonTest(a, b).pValue).toBeCloseTo(fixedHorizonTest(b, a).pValue, 12);
+        return true;
+      }),
+      { numRuns: 300 },
     );
   });
 });
