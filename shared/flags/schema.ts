@@ -56,7 +56,9 @@ const Percent = z.number().min(0).max(100).multipleOf(0.01);
 
 export const VariantSchema = z.strictObject({
   key: VariantKey,
-  value: z.json().meta({ description: "The variant's value, of the flag's type." }),
+  // Any JSON value (checked against the flag's type with the rest); not `z.json()`, whose
+  // recursive definition the OpenAPI generator cannot walk.
+  value: z.unknown().meta({ description: "The variant's value, of the flag's type." }),
 });
 
 export const ConditionSchema = z.strictObject({
