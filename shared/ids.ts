@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   recommendation: 'rec',
   topic: 'top',
   document: 'doc',
+  flag: 'flg',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -59,6 +60,7 @@ const ID_NAMES: Record<IdKind, string> = {
   recommendation: 'a recommendation',
   topic: 'a topic',
   document: 'a document',
+  flag: 'a flag',
 };
 
 /** A well-formed id of `kind`, for examples (`cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`). */

@@ -20,6 +20,8 @@ export const Permission = z.enum([
   'members:manage',
   'webhooks:manage',
   'settings:manage',
+  'flags:manage',
+  'flags:evaluate',
   'audit:read',
   'admin',
 ]);
@@ -41,7 +43,8 @@ export type Role = MembershipRole;
  * the membership routes). Editors run the content workflow end to end; authors write drafts and
  * submit them; viewers read and search. Documents follow content: every role reads them
  * (`documents:read`, within their visibility), editors and up upload and change them. Every member may record engagement events (`events:write`:
- * their own views, clicks, shares…).
+ * their own views, clicks, shares…) and evaluate feature flags (`flags:evaluate`); owners and
+ * admins manage flags (`flags:manage`).
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: Permission.options.filter((p) => p !== 'admin'),
@@ -56,9 +59,17 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'search',
     'events:write',
     'analytics:read',
+    'flags:evaluate',
   ],
-  author: ['content:read', 'content:write', 'documents:read', 'search', 'events:write'],
-  viewer: ['content:read', 'documents:read', 'search', 'events:write'],
+  author: [
+    'content:read',
+    'content:write',
+    'documents:read',
+    'search',
+    'events:write',
+    'flags:evaluate',
+  ],
+  viewer: ['content:read', 'documents:read', 'search', 'events:write', 'flags:evaluate'],
 };
 
 /** Roles ranked, most powerful first: a member can only grant roles at or below their own. */

@@ -10,7 +10,9 @@ import type { RatePolicy } from './gcra.ts';
  * call of all), `recommend` (neighbours and recommendations, as expensive), `read`, and
  * `events` (`POST /v1/events`: engagement from readers'
  * browsers, many per page, counted apart so that recording them never eats the write budget) and
- * `inbound` (`POST /webhooks/inbound/{source_id}`, upstream systems pushing content in).
+ * `inbound` (`POST /webhooks/inbound/{source_id}`, upstream systems pushing content in), and
+ * `evaluate` (`POST /v1/flags/evaluate` and OFREP's `/ofrep/v1/…`: feature-flag evaluation, the
+ * hottest call of all and the cheapest, a memory read).
  */
 export const ROUTE_CLASSES = [
   'auth',
@@ -21,6 +23,7 @@ export const ROUTE_CLASSES = [
   'write',
   'read',
   'events',
+  'evaluate',
   'inbound',
 ] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
@@ -55,6 +58,9 @@ const perMinute = (limit: number, burst = limit): RatePolicy => ({
  *   (`pk_…`, shipped in a web page and so shared by every reader of a site) is counted per IP,
  *   never as one key: one busy site must not throttle itself, nor one reader everyone.
  *
+ * - `evaluate`: 1200 per IP with bursts of 600, 1200 per user, 6000 per API key (a server SDK
+ *   evaluates on every request it serves; the answer comes from isolate memory).
+ *
  * An API key with its own `rate_limit` uses that instead, for every class (burst = its limit).
  * In development every default is {@link DEVELOPMENT_RATE_FACTOR} times higher.
  */
@@ -67,6 +73,7 @@ export const RATE_LIMITS: Record<RouteClass, Record<LimitedKind, RatePolicy>> = 
   read: { ip: perMinute(300), user: perMinute(600), key: perMinute(1000) },
   write: { ip: perMinute(60), user: perMinute(120), key: perMinute(300) },
   events: { ip: perMinute(600, 300), user: perMinute(300), key: perMinute(3000) },
+  evaluate: { ip: perMinute(1200, 600), user: perMinute(1200), key: perMinute(6000) },
   inbound: { ip: perMinute(1200, 600), user: perMinute(1200, 600), key: perMinute(1200, 600) },
 };
 
@@ -95,7 +102,7 @@ export function defaultPolicy(
 
 /**
  * The class of a request: `/v1/auth/…` is auth, `/v1/admin/…` admin, `/v1/search…` search,
- * `/v1/ask` ask,
+ * `/v1/ask` ask, `/v1/flags/evaluate` and `/ofrep/…` evaluate,
  * `/v1/events` events, `/v1/recommendations`, `/v1/content/{id}/similar`, `/v1/trending…` and
  * `/v1/trends…` recommend; otherwise GET,
  * HEAD and OPTIONS are reads and every other method a write.
@@ -104,6 +111,7 @@ export function routeClass(method: string, path: string): RouteClass {
   if (path.startsWith('/webhooks/inbound/')) return 'inbound';
   if (path === '/v1/events') return 'events';
   if (path === '/v1/ask') return 'ask';
+  if (path === '/v1/flags/evaluate' || path.startsWith('/ofrep/')) return 'evaluate';
   if (
     path === '/v1/recommendations' ||
     /^\/v1\/content\/[^/]+\/similar$/.test(path) ||

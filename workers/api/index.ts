@@ -23,9 +23,11 @@ import { registerContent } from './routes/content/index.ts';
 import { registerDocs } from './routes/docs/index.ts';
 import { registerDocuments } from './routes/documents/index.ts';
 import { registerEvents } from './routes/events/index.ts';
+import { registerFlags } from './routes/flags/index.ts';
 import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
 import { registerMembers } from './routes/members/index.ts';
+import { registerOfrep } from './routes/ofrep/index.ts';
 import { registerOperations } from './routes/operations/index.ts';
 import { registerRealtime } from './routes/realtime/index.ts';
 import { registerRecommendations } from './routes/recommendations/index.ts';
@@ -67,6 +69,11 @@ export function useMiddleware(app: App): void {
   app.use('/v1/*', accessLists());
   app.use('/v1/*', rateLimit());
   app.use('/v1/*', refuseBadCredentials());
+  // OFREP (`/ofrep/v1/…`, the path OpenFeature's providers call) authenticates as /v1 does.
+  app.use('/ofrep/*', identify());
+  app.use('/ofrep/*', accessLists());
+  app.use('/ofrep/*', rateLimit());
+  app.use('/ofrep/*', refuseBadCredentials());
   // Upstream deliveries carry no credentials but their signature: counted per address and source.
   app.use('/webhooks/inbound/*', accessLists());
   app.use('/webhooks/inbound/*', rateLimit());
@@ -90,31 +97,35 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerRecommendations(
-    registerTrends(
-      registerTrending(
-        registerEvents(
-          registerRealtime(
-            registerWebhooks(
-              registerWebhookSources(
-                registerSearchIndex(
-                  registerAi(
-                    registerAnalytics(
-                      registerSearch(
-                        registerSearchSynonyms(
-                          registerAsk(
-                            registerDocuments(
-                              registerContent(
-                                registerOperations(
-                                  registerWhoami(
-                                    registerAdmin(
-                                      registerAuditLog(
-                                        registerKeys(
-                                          registerInvitations(
-                                            registerMembers(
-                                              registerAuth(
-                                                registerWellKnown(
-                                                  registerDocs(registerSystem(app)),
+  const routes = registerOfrep(
+    registerFlags(
+      registerRecommendations(
+        registerTrends(
+          registerTrending(
+            registerEvents(
+              registerRealtime(
+                registerWebhooks(
+                  registerWebhookSources(
+                    registerSearchIndex(
+                      registerAi(
+                        registerAnalytics(
+                          registerSearch(
+                            registerSearchSynonyms(
+                              registerAsk(
+                                registerDocuments(
+                                  registerContent(
+                                    registerOperations(
+                                      registerWhoami(
+                                        registerAdmin(
+                                          registerAuditLog(
+                                            registerKeys(
+                                              registerInvitations(
+                                                registerMembers(
+                                                  registerAuth(
+                                                    registerWellKnown(
+                                                      registerDocs(registerSystem(app)),
+                                                    ),
+                                                  ),
                                                 ),
                                               ),
                                             ),

@@ -31,6 +31,13 @@ const UNBOUNDED_NUMBERS: Record<string, string> = {
   // Compared with the numbers of stored metadata (a jsonb containment, an index filter).
   'POST /v1/search body.filters.metadata.*': 'a filter value, compared with stored metadata',
   'POST /v1/search body.filters.metadata.*[]': 'one of several filter values, likewise',
+  // A flag rule's condition value is compared with a context attribute, kept in jsonb.
+  'POST /v1/flags body.rules[].conditions[].value': 'a condition value, compared with attributes',
+  'POST /v1/flags body.rules[].conditions[].value[]': 'one of an in / not_in list, likewise',
+  'PATCH /v1/flags/{key} body.rules[].conditions[].value': 'a condition value, likewise',
+  'PATCH /v1/flags/{key} body.rules[].conditions[].value[]': 'one of a list, likewise',
+  // An evaluation context's attributes are compared with conditions, never stored.
+  'POST /v1/flags/evaluate body.context.*': 'a context attribute, compared with conditions',
 };
 
 /** Every numeric input of the document: where it is, and its schema. */

@@ -214,6 +214,7 @@ describe('request rules that every route follows', () => {
         webhookDeliveryId: newId('delivery'),
         topicId: newId('topic'),
         documentId: newId('document'),
+        flagKey: 'no-such-flag',
       };
       const routes = PROTECTED_ROUTES.filter((r) => r.otherTenant === 'not_found');
       expect(routes.length).toBeGreaterThan(15);

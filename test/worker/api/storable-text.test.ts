@@ -93,6 +93,7 @@ function fixture(member: Member, sessionId: string): Fixture {
     webhookDeliveryId: newId('delivery'),
     topicId: newId('topic'),
     documentId: newId('document'),
+    flagKey: 'a-flag',
   };
 }
 

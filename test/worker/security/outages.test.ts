@@ -6,6 +6,7 @@ import {
   accessRules,
   apiKeys,
   contentVersions,
+  flags,
   operations,
   synonyms,
   webhookSources,
@@ -260,6 +261,12 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'POST /v1/auth/signup': { postgres: 'unavailable' },
   'POST /v1/auth/login': { postgres: 'unavailable' },
   'POST /v1/auth/refresh': { postgres: 'unavailable' },
+  // Flags are managed in Postgres (evaluation reads snapshots; see the evaluate routes).
+  'GET /v1/flags': { postgres: 'unavailable' },
+  'POST /v1/flags': { postgres: 'unavailable' },
+  'GET /v1/flags/:key': { postgres: 'unavailable' },
+  'PATCH /v1/flags/:key': { postgres: 'unavailable' },
+  'POST /v1/flags/:key/archive': { postgres: 'unavailable' },
   'GET /v1/search/synonyms': { postgres: 'unavailable' },
   'POST /v1/search/synonyms': { postgres: 'unavailable' },
   'GET /v1/search/synonyms/:id': { postgres: 'unavailable' },
@@ -406,6 +413,19 @@ async function world(label: string): Promise<World> {
     resourceType: 'content',
     resourceId: newId('content'),
   });
+  const flagKey = 'outage-flag';
+  await db.insert(flags).values({
+    id: newId('flag'),
+    orgId,
+    key: flagKey,
+    type: 'boolean',
+    variants: [
+      { key: 'on', value: true },
+      { key: 'off', value: false },
+    ],
+    defaultVariant: 'off',
+    salt: 'outage',
+  });
   const synonymId = newId('synonym');
   await db.insert(synonyms).values({
     id: synonymId,
@@ -485,6 +505,7 @@ async function world(label: string): Promise<World> {
     webhookDeliveryId,
     topicId,
     documentId,
+    flagKey,
   };
 }
 
@@ -492,9 +513,11 @@ async function world(label: string): Promise<World> {
 afterAll(() => untilQuiet(), 60_000);
 
 describe('every route answers a dependency outage as the README promises', () => {
-  it('covers every /v1 route', () => {
+  it('covers every /v1 and /ofrep route', () => {
     const registered = createApp()
-      .routes.filter((r) => r.path.startsWith('/v1/') && r.method !== 'ALL')
+      .routes.filter(
+        (r) => (r.path.startsWith('/v1/') || r.path.startsWith('/ofrep/')) && r.method !== 'ALL',
+      )
       .map((r) => `${r.method} ${r.path}`);
     const covered = new Set(CELLS.map((cell) => cell.label));
     expect([...new Set(registered)].filter((r) => !covered.has(r))).toEqual([]);

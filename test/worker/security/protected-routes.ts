@@ -33,11 +33,16 @@ export type Fixture = {
   topicId: string;
   /** A document of organisation A (visible to the whole organisation). */
   documentId: string;
+  /** The key of a feature flag of organisation A. */
+  flagKey: string;
 };
 
 export type ProtectedRoute = {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  /** The route as registered (`/v1/keys/:id`); the suite checks every /v1 route is listed. */
+  /**
+   * The route as registered (`/v1/keys/:id`); the suite checks every /v1 and /ofrep route is
+   * listed.
+   */
   route: string;
   /** The concrete path, naming organisation A's resources where the route takes an id. */
   path: (a: Fixture) => string;
@@ -50,6 +55,8 @@ export type ProtectedRoute = {
   upload?: () => { contentType: string; bytes: Uint8Array };
   /** The permission the route needs; null when any signed-in caller may call it. */
   permission: Permission | null;
+  /** A second permission that also lets a caller in (`requireAuth`'s `or`). */
+  orPermission?: Permission;
   /** Only signed-in users (not API keys) may call it. */
   userOnly?: boolean;
   /**
@@ -509,6 +516,81 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     permission: 'settings:manage',
     otherTenant: 'own_data',
     alsoAnswers: [409],
+  },
+  // Feature flags.
+  {
+    method: 'GET',
+    route: '/v1/flags',
+    path: () => '/v1/flags',
+    permission: 'flags:manage',
+    orPermission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/flags',
+    path: () => `/v1/flags`,
+    body: () => ({
+      key: `isolation-${crypto.randomUUID().slice(0, 8)}`,
+      type: 'boolean',
+      variants: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      default_variant: 'off',
+    }),
+    permission: 'flags:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/flags/evaluate',
+    path: () => '/v1/flags/evaluate',
+    body: () => ({ context: { targetingKey: 'isolation-user' } }),
+    permission: 'flags:evaluate',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/flags/:key',
+    path: (a) => `/v1/flags/${a.flagKey}`,
+    permission: 'flags:manage',
+    orPermission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/flags/:key',
+    path: (a) => `/v1/flags/${a.flagKey}`,
+    body: () => ({ kill_switch: true }),
+    permission: 'flags:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'POST',
+    route: '/v1/flags/:key/archive',
+    path: (a) => `/v1/flags/${a.flagKey}/archive`,
+    permission: 'flags:manage',
+    otherTenant: 'not_found',
+  },
+  // OpenFeature Remote Evaluation Protocol: B evaluates its own flags; A's key is not found.
+  {
+    method: 'POST',
+    route: '/ofrep/v1/evaluate/flags',
+    path: () => '/ofrep/v1/evaluate/flags',
+    body: () => ({ context: { targetingKey: 'isolation-user' } }),
+    permission: 'flags:evaluate',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/ofrep/v1/evaluate/flags/:key',
+    path: (a) => `/ofrep/v1/evaluate/flags/${a.flagKey}`,
+    body: () => ({ context: { targetingKey: 'isolation-user' } }),
+    permission: 'flags:evaluate',
+    // OFREP's own 404 (`FLAG_NOT_FOUND`, not a problem): B has no flag of that key.
+    otherTenant: 'own_data',
+    alsoAnswers: [404],
   },
   // Search synonyms.
   {

@@ -16,6 +16,7 @@ import {
   apiKeys,
   content,
   documents,
+  flags,
   invitations,
   memberships,
   operations,
@@ -72,9 +73,16 @@ function request(route: ProtectedRoute, a: Fixture, headers: Record<string, stri
   });
 }
 
-/** The most powerful role without `permission` (so the check is about that permission alone). */
-function roleWithout(permission: Permission): Role | undefined {
-  return ROLES.find((role) => !ROLE_PERMISSIONS[role].includes(permission));
+/**
+ * The most powerful role without `permission` (so the check is about that permission alone), nor
+ * `or`, the second permission that would also let it in.
+ */
+function roleWithout(permission: Permission, or?: Permission): Role | undefined {
+  return ROLES.find(
+    (role) =>
+      !ROLE_PERMISSIONS[role].includes(permission) &&
+      (or === undefined || !ROLE_PERMISSIONS[role].includes(or)),
+  );
 }
 
 const label = (r: ProtectedRoute) => `${r.method} ${r.route}`;
@@ -157,6 +165,19 @@ describe('tenant isolation and authentication on every protected route', () => {
         root: 'isolationsecretroot',
         terms: ['isolation secret synonym'],
       });
+    const flagKey = 'isolation-secret-flag';
+    const flagId = newId('flag');
+    await testDb()
+      .insert(flags)
+      .values({
+        id: flagId,
+        orgId: tenantA.orgId,
+        key: flagKey,
+        type: 'string',
+        variants: [{ key: 'secret', value: 'isolationsecretvariant' }],
+        defaultVariant: 'secret',
+        salt: 'isolationsecretsalt',
+      });
     const webhookSourceId = newId('webhookSource');
     await testDb()
       .insert(webhookSources)
@@ -210,8 +231,13 @@ describe('tenant isolation and authentication on every protected route', () => {
       sessionId,
       accessRuleId,
       operationId,
+      flagKey,
     };
     secrets = [
+      // Not the flag's key: B's caller sends it in the path, and OFREP echoes the key asked for.
+      flagId,
+      'isolationsecretvariant',
+      'isolationsecretsalt',
       a.orgId,
       a.targetId,
       a.ownerId,
@@ -250,9 +276,11 @@ describe('tenant isolation and authentication on every protected route', () => {
     bKeySecret = (await insertKey(tenantB.orgId, [...ALL_ORG_PERMISSIONS])).secret;
   });
 
-  it('lists every /v1 route as protected or public', () => {
+  it('lists every /v1 and /ofrep route as protected or public', () => {
     const registered = createApp()
-      .routes.filter((r) => r.path.startsWith('/v1/') && r.method !== 'ALL')
+      .routes.filter(
+        (r) => (r.path.startsWith('/v1/') || r.path.startsWith('/ofrep/')) && r.method !== 'ALL',
+      )
       .map((r) => `${r.method} ${r.path}`);
     const listed = new Set([...PROTECTED_ROUTES.map(label), ...Object.keys(PUBLIC_ROUTES)]);
     expect([...new Set(registered)].filter((r) => !listed.has(r))).toEqual([]);
@@ -308,10 +336,12 @@ describe('tenant isolation and authentication on every protected route', () => {
     it('answers 403 to a caller without the permission', async () => {
       const attempts: Array<Record<string, string>> = [];
       if (route.permission) {
-        const role = roleWithout(route.permission);
+        const role = roleWithout(route.permission, route.orPermission);
         if (role) attempts.push(bearer((await tokenFor(aMembers[role]!)).token));
         if (!route.userOnly) {
-          const scopes = ALL_ORG_PERMISSIONS.filter((p) => p !== route.permission);
+          const scopes = ALL_ORG_PERMISSIONS.filter(
+            (p) => p !== route.permission && p !== route.orPermission,
+          );
           attempts.push(bearer((await insertKey(a.orgId, scopes)).secret));
         }
       }

@@ -186,6 +186,10 @@ describe('rate-limit policies', () => {
     expect(routeClass('GET', '/v1/trends')).toBe('recommend');
     expect(routeClass('GET', '/v1/trends/top_1')).toBe('recommend');
     expect(routeClass('POST', '/v1/ask')).toBe('ask');
+    expect(routeClass('POST', '/v1/flags/evaluate')).toBe('evaluate');
+    expect(routeClass('POST', '/ofrep/v1/evaluate/flags')).toBe('evaluate');
+    expect(routeClass('POST', '/v1/flags')).toBe('write');
+    expect(routeClass('GET', '/v1/flags')).toBe('read');
     expect(routeClass('POST', '/v1/asks')).toBe('write');
     expect(routeClass('GET', '/v1/trendsetters')).toBe('read');
     // Uploads are writes (one request, however large its body); downloads are reads.

@@ -66,7 +66,10 @@ export const refuseBadCredentials = () =>
   });
 
 async function authenticate(c: Context<AppBindings>): Promise<void> {
-  const header = c.req.header('Authorization');
+  // OFREP providers may send their key as `X-API-Key` (the protocol's ApiKeyAuth scheme).
+  const apiKeyHeader = c.req.path.startsWith('/ofrep/') ? c.req.header('X-API-Key') : undefined;
+  const header =
+    c.req.header('Authorization') ?? (apiKeyHeader ? `Bearer ${apiKeyHeader}` : undefined);
   if (header === undefined) return;
   const match = /^Bearer +([\x21-\x7e]+)\s*$/i.exec(header);
   if (!match) {
@@ -155,6 +158,11 @@ export type RequireAuthOptions = {
   /** Only a signed-in user, not an API key, may call (sessions, invitations, ...). */
   user?: boolean;
   /**
+   * A second permission that also lets the caller in (reading flags: `flags:manage`, or
+   * `settings:manage`). The route still declares `permission` as the one it is about.
+   */
+  or?: Permission;
+  /**
    * Ask the user's `SESSIONS` object again, now, whether it accepts the token, rather than
    * trusting the isolate's copy of up to 5 s (routes that manage keys, members and sessions).
    */
@@ -188,14 +196,19 @@ export const requireAuth = (permission: Permission | null, options: RequireAuthO
         message: 'This route is for signed-in users, not API keys',
       });
     }
-    if (permission && !principal.permissions.has(permission)) {
+    const granted =
+      permission === null ||
+      principal.permissions.has(permission) ||
+      (options.or !== undefined && principal.permissions.has(options.or));
+    if (!granted) {
       audit(c, {
         action: 'permission.denied',
         data: { permission, method: c.req.method, route: c.req.routePath },
       });
+      const needs = options.or ? `"${permission}" or "${options.or}"` : `"${permission}"`;
       throw new AppError({
         code: 'FORBIDDEN',
-        message: `This needs the "${permission}" permission, which ${
+        message: `This needs the ${needs} permission, which ${
           principal.kind === 'user' ? `the ${principal.role} role does` : 'this API key does'
         } not have`,
         extensions: { permission },

@@ -26,7 +26,14 @@ describe('GET /v1/whoami', () => {
       role: 'author',
       session_id: sessionId,
       super_admin: false,
-      permissions: ['content:read', 'content:write', 'documents:read', 'events:write', 'search'],
+      permissions: [
+        'content:read',
+        'content:write',
+        'documents:read',
+        'events:write',
+        'flags:evaluate',
+        'search',
+      ],
     });
   });
 

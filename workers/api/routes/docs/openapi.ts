@@ -94,6 +94,12 @@ const TAGS = [
     name: 'events',
     description: 'Engagement events: views, clicks, shares, likes, conversions, dwell times.',
   },
+  {
+    name: 'flags',
+    description:
+      'Feature flags: variants, targeting rules, rollouts and splits, a kill switch; evaluation ' +
+      'in the Worker, and the OpenFeature Remote Evaluation Protocol (OFREP).',
+  },
   { name: 'audit', description: "The organisation's audit log." },
   { name: 'admin', description: 'Platform administration (super admins): allow and deny lists.' },
   { name: 'system', description: 'Liveness, readiness and problem types.' },
@@ -106,6 +112,7 @@ const TAG_GROUPS = [
   { name: 'Content', tags: ['content', 'operations', 'documents', 'ai'] },
   { name: 'Search', tags: ['search', 'analytics'] },
   { name: 'Engagement', tags: ['events', 'recommendations'] },
+  { name: 'Experimentation', tags: ['flags'] },
   { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },
