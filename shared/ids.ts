@@ -29,6 +29,7 @@ export const ID_PREFIXES = {
   topic: 'top',
   document: 'doc',
   flag: 'flg',
+  experiment: 'exp',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -61,6 +62,7 @@ const ID_NAMES: Record<IdKind, string> = {
   topic: 'a topic',
   document: 'a document',
   flag: 'a flag',
+  experiment: 'an experiment',
 };
 
 /** A well-formed id of `kind`, for examples (`cnt_01jd5x3k7yf0v9r2m4q6s8t1wz`). */

@@ -342,6 +342,11 @@ export type ArmInput = ArmCounts & {
   id: string;
   /** Allocation weight (any unit: 50/50, 1/1, 0.9/0.1); default 1. */
   weight?: number;
+  /**
+   * The units assigned to the arm (targeting keys), which the sample-ratio check counts since
+   * assignment is per unit; default `exposures` (one exposure per unit).
+   */
+  units?: number;
 };
 
 export type AnalysisOptions = {
@@ -358,6 +363,11 @@ export type AnalysisOptions = {
   horizon?: number;
   /** The sample-ratio-mismatch threshold; default {@link SRM_THRESHOLD}. */
   srmThreshold?: number;
+  /**
+   * Which way is better: `higher` (default: click-through, conversions) or `lower` (zero-result
+   * rate, error rate). A variant significantly on the better side wins.
+   */
+  better?: 'higher' | 'lower';
 };
 
 export type VariantDecision = 'keep_running' | 'variant_wins' | 'control_wins' | 'no_difference';
@@ -391,10 +401,11 @@ export type ExperimentAnalysis = {
 /**
  * The results of an experiment at this look. `arms[0]` is the control. Per variant the decision
  * follows the mSPRT at α / (number of variants): significant with a higher rate → `variant_wins`,
- * with a lower one → `control_wins`; not significant → `keep_running`, or `no_difference` once
- * every arm has reached `horizon`. The experiment's decision: `sample_ratio_mismatch` first (its
- * numbers are not to be trusted, whatever they say); else `variant_wins` when any variant wins
- * (the winner is the winning variant with the highest rate); else `keep_running` while any
+ * with a lower one → `control_wins` (the other way round when `better` is `lower`); not
+ * significant → `keep_running`, or `no_difference` once every arm has reached `horizon`. The
+ * experiment's decision: `sample_ratio_mismatch` first (its numbers are not to be trusted,
+ * whatever they say); else `variant_wins` when any variant wins (the winner is the winning
+ * variant with the best rate); else `keep_running` while any
  * variant is undecided; else `control_wins` when every variant lost; else `no_difference`.
  * Guardrail metrics are not inputs yet. The fixed-horizon test is reported beside the mSPRT
  * for its familiar p-value and intervals; it never drives the decision. Rate intervals are at
@@ -420,8 +431,9 @@ export function analyzeExperiment(
     throw new StatsInputError('invalid_option', `horizon must be > 0, got ${horizon}`);
   }
   const alphaPerVariant = alpha / variantArms.length;
+  const sign = options.better === 'lower' ? -1 : 1;
   const sampleRatio = sampleRatioCheck(
-    arms.map((a) => a.exposures),
+    arms.map((a) => a.units ?? a.exposures),
     arms.map((a) => a.weight ?? 1),
     options.srmThreshold,
   );
@@ -444,7 +456,7 @@ export function analyzeExperiment(
     });
     let decision: VariantDecision = reachedHorizon ? 'no_difference' : 'keep_running';
     if (sequential.significant && fixedHorizon.difference !== 0) {
-      decision = fixedHorizon.difference > 0 ? 'variant_wins' : 'control_wins';
+      decision = sign * fixedHorizon.difference > 0 ? 'variant_wins' : 'control_wins';
     }
     return { ...armResult(arm), fixedHorizon, sequential, decision };
   });
@@ -455,7 +467,7 @@ export function analyzeExperiment(
   if (sampleRatio.mismatch) decision = 'sample_ratio_mismatch';
   else if (winners.length > 0) {
     decision = 'variant_wins';
-    winner = winners.reduce((best, v) => (v.rate > best.rate ? v : best)).id;
+    winner = winners.reduce((best, v) => (sign * (v.rate - best.rate) > 0 ? v : best)).id;
   } else if (variants.some((v) => v.decision === 'keep_running')) decision = 'keep_running';
   else if (variants.every((v) => v.decision === 'control_wins')) decision = 'control_wins';
   else decision = 'no_difference';

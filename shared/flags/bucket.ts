@@ -49,3 +49,8 @@ export function splitEntry<T extends { weight: number }>(
   }
   return undefined;
 }
+
+/** A fresh salt: 16 random base36 characters. */
+export function newSalt(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => (b % 36).toString(36)).join('');
+}

@@ -53,26 +53,66 @@ export const COLD_START_WEIGHTS: ScoreParts = {
   freshness: 0.2,
 };
 
+/**
+ * What an organisation may tune of the blend (`GET/PUT /v1/recommendations/settings`, and the
+ * variants of a recommendations experiment): how the signals other than collaborative filtering
+ * share their weight, the cold start's weights, the co-readers at which collaborative filtering
+ * weighs half, the least share the others keep, the freshness half-life and the most of a list
+ * one category may fill. Weights are relative: each group is scaled to sum to 1 when used.
+ */
+export type Blend = {
+  other_signals: {
+    session: number;
+    category: number;
+    trending: number;
+    popularity: number;
+    freshness: number;
+  };
+  cold_start: { trending: number; popularity: number; freshness: number };
+  co_reader_evidence: number;
+  min_other_share: number;
+  freshness_half_life_days: number;
+  category_share: number;
+};
+
 /** The share of the other signals given the co-readers: `max(0.3, 20 / (20 + co_readers))`. */
-export const otherShareOf = (coReaders: number) =>
-  Math.max(MIN_OTHER_SHARE, CO_READER_EVIDENCE / (CO_READER_EVIDENCE + coReaders));
+export const otherShareOf = (coReaders: number, blend: Blend = DEFAULT_BLEND) =>
+  Math.max(
+    blend.min_other_share,
+    blend.co_reader_evidence / (blend.co_reader_evidence + coReaders),
+  );
+
+/** `weights` scaled to sum to 1 (all zero: all zero). */
+function normalised<T extends Record<string, number>>(weights: T): T {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(
+    Object.entries(weights).map(([name, weight]) => [name, total > 0 ? weight / total : 0]),
+  ) as T;
+}
 
 /**
  * How much each signal weighs (each is in [0, 1] before weighting, so scores are too): for a
  * reader with a history, collaborative filtering takes `1 − otherShareOf(co_readers)` and the
- * others share the rest as {@link OTHER_SIGNALS} says; a cold start uses
- * {@link COLD_START_WEIGHTS}.
+ * others share the rest as the blend's `other_signals` say ({@link OTHER_SIGNALS} by default);
+ * a cold start uses the blend's `cold_start` ({@link COLD_START_WEIGHTS} by default).
  */
-export function weightsOf(strategy: 'personalized' | 'trending', coReaders: number): ScoreParts {
-  if (strategy === 'trending') return COLD_START_WEIGHTS;
-  const others = otherShareOf(coReaders);
+export function weightsOf(
+  strategy: 'personalized' | 'trending',
+  coReaders: number,
+  blend: Blend = DEFAULT_BLEND,
+): ScoreParts {
+  if (strategy === 'trending') {
+    return { collaborative: 0, session: 0, category: 0, ...normalised(blend.cold_start) };
+  }
+  const others = otherShareOf(coReaders, blend);
+  const signals = normalised(blend.other_signals);
   return {
     collaborative: 1 - others,
-    session: others * OTHER_SIGNALS.session,
-    category: others * OTHER_SIGNALS.category,
-    trending: others * OTHER_SIGNALS.trending,
-    popularity: others * OTHER_SIGNALS.popularity,
-    freshness: others * OTHER_SIGNALS.freshness,
+    session: others * signals.session,
+    category: others * signals.category,
+    trending: others * signals.trending,
+    popularity: others * signals.popularity,
+    freshness: others * signals.freshness,
   };
 }
 
@@ -96,6 +136,20 @@ export const SHORTLIST_FACTOR = 4;
 export const MIN_SHORTLIST = 40;
 /** At most this share of a list (and at least 2 items) from one category, when others exist. */
 export const CATEGORY_SHARE = 0.3;
+
+/** The blend an organisation gets until it stores its own. */
+export const DEFAULT_BLEND: Blend = {
+  other_signals: { ...OTHER_SIGNALS },
+  cold_start: {
+    trending: COLD_START_WEIGHTS.trending,
+    popularity: COLD_START_WEIGHTS.popularity,
+    freshness: COLD_START_WEIGHTS.freshness,
+  },
+  co_reader_evidence: CO_READER_EVIDENCE,
+  min_other_share: MIN_OTHER_SHARE,
+  freshness_half_life_days: FRESHNESS_HALF_LIFE_DAYS,
+  category_share: CATEGORY_SHARE,
+};
 
 export type Recommendation = { contentId: string; score: number; parts: ScoreParts };
 
@@ -142,6 +196,8 @@ export async function recommend(
   now: Date,
   /** The reader's recent items when already read (`recentItems`), or `null` when Redis failed. */
   known?: { recent: HistoryItem[] | null },
+  /** The organisation's blend (or an experiment variant's); the defaults when absent. */
+  blend: Blend = DEFAULT_BLEND,
 ): Promise<RecommendResult> {
   const degraded = new Set<string>();
   const failed =
@@ -229,7 +285,7 @@ export async function recommend(
       ...extra,
     ]),
   ].filter((id) => !exclude.has(id));
-  const weights = weightsOf(strategy, collaborative.coReaders);
+  const weights = weightsOf(strategy, collaborative.coReaders, blend);
   // Only the best candidates by the signals known so far are read and scored in full: the parts
   // still to come (category, popularity, freshness) can move an item by at most their weights.
   const partial = (id: string) =>
@@ -259,7 +315,7 @@ export async function recommend(
         weights.category * (snapshot.category_id ? (affinity.get(snapshot.category_id) ?? 0) : 0),
       trending: weights.trending * (trendingScores.get(contentId) ?? 0),
       popularity: weights.popularity * (popular.get(contentId) ?? 0),
-      freshness: weights.freshness * freshnessOf(snapshot, now),
+      freshness: weights.freshness * freshnessOf(snapshot, now, blend.freshness_half_life_days),
     };
     const score = Object.values(parts).reduce((sum, part) => sum + part, 0);
     return [{ contentId, score, parts }];
@@ -268,7 +324,7 @@ export async function recommend(
   const categoryOf = (id: string) => snapshots.get(id)?.category_id ?? null;
   return {
     strategy,
-    items: diversify(scored, categoryOf, limit),
+    items: diversify(scored, categoryOf, limit, blend.category_share),
     history: seen.size,
     coReaders: collaborative.coReaders,
     degraded: [...degraded].sort(),
@@ -520,24 +576,25 @@ function passes(snapshot: ContentSnapshot, filters: ItemFilters): boolean {
   return true;
 }
 
-/** Freshness in [0, 1]: halved every {@link FRESHNESS_HALF_LIFE_DAYS} days since publication. */
-function freshnessOf(snapshot: ContentSnapshot, now: Date): number {
+/** Freshness in [0, 1]: halved every `halfLifeDays` days since publication. */
+function freshnessOf(snapshot: ContentSnapshot, now: Date, halfLifeDays: number): number {
   if (!snapshot.published_at) return 0;
   const days = Math.max(0, now.getTime() - Date.parse(snapshot.published_at)) / 86_400_000;
-  return 0.5 ** (days / FRESHNESS_HALF_LIFE_DAYS);
+  return 0.5 ** (days / halfLifeDays);
 }
 
 /**
- * The best `limit` items with at most `max(2, ⌈CATEGORY_SHARE × limit⌉)` of one category (items
- * without one count as their own); when too few others exist to fill the list, the best of
- * those held back fill it, in order.
+ * The best `limit` items with at most `max(2, ⌈share × limit⌉)` of one category (items without
+ * one count as their own; `share` is {@link CATEGORY_SHARE} by default); when too few others
+ * exist to fill the list, the best of those held back fill it, in order.
  */
 export function diversify<T extends { contentId: string }>(
   ranked: readonly T[],
   categoryOf: (id: string) => string | null,
   limit: number,
+  share = CATEGORY_SHARE,
 ): T[] {
-  const cap = Math.max(2, Math.ceil(CATEGORY_SHARE * limit));
+  const cap = Math.max(2, Math.ceil(share * limit));
   const counts = new Map<string | null, number>();
   const chosen: T[] = [];
   const held: T[] = [];

@@ -23,6 +23,7 @@ import { registerContent } from './routes/content/index.ts';
 import { registerDocs } from './routes/docs/index.ts';
 import { registerDocuments } from './routes/documents/index.ts';
 import { registerEvents } from './routes/events/index.ts';
+import { registerExperiments } from './routes/experiments/index.ts';
 import { registerFlags } from './routes/flags/index.ts';
 import { registerInvitations } from './routes/invitations/index.ts';
 import { registerKeys } from './routes/keys/index.ts';
@@ -97,33 +98,35 @@ export function createApp() {
       '(`sk_live_…`).',
   });
   // Nested, not reduced over a list, so the app's type accumulates every route for `hc`.
-  const routes = registerOfrep(
-    registerFlags(
-      registerRecommendations(
-        registerTrends(
-          registerTrending(
-            registerEvents(
-              registerRealtime(
-                registerWebhooks(
-                  registerWebhookSources(
-                    registerSearchIndex(
-                      registerAi(
-                        registerAnalytics(
-                          registerSearch(
-                            registerSearchSynonyms(
-                              registerAsk(
-                                registerDocuments(
-                                  registerContent(
-                                    registerOperations(
-                                      registerWhoami(
-                                        registerAdmin(
-                                          registerAuditLog(
-                                            registerKeys(
-                                              registerInvitations(
-                                                registerMembers(
-                                                  registerAuth(
-                                                    registerWellKnown(
-                                                      registerDocs(registerSystem(app)),
+  const routes = registerExperiments(
+    registerOfrep(
+      registerFlags(
+        registerRecommendations(
+          registerTrends(
+            registerTrending(
+              registerEvents(
+                registerRealtime(
+                  registerWebhooks(
+                    registerWebhookSources(
+                      registerSearchIndex(
+                        registerAi(
+                          registerAnalytics(
+                            registerSearch(
+                              registerSearchSynonyms(
+                                registerAsk(
+                                  registerDocuments(
+                                    registerContent(
+                                      registerOperations(
+                                        registerWhoami(
+                                          registerAdmin(
+                                            registerAuditLog(
+                                              registerKeys(
+                                                registerInvitations(
+                                                  registerMembers(
+                                                    registerAuth(
+                                                      registerWellKnown(
+                                                        registerDocs(registerSystem(app)),
+                                                      ),
                                                     ),
                                                   ),
                                                 ),

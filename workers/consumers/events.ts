@@ -1,6 +1,7 @@
 import { AuditRecord } from '../../shared/audit.ts';
 import { recordSessionEvent, SessionEvent } from '../../shared/auth/session-events.ts';
 import { auditLog } from '../../shared/db/schema/index.ts';
+import { EXPOSURE_EVENT, Exposure, persistExposures } from '../../shared/experiments/exposure.ts';
 import {
   ENGAGEMENT_EVENT,
   EngagementEvent,
@@ -14,6 +15,8 @@ import { batchHandler, type Consumer, handler } from './policy.ts';
  * `session_events` row (sent by a user's `SESSIONS` object), idempotent by id in the same way.
  * `engagement.event` (searches, result clicks) writes a delivered batch's events to `events` in
  * one insert, idempotent by (id, occurred_at); a failed insert retries the whole batch.
+ * `experiment.exposure` (a search or recommendation list served under an experiment's variant)
+ * writes `experiment_exposures` the same way, idempotent by (experiment, subject).
  */
 export function eventsConsumer(deadLetterQueue: Queue): Consumer {
   return {
@@ -56,6 +59,17 @@ export function eventsConsumer(deadLetterQueue: Queue): Consumer {
             items.map((item) => item.payload),
           );
           logger.info('engagement events persisted', { received: items.length, inserted });
+          return items.map(() => undefined);
+        },
+      }),
+      [EXPOSURE_EVENT]: batchHandler({
+        payload: Exposure,
+        async batch(items, { services, logger }) {
+          const inserted = await persistExposures(
+            services.db,
+            items.map((item) => item.payload),
+          );
+          logger.info('experiment exposures persisted', { received: items.length, inserted });
           return items.map(() => undefined);
         },
       }),

@@ -9,6 +9,7 @@ export * from './auth.ts';
 export * from './content.ts';
 export * from './documents.ts';
 export * from './events.ts';
+export * from './experiments.ts';
 export * from './flags.ts';
 export * from './operations.ts';
 export * from './search.ts';

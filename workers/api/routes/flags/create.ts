@@ -4,6 +4,7 @@ import { principalId } from '../../../../shared/auth/permissions.ts';
 import { sqlState } from '../../../../shared/db/errors.ts';
 import { flags } from '../../../../shared/db/schema/flags.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import { newSalt } from '../../../../shared/flags/bucket.ts';
 import { publishFlagSet } from '../../../../shared/flags/snapshot.ts';
 import { bumpFlagSetVersion } from '../../../../shared/flags/store.ts';
 import { newId } from '../../../../shared/ids.ts';
@@ -60,11 +61,6 @@ export const route = createRoute({
     ),
   },
 });
-
-/** A fresh salt: 16 random base36 characters. */
-function newSalt(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => (b % 36).toString(36)).join('');
-}
 
 export function registerFlagsCreate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {

@@ -1,11 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Schema } from 'hono';
+import type { Context, Schema } from 'hono';
 import { setMetric, wrapTime } from 'hono/timing';
 import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
 import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cache/index.ts';
 import { ContentId } from '../../../../shared/content/schema.ts';
 import type { ContentSnapshot } from '../../../../shared/db/schema/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import { type Assignment, assignment } from '../../../../shared/experiments/definition.ts';
+import { recordExposure } from '../../../../shared/experiments/exposure.ts';
 import { newId } from '../../../../shared/ids.ts';
 import {
   HISTORY_DAYS,
@@ -15,6 +17,7 @@ import {
   recentItems,
 } from '../../../../shared/recommend/reader.ts';
 import {
+  type Blend,
   CATEGORY_SHARE,
   CO_READER_EVIDENCE,
   COLD_START_WEIGHTS,
@@ -24,6 +27,8 @@ import {
   recommend,
   SESSION_ITEMS,
 } from '../../../../shared/recommend/recommend.ts';
+import { blendOf, recommendationBlend } from '../../../../shared/recommend/settings.ts';
+import type { Services } from '../../../../shared/services.ts';
 import type { AppBindings } from '../../app.ts';
 import { readContents } from '../../content-read.ts';
 import { OUTAGE_RETRY_AFTER_SECONDS } from '../../errors.ts';
@@ -32,6 +37,7 @@ import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, showRanked } from '../../recommended.ts';
 import { ClientId } from '../events/schema.ts';
+import { registerRecommendationSettings } from './settings.ts';
 
 /** Ids `exclude` may name. */
 export const MAX_EXCLUDED = 100;
@@ -111,6 +117,17 @@ export const RecommendationsResponseSchema = z
       .openapi({ description: 'Other readers collaborative filtering drew on.' }),
     items: z.array(RecommendationSchema),
     degraded_reasons: z.array(z.enum(DEGRADED_REASONS)),
+    experiment: z
+      .object({
+        key: z.string().openapi({ example: 'more-collaborative' }),
+        variant: z.string().openapi({ example: 'treatment' }),
+      })
+      .optional()
+      .openapi({
+        description:
+          'The running recommendations experiment and the variant whose blend made this list; ' +
+          'absent when the reader is in none.',
+      }),
   })
   .openapi('Recommendations');
 
@@ -168,7 +185,8 @@ export const route = createRoute({
 });
 
 export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
-  return app.openapi(route, async (c) => {
+  return registerRecommendationSettings(app).openapi(route, async (c) => {
+    const started = performance.now();
     const query = c.req.valid('query');
     const principal = c.var.principal!;
     const { services } = c.var;
@@ -178,96 +196,170 @@ export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBi
       sessionId: query.session_id,
       anonymousId: query.anonymous_id,
     };
-    const filters = {
-      locale: query.locale,
-      categories: query.category,
-      tags: query.tags,
-      exclude: query.exclude,
-    };
-    const now = new Date();
-    // The reader's recent items key the cache: their next event makes a new key.
-    const recent: HistoryItem[] | null = await recentItems(services, orgId, reader).catch(
-      (error: unknown) => {
-        services.logger.warn('recommendations: recent items unavailable', { error });
-        return null;
-      },
-    );
-    const cache = createCache<{ recommendations: CachedRecommendations }>(
-      cacheStores(services),
-      { recommendations: CACHE_POLICIES.recommendations },
-      { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
-    );
-    const key =
-      recent === null
-        ? undefined
-        : {
-            orgId,
-            id: await sha256Hex(
-              JSON.stringify([
-                identitiesOf(reader),
-                filters,
-                query.limit,
-                recent.map((item) => [item.contentId, item.lastAt]),
-              ]),
-            ),
-          };
-    // A stale answer is not served: past 30 minutes the list is made again.
-    const cached = key ? await cache.recommendations.get(key) : undefined;
-    let answer = cached && !cached.stale ? cached.value : undefined;
-    let degraded: string[] = [];
-    setMetric(c, 'cache', answer ? 'hit' : 'miss');
-    if (!answer) {
-      const snapshots = async (ids: readonly string[]) => {
-        const { reads } = await readContents(services, orgId, ids);
-        return new Map(
-          [...reads].map(([id, read]): [string, ContentSnapshot] => [id, read.snapshot]),
-        );
-      };
-      const result = await recommend(
-        { ...services, snapshots, time: (name, work) => wrapTime(c, name, work) },
+    // The reader a running experiment assigns: the user, else the visitor, else the visit.
+    const [stored, assigned] = await Promise.all([
+      recommendationBlend(services, orgId),
+      assignment(
+        services,
         orgId,
-        reader,
-        filters,
-        query.limit,
-        now,
-        { recent },
-      );
-      if (result.items.length === 0 && result.exhausted) {
-        throw new AppError({
-          code: 'SERVICE_UNAVAILABLE',
-          message: `No recommendation could be made: ${result.degraded.join(', ')}.`,
-          headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+        'recommendations',
+        reader.userId ?? reader.anonymousId ?? reader.sessionId,
+      ),
+    ]);
+    const blend = assigned ? variantBlend(stored, assigned, services.logger) : stored;
+    try {
+      const body = await recommendations(c, { query, reader, blend, now: new Date() });
+      if (assigned) {
+        recordExposure(services, orgId, assigned, {
+          subjectId: body.recomm_id,
+          outcome: body.degraded_reasons.length > 0 ? 'degraded' : 'ok',
+          latencyMs: performance.now() - started,
+          resultCount: null,
         });
       }
-      answer = {
-        recomm_id: newId('recommendation'),
-        strategy: result.strategy,
-        history: result.history,
-        co_readers: result.coReaders,
-        items: result.items,
-      };
-      degraded = result.degraded;
-      if (key && degraded.length === 0) {
-        services.waitUntil(cache.recommendations.set(key, answer));
+      return c.json(
+        RecommendationsResponseSchema.parse({
+          ...body,
+          ...(assigned
+            ? { experiment: { key: assigned.experimentKey, variant: assigned.variant } }
+            : {}),
+        }),
+        200,
+      );
+    } catch (error) {
+      if (assigned && !(error instanceof AppError && error.status < 500)) {
+        recordExposure(services, orgId, assigned, {
+          subjectId: newId('recommendation'),
+          outcome: 'error',
+          latencyMs: performance.now() - started,
+          resultCount: null,
+        });
       }
+      throw error;
     }
-    const items = await showRanked(
-      services,
-      orgId,
-      answer.items,
-      query.locale,
-      query.explain ? (item) => item.parts : null,
-    );
-    return c.json(
-      RecommendationsResponseSchema.parse({
-        recomm_id: answer.recomm_id,
-        strategy: answer.strategy,
-        history: answer.history,
-        co_readers: answer.co_readers,
-        items,
-        degraded_reasons: degraded,
-      }),
-      200,
-    );
   });
+}
+
+/**
+ * The organisation's blend with a variant's on top (each field it sets replaces the stored
+ * one); the stored blend, logged, should the variant's no longer validate.
+ */
+function variantBlend(stored: Blend, assigned: Assignment, logger: Services['logger']): Blend {
+  const blend = blendOf(stored, assigned.settings);
+  if (blend) return blend;
+  logger.warn('experiment variant blend invalid; recommending with the stored one', {
+    experiment_id: assigned.experimentId,
+    variant: assigned.variant,
+  });
+  return stored;
+}
+
+/** The list for `reader` under `blend`: from the cache, else made and cached. */
+async function recommendations(
+  c: Context<AppBindings>,
+  {
+    query,
+    reader,
+    blend,
+    now,
+  }: {
+    query: z.infer<typeof RecommendationsQuerySchema>;
+    reader: Reader;
+    blend: Blend;
+    now: Date;
+  },
+) {
+  const principal = c.var.principal!;
+  const { services } = c.var;
+  const orgId = principal.orgId;
+  const filters = {
+    locale: query.locale,
+    categories: query.category,
+    tags: query.tags,
+    exclude: query.exclude,
+  };
+  // The reader's recent items key the cache: their next event makes a new key.
+  const recent: HistoryItem[] | null = await recentItems(services, orgId, reader).catch(
+    (error: unknown) => {
+      services.logger.warn('recommendations: recent items unavailable', { error });
+      return null;
+    },
+  );
+  const cache = createCache<{ recommendations: CachedRecommendations }>(
+    cacheStores(services),
+    { recommendations: CACHE_POLICIES.recommendations },
+    { logger: services.logger, waitUntil: (p) => services.waitUntil(p) },
+  );
+  const key =
+    recent === null
+      ? undefined
+      : {
+          orgId,
+          id: await sha256Hex(
+            JSON.stringify([
+              identitiesOf(reader),
+              filters,
+              query.limit,
+              recent.map((item) => [item.contentId, item.lastAt]),
+              // A list made under another blend (a variant, a changed setting) is not this one.
+              blend,
+            ]),
+          ),
+        };
+  // A stale answer is not served: past 30 minutes the list is made again.
+  const cached = key ? await cache.recommendations.get(key) : undefined;
+  let answer = cached && !cached.stale ? cached.value : undefined;
+  let degraded: string[] = [];
+  setMetric(c, 'cache', answer ? 'hit' : 'miss');
+  if (!answer) {
+    const snapshots = async (ids: readonly string[]) => {
+      const { reads } = await readContents(services, orgId, ids);
+      return new Map(
+        [...reads].map(([id, read]): [string, ContentSnapshot] => [id, read.snapshot]),
+      );
+    };
+    const result = await recommend(
+      { ...services, snapshots, time: (name, work) => wrapTime(c, name, work) },
+      orgId,
+      reader,
+      filters,
+      query.limit,
+      now,
+      { recent },
+      blend,
+    );
+    if (result.items.length === 0 && result.exhausted) {
+      throw new AppError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: `No recommendation could be made: ${result.degraded.join(', ')}.`,
+        headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+      });
+    }
+    answer = {
+      recomm_id: newId('recommendation'),
+      strategy: result.strategy,
+      history: result.history,
+      co_readers: result.coReaders,
+      items: result.items,
+    };
+    degraded = result.degraded;
+    if (key && degraded.length === 0) {
+      services.waitUntil(cache.recommendations.set(key, answer));
+    }
+  }
+  const items = await showRanked(
+    services,
+    orgId,
+    answer.items,
+    query.locale,
+    query.explain ? (item) => item.parts : null,
+  );
+  return {
+    recomm_id: answer.recomm_id,
+    strategy: answer.strategy,
+    history: answer.history,
+    co_readers: answer.co_readers,
+    items,
+    degraded_reasons: degraded,
+  };
 }

@@ -49,6 +49,7 @@ export function registerSearchGet<S extends Schema>(app: OpenAPIHono<AppBindings
       ),
       explain: q.explain,
       facets: q.facets,
+      targetingKey: q.targeting_key,
     });
     return c.json(SearchResponseSchema.parse(body), 200);
   });

@@ -40,6 +40,7 @@ export function registerSearchPost<S extends Schema>(app: OpenAPIHono<AppBinding
       contentOnly: contentOnlyFilters(b.filters, 'filters.'),
       explain: b.explain,
       facets: b.facets,
+      targetingKey: b.targeting_key,
     });
     return c.json(SearchResponseSchema.parse(body), 200);
   });

@@ -9,6 +9,8 @@ import {
   searchPassages,
 } from '../../../../shared/documents/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
+import { type Assignment, assignment } from '../../../../shared/experiments/definition.ts';
+import { recordExposure } from '../../../../shared/experiments/exposure.ts';
 import { isId, newId } from '../../../../shared/ids.ts';
 import { recordSearch } from '../../../../shared/search/analytics.ts';
 import {
@@ -22,7 +24,7 @@ import { categoryAffinity } from '../../../../shared/search/features.ts';
 import { readIndexVersion } from '../../../../shared/search/index-version.ts';
 import { indexNamespaces } from '../../../../shared/search/namespace.ts';
 import {
-  type RankingSettings,
+  RankingSettings,
   retrievalSettings,
   type ScoreParts,
   scoreCandidate,
@@ -145,8 +147,53 @@ async function hydrate(services: Services, orgId: string, page: RankedItem[]) {
  * `Server-Timing` says `cache;desc="hit"` or `"miss"`, and how long understanding, retrieval
  * (on a miss) and reading the page's items took.
  */
-export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
+export async function runSearch(
+  c: Context<AppBindings>,
+  input: SearchInput,
+): Promise<SearchResponse> {
   const started = performance.now();
+  const { services } = c.var;
+  const principal = c.var.principal!;
+  const targetingKey =
+    input.targetingKey ?? (principal.kind === 'user' ? principal.userId : undefined);
+  const assigned = await assignment(services, principal.orgId, 'search', targetingKey);
+  // A further page is the same search: its exposure was recorded with the first.
+  const exposed = assigned !== null && !input.cursor ? assigned : null;
+  try {
+    const body = await search(c, input, assigned, started);
+    if (exposed) {
+      recordExposure(services, principal.orgId, exposed, {
+        subjectId: body.query_id,
+        outcome: body.degraded ? 'degraded' : 'ok',
+        latencyMs: performance.now() - started,
+        resultCount: body.total,
+      });
+    }
+    return body;
+  } catch (error) {
+    // A request refused for its own faults (4xx) was not served: only failures count.
+    if (exposed && !(error instanceof AppError && error.status < 500)) {
+      recordExposure(services, principal.orgId, exposed, {
+        subjectId: newId('query'),
+        outcome: 'error',
+        latencyMs: performance.now() - started,
+        resultCount: null,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * The search itself (see {@link runSearch}), ranked with the settings of `assigned`'s variant
+ * over the organisation's when the searcher is in a running experiment.
+ */
+async function search(
+  c: Context<AppBindings>,
+  input: SearchInput,
+  assigned: Assignment | null,
+  started: number,
+): Promise<SearchResponse> {
   const services = c.var.services;
   const principal = c.var.principal!;
   const { orgId } = principal;
@@ -156,12 +203,13 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
   if (wantsDocuments) refuseDocumentSearch(principal, input);
   // Documents have no status, dates or metadata: a filter on them leaves documents out.
   const searchesDocuments = wantsDocuments && input.contentOnly.length === 0;
-  const [understood, settings, version, namespaces] = await Promise.all([
+  const [understood, stored, version, namespaces] = await Promise.all([
     wrapTime(c, 'understand', understand(services, orgId, input.q, input.locale)),
     rankingSettings(services, orgId),
     readIndexVersion(services, orgId),
     indexNamespaces(services, orgId),
   ]);
+  const settings = assigned ? variantSettings(stored, assigned, services.logger) : stored;
   const retrieval = {
     orgId,
     namespace: namespaces.active,
@@ -317,6 +365,7 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     next_cursor: more
       ? encodeSearchCursor({ o: offset + input.limit, h: pageFingerprint, q: queryId })
       : null,
+    ...(assigned ? { experiment: { key: assigned.experimentKey, variant: assigned.variant } } : {}),
   };
   // A further page is the same search: recorded once, for its first page.
   if (!cursor) {
@@ -335,6 +384,25 @@ export async function runSearch(c: Context<AppBindings>, input: SearchInput) {
     });
   }
   return body;
+}
+
+/**
+ * The stored ranking settings with a variant's on top (each field it sets replaces the stored
+ * one). Variant settings are checked when the experiment is created, so a failure here means
+ * the defaults moved under them: the stored settings answer, and it is logged.
+ */
+function variantSettings(
+  stored: RankingSettings,
+  assigned: Assignment,
+  logger: Services['logger'],
+): RankingSettings {
+  const merged = RankingSettings.safeParse({ ...stored, ...assigned.settings });
+  if (merged.success) return merged.data;
+  logger.warn('experiment variant settings invalid; searching with the stored ones', {
+    experiment_id: assigned.experimentId,
+    variant: assigned.variant,
+  });
+  return stored;
 }
 
 /**

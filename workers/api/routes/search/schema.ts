@@ -18,6 +18,7 @@ import {
   withMetadataParams,
 } from '../../filters.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { ClientId } from '../events/schema.ts';
 
 /** What both search routes do, for their OpenAPI descriptions. */
 export const SEARCH_DESCRIPTION =
@@ -108,6 +109,11 @@ const Common = {
     .max(512, 'must be a cursor from a previous page')
     .optional()
     .openapi({ description: "The previous page's `next_cursor`, for the page after it." }),
+  targeting_key: ClientId(
+    'Who is searching, for experiments (`/v1/experiments`): the reader a running search ' +
+      "experiment assigns to a variant. Defaults to the signed-in user's id; an API key's " +
+      'search without it is in no experiment.',
+  ).optional(),
 };
 
 /** `POST /v1/search`: the query and filters as JSON (typed metadata values). */
@@ -182,6 +188,8 @@ export type SearchInput = {
   contentOnly: string[];
   explain: boolean;
   facets: boolean;
+  /** The reader a running experiment assigns (`targeting_key`); else the signed-in user. */
+  targetingKey: string | undefined;
 };
 
 /** The filters only content has, by name: a document has no status, dates or metadata. */
@@ -297,6 +305,17 @@ export const SearchResponseSchema = z
       .object({ category: FacetCounts, tags: FacetCounts, locale: FacetCounts, type: FacetCounts })
       .nullable(),
     next_cursor: z.string().nullable(),
+    experiment: z
+      .object({
+        key: z.string().openapi({ example: 'fresher-ranking' }),
+        variant: z.string().openapi({ example: 'treatment' }),
+      })
+      .optional()
+      .openapi({
+        description:
+          'The running search experiment and the variant whose settings ranked this search; ' +
+          'absent when the searcher is in none.',
+      }),
   })
   .openapi('SearchResponse');
 export type SearchResponse = z.infer<typeof SearchResponseSchema>;

@@ -142,7 +142,11 @@ export const route = createRoute({
 });
 
 /** 422 naming every category id that is not a live category of the organisation. */
-async function checkCategories(db: HttpDatabase, orgId: string, ids: string[]): Promise<void> {
+export async function checkCategories(
+  db: HttpDatabase,
+  orgId: string,
+  ids: string[],
+): Promise<void> {
   if (ids.length === 0) return;
   const rows = await db
     .select({ id: categories.id })
