@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { postWorkersAi, workersAiRunUrl } from '../embeddings/workers-ai.ts';
 import type { Logger } from '../logger.ts';
-import { type Breaker, breaker, CircuitOpenError } from '../resilience/circuit-breaker.ts';
+import { type Breaker, breaker } from '../resilience/circuit-breaker.ts';
 import { isWorkersAiFault } from '../resilience/faults.ts';
 import { analyze, detectLanguage, type Lang } from '../text/analyze.ts';
 import { EXTRACTIVE_MODEL } from './extractive/index.ts';
 import { splitSentences } from './extractive/text.ts';
 import { modelJson } from './model-json.ts';
+import { type ModelFallbackReason, runModels } from './model-loop.ts';
 import {
   DEFAULT_AI_FALLBACK_MODEL,
   DEFAULT_AI_MODEL,
@@ -38,11 +39,8 @@ export type AnswerPassage = {
 /** Where an answer comes from in a passage: its index in the input and a span of its text. */
 export type AnswerCitation = { passage: number; start: number; end: number };
 
-export type AnswerFallbackReason =
-  | 'provider_error'
-  | 'invalid_output'
-  | 'circuit_open'
-  | 'over_budget';
+/** Why the extractive engine answered when a model was configured. */
+export type AnswerFallbackReason = ModelFallbackReason;
 
 export type AnswerResult = {
   /** `no_answer`: the passages do not answer the question (the answer is null, no citations). */
@@ -308,63 +306,48 @@ export function createWorkersAiAnswerer(options: WorkersAiAnswererOptions): Answ
         temperature: 0,
       });
       const inputEstimate = estimateTokens(messages.map((m) => m.content).join('\n'));
-      let reason: AnswerFallbackReason = 'provider_error';
-      for (const name of models) {
-        if (options.budget) {
-          const usd = estimateCost(name, { input: inputEstimate, output: maxTokens });
-          if (!(await options.budget({ model: name, usd }))) {
-            reason = 'over_budget';
-            continue;
-          }
-        }
-        try {
-          const out = await guard.run(
-            async () =>
-              modelAnswerOf(
-                name,
-                await postWorkersAi(send, base + name, options.apiToken, body, {
-                  timeoutMs,
-                  retries,
-                }),
-                passages.length,
-              ),
-            { isFailure },
-          );
-          const tokens = {
-            input: out.usage?.prompt_tokens ?? inputEstimate,
-            output: out.usage?.completion_tokens ?? estimateTokens(out.answer ?? ''),
-          };
-          return {
-            status: out.answer === null ? 'no_answer' : 'answered',
-            answer: out.answer,
-            citations:
-              out.answer === null
-                ? []
-                : out.cited.map((n) => ({
-                    passage: n - 1,
-                    start: 0,
-                    end: passages[n - 1]!.text.length,
-                  })),
-            engine: 'model',
-            model: name,
-            fallback_reason: null,
-            tokens,
-            estimated_cost_usd: estimateCost(name, tokens),
-          };
-        } catch (error) {
-          if (error instanceof CircuitOpenError) {
-            reason = 'circuit_open';
-            break;
-          }
-          reason = error instanceof AnswerOutputError ? 'invalid_output' : 'provider_error';
-          options.logger?.warn('ai.answer_model_failed', {
-            model: name,
-            reason,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      }
-      return extractiveResult(question, passages, reason);
+      const outcome = await runModels(
+        models,
+        async (name) =>
+          modelAnswerOf(
+            name,
+            await postWorkersAi(send, base + name, options.apiToken, body, { timeoutMs, retries }),
+            passages.length,
+          ),
+        {
+          tokens: { input: inputEstimate, output: maxTokens },
+          budget: options.budget,
+          breaker: guard,
+          isFailure,
+          isInvalidOutput: (error) => error instanceof AnswerOutputError,
+          accept: (name, out): AnswerResult => {
+            const tokens = {
+              input: out.usage?.prompt_tokens ?? inputEstimate,
+              output: out.usage?.completion_tokens ?? estimateTokens(out.answer ?? ''),
+            };
+            return {
+              status: out.answer === null ? 'no_answer' : 'answered',
+              answer: out.answer,
+              citations:
+                out.answer === null
+                  ? []
+                  : out.cited.map((n) => ({
+                      passage: n - 1,
+                      start: 0,
+                      end: passages[n - 1]!.text.length,
+                    })),
+              engine: 'model',
+              model: name,
+              fallback_reason: null,
+              tokens,
+              estimated_cost_usd: estimateCost(name, tokens),
+            };
+          },
+          logger: options.logger,
+          failureEvent: 'ai.answer_model_failed',
+        },
+      );
+      return outcome.ok ? outcome.value : extractiveResult(question, passages, outcome.reason);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { postWorkersAi, WORKERS_AI_API_URL, workersAiRunUrl } from '../embeddings/workers-ai.ts';
 import type { Logger } from '../logger.ts';
-import { type Breaker, breaker, CircuitOpenError } from '../resilience/circuit-breaker.ts';
+import { type Breaker, breaker } from '../resilience/circuit-breaker.ts';
 import { isWorkersAiFault } from '../resilience/faults.ts';
 import { detectLanguage, type Lang } from '../text/analyze.ts';
 import { iso, referenceDay } from './extractive/dates.ts';
@@ -12,6 +12,7 @@ import {
   extract,
 } from './extractive/index.ts';
 import { modelJson } from './model-json.ts';
+import { runModels } from './model-loop.ts';
 import {
   DEFAULT_AI_FALLBACK_MODEL,
   DEFAULT_AI_MODEL,
@@ -271,18 +272,14 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
         temperature: 0,
       });
       const inputEstimate = estimateTokens(messages.map((m) => m.content).join('\n'));
-      let reason: FallbackReason = 'provider_error';
-      const budget = enrichOptions.budget ?? options.budget;
-      for (const name of models) {
-        if (budget) {
-          const usd = estimateCost(name, { input: inputEstimate, output: maxTokens });
-          if (!(await budget({ model: name, usd }))) {
-            reason = 'over_budget';
-            continue;
-          }
-        }
-        try {
-          const answer = await guard.run(() => call(name, body), { isFailure });
+      const outcome = await runModels(models, (name) => call(name, body), {
+        tokens: { input: inputEstimate, output: maxTokens },
+        budget: enrichOptions.budget ?? options.budget,
+        breaker: guard,
+        isFailure,
+        // A ZodError is modelEnrichment's own check refusing what the model answered.
+        isInvalidOutput: (error) => error instanceof AiOutputError || error instanceof z.ZodError,
+        accept: (name, answer) => {
           const tokens = {
             input: answer.usage?.prompt_tokens ?? inputEstimate,
             output:
@@ -293,23 +290,11 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
             tokens,
             estimated_cost_usd: estimateCost(name, tokens),
           });
-        } catch (error) {
-          if (error instanceof CircuitOpenError) {
-            reason = 'circuit_open';
-            break;
-          }
-          reason =
-            error instanceof AiOutputError || error instanceof z.ZodError
-              ? 'invalid_output'
-              : 'provider_error';
-          options.logger?.warn('ai.enrich_model_failed', {
-            model: name,
-            reason,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      }
-      return extractiveEnrichment(text, enrichOptions, reason);
+        },
+        logger: options.logger,
+        failureEvent: 'ai.enrich_model_failed',
+      });
+      return outcome.ok ? outcome.value : extractiveEnrichment(text, enrichOptions, outcome.reason);
     },
   };
 }

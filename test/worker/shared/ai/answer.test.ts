@@ -9,7 +9,12 @@ import {
   type WorkersAiAnswererOptions,
 } from '../../../../shared/ai/answer.ts';
 import { DEFAULT_AI_FALLBACK_MODEL, DEFAULT_AI_MODEL } from '../../../../shared/ai/models.ts';
-import { CircuitBreaker, CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
+import {
+  fakeWorkersAi,
+  passThroughBreaker,
+  trippedBreaker,
+  workersAiEnvelope,
+} from '../../../helpers/workers-ai-fakes.ts';
 
 const PRIMARY = DEFAULT_AI_MODEL;
 const FALLBACK = DEFAULT_AI_FALLBACK_MODEL;
@@ -34,37 +39,16 @@ const PASSAGES: AnswerPassage[] = [
   },
 ];
 
-/** A breaker that lets every call through (the registry's is shared by the isolate's tests). */
-const open = { run: <T>(fn: () => Promise<T>) => fn() };
-
 function answerer(overrides: Partial<WorkersAiAnswererOptions> = {}) {
   return createWorkersAiAnswerer({
     accountId: env.WORKERS_AI_ACCOUNT_ID,
     apiToken: env.WORKERS_AI_API_TOKEN,
     apiUrl: env.WORKERS_AI_API_URL,
-    breaker: open,
+    breaker: passThroughBreaker,
     retries: 1,
     ...overrides,
   });
 }
-
-function fakeFetch(answer: (model: string, body: unknown) => Response | Promise<Response>) {
-  const asked: string[] = [];
-  const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const model = String(input).split('/ai/run/')[1] as string;
-    asked.push(model);
-    return answer(model, JSON.parse(String(init?.body)));
-  }) as typeof fetch;
-  return { fetcher, asked };
-}
-
-const envelope = (result: unknown, status = 200) =>
-  Response.json(
-    status === 200
-      ? { result, success: true, errors: [], messages: [] }
-      : { result: null, success: false, errors: [{ code: 3040, message: 'Capacity' }] },
-    { status },
-  );
 
 describe('extractiveAnswer', () => {
   it('answers with the sentences that share the most terms with the question, with their spans', () => {
@@ -120,9 +104,9 @@ describe('extractiveAnswer', () => {
 describe('createWorkersAiAnswerer', () => {
   it('asks the model with numbered passages and JSON mode, and keeps its answer and the passages it cites', async () => {
     let sent: { messages: { content: string }[]; response_format: { type: string } } | undefined;
-    const { fetcher, asked } = fakeFetch((_, body) => {
+    const { fetcher, asked } = fakeWorkersAi((_, body) => {
       sent = body as typeof sent;
-      return envelope({
+      return workersAiEnvelope({
         response: { answer: 'Twenty-five years.', citations: [1, 7] },
         usage: { prompt_tokens: 300, completion_tokens: 12 },
       });
@@ -145,13 +129,15 @@ describe('createWorkersAiAnswerer', () => {
   });
 
   it('passes a model null answer on as no_answer, citing nothing', async () => {
-    const { fetcher } = fakeFetch(() => envelope({ response: { answer: null, citations: [] } }));
+    const { fetcher } = fakeWorkersAi(() =>
+      workersAiEnvelope({ response: { answer: null, citations: [] } }),
+    );
     const result = await answerer({ fetch: fetcher }).answer(QUESTION, PASSAGES);
     expect(result).toMatchObject({ status: 'no_answer', answer: null, citations: [] });
   });
 
   it('falls back to the second model, then to the extractive engine when the provider fails', async () => {
-    const { fetcher, asked } = fakeFetch(() => envelope(null, 500));
+    const { fetcher, asked } = fakeWorkersAi(() => workersAiEnvelope(null, 500));
     const result = await answerer({ fetch: fetcher }).answer(QUESTION, PASSAGES);
     // Each model tried twice (one retry), the primary first.
     expect(asked).toEqual([PRIMARY, PRIMARY, FALLBACK, FALLBACK]);
@@ -176,10 +162,12 @@ describe('createWorkersAiAnswerer', () => {
   });
 
   it('refuses an answer that cites no given passage as invalid output', async () => {
-    const { fetcher, asked } = fakeFetch((model) =>
+    const { fetcher, asked } = fakeWorkersAi((model) =>
       model === PRIMARY
-        ? envelope({ response: { answer: 'Forever.', citations: [] } })
-        : envelope({ response: '```json\n{"answer": "25 years.", "citations": [1]}\n```' }),
+        ? workersAiEnvelope({ response: { answer: 'Forever.', citations: [] } })
+        : workersAiEnvelope({
+            response: '```json\n{"answer": "25 years.", "citations": [1]}\n```',
+          }),
     );
     const result = await answerer({ fetch: fetcher }).answer(QUESTION, PASSAGES);
     expect(asked).toEqual([PRIMARY, FALLBACK]);
@@ -209,10 +197,8 @@ describe('createWorkersAiAnswerer', () => {
   });
 
   it('does not call while the circuit is open, nor when the budget refuses', async () => {
-    const { fetcher, asked } = fakeFetch(() => envelope(null, 500));
-    const tripped = new CircuitBreaker('llm', { minimumRequests: 1, openMs: 60_000 });
-    await expect(tripped.run(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
-    await expect(tripped.run(() => Promise.resolve(1))).rejects.toBeInstanceOf(CircuitOpenError);
+    const { fetcher, asked } = fakeWorkersAi(() => workersAiEnvelope(null, 500));
+    const tripped = await trippedBreaker('llm');
     const circuit = await answerer({ fetch: fetcher, breaker: tripped }).answer(QUESTION, PASSAGES);
     expect(circuit).toMatchObject({ engine: 'extractive', fallback_reason: 'circuit_open' });
     const budget = await answerer({ fetch: fetcher, budget: () => false }).answer(

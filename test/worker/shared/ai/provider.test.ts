@@ -7,7 +7,13 @@ import {
   type WorkersAiProviderOptions,
 } from '../../../../shared/ai/provider.ts';
 import { EnrichmentSchema } from '../../../../shared/ai/schema.ts';
-import { CircuitBreaker, CircuitOpenError } from '../../../../shared/resilience/circuit-breaker.ts';
+import { CircuitBreaker } from '../../../../shared/resilience/circuit-breaker.ts';
+import {
+  fakeWorkersAi,
+  passThroughBreaker,
+  trippedBreaker,
+  workersAiEnvelope,
+} from '../../../helpers/workers-ai-fakes.ts';
 
 const PRIMARY = '@cf/meta/llama-3.3-70b-instruct-fp8-fast';
 const FALLBACK = '@cf/meta/llama-3.1-8b-instruct';
@@ -20,43 +26,16 @@ Action items:
 - The platform team must publish the post-mortem within 5 days.`;
 const OPTIONS = { referenceDate: '2026-12-05', categories: ['Payments', 'Marketing'] };
 
-/** A breaker that lets every call through (the registry's is shared by the isolate's tests). */
-const open = { run: <T>(fn: () => Promise<T>) => fn() };
-
 function provider(overrides: Partial<WorkersAiProviderOptions> = {}) {
   return createWorkersAiProvider({
     accountId: env.WORKERS_AI_ACCOUNT_ID,
     apiToken: env.WORKERS_AI_API_TOKEN,
     apiUrl: env.WORKERS_AI_API_URL,
-    breaker: open,
+    breaker: passThroughBreaker,
     retries: 1,
     ...overrides,
   });
 }
-
-/** A fetch that answers each model by `answer` and records the models asked, in order. */
-function fakeFetch(answer: (model: string) => Response | Promise<Response>) {
-  const asked: string[] = [];
-  const fetcher = (async (input: RequestInfo | URL) => {
-    const model = String(input).split('/ai/run/')[1] as string;
-    asked.push(model);
-    return answer(model);
-  }) as typeof fetch;
-  return { fetcher, asked };
-}
-
-const envelope = (result: unknown, status = 200) =>
-  Response.json(
-    status === 200
-      ? { result, success: true, errors: [], messages: [] }
-      : {
-          result: null,
-          success: false,
-          errors: [{ code: 3040, message: 'Capacity' }],
-          messages: [],
-        },
-    { status },
-  );
 
 describe('the Workers AI provider against the local cloud', () => {
   it('returns a validated enrichment written by the model, with spans in the input', async () => {
@@ -97,7 +76,7 @@ describe('the Workers AI provider against the local cloud', () => {
 
 describe('the Workers AI provider when the model fails', () => {
   it('retries a 500, then asks the fallback model, then answers with the extractive engine', async () => {
-    const { fetcher, asked } = fakeFetch(() => envelope(null, 500));
+    const { fetcher, asked } = fakeWorkersAi(() => workersAiEnvelope(null, 500));
     const result = await provider({ fetch: fetcher }).enrich(DOCUMENT, OPTIONS);
     expect(asked).toEqual([PRIMARY, PRIMARY, FALLBACK, FALLBACK]);
     expect(result).toMatchObject({
@@ -111,9 +90,9 @@ describe('the Workers AI provider when the model fails', () => {
 
   it('uses the fallback model when the first keeps failing, and records it', async () => {
     const local = provider();
-    const { fetcher, asked } = fakeFetch((model) =>
+    const { fetcher, asked } = fakeWorkersAi((model) =>
       model === PRIMARY
-        ? envelope(null, 503)
+        ? workersAiEnvelope(null, 503)
         : fetch(`${env.WORKERS_AI_API_URL}/accounts/${env.WORKERS_AI_ACCOUNT_ID}/ai/run/${model}`, {
             method: 'POST',
             headers: {
@@ -134,7 +113,9 @@ describe('the Workers AI provider when the model fails', () => {
   });
 
   it('answers with the extractive engine when the model answers text that is not JSON', async () => {
-    const { fetcher, asked } = fakeFetch(() => envelope({ response: 'Sure! Here is a summary…' }));
+    const { fetcher, asked } = fakeWorkersAi(() =>
+      workersAiEnvelope({ response: 'Sure! Here is a summary…' }),
+    );
     const result = await provider({ fetch: fetcher }).enrich(DOCUMENT, OPTIONS);
     // An invalid answer is not retried: asking the same model the same thing gives the same.
     expect(asked).toEqual([PRIMARY, FALLBACK]);
@@ -142,8 +123,8 @@ describe('the Workers AI provider when the model fails', () => {
   });
 
   it('answers with the extractive engine when the JSON does not fit the schema', async () => {
-    const { fetcher } = fakeFetch(() =>
-      envelope({ response: { summaries: 'short', action_items: [{ owner: 'x' }] } }),
+    const { fetcher } = fakeWorkersAi(() =>
+      workersAiEnvelope({ response: { summaries: 'short', action_items: [{ owner: 'x' }] } }),
     );
     const result = await provider({ fetch: fetcher, fallbackModel: null }).enrich(
       DOCUMENT,
@@ -166,8 +147,8 @@ describe('the Workers AI provider when the model fails', () => {
       category: 'payments',
       document_type: 'report',
     };
-    const { fetcher } = fakeFetch(() =>
-      envelope({
+    const { fetcher } = fakeWorkersAi(() =>
+      workersAiEnvelope({
         response: `\`\`\`json\n${JSON.stringify(output)}\n\`\`\``,
         usage: { prompt_tokens: 900, completion_tokens: 120 },
       }),
@@ -184,17 +165,15 @@ describe('the Workers AI provider when the model fails', () => {
   });
 
   it('answers with the extractive engine without calling while the circuit is open', async () => {
-    const { fetcher, asked } = fakeFetch(() => envelope(null, 500));
-    const tripped = new CircuitBreaker('ai', { minimumRequests: 1, openMs: 60_000 });
-    await expect(tripped.run(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
-    await expect(tripped.run(() => Promise.resolve(1))).rejects.toBeInstanceOf(CircuitOpenError);
+    const { fetcher, asked } = fakeWorkersAi(() => workersAiEnvelope(null, 500));
+    const tripped = await trippedBreaker('ai');
     const result = await provider({ fetch: fetcher, breaker: tripped }).enrich(DOCUMENT, OPTIONS);
     expect(asked).toEqual([]);
     expect(result).toMatchObject({ engine: 'extractive', fallback_reason: 'circuit_open' });
   });
 
   it('answers with the extractive engine when the budget refuses the call', async () => {
-    const { fetcher, asked } = fakeFetch(() => envelope(null, 500));
+    const { fetcher, asked } = fakeWorkersAi(() => workersAiEnvelope(null, 500));
     const seen: { model: string; usd: number }[] = [];
     const result = await provider({
       fetch: fetcher,
@@ -232,7 +211,7 @@ describe('the Workers AI provider when the model fails', () => {
 
   it('does not count an invalid answer as a Workers AI fault', async () => {
     const breaker = new CircuitBreaker('llm', { minimumRequests: 1 });
-    const { fetcher } = fakeFetch(() => envelope({ response: 'not json' }));
+    const { fetcher } = fakeWorkersAi(() => workersAiEnvelope({ response: 'not json' }));
     await provider({ fetch: fetcher, breaker, fallbackModel: null }).enrich(DOCUMENT, OPTIONS);
     expect(breaker.state().state).toBe('closed');
     expect(new AiOutputError('x').name).toBe('AiOutputError');

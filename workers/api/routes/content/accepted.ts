@@ -5,6 +5,7 @@ import { contentEtag, contentResource } from '../../../../shared/content/view.ts
 import { AppError } from '../../../../shared/errors.ts';
 import type { AppBindings } from '../../app.ts';
 import type { ChangeResult } from '../../content-write.ts';
+import { ifMatchHeader } from '../../if-match.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { ContentSchema } from './schema.ts';
 
@@ -36,17 +37,11 @@ export const ContentUnchangedSchema = z
       'nothing audited. The item as it is, at its current version.',
   });
 
-export const IfMatchHeaderSchema = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({
-      param: { name: 'if-match', in: 'header' },
-      description:
-        'Apply the change only to this version: the `ETag` of a read, or the bare version ' +
-        'number. Otherwise `412` with `current_version`. Without it the last writer wins.',
-      example: '"cnt_01jd5x3k7yf0v9r2m4q6s8t1wz.v3"',
-    }),
+export const IfMatchHeaderSchema = ifMatchHeader({
+  description:
+    'Apply the change only to this version: the `ETag` of a read, or the bare version ' +
+    'number. Otherwise `412` with `current_version`. Without it the last writer wins.',
+  example: '"cnt_01jd5x3k7yf0v9r2m4q6s8t1wz.v3"',
 });
 
 const ACCEPTED_HEADERS = z.object({

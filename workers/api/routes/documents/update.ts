@@ -7,12 +7,12 @@ import {
   bumpDocumentsGeneration,
   retagDocumentChunks,
 } from '../../../../shared/documents/vectors.ts';
-import { AppError } from '../../../../shared/errors.ts';
 import type { Services } from '../../../../shared/services.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
-import { COMMON_PROBLEMS, problemResponses, z } from '../../openapi.ts';
+import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
   checkCategory,
   DocumentIdParamsSchema,
@@ -45,16 +45,9 @@ export const route = createRoute({
   middleware: [requireAuth('documents:write')] as const,
   request: {
     params: DocumentIdParamsSchema,
-    headers: z.object({
-      'if-match': z
-        .string()
-        .optional()
-        .openapi({
-          param: { name: 'if-match', in: 'header' },
-          description:
-            "Change only if the document's metadata is still as at this `ETag`, else `412`.",
-          example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1.m3x9k2a1"',
-        }),
+    headers: ifMatchHeader({
+      description: "Change only if the document's metadata is still as at this `ETag`, else `412`.",
+      example: '"doc_01jd5x3k7yf0v9r2m4q6s8t1wz.v1.m3x9k2a1"',
     }),
     body: { required: true, content: { 'application/json': { schema: DocumentPatchSchema } } },
   },
@@ -78,12 +71,6 @@ export const route = createRoute({
     ),
   },
 });
-
-const ifMatchAllows = (header: string, row: DocumentRow) =>
-  header
-    .split(',')
-    .map((tag) => tag.trim())
-    .some((tag) => tag === '*' || etagMatchesVersion(tag, row));
 
 const sameTags = (a: string[], b: string[]) =>
   a.length === b.length && a.every((t, i) => t === b[i]);
@@ -124,12 +111,10 @@ export function registerDocumentsUpdate<S extends Schema>(app: OpenAPIHono<AppBi
         .for('update');
       if (!current || !canSeeDocument(principal, current)) throw documentNotFound();
       const etag = documentEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current)) {
-        throw new AppError({
-          code: 'PRECONDITION_FAILED',
-          message: `If-Match does not name the current state of the document (${etag}).`,
-          extensions: { current_etag: etag },
-        });
+      // Any tag of the current metadata's version matches, whatever processing did since.
+      const matches = (tag: string) => etagMatchesVersion(tag, current);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, matches)) {
+        throw preconditionFailed(etag, 'state of the document');
       }
       const next = {
         title: body.title ?? current.title,

@@ -7,6 +7,7 @@ import { publishFlagSet } from '../../../../shared/flags/snapshot.ts';
 import { bumpFlagSetVersion } from '../../../../shared/flags/store.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
@@ -18,8 +19,6 @@ import {
   flagNotFound,
   flagView,
   IfMatchHeaderSchema,
-  ifMatchAllows,
-  preconditionFailed,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -69,7 +68,9 @@ export function registerFlagsArchive<S extends Schema>(app: OpenAPIHono<AppBindi
         .for('update');
       if (!current) throw flagNotFound();
       const etag = flagEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+        throw preconditionFailed(etag, 'state of the flag');
+      }
       if (current.archivedAt !== null) return { before: current, after: current, version: null };
       const [archived] = await tx
         .update(flags)

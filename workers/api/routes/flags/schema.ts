@@ -12,6 +12,7 @@ import {
   VariantSchema,
 } from '../../../../shared/flags/schema.ts';
 import type { FlagRow } from '../../../../shared/flags/store.ts';
+import { ifMatchHeader } from '../../if-match.ts';
 
 export const FlagSchema = z
   .object({
@@ -107,18 +108,12 @@ export const FlagListQuerySchema = z.object({
     .openapi({ description: "The previous page's `next_cursor`." }),
 });
 
-export const IfMatchHeaderSchema = z.object({
-  'if-match': z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({
-      param: { name: 'if-match', in: 'header' },
-      description:
-        'Change only if the flag is still at this `ETag` (from a read or a write), else `412` ' +
-        'with `current_etag`. Without it the last writer wins.',
-      example: '"flg_01jd5x3k7yf0v9r2m4q6s8t1wz.3"',
-    }),
+export const IfMatchHeaderSchema = ifMatchHeader({
+  description:
+    'Change only if the flag is still at this `ETag` (from a read or a write), else `412` ' +
+    'with `current_etag`. Without it the last writer wins.',
+  example: '"flg_01jd5x3k7yf0v9r2m4q6s8t1wz.3"',
+  maxLength: 200,
 });
 
 export const ETAG_HEADER = z.object({
@@ -131,22 +126,6 @@ export const ETAG_HEADER = z.object({
 /** A flag's strong ETag: its id and version. */
 export function flagEtag(row: Pick<FlagRow, 'id' | 'version'>): string {
   return `"${row.id}.${row.version}"`;
-}
-
-/** Whether `If-Match` lets a write to the flag at `etag` go ahead (`*`, or a list naming it). */
-export function ifMatchAllows(header: string, etag: string): boolean {
-  return header
-    .split(',')
-    .map((tag) => tag.trim())
-    .some((tag) => tag === '*' || tag === etag);
-}
-
-export function preconditionFailed(currentEtag: string): AppError {
-  return new AppError({
-    code: 'PRECONDITION_FAILED',
-    message: `If-Match does not name the current state of the flag (${currentEtag}).`,
-    extensions: { current_etag: currentEtag },
-  });
 }
 
 export function flagNotFound(): AppError {

@@ -8,6 +8,7 @@ import { publishFlagSet } from '../../../../shared/flags/snapshot.ts';
 import { bumpFlagSetVersion } from '../../../../shared/flags/store.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
@@ -21,8 +22,6 @@ import {
   flagNotFound,
   flagView,
   IfMatchHeaderSchema,
-  ifMatchAllows,
-  preconditionFailed,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -82,7 +81,9 @@ export function registerFlagsUpdate<S extends Schema>(app: OpenAPIHono<AppBindin
         .for('update');
       if (!current) throw flagNotFound();
       const etag = flagEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+        throw preconditionFailed(etag, 'state of the flag');
+      }
       if (current.archivedAt !== null) throw archivedConflict(key);
       const merged = applyPatch(current, patch);
       const [updated] = await tx

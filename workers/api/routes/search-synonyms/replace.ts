@@ -2,16 +2,15 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { synonyms } from '../../../../shared/db/schema/search.ts';
-import { AppError } from '../../../../shared/errors.ts';
 import { bumpSynonymsVersion } from '../../../../shared/search/synonyms.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
   ETAG_HEADER,
   IfMatchHeaderSchema,
-  ifMatchAllows,
   NEXT_UPDATED_AT,
   SYNONYM_SELECTION,
   SynonymIdParamsSchema,
@@ -60,14 +59,6 @@ export const route = createRoute({
   },
 });
 
-function preconditionFailed(currentEtag: string): AppError {
-  return new AppError({
-    code: 'PRECONDITION_FAILED',
-    message: `If-Match does not name the current state of the synonym set (${currentEtag}).`,
-    extensions: { current_etag: currentEtag },
-  });
-}
-
 export function registerSearchSynonymsReplace<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const { orgId } = c.var.principal!;
@@ -83,7 +74,9 @@ export function registerSearchSynonymsReplace<S extends Schema>(app: OpenAPIHono
         .for('update');
       if (!current) throw synonymNotFound();
       const etag = synonymEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+        throw preconditionFailed(etag, 'state of the synonym set');
+      }
       const [updated] = await tx
         .update(synonyms)
         .set({ ...synonymValues(body), updatedAt: NEXT_UPDATED_AT })

@@ -5,6 +5,7 @@ import { Locale } from '../../../../shared/content/schema.ts';
 import { synonymKind, synonyms } from '../../../../shared/db/schema/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { normalizeSynonymTerm, SYNONYM_LIMITS } from '../../../../shared/search/synonyms.ts';
+import { ifMatchHeader } from '../../if-match.ts';
 import { idParams } from '../../params.ts';
 
 const { terms: MAX_TERMS, termLength: MAX_TERM_LENGTH } = SYNONYM_LIMITS;
@@ -152,17 +153,11 @@ export const SynonymListQuerySchema = z.object({
     .openapi({ description: "The previous page's `next_cursor`." }),
 });
 
-export const IfMatchHeaderSchema = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({
-      param: { name: 'if-match', in: 'header' },
-      description:
-        'Replace only if the set is still at this `ETag` (from a read or a write), else `412` ' +
-        'with `current_etag`. Without it the last writer wins.',
-      example: '"syn_01jd5x3k7yf0v9r2m4q6s8t1wz.20250101120000123456"',
-    }),
+export const IfMatchHeaderSchema = ifMatchHeader({
+  description:
+    'Replace only if the set is still at this `ETag` (from a read or a write), else `412` ' +
+    'with `current_etag`. Without it the last writer wins.',
+  example: '"syn_01jd5x3k7yf0v9r2m4q6s8t1wz.20250101120000123456"',
 });
 
 export const ETAG_HEADER = z.object({
@@ -192,17 +187,6 @@ type SynonymRow = typeof synonyms.$inferSelect & { stamp: string };
 /** A set's strong ETag: its id and the microsecond of its last change. */
 export function synonymEtag(row: Pick<SynonymRow, 'id' | 'stamp'>): string {
   return `"${row.id}.${row.stamp}"`;
-}
-
-/**
- * Whether an `If-Match` header lets a write to the set at `etag` go ahead: `*`, or a list naming
- * `etag` (strong comparison, RFC 9110 §13.1.1: a weak tag never matches).
- */
-export function ifMatchAllows(header: string, etag: string): boolean {
-  return header
-    .split(',')
-    .map((tag) => tag.trim())
-    .some((tag) => tag === '*' || tag === etag);
 }
 
 /** A set as the API shows it. */

@@ -10,9 +10,9 @@ import { RankingSettings, RankWeights } from '../../../../shared/search/ranking.
 import { forgetRankingSettings } from '../../../../shared/search/settings.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { ifMatchAllows } from '../search-synonyms/schema.ts';
 import {
   PROPAGATION_SECONDS,
   SETTINGS_ETAG_HEADER,
@@ -85,17 +85,11 @@ export const SearchSettingsInputSchema = z
   });
 export type SearchSettingsInput = z.infer<typeof SearchSettingsInputSchema>;
 
-const IfMatchHeaderSchema = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({
-      param: { name: 'if-match', in: 'header' },
-      description:
-        'Write only if the stored settings are still at this `ETag` (from a read or a write), ' +
-        'else `412` with `current_etag`. Without it the last writer wins.',
-      example: '"5f0c3a9d8b2e4c1f7a6d9e0b3c2f1a4e"',
-    }),
+const IfMatchHeaderSchema = ifMatchHeader({
+  description:
+    'Write only if the stored settings are still at this `ETag` (from a read or a write), ' +
+    'else `412` with `current_etag`. Without it the last writer wins.',
+  example: '"5f0c3a9d8b2e4c1f7a6d9e0b3c2f1a4e"',
 });
 
 export const route = createRoute({
@@ -172,14 +166,6 @@ export async function checkCategories(
   });
 }
 
-function preconditionFailed(currentEtag: string): AppError {
-  return new AppError({
-    code: 'PRECONDITION_FAILED',
-    message: `If-Match does not name the current search settings (${currentEtag}).`,
-    extensions: { current_etag: currentEtag },
-  });
-}
-
 function organisationGone(): AppError {
   return new AppError({ code: 'NOT_FOUND', message: 'The organisation no longer exists.' });
 }
@@ -202,7 +188,9 @@ export function registerSearchSettingsPut<S extends Schema>(app: OpenAPIHono<App
       if (!current) throw organisationGone();
       const stored = storedOf(current.settings);
       const etag = await settingsEtag(stored);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+        throw preconditionFailed(etag, 'search settings');
+      }
       // A merge, not a replace: the organisation's other settings stay as they are.
       const settings =
         next === null
