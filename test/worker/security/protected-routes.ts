@@ -35,6 +35,8 @@ export type Fixture = {
   documentId: string;
   /** The key of a feature flag of organisation A. */
   flagKey: string;
+  /** A draft experiment of organisation A. */
+  experimentId: string;
 };
 
 export type ProtectedRoute = {
@@ -572,6 +574,77 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: (a) => `/v1/flags/${a.flagKey}/archive`,
     permission: 'flags:manage',
     otherTenant: 'not_found',
+  },
+  // Experiments: B lists and creates its own; A's experiment is not found.
+  {
+    method: 'GET',
+    route: '/v1/experiments',
+    path: () => '/v1/experiments',
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'POST',
+    route: '/v1/experiments',
+    path: () => '/v1/experiments',
+    body: () => ({
+      key: `isolation-${crypto.randomUUID().slice(0, 8)}`,
+      surface: 'search',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'fresher', weight: 50, settings: { freshness_half_life_days: 7 } },
+      ],
+      primary_metric: 'click_through_rate',
+    }),
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'GET',
+    route: '/v1/experiments/:id',
+    path: (a) => `/v1/experiments/${a.experimentId}`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/experiments/:id',
+    path: (a) => `/v1/experiments/${a.experimentId}`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  ...(['start', 'pause', 'stop', 'promote'] as const).map(
+    (action): ProtectedRoute => ({
+      method: 'POST',
+      route: `/v1/experiments/:id/${action}`,
+      path: (a) => `/v1/experiments/${a.experimentId}/${action}`,
+      ...(action === 'promote' ? { body: () => ({}) } : {}),
+      permission: 'settings:manage',
+      otherTenant: 'not_found',
+    }),
+  ),
+  {
+    method: 'GET',
+    route: '/v1/experiments/:id/results',
+    path: (a) => `/v1/experiments/${a.experimentId}/results`,
+    permission: 'settings:manage',
+    otherTenant: 'not_found',
+  },
+  // The recommendation blend: each organisation reads and writes its own.
+  {
+    method: 'GET',
+    route: '/v1/recommendations/settings',
+    path: () => '/v1/recommendations/settings',
+    permission: 'content:read',
+    otherTenant: 'own_data',
+  },
+  {
+    method: 'PUT',
+    route: '/v1/recommendations/settings',
+    path: () => '/v1/recommendations/settings',
+    body: () => ({}),
+    permission: 'settings:manage',
+    otherTenant: 'own_data',
   },
   // OpenFeature Remote Evaluation Protocol: B evaluates its own flags; A's key is not found.
   {

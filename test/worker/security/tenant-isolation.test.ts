@@ -16,6 +16,7 @@ import {
   apiKeys,
   content,
   documents,
+  experiments,
   flags,
   invitations,
   memberships,
@@ -98,6 +99,20 @@ describe('tenant isolation and authentication on every protected route', () => {
   let bOwner: Member;
   let bKeySecret: string;
   let secrets: string[];
+  /**
+   * One token per role of organisation A for the 403 checks: a token per route would open a
+   * session per route, and past 50 live sessions the editor's oldest one (the fixture's
+   * `sessionId`) would be revoked.
+   */
+  const roleTokens = new Map<Role, Promise<string>>();
+  const roleToken = (role: Role) => {
+    let token = roleTokens.get(role);
+    if (!token) {
+      token = tokenFor(aMembers[role]!).then((t) => t.token);
+      roleTokens.set(role, token);
+    }
+    return token;
+  };
 
   beforeAll(async () => {
     const tenantA = await createTenant('iso-a');
@@ -178,6 +193,21 @@ describe('tenant isolation and authentication on every protected route', () => {
         defaultVariant: 'secret',
         salt: 'isolationsecretsalt',
       });
+    const experimentId = newId('experiment');
+    await testDb()
+      .insert(experiments)
+      .values({
+        id: experimentId,
+        orgId: tenantA.orgId,
+        key: 'isolation-secret-experiment',
+        surface: 'search',
+        variants: [
+          { key: 'control', weight: 50, settings: {} },
+          { key: 'isolationsecretarm', weight: 50, settings: { freshness_half_life_days: 9 } },
+        ],
+        primaryMetric: 'click_through_rate',
+        salt: 'isolationsecretexperimentsalt',
+      });
     const webhookSourceId = newId('webhookSource');
     await testDb()
       .insert(webhookSources)
@@ -232,12 +262,16 @@ describe('tenant isolation and authentication on every protected route', () => {
       accessRuleId,
       operationId,
       flagKey,
+      experimentId,
     };
     secrets = [
       // Not the flag's key: B's caller sends it in the path, and OFREP echoes the key asked for.
       flagId,
       'isolationsecretvariant',
       'isolationsecretsalt',
+      experimentId,
+      'isolation-secret-experiment',
+      'isolationsecretarm',
       a.orgId,
       a.targetId,
       a.ownerId,
@@ -337,7 +371,7 @@ describe('tenant isolation and authentication on every protected route', () => {
       const attempts: Array<Record<string, string>> = [];
       if (route.permission) {
         const role = roleWithout(route.permission, route.orPermission);
-        if (role) attempts.push(bearer((await tokenFor(aMembers[role]!)).token));
+        if (role) attempts.push(bearer(await roleToken(role)));
         if (!route.userOnly) {
           const scopes = ALL_ORG_PERMISSIONS.filter(
             (p) => p !== route.permission && p !== route.orPermission,

@@ -8,9 +8,9 @@ import { AppError } from '../../../../shared/errors.ts';
 import { forgetRunningExperiments } from '../../../../shared/experiments/definition.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { IfMatchHeaderSchema, ifMatchAllows, preconditionFailed } from '../flags/schema.ts';
 import {
   ETAG_HEADER,
   ExperimentIdParamsSchema,
@@ -19,6 +19,7 @@ import {
   experimentEtag,
   experimentView,
   findExperiment,
+  IfMatchHeaderSchema,
 } from './schema.ts';
 
 type Status = ExperimentRow['status'];
@@ -56,8 +57,6 @@ const TRANSITIONS = {
 
 type Action = keyof typeof TRANSITIONS;
 
-const IfMatch = IfMatchHeaderSchema;
-
 function transitionRoute<A extends Action>(action: A) {
   const t = TRANSITIONS[action];
   return createRoute({
@@ -71,7 +70,7 @@ function transitionRoute<A extends Action>(action: A) {
       `30 s. Audited as \`experiment.${action}\`. Needs \`settings:manage\`.`,
     security: [{ bearer: [] }],
     middleware: [requireAuth('settings:manage')] as const,
-    request: { params: ExperimentIdParamsSchema, headers: IfMatch },
+    request: { params: ExperimentIdParamsSchema, headers: IfMatchHeaderSchema },
     responses: {
       200: {
         description: 'The experiment as it now is.',
@@ -109,7 +108,7 @@ export const deleteRoute = createRoute({
     'instead): `409`. Audited as `experiment.delete`. Needs `settings:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
-  request: { params: ExperimentIdParamsSchema, headers: IfMatch },
+  request: { params: ExperimentIdParamsSchema, headers: IfMatchHeaderSchema },
   responses: {
     204: { description: 'Deleted.' },
     ...problemResponses(
@@ -141,7 +140,8 @@ function registerTransition<S extends Schema, A extends Action>(
       changed = await services.transaction(async (tx) => {
         const before = await findExperiment(tx, orgId, id, true);
         const etag = experimentEtag(before);
-        if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+        if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
+          throw preconditionFailed(etag, 'state of the experiment');
         if (!(t.from as readonly Status[]).includes(before.status)) {
           throw wrongStatus(before, `${action === 'stop' ? 'stopped' : `${action}ed`}`, t.from);
         }
@@ -204,7 +204,8 @@ export function registerExperimentsLifecycle<S extends Schema>(app: OpenAPIHono<
     const deleted = await c.var.services.transaction(async (tx) => {
       const row = await findExperiment(tx, orgId, id, true);
       const etag = experimentEtag(row);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
+        throw preconditionFailed(etag, 'state of the experiment');
       if (row.status !== 'draft') throw wrongStatus(row, 'deleted', ['draft']);
       await tx.delete(experiments).where(eq(experiments.id, row.id));
       return row;

@@ -14,9 +14,9 @@ import {
 import { forgetRankingSettings } from '../../../../shared/search/settings.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
+import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses, z } from '../../openapi.ts';
-import { IfMatchHeaderSchema, ifMatchAllows, preconditionFailed } from '../flags/schema.ts';
 import { SETTINGS_KEY } from '../search/settings-get.ts';
 import { checkCategories, SearchSettingsInputSchema } from '../search/settings-put.ts';
 import {
@@ -28,6 +28,7 @@ import {
   experimentView,
   findExperiment,
   forResults,
+  IfMatchHeaderSchema,
 } from './schema.ts';
 
 const PromoteSchema = z
@@ -98,7 +99,8 @@ export function registerExperimentsPromote<S extends Schema>(app: OpenAPIHono<Ap
     const done = await services.transaction(async (tx) => {
       const row = await findExperiment(tx, orgId, id, true);
       const etag = experimentEtag(row);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) throw preconditionFailed(etag);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
+        throw preconditionFailed(etag, 'state of the experiment');
       if (row.status !== 'stopped') {
         throw new AppError({
           code: 'CONFLICT',

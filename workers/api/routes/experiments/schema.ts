@@ -14,6 +14,7 @@ import type { ExperimentForResults } from '../../../../shared/experiments/result
 import { FlagKeySchema } from '../../../../shared/flags/schema.ts';
 import { BlendInput } from '../../../../shared/recommend/settings.ts';
 import type { Database } from '../../../../shared/search/database.ts';
+import { ifMatchHeader } from '../../if-match.ts';
 import { idParams } from '../../params.ts';
 import { SearchSettingsInputSchema } from '../search/settings-put.ts';
 
@@ -259,6 +260,14 @@ export const ETAG_HEADER = z.object({
     description: 'The experiment as it now is; send it as `If-Match` to change only this state.',
     example: '"exp_01jd5x3k7yf0v9r2m4q6s8t1wz.2"',
   }),
+});
+
+export const IfMatchHeaderSchema = ifMatchHeader({
+  description:
+    'Change only if the experiment is still at this `ETag` (from a read or a write), else ' +
+    '`412` with `current_etag`. Without it the last writer wins.',
+  example: '"exp_01jd5x3k7yf0v9r2m4q6s8t1wz.2"',
+  maxLength: 200,
 });
 
 /** An experiment's strong ETag: its id and version. */

@@ -14,10 +14,10 @@ import {
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { noneMatch } from '../../content-read.ts';
+import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { SETTINGS_ETAG_HEADER, settingsEtag } from '../search/settings-get.ts';
-import { ifMatchAllows } from '../search-synonyms/schema.ts';
 
 const Weights = (fields: readonly string[]) =>
   z.object(Object.fromEntries(fields.map((f) => [f, z.number()])));
@@ -129,15 +129,11 @@ export const putRoute = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
   request: {
-    headers: z.object({
-      'if-match': z
-        .string()
-        .max(200)
-        .optional()
-        .openapi({
-          param: { name: 'if-match', in: 'header' },
-          description: 'Write only if the stored blend is still at this `ETag`, else `412`.',
-        }),
+    headers: ifMatchHeader({
+      description:
+        'Write only if the stored blend is still at this `ETag` (from a read or a write), else ' +
+        '`412` with `current_etag`. Without it the last writer wins.',
+      example: '"5f0c3a9d8b2e4c1f7a6d9e0b3c2f1a4e"',
     }),
     body: {
       required: true,
@@ -189,11 +185,7 @@ export function registerRecommendationSettings<S extends Schema>(app: OpenAPIHon
         const stored = current.settings[BLEND_SETTINGS_KEY] ?? null;
         const etag = await settingsEtag(stored);
         if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
-          throw new AppError({
-            code: 'PRECONDITION_FAILED',
-            message: `If-Match does not name the current recommendation settings (${etag}).`,
-            extensions: { current_etag: etag },
-          });
+          throw preconditionFailed(etag, 'recommendation settings');
         }
         const settings =
           next === null
