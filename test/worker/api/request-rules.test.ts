@@ -144,7 +144,7 @@ describe('request rules that every route follows', () => {
     it('refuses an id of the wrong form with a 400 naming path.<name> and the form expected', async () => {
       const routes = await idRoutes();
       // Content, keys, sessions, members, invitations, access rules, synonyms, operations,
-      // webhook sources, documents.
+      // webhook sources, documents, experiments.
       const kinds = new Set(routes.map((r) => TYPEID.exec(exampleOf(r.id))?.[1]));
       expect([...kinds].sort()).toEqual([
         'acr',
@@ -152,6 +152,7 @@ describe('request rules that every route follows', () => {
         'dlv',
         'doc',
         'ep',
+        'exp',
         'inv',
         'key',
         'op',
@@ -215,6 +216,7 @@ describe('request rules that every route follows', () => {
         topicId: newId('topic'),
         documentId: newId('document'),
         flagKey: 'no-such-flag',
+        experimentId: newId('experiment'),
       };
       const routes = PROTECTED_ROUTES.filter((r) => r.otherTenant === 'not_found');
       expect(routes.length).toBeGreaterThan(15);

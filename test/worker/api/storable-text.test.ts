@@ -94,6 +94,7 @@ function fixture(member: Member, sessionId: string): Fixture {
     topicId: newId('topic'),
     documentId: newId('document'),
     flagKey: 'a-flag',
+    experimentId: newId('experiment'),
   };
 }
 

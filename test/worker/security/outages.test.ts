@@ -6,6 +6,7 @@ import {
   accessRules,
   apiKeys,
   contentVersions,
+  experiments,
   flags,
   operations,
   synonyms,
@@ -267,6 +268,17 @@ const NEEDS: Record<string, Partial<Record<Outage, Expected>>> = {
   'GET /v1/flags/:key': { postgres: 'unavailable' },
   'PATCH /v1/flags/:key': { postgres: 'unavailable' },
   'POST /v1/flags/:key/archive': { postgres: 'unavailable' },
+  'GET /v1/experiments': { postgres: 'unavailable' },
+  'POST /v1/experiments': { postgres: 'unavailable' },
+  'GET /v1/experiments/:id': { postgres: 'unavailable' },
+  'DELETE /v1/experiments/:id': { postgres: 'unavailable' },
+  'POST /v1/experiments/:id/start': { postgres: 'unavailable' },
+  'POST /v1/experiments/:id/pause': { postgres: 'unavailable' },
+  'POST /v1/experiments/:id/stop': { postgres: 'unavailable' },
+  'POST /v1/experiments/:id/promote': { postgres: 'unavailable' },
+  'GET /v1/experiments/:id/results': { postgres: 'unavailable' },
+  'GET /v1/recommendations/settings': { postgres: 'unavailable' },
+  'PUT /v1/recommendations/settings': { postgres: 'unavailable' },
   'GET /v1/search/synonyms': { postgres: 'unavailable' },
   'POST /v1/search/synonyms': { postgres: 'unavailable' },
   'GET /v1/search/synonyms/:id': { postgres: 'unavailable' },
@@ -426,6 +438,19 @@ async function world(label: string): Promise<World> {
     defaultVariant: 'off',
     salt: 'outage',
   });
+  const experimentId = newId('experiment');
+  await db.insert(experiments).values({
+    id: experimentId,
+    orgId,
+    key: 'outage-experiment',
+    surface: 'search',
+    variants: [
+      { key: 'control', weight: 50, settings: {} },
+      { key: 'fresher', weight: 50, settings: { freshness_half_life_days: 7 } },
+    ],
+    primaryMetric: 'click_through_rate',
+    salt: 'outage',
+  });
   const synonymId = newId('synonym');
   await db.insert(synonyms).values({
     id: synonymId,
@@ -506,6 +531,7 @@ async function world(label: string): Promise<World> {
     topicId,
     documentId,
     flagKey,
+    experimentId,
   };
 }
 

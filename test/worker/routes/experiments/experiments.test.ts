@@ -213,7 +213,12 @@ describe('/v1/experiments', () => {
     const [row] = await testDb()
       .select()
       .from(experiments)
-      .where(and(eq(experiments.orgId, orgId), eq(experiments.key, String(over.key ?? ''))));
+      .where(
+        and(
+          eq(experiments.orgId, orgId),
+          eq(experiments.key, String((over as { key?: string }).key ?? '')),
+        ),
+      );
     expect(row).toBeUndefined();
   });
 

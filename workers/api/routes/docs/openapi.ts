@@ -100,6 +100,12 @@ const TAGS = [
       'Feature flags: variants, targeting rules, rollouts and splits, a kill switch; evaluation ' +
       'in the Worker, and the OpenFeature Remote Evaluation Protocol (OFREP).',
   },
+  {
+    name: 'experiments',
+    description:
+      'A/B experiments on search ranking and the recommendation blend: assignment by the ' +
+      "flags' hash, exposures, results with a sequential test, guardrails, promotion.",
+  },
   { name: 'audit', description: "The organisation's audit log." },
   { name: 'admin', description: 'Platform administration (super admins): allow and deny lists.' },
   { name: 'system', description: 'Liveness, readiness and problem types.' },
@@ -112,7 +118,7 @@ const TAG_GROUPS = [
   { name: 'Content', tags: ['content', 'operations', 'documents', 'ai'] },
   { name: 'Search', tags: ['search', 'analytics'] },
   { name: 'Engagement', tags: ['events', 'recommendations'] },
-  { name: 'Experimentation', tags: ['flags'] },
+  { name: 'Experimentation', tags: ['flags', 'experiments'] },
   { name: 'Integrations', tags: ['realtime', 'webhooks', 'webhook-sources'] },
   { name: 'Administration', tags: ['audit', 'admin'] },
   { name: 'This API', tags: ['system', 'docs'] },

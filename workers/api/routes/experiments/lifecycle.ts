@@ -57,7 +57,7 @@ const TRANSITIONS = {
 
 type Action = keyof typeof TRANSITIONS;
 
-function transitionRoute<A extends Action>(action: A) {
+export function transitionRoute<A extends Action>(action: A) {
   const t = TRANSITIONS[action];
   return createRoute({
     method: 'post',
@@ -91,45 +91,20 @@ function transitionRoute<A extends Action>(action: A) {
   });
 }
 
-const wrongStatus = (row: ExperimentRow, what: string, allowed: readonly Status[]) =>
+export const wrongStatus = (row: ExperimentRow, what: string, allowed: readonly Status[]) =>
   new AppError({
     code: 'CONFLICT',
     message: `The experiment is ${row.status}: only a ${allowed.join(' or ')} one can be ${what}.`,
     extensions: { status: row.status },
   });
 
-export const deleteRoute = createRoute({
-  method: 'delete',
-  path: '/v1/experiments/{id}',
-  tags: ['experiments'],
-  summary: 'Delete a draft experiment',
-  description:
-    'Removes a draft. An experiment that has run is kept with its exposures (stop it ' +
-    'instead): `409`. Audited as `experiment.delete`. Needs `settings:manage`.',
-  security: [{ bearer: [] }],
-  middleware: [requireAuth('settings:manage')] as const,
-  request: { params: ExperimentIdParamsSchema, headers: IfMatchHeaderSchema },
-  responses: {
-    204: { description: 'Deleted.' },
-    ...problemResponses(
-      'VALIDATION_FAILED',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'NOT_FOUND',
-      'CONFLICT',
-      'PRECONDITION_FAILED',
-      'RATE_LIMITED',
-      ...COMMON_PROBLEMS,
-    ),
-  },
-});
-
-function registerTransition<S extends Schema, A extends Action>(
+export function registerTransition<S extends Schema, A extends Action>(
   app: OpenAPIHono<AppBindings, S>,
   action: A,
+  route: ReturnType<typeof transitionRoute<A>>,
 ) {
   const t = TRANSITIONS[action];
-  return app.openapi(transitionRoute(action), async (c) => {
+  return app.openapi(route, async (c) => {
     const principal = c.var.principal!;
     const { orgId } = principal;
     const { id } = c.req.valid('param');
@@ -189,33 +164,5 @@ function registerTransition<S extends Schema, A extends Action>(
       data: { before: { status: changed.before.status }, after: { status: changed.after.status } },
     });
     return c.json(experimentView(changed.after), 200, { ETag: experimentEtag(changed.after) });
-  });
-}
-
-export function registerExperimentsLifecycle<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
-  const withTransitions = registerTransition(
-    registerTransition(registerTransition(app, 'start'), 'pause'),
-    'stop',
-  );
-  return withTransitions.openapi(deleteRoute, async (c) => {
-    const { orgId } = c.var.principal!;
-    const { id } = c.req.valid('param');
-    const ifMatch = c.req.valid('header')['if-match'];
-    const deleted = await c.var.services.transaction(async (tx) => {
-      const row = await findExperiment(tx, orgId, id, true);
-      const etag = experimentEtag(row);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
-        throw preconditionFailed(etag, 'state of the experiment');
-      if (row.status !== 'draft') throw wrongStatus(row, 'deleted', ['draft']);
-      await tx.delete(experiments).where(eq(experiments.id, row.id));
-      return row;
-    });
-    audit(c, {
-      action: 'experiment.delete',
-      targetType: 'experiment',
-      targetId: id,
-      data: { before: experimentView(deleted), after: null },
-    });
-    return c.body(null, 204);
   });
 }

@@ -37,7 +37,8 @@ import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { RecommendedItemFields, showRanked } from '../../recommended.ts';
 import { ClientId } from '../events/schema.ts';
-import { registerRecommendationSettings } from './settings.ts';
+import { registerRecommendationSettingsGet } from './settings-get.ts';
+import { registerRecommendationSettingsPut } from './settings-put.ts';
 
 /** Ids `exclude` may name. */
 export const MAX_EXCLUDED = 100;
@@ -159,8 +160,11 @@ export const route = createRoute({
     'trending, popularity and freshness. Collaborative filtering weighs ' +
     `\`1 − max(${MIN_OTHER_SHARE}, ${CO_READER_EVIDENCE} / (${CO_READER_EVIDENCE} + co_readers))\`: ` +
     'it takes over as the readers it draws on grow; the other signals share the rest ' +
-    `(${listed(OTHER_SIGNALS)}). Without a history (cold start): what is trending, in ` +
-    `\`locale\`'s language when given, popular and fresh (${listed(COLD_START_WEIGHTS)}). ` +
+    `(by default ${listed(OTHER_SIGNALS)}). Without a history (cold start): what is trending, ` +
+    `in \`locale\`'s language when given, popular and fresh (by default ` +
+    `${listed(COLD_START_WEIGHTS)}). The weights, the co-reader rule, freshness and the ` +
+    "category share are the organisation's blend (`/v1/recommendations/settings`); a reader in a " +
+    "running recommendations experiment gets their variant's over it (`experiment` says which). " +
     'Items the reader engaged with are left out; at most ' +
     `${CATEGORY_SHARE * 100}% of the list (and at least 2) from one category while others can ` +
     'fill it. Only published items of your organisation. Cached 30 minutes per reader and ' +
@@ -185,59 +189,62 @@ export const route = createRoute({
 });
 
 export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
-  return registerRecommendationSettings(app).openapi(route, async (c) => {
-    const started = performance.now();
-    const query = c.req.valid('query');
-    const principal = c.var.principal!;
-    const { services } = c.var;
-    const orgId = principal.orgId;
-    const reader: Reader = {
-      userId: principal.kind === 'user' ? principal.userId : undefined,
-      sessionId: query.session_id,
-      anonymousId: query.anonymous_id,
-    };
-    // The reader a running experiment assigns: the user, else the visitor, else the visit.
-    const [stored, assigned] = await Promise.all([
-      recommendationBlend(services, orgId),
-      assignment(
-        services,
-        orgId,
-        'recommendations',
-        reader.userId ?? reader.anonymousId ?? reader.sessionId,
-      ),
-    ]);
-    const blend = assigned ? variantBlend(stored, assigned, services.logger) : stored;
-    try {
-      const body = await recommendations(c, { query, reader, blend, now: new Date() });
-      if (assigned) {
-        recordExposure(services, orgId, assigned, {
-          subjectId: body.recomm_id,
-          outcome: body.degraded_reasons.length > 0 ? 'degraded' : 'ok',
-          latencyMs: performance.now() - started,
-          resultCount: null,
-        });
+  return registerRecommendationSettingsPut(registerRecommendationSettingsGet(app)).openapi(
+    route,
+    async (c) => {
+      const started = performance.now();
+      const query = c.req.valid('query');
+      const principal = c.var.principal!;
+      const { services } = c.var;
+      const orgId = principal.orgId;
+      const reader: Reader = {
+        userId: principal.kind === 'user' ? principal.userId : undefined,
+        sessionId: query.session_id,
+        anonymousId: query.anonymous_id,
+      };
+      // The reader a running experiment assigns: the user, else the visitor, else the visit.
+      const [stored, assigned] = await Promise.all([
+        recommendationBlend(services, orgId),
+        assignment(
+          services,
+          orgId,
+          'recommendations',
+          reader.userId ?? reader.anonymousId ?? reader.sessionId,
+        ),
+      ]);
+      const blend = assigned ? variantBlend(stored, assigned, services.logger) : stored;
+      try {
+        const body = await recommendations(c, { query, reader, blend, now: new Date() });
+        if (assigned) {
+          recordExposure(services, orgId, assigned, {
+            subjectId: body.recomm_id,
+            outcome: body.degraded_reasons.length > 0 ? 'degraded' : 'ok',
+            latencyMs: performance.now() - started,
+            resultCount: null,
+          });
+        }
+        return c.json(
+          RecommendationsResponseSchema.parse({
+            ...body,
+            ...(assigned
+              ? { experiment: { key: assigned.experimentKey, variant: assigned.variant } }
+              : {}),
+          }),
+          200,
+        );
+      } catch (error) {
+        if (assigned && !(error instanceof AppError && error.status < 500)) {
+          recordExposure(services, orgId, assigned, {
+            subjectId: newId('recommendation'),
+            outcome: 'error',
+            latencyMs: performance.now() - started,
+            resultCount: null,
+          });
+        }
+        throw error;
       }
-      return c.json(
-        RecommendationsResponseSchema.parse({
-          ...body,
-          ...(assigned
-            ? { experiment: { key: assigned.experimentKey, variant: assigned.variant } }
-            : {}),
-        }),
-        200,
-      );
-    } catch (error) {
-      if (assigned && !(error instanceof AppError && error.status < 500)) {
-        recordExposure(services, orgId, assigned, {
-          subjectId: newId('recommendation'),
-          outcome: 'error',
-          latencyMs: performance.now() - started,
-          resultCount: null,
-        });
-      }
-      throw error;
-    }
-  });
+    },
+  );
 }
 
 /**

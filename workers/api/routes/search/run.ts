@@ -144,6 +144,11 @@ async function hydrate(services: Services, orgId: string, page: RankedItem[]) {
  * 5. record the search on `EVENTS` after the response (`recordSearch`; never fails it), once: a
  *    further page keeps the first page's `query_id` and is not a new search.
  *
+ * A searcher (`targeting_key`, else the signed-in user) in the organisation's running search
+ * experiment is ranked with their variant's settings over the stored ones, and the first page
+ * records an exposure under its `query_id` (a failure one under a fresh id), so clicks on it
+ * count for the variant (`shared/experiments/`).
+ *
  * `Server-Timing` says `cache;desc="hit"` or `"miss"`, and how long understanding, retrieval
  * (on a miss) and reading the page's items took.
  */
