@@ -5,13 +5,46 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dirname, '..');
 const MAX_OUTPUT_CHARS = 8 * 1024 * 1024;
 
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
+/**
+ * `DEV_PORTS=8950-8999`: on a machine shared with other work, tests and benchmarks take every
+ * port they choose (the Worker's, the local cloud's, the sample receiver's, wrangler's
+ * inspector) from this range only. Unset: any free port.
+ */
+function portRange(): [number, number] | undefined {
+  const spec = process.env.DEV_PORTS;
+  if (!spec) return undefined;
+  const m = /^(\d+)-(\d+)$/.exec(spec);
+  if (!m) throw new Error(`DEV_PORTS must be a range like 8950-8999, not "${spec}"`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Ports this process has handed out already (nothing may listen on them yet). */
+const handedOut = new Set<number>();
+
+async function listens(port: number): Promise<number | undefined> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (!bound) return undefined;
+  const { port: actual } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
-  return port;
+  return actual;
+}
+
+/** A loopback port nothing listens on right now (in `DEV_PORTS` when set). */
+export async function freePort(): Promise<number> {
+  const range = portRange();
+  if (range === undefined) return (await listens(0))!;
+  for (let port = range[0]; port <= range[1]; port++) {
+    if (handedOut.has(port)) continue;
+    if ((await listens(port)) !== undefined) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port left in DEV_PORTS=${process.env.DEV_PORTS}`);
 }
 
 export type DevProcess = {
@@ -31,20 +64,23 @@ export async function startDevProcess(options: {
   env?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<DevProcess> {
+  // Port 0 lets each server pick a free port; with DEV_PORTS they are chosen in its range.
+  const port = async () => (portRange() === undefined ? '0' : String(await freePort()));
   const child = spawn(process.execPath, [join(ROOT, 'tools/dev.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
-      LOCAL_CLOUD_NEON_PORT: '0',
-      LOCAL_CLOUD_PG_PORT: '0',
-      LOCAL_CLOUD_REDIS_PORT: '0',
-      LOCAL_CLOUD_VECTOR_PORT: '0',
-      LOCAL_CLOUD_AI_PORT: '0',
-      LOCAL_CLOUD_QSTASH_PORT: '0',
+      LOCAL_CLOUD_NEON_PORT: await port(),
+      LOCAL_CLOUD_PG_PORT: await port(),
+      LOCAL_CLOUD_REDIS_PORT: await port(),
+      LOCAL_CLOUD_VECTOR_PORT: await port(),
+      LOCAL_CLOUD_AI_PORT: await port(),
+      LOCAL_CLOUD_QSTASH_PORT: await port(),
       LOCAL_CLOUD_IN_MEMORY: '1',
       LOCAL_CLOUD_DEV_VARS: join(options.dir, '.dev.vars'),
       DEV_PORT: String(options.port),
-      DEV_WEBHOOK_PORT: '0',
+      DEV_WEBHOOK_PORT: await port(),
+      ...(portRange() === undefined ? {} : { DEV_INSPECTOR_PORT: await port() }),
       ...options.env,
     },
     stdio: 'pipe',

@@ -25,8 +25,8 @@ import { startFromEnvironment, writeDevVars } from './local-cloud/cli.ts';
  * (`dev-cron.ts`: `wrangler dev` never fires them). Ctrl-C stops everything.
  *
  * Settings: the local cloud's `LOCAL_CLOUD_*` (README), plus `DEV_PORT` (default 8787) for the
- * Worker and `DEV_WEBHOOK_PORT` (default the next port; 0 picks a free one) for the sample
- * webhook receiver. Development values for the Worker's own vars go into `.dev.vars` unless set
+ * Worker, `DEV_WEBHOOK_PORT` (default the next port; 0 picks a free one) for the sample
+ * webhook receiver and `DEV_INSPECTOR_PORT` for wrangler's inspector (default: wrangler's). Development values for the Worker's own vars go into `.dev.vars` unless set
  * there.
  */
 const root = join(import.meta.dirname, '..');
@@ -88,6 +88,9 @@ async function main() {
       '--env-file',
       devVars,
       '--show-interactive-dev-session=false',
+      ...(process.env.DEV_INSPECTOR_PORT
+        ? ['--inspector-port', process.env.DEV_INSPECTOR_PORT]
+        : []),
       // The crons are fired below; this also keeps wrangler from saying they are not.
       '--test-scheduled',
     ],

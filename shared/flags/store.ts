@@ -3,6 +3,13 @@ import type { HttpDatabase, PooledDatabase } from '../db/client.ts';
 import { flagSets, flags } from '../db/schema/flags.ts';
 import type { FlagDefinition } from './rules.ts';
 
+/**
+ * The most live (not archived) flags an organisation may have: a create past it is a `409`. A
+ * snapshot holds every live flag and bulk evaluation answers them all, so the cap bounds both
+ * (a thousand realistic flags are a few hundred KB of JSON in KV and in each isolate).
+ */
+export const MAX_LIVE_FLAGS = 1_000;
+
 /** A flag row as stored. */
 export type FlagRow = typeof flags.$inferSelect;
 

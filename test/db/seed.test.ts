@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlagDefinitionSchema } from '../../shared/flags/schema.ts';
 import { generateSecretsKey, openSecret } from '../../shared/secret-box.ts';
 import { slugify } from '../../shared/text/slug.ts';
 import { Mapping } from '../../shared/webhook-sources/mapping.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { composeSampleItems } from '../../tools/db/sample-data/compose.ts';
+import { SAMPLE_FLAGS } from '../../tools/db/sample-data/flags.ts';
 import { SAMPLE_SYNONYMS, SAMPLE_USERS } from '../../tools/db/sample-data/people.ts';
 import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
 import { type SeedResult, seed, seedDatabase } from '../../tools/db/seed.ts';
@@ -25,6 +27,7 @@ const EXPECTED: SeedResult = {
   translations: items.reduce((n, item) => n + Object.keys(item.translations).length, 0),
   versions: 360,
   synonyms: SAMPLE_SYNONYMS.length,
+  flags: SAMPLE_FLAGS.length,
   webhook_sources: 0,
   webhook_endpoints: 0,
   events: expect.any(Number),
@@ -38,10 +41,31 @@ const NOTHING: SeedResult = {
   translations: 0,
   versions: 0,
   synonyms: 0,
+  flags: 0,
   webhook_sources: 0,
   webhook_endpoints: 0,
   events: 0,
 };
+
+describe('sample flags', () => {
+  it('are valid as a create takes them', () => {
+    for (const flag of SAMPLE_FLAGS) {
+      const parsed = FlagDefinitionSchema.safeParse(flag);
+      expect(parsed.error?.issues, flag.key).toBeUndefined();
+    }
+  });
+
+  it('show a kill switch, a regex, a rollout, a deny-list, a split and a semver rule', () => {
+    const rules = SAMPLE_FLAGS.flatMap((f) => f.rules);
+    const operators = new Set(rules.flatMap((r) => r.conditions.map((c) => c.operator)));
+    expect(SAMPLE_FLAGS.some((f) => f.kill_switch)).toBe(true);
+    expect(SAMPLE_FLAGS.some((f) => f.deny.length > 0)).toBe(true);
+    expect(rules.some((r) => r.rollout !== undefined)).toBe(true);
+    expect(rules.some((r) => r.split !== undefined)).toBe(true);
+    expect(operators).toContain('matches');
+    expect(operators).toContain('semver_gte');
+  });
+});
 
 describe('sample content', () => {
   it('is the same on every run, whatever the time', () => {
@@ -116,6 +140,8 @@ describe.each(backends)('seed (%s)', (backend) => {
          union all select 'users', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from users t
          union all select 'categories', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from categories t
          union all select 'synonyms', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from synonyms t
+         union all select 'flags', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from flags t
+         union all select 'flag_sets', count(*)::text, md5(string_agg(t::text, '|' order by t.org_id)) from flag_sets t
          union all select 'events', count(*)::text,
                 md5(string_agg(t.id, '|' order by t.id)) from events t
          union all select 'memberships', count(*)::text,
@@ -141,6 +167,8 @@ describe.each(backends)('seed (%s)', (backend) => {
       'content.viewed',
     ]);
     expect(kinds.every((k) => k.unpublished === '0')).toBe(true);
+    const [set] = await database.query<{ version: string }>('select version::text from flag_sets');
+    expect(set?.version).toBe('1');
     const before = await fingerprint();
     expect(await run()).toEqual(NOTHING);
     expect(await fingerprint()).toEqual(before);

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { neon } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateFlag } from '../../shared/flags/evaluate.ts';
 import { signDelivery } from '../../shared/webhook-sources/signature.ts';
+import { SAMPLE_FLAGS } from '../../tools/db/sample-data/flags.ts';
 import { SAMPLE_PASSWORD } from '../../tools/db/sample-data/people.ts';
 import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
 import { type DevProcess, freePort, startDevProcess } from '../../tools/dev-process.ts';
@@ -320,6 +322,69 @@ describe('npm run dev', () => {
     expect(arabic.status).toBe('answered');
     expect(arabic.answer).toContain('20 ديسمبر');
     expect(arabic.citations[0]?.title).toMatch(/^تقرير حادثة/);
+  });
+
+  it('has sample flags that evaluate through POST /v1/flags/evaluate and OFREP as the evaluator computes them', async () => {
+    const auth = { ...(await signIn()), 'Content-Type': 'application/json' };
+    const keys = SAMPLE_FLAGS.map((f) => f.key);
+    const post = (path: string, body: unknown) =>
+      fetch(`${base()}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    const contexts: Record<string, string>[] = [
+      { targetingKey: 'reader-1', plan: 'pro', platform: 'ios', app_version: '2.4.1' },
+      { targetingKey: 'reader-2', plan: 'enterprise', platform: 'android', app_version: '2.3.9' },
+      { targetingKey: 'qa-robot', email: 'qa@sift-demo.example' },
+      { targetingKey: 'editor-1', email: 'editor-1@sift-demo.example' },
+      ...Array.from({ length: 20 }, (_, i) => ({ targetingKey: `user-${i}`, country: 'AE' })),
+    ];
+    const served = new Map<string, Set<unknown>>(keys.map((k) => [k, new Set()]));
+    for (const context of contexts) {
+      const response = await post('/v1/flags/evaluate', { context, flags: keys });
+      expect(response.status).toBe(200);
+      const { flags } = (await response.json()) as { flags: { key: string; value: unknown }[] };
+      expect(flags).toEqual(SAMPLE_FLAGS.map((flag) => evaluateFlag(flag, context)));
+      for (const f of flags) served.get(f.key)!.add(f.value);
+    }
+    // What each sample shows: the kill switch wins; the deny-list beats the team's regex; the
+    // rollout and the split serve more than one value; the semver rule and the plan decide.
+    const one = async (key: string, context: Record<string, string>) => {
+      const response = await post(`/ofrep/v1/evaluate/flags/${key}`, { context });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await one('ai-answers', contexts[0]!)).toMatchObject({
+      status: 200,
+      body: { value: false, reason: 'DISABLED' },
+    });
+    expect(await one('new-editor', contexts[2]!)).toMatchObject({
+      status: 200,
+      body: { value: false, reason: 'TARGETING_MATCH', metadata: { rule: -1 } },
+    });
+    expect(await one('new-editor', contexts[3]!)).toMatchObject({
+      status: 200,
+      body: { value: true, reason: 'TARGETING_MATCH', metadata: { rule: 0 } },
+    });
+    expect(await one('offline-reading', contexts[0]!)).toMatchObject({
+      status: 200,
+      body: { value: true, variant: 'on', reason: 'TARGETING_MATCH' },
+    });
+    expect(await one('offline-reading', contexts[1]!)).toMatchObject({
+      status: 200,
+      body: { value: false, reason: 'DEFAULT' },
+    });
+    expect(await one('upload-limit-mb', contexts[1]!)).toMatchObject({
+      status: 200,
+      body: { value: 200, variant: 'large' },
+    });
+    expect(served.get('new-editor')).toEqual(new Set([true, false]));
+    expect(served.get('homepage-layout')).toEqual(new Set(['classic', 'cards', 'magazine']));
+    // OFREP's bulk evaluation answers every live flag of the sample organisation, the same way.
+    const bulk = await post('/ofrep/v1/evaluate/flags', { context: contexts[4] });
+    expect(bulk.status).toBe(200);
+    const { flags } = (await bulk.json()) as { flags: { key: string; value: unknown }[] };
+    expect(flags.map((f) => [f.key, f.value])).toEqual(
+      [...SAMPLE_FLAGS]
+        .sort((a, b) => a.key.localeCompare(b.key))
+        .map((flag) => [flag.key, evaluateFlag(flag, contexts[4]!).value]),
+    );
   });
 
   it("prints wrangler's table of bindings once, and when each cron trigger fires next", () => {

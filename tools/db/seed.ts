@@ -10,6 +10,8 @@ import {
   contentTranslations,
   contentVersions,
   events,
+  flagSets,
+  flags,
   memberships,
   organizations,
   synonyms,
@@ -29,6 +31,7 @@ import {
   composeEngagement,
   type SampleEvent,
 } from './sample-data/engagement.ts';
+import { SAMPLE_FLAGS } from './sample-data/flags.ts';
 import {
   SAMPLE_ORG,
   SAMPLE_PASSWORD,
@@ -68,6 +71,7 @@ export type SeedResult = {
   translations: number;
   versions: number;
   synonyms: number;
+  flags: number;
   webhook_sources: number;
   webhook_endpoints: number;
   events: number;
@@ -78,10 +82,11 @@ const DAY = 86_400_000;
 /**
  * Loads the sample data into a migrated database: the `sift-demo` organisation, its members
  * (one or more per role, plus a platform super admin), categories, a few hundred bilingual
- * content items with their translations and first version, and synonyms.
+ * content items with their translations and first version, synonyms and feature flags.
  *
  * Idempotent: every row is matched on a natural key (organisation slug, lower(email), category
- * slug, the item's slug in its default locale, the synonym set) and only missing rows are
+ * slug, the item's slug in its default locale, the synonym set, the flag key, archived flags
+ * included) and only missing rows are
  * inserted, in one transaction, so a second run changes nothing. The text is the same on every
  * run (seeded composition); ids are fresh `newId()`s on the first insert, their timestamps
  * matching `created_at`; times are relative to `options.now`.
@@ -110,6 +115,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       translations: 0,
       versions: 0,
       synonyms: 0,
+      flags: 0,
       webhook_sources: 0,
       webhook_endpoints: 0,
       events: 0,
@@ -364,6 +370,43 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
         })),
       );
       result.synonyms = missingSynonyms.length;
+    }
+
+    // Feature flags, matched on their key (an archived one keeps it, so it is not brought back).
+    // Inserting any moves the organisation's flag-set version on, as an API change does, so a
+    // snapshot cached in KV on a kept database is replaced by the next evaluation.
+    const flagOwner = userId(SAMPLE_USERS.find((u) => u.role === 'owner')!.email);
+    const insertedFlags = await tx
+      .insert(flags)
+      .values(
+        SAMPLE_FLAGS.map((flag) => ({
+          id: newId('flag'),
+          orgId,
+          key: flag.key,
+          type: flag.type,
+          description: flag.description ?? null,
+          variants: flag.variants,
+          defaultVariant: flag.default_variant,
+          rules: flag.rules,
+          allow: flag.allow,
+          deny: flag.deny,
+          killSwitch: flag.kill_switch,
+          salt: flag.salt,
+          createdBy: flagOwner,
+          updatedBy: flagOwner,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: flags.id });
+    result.flags = insertedFlags.length;
+    if (insertedFlags.length > 0) {
+      await tx
+        .insert(flagSets)
+        .values({ orgId, version: 1 })
+        .onConflictDoUpdate({
+          target: flagSets.orgId,
+          set: { version: sql`${flagSets.version} + 1`, updatedAt: sql`now()` },
+        });
     }
 
     // The sample upstream source, matched on its name; only when its secret can be sealed.

@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { flagSets, flags } from '../../../../shared/db/schema/index.ts';
+import { MAX_LIVE_FLAGS } from '../../../../shared/flags/store.ts';
 import { bearer } from '../../auth.ts';
 import { call, expectProblem, testDb } from '../../helpers.ts';
 import { auditedEventually, insertKey, json, signedIn } from '../keys/fixtures.ts';
@@ -104,6 +105,38 @@ describe('POST /v1/flags', () => {
         message: 'weights must sum to 100 (they sum to 90)',
       }),
     ]);
+  });
+
+  it(`refuses a live flag past ${MAX_LIVE_FLAGS} with 409 naming the limit; archived flags do not count`, async () => {
+    const limit = MAX_LIVE_FLAGS;
+    const { orgId, auth } = await signedIn('flags-cap');
+    const liveFlags = async () =>
+      (
+        await testDb()
+          .select({ n: sql<number>`count(*)::int` })
+          .from(flags)
+          .where(and(eq(flags.orgId, orgId), isNull(flags.archivedAt)))
+      )[0]?.n;
+    // limit − 1 live flags and 5 archived ones, straight into Postgres; the API adds the last.
+    await testDb().execute(sql`
+      insert into flags (id, org_id, key, type, variants, default_variant, salt, archived_at)
+      select 'flag_cap_' || ${orgId} || '_' || n, ${orgId}, 'bulk-' || n, 'boolean',
+             '[{"key":"on","value":true},{"key":"off","value":false}]'::jsonb, 'off', 'salt' || n,
+             case when n > ${limit - 1} then now() end
+      from generate_series(1, ${limit - 1 + 5}) as n`);
+    expect(await liveFlags()).toBe(limit - 1);
+    await createFlag(auth, booleanFlag('the-last'));
+    const refused = await call('/v1/flags', json('POST', booleanFlag('one-too-many'), auth));
+    const problem = await expectProblem(refused, 409);
+    expect(problem.code).toBe('CONFLICT');
+    expect(problem.limit).toBe(limit);
+    expect(problem.detail).toContain(`at most ${limit.toLocaleString('en-US')}`);
+    expect(await liveFlags()).toBe(limit);
+    // Archiving one makes room for one.
+    const archived = await call('/v1/flags/the-last/archive', { method: 'POST', headers: auth });
+    expect(archived.status).toBe(200);
+    await createFlag(auth, booleanFlag('one-too-many'));
+    expect(await liveFlags()).toBe(limit);
   });
 
   it('refuses an editor (flags:manage) with 403', async () => {

@@ -185,3 +185,46 @@ describe('POST /ofrep/v1/evaluate/flags/{key}', () => {
     });
   });
 });
+
+describe('OFREP bodies that are not JSON', () => {
+  const notJson = [
+    ['malformed JSON sent as application/json', 'application/json', '{"context": {'],
+    ['plain text', 'text/plain', 'targetingKey=user-1'],
+  ] as const;
+
+  it.each(notJson)('answers 400 PARSE_ERROR in the OFREP shape for %s', async (_, type, body) => {
+    const { secret } = await world(`ofrep-parse-${type.replace('/', '-')}`);
+    const headers = { ...bearer(secret), 'Content-Type': type };
+    const single = await call('/ofrep/v1/evaluate/flags/max-items', {
+      method: 'POST',
+      headers,
+      body,
+    });
+    expect(single.status).toBe(400);
+    expect(single.headers.get('Content-Type')).toMatch(/^application\/json/);
+    const singleBody = (await single.json()) as Record<string, unknown>;
+    expect(singleBody).toMatchObject({ key: 'max-items', errorCode: 'PARSE_ERROR' });
+    expect(singleBody.errorDetails).toEqual(expect.stringContaining('not JSON'));
+    const bulk = await call('/ofrep/v1/evaluate/flags', { method: 'POST', headers, body });
+    expect(bulk.status).toBe(400);
+    const bulkBody = (await bulk.json()) as Record<string, unknown>;
+    expect(bulkBody).toMatchObject({ errorCode: 'PARSE_ERROR' });
+    expect(bulkBody).not.toHaveProperty('key');
+  });
+
+  it('still evaluates an empty body as an empty context, and asks for credentials first', async () => {
+    const { secret } = await world('ofrep-parse-empty');
+    const empty = await call('/ofrep/v1/evaluate/flags/max-items', {
+      method: 'POST',
+      headers: bearer(secret),
+    });
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toMatchObject({ key: 'max-items', value: 10 });
+    const anonymous = await call('/ofrep/v1/evaluate/flags/max-items', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{',
+    });
+    expect(anonymous.status).toBe(401);
+  });
+});

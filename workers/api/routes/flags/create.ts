@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { sqlState } from '../../../../shared/db/errors.ts';
@@ -6,7 +7,7 @@ import { flags } from '../../../../shared/db/schema/flags.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { newSalt } from '../../../../shared/flags/bucket.ts';
 import { publishFlagSet } from '../../../../shared/flags/snapshot.ts';
-import { bumpFlagSetVersion } from '../../../../shared/flags/store.ts';
+import { bumpFlagSetVersion, MAX_LIVE_FLAGS } from '../../../../shared/flags/store.ts';
 import { newId } from '../../../../shared/ids.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
@@ -32,7 +33,9 @@ export const route = createRoute({
     'default variant, ordered rules, allow- and deny-lists and kill switch. Every rule of the ' +
     'rule language is checked: a `400` names the field that breaks one (`body.rules.2.split`). ' +
     '`salt` (random when absent) seeds its bucketing and never changes. Evaluation in this ' +
-    'isolate sees it at once, everywhere else within 60 s. Audited as `flag.create`; ' +
+    'isolate sees it at once, everywhere else within 60 s. An organisation has at most ' +
+    `${MAX_LIVE_FLAGS.toLocaleString('en-US')} live flags (archived ones ` +
+    'do not count): one more is a `409` with `limit`. Audited as `flag.create`; ' +
     '`Idempotency-Key` makes a retry safe. Needs `flags:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('flags:manage'), idempotent()] as const,
@@ -62,6 +65,19 @@ export const route = createRoute({
   },
 });
 
+/** The `409` of a create past {@link MAX_LIVE_FLAGS}. */
+function limitReached(live: number): AppError {
+  const limit = MAX_LIVE_FLAGS;
+  return new AppError({
+    code: 'CONFLICT',
+    message:
+      `The organisation already has ${live.toLocaleString('en-US')} live flags, and at most ` +
+      `${limit.toLocaleString('en-US')} are allowed: archive one first (archived flags do not ` +
+      'count).',
+    extensions: { limit },
+  });
+}
+
 export function registerFlagsCreate<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const principal = c.var.principal!;
@@ -72,6 +88,15 @@ export function registerFlagsCreate<S extends Schema>(app: OpenAPIHono<AppBindin
     let created: { row: typeof flags.$inferSelect; version: number };
     try {
       created = await services.transaction(async (tx) => {
+        // One create at a time per organisation, so concurrent ones cannot pass the cap together.
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtextextended(${`flags:${orgId}`}, 0))`,
+        );
+        const [live] = await tx
+          .select({ n: count() })
+          .from(flags)
+          .where(and(eq(flags.orgId, orgId), isNull(flags.archivedAt)));
+        if ((live?.n ?? 0) >= MAX_LIVE_FLAGS) throw limitReached(live!.n);
         const [row] = await tx
           .insert(flags)
           .values({

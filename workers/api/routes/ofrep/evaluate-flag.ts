@@ -6,6 +6,7 @@ import { getFlagSet } from '../../../../shared/flags/snapshot.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { ofrepParseBody } from './parse.ts';
 import {
   OfrepFailureSchema,
   OfrepKeyParamsSchema,
@@ -23,11 +24,12 @@ export const route = createRoute({
     'OFREP provider: `{"context": {...}}` → `{key, value, reason, variant, metadata}`. An ' +
     'unknown or archived flag is a `404` `FLAG_NOT_FOUND`; an evaluation error (a rollout ' +
     'without `targetingKey`: `TARGETING_KEY_MISSING`; a context that is not an object: ' +
-    '`INVALID_CONTEXT`; no snapshot reachable: `GENERAL`) a `400` `{key, errorCode, ' +
+    '`INVALID_CONTEXT`; a body that is not JSON: `PARSE_ERROR`; no snapshot reachable: ' +
+    '`GENERAL`) a `400` `{key, errorCode, ' +
     'errorDetails}`, on which the SDK returns the code default. Authenticates with ' +
     '`Authorization: Bearer` or `X-API-Key`. Needs `flags:evaluate`.',
   security: [{ bearer: [] }],
-  middleware: [requireAuth('flags:evaluate')] as const,
+  middleware: [requireAuth('flags:evaluate'), ofrepParseBody] as const,
   request: {
     params: OfrepKeyParamsSchema,
     body: { required: false, content: { 'application/json': { schema: OfrepRequestSchema } } },

@@ -6,6 +6,7 @@ import { getFlagSet } from '../../../../shared/flags/snapshot.ts';
 import type { AppBindings } from '../../app.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses, z } from '../../openapi.ts';
+import { ofrepParseBody } from './parse.ts';
 import {
   OfrepBulkFailureSchema,
   OfrepFailureSchema,
@@ -26,10 +27,12 @@ export const route = createRoute({
     "The OpenFeature Remote Evaluation Protocol's bulk evaluation, for client SDKs with an OFREP " +
     'provider: every live flag for one context, each a success or a failure. The `ETag` names ' +
     'the flag-set version and the context: `If-None-Match` with it answers `304` until either ' +
-    'changes (a stale answer, with KV and Postgres down, carries none). No snapshot reachable: ' +
-    '`400` `GENERAL`. Needs `flags:evaluate`.',
+    'changes (a stale answer, with KV and Postgres down, carries none). A `400` `{errorCode, ' +
+    'errorDetails}` when the whole request fails: a body that is not JSON (`PARSE_ERROR`), a ' +
+    'context that is not an object (`INVALID_CONTEXT`), no snapshot reachable (`GENERAL`). ' +
+    'Needs `flags:evaluate`.',
   security: [{ bearer: [] }],
-  middleware: [requireAuth('flags:evaluate')] as const,
+  middleware: [requireAuth('flags:evaluate'), ofrepParseBody] as const,
   request: {
     headers: z.object({
       'if-none-match': z
