@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, rowsOf } from '../search/database.ts';
 import type { Services } from '../services.ts';
-import type { Assignment } from './definition.ts';
+import type { Assignment } from './assign.ts';
 
 /** The `EVENTS` message type that carries one {@link Exposure}. */
 export const EXPOSURE_EVENT = 'experiment.exposure';

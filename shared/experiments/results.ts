@@ -1,8 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { ExperimentVariant, Guardrail } from '../db/schema/experiments.ts';
 import { type Database, rowsOf } from '../search/database.ts';
+import { BETTER, type Metric, type Surface } from './assign.ts';
 import { effectiveCounts, type UnitSums } from './clustered.ts';
-import { BETTER, type Metric, type Surface } from './definition.ts';
 import {
   analyzeExperiment,
   DEFAULT_ALPHA,

@@ -1,12 +1,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { effectiveCounts, type UnitSums } from '../../shared/experiments/clustered.ts';
+import { analyzeExperiment } from '../../shared/experiments/stats.ts';
 import { FlagDefinitionSchema } from '../../shared/flags/schema.ts';
+import { newId } from '../../shared/ids.ts';
 import { generateSecretsKey, openSecret } from '../../shared/secret-box.ts';
 import { slugify } from '../../shared/text/slug.ts';
 import { Mapping } from '../../shared/webhook-sources/mapping.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { composeSampleItems } from '../../tools/db/sample-data/compose.ts';
+import {
+  composeSearchTraffic,
+  SAMPLE_EXPERIMENTS,
+  type SampleSearch,
+} from '../../tools/db/sample-data/experiments.ts';
 import { SAMPLE_FLAGS } from '../../tools/db/sample-data/flags.ts';
 import { SAMPLE_SYNONYMS, SAMPLE_USERS } from '../../tools/db/sample-data/people.ts';
 import { SAMPLE_ENDPOINT, SAMPLE_SOURCE } from '../../tools/db/sample-data/sources.ts';
@@ -28,6 +36,8 @@ const EXPECTED: SeedResult = {
   versions: 360,
   synonyms: SAMPLE_SYNONYMS.length,
   flags: SAMPLE_FLAGS.length,
+  experiments: SAMPLE_EXPERIMENTS.length,
+  experiment_exposures: expect.any(Number),
   webhook_sources: 0,
   webhook_endpoints: 0,
   events: expect.any(Number),
@@ -42,6 +52,8 @@ const NOTHING: SeedResult = {
   versions: 0,
   synonyms: 0,
   flags: 0,
+  experiments: 0,
+  experiment_exposures: 0,
   webhook_sources: 0,
   webhook_endpoints: 0,
   events: 0,
@@ -64,6 +76,57 @@ describe('sample flags', () => {
     expect(rules.some((r) => r.split !== undefined)).toBe(true);
     expect(operators).toContain('matches');
     expect(operators).toContain('semver_gte');
+  });
+});
+
+describe('sample experiments', () => {
+  const search = SAMPLE_EXPERIMENTS.find((e) => e.surface === 'search')!;
+  const traffic = (now: Date) =>
+    composeSearchTraffic({ ...search, id: newId('experiment') }, ['cnt_a', 'cnt_b'], now, (at) =>
+      newId('query', at.getTime()),
+    );
+
+  /** One arm's unit sums, as the results query makes them. */
+  const sums = (searches: SampleSearch[], variant: string): UnitSums => {
+    const byKey = new Map<string, { n: number; x: number }>();
+    for (const s of searches.filter((s) => s.variant === variant)) {
+      const unit = byKey.get(s.targetingKey) ?? { n: 0, x: 0 };
+      unit.n++;
+      if (s.clicked) unit.x++;
+      byKey.set(s.targetingKey, unit);
+    }
+    const units = [...byKey.values()];
+    return {
+      units: units.length,
+      exposures: units.reduce((a, u) => a + u.n, 0),
+      conversions: units.reduce((a, u) => a + u.x, 0),
+      exposuresSquared: units.reduce((a, u) => a + u.n * u.n, 0),
+      conversionsSquared: units.reduce((a, u) => a + u.x * u.x, 0),
+      product: units.reduce((a, u) => a + u.x * u.n, 0),
+    };
+  };
+
+  it("record the same searches and clicks on every run, inside the experiment's dates", () => {
+    const now = new Date('2026-12-06T00:00:00Z');
+    const first = traffic(now);
+    const again = traffic(new Date('2027-03-01T00:00:00Z'));
+    const shape = (s: SampleSearch) => [s.variant, s.targetingKey, s.query, Boolean(s.clicked)];
+    expect(again.map(shape)).toEqual(first.map(shape));
+    const day = 86_400_000;
+    for (const s of first) {
+      expect(s.at.getTime()).toBeGreaterThanOrEqual(now.getTime() - search.startedDaysAgo * day);
+      expect(s.at.getTime()).toBeLessThan(now.getTime() - search.stoppedDaysAgo! * day);
+    }
+  });
+
+  it('show a winner that the results would name, corrected for readers searching many times', () => {
+    const searches = traffic(new Date());
+    const arms = search.variants.map((v) => {
+      const armSums = sums(searches, v.key);
+      return { id: v.key, weight: v.weight, units: armSums.units, ...effectiveCounts(armSums) };
+    });
+    expect(arms[0]!.designEffect).toBeGreaterThan(1);
+    expect(analyzeExperiment(arms)).toMatchObject({ decision: 'variant_wins', winner: 'fresher' });
   });
 });
 
@@ -142,6 +205,8 @@ describe.each(backends)('seed (%s)', (backend) => {
          union all select 'synonyms', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from synonyms t
          union all select 'flags', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from flags t
          union all select 'flag_sets', count(*)::text, md5(string_agg(t::text, '|' order by t.org_id)) from flag_sets t
+         union all select 'experiments', count(*)::text, md5(string_agg(t::text, '|' order by t.id)) from experiments t
+         union all select 'experiment_exposures', count(*)::text, md5(string_agg(t.subject_id, '|' order by t.subject_id)) from experiment_exposures t
          union all select 'events', count(*)::text,
                 md5(string_agg(t.id, '|' order by t.id)) from events t
          union all select 'memberships', count(*)::text,
@@ -152,7 +217,8 @@ describe.each(backends)('seed (%s)', (backend) => {
   it('loads the expected rows, and a second run changes nothing', { timeout: 60_000 }, async () => {
     const first = await run();
     expect(first).toEqual(EXPECTED);
-    // Sample engagement of every kind, over published items only.
+    // Sample engagement of every kind, over published items only (the result clicks are the
+    // sample search experiment's).
     expect(first.events).toBeGreaterThan(3_000);
     const kinds = await database.query<{ type: string; unpublished: string }>(
       `select e.type, count(*) filter (where c.status <> 'published')::text as unpublished
@@ -165,6 +231,7 @@ describe.each(backends)('seed (%s)', (backend) => {
       'content.liked',
       'content.shared',
       'content.viewed',
+      'search.result_clicked',
     ]);
     expect(kinds.every((k) => k.unpublished === '0')).toBe(true);
     const [set] = await database.query<{ version: string }>('select version::text from flag_sets');

@@ -387,6 +387,46 @@ describe('npm run dev', () => {
     );
   });
 
+  it('has sample experiments: a stopped one whose results name a winner, a running one that assigns readers', async () => {
+    const auth = await signIn();
+    type Experiment = { id: string; key: string; status: string };
+    const list = (await (await fetch(`${base()}/v1/experiments`, { headers: auth })).json()) as {
+      items: Experiment[];
+    };
+    const byKey = new Map(list.items.map((e) => [e.key, e]));
+    expect(byKey.get('fresher-ranking')?.status).toBe('stopped');
+    expect(byKey.get('fresher-cold-start')?.status).toBe('running');
+    const results = (await (
+      await fetch(`${base()}/v1/experiments/${byKey.get('fresher-ranking')!.id}/results`, {
+        headers: auth,
+      })
+    ).json()) as {
+      decision: string;
+      winner: string | null;
+      control: { exposures: number; design_effect: number };
+      variants: { key: string; exposures: number }[];
+    };
+    expect(results).toMatchObject({ decision: 'variant_wins', winner: 'fresher' });
+    expect(results.control.exposures).toBeGreaterThan(1_000);
+    expect(results.control.design_effect).toBeGreaterThan(1);
+    // The running one: a new reader's recommendations say which variant made them, and the
+    // list is recorded as an exposure.
+    const recommended = (await (
+      await fetch(`${base()}/v1/recommendations?anonymous_id=dev-experiment-reader`, {
+        headers: auth,
+      })
+    ).json()) as { recomm_id: string; experiment?: { key: string; variant: string } };
+    expect(recommended.experiment?.key).toBe('fresher-cold-start');
+    await poll(async () => {
+      const live = (await (
+        await fetch(`${base()}/v1/experiments/${byKey.get('fresher-cold-start')!.id}/results`, {
+          headers: auth,
+        })
+      ).json()) as { control: { exposures: number }; variants: { exposures: number }[] };
+      expect(live.control.exposures + live.variants[0]!.exposures).toBeGreaterThan(0);
+    });
+  });
+
   it("prints wrangler's table of bindings once, and when each cron trigger fires next", () => {
     const output = dev.output();
     expect(output.split('Your Worker has access to the following bindings')).toHaveLength(2);

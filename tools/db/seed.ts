@@ -10,6 +10,8 @@ import {
   contentTranslations,
   contentVersions,
   events,
+  experimentExposures,
+  experiments,
   flagSets,
   flags,
   memberships,
@@ -31,6 +33,7 @@ import {
   composeEngagement,
   type SampleEvent,
 } from './sample-data/engagement.ts';
+import { composeSearchTraffic, SAMPLE_EXPERIMENTS } from './sample-data/experiments.ts';
 import { SAMPLE_FLAGS } from './sample-data/flags.ts';
 import {
   SAMPLE_ORG,
@@ -72,6 +75,8 @@ export type SeedResult = {
   versions: number;
   synonyms: number;
   flags: number;
+  experiments: number;
+  experiment_exposures: number;
   webhook_sources: number;
   webhook_endpoints: number;
   events: number;
@@ -82,11 +87,12 @@ const DAY = 86_400_000;
 /**
  * Loads the sample data into a migrated database: the `sift-demo` organisation, its members
  * (one or more per role, plus a platform super admin), categories, a few hundred bilingual
- * content items with their translations and first version, synonyms and feature flags.
+ * content items with their translations and first version, synonyms, feature flags and
+ * experiments (a stopped one with its recorded traffic, a running one).
  *
  * Idempotent: every row is matched on a natural key (organisation slug, lower(email), category
  * slug, the item's slug in its default locale, the synonym set, the flag key, archived flags
- * included) and only missing rows are
+ * included, the experiment key) and only missing rows are
  * inserted, in one transaction, so a second run changes nothing. The text is the same on every
  * run (seeded composition); ids are fresh `newId()`s on the first insert, their timestamps
  * matching `created_at`; times are relative to `options.now`.
@@ -116,6 +122,8 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       versions: 0,
       synonyms: 0,
       flags: 0,
+      experiments: 0,
+      experiment_exposures: 0,
       webhook_sources: 0,
       webhook_endpoints: 0,
       events: 0,
@@ -407,6 +415,103 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
           target: flagSets.orgId,
           set: { version: sql`${flagSets.version} + 1`, updatedAt: sql`now()` },
         });
+    }
+
+    // Experiments, matched on their key (`sample-data/experiments.ts`). The stopped search
+    // experiment comes with its recorded traffic: exposures, searches and clicks.
+    const experimentOwner = userId(SAMPLE_USERS.find((u) => u.role === 'owner')!.email);
+    for (const sample of SAMPLE_EXPERIMENTS) {
+      const startedAt = new Date(now.getTime() - sample.startedDaysAgo * DAY);
+      const [inserted] = await tx
+        .insert(experiments)
+        .values({
+          id: newId('experiment', startedAt.getTime()),
+          orgId,
+          key: sample.key,
+          description: sample.description,
+          surface: sample.surface,
+          status: sample.status,
+          variants: sample.variants,
+          primaryMetric: sample.primaryMetric,
+          guardrails: sample.guardrails,
+          salt: sample.salt,
+          version: sample.status === 'stopped' ? 3 : 2,
+          startedAt,
+          stoppedAt:
+            sample.stoppedDaysAgo === undefined
+              ? null
+              : new Date(now.getTime() - sample.stoppedDaysAgo * DAY),
+          createdBy: experimentOwner,
+          updatedBy: experimentOwner,
+          createdAt: startedAt,
+        })
+        .onConflictDoNothing()
+        .returning({ id: experiments.id });
+      if (!inserted) continue;
+      result.experiments++;
+      if (sample.surface !== 'search') continue;
+      const searches = composeSearchTraffic(
+        { ...sample, id: inserted.id },
+        published.map((p) => p.id),
+        now,
+        (at) => newId('query', at.getTime()),
+      );
+      for (const batch of chunks(searches, 500)) {
+        await tx.insert(experimentExposures).values(
+          batch.map((search) => ({
+            experimentId: inserted.id,
+            subjectId: search.queryId,
+            orgId,
+            variant: search.variant,
+            targetingKey: search.targetingKey,
+            outcome: 'ok',
+            latencyMs: search.latencyMs,
+            resultCount: search.resultCount,
+            occurredAt: search.at,
+          })),
+        );
+        const searchEvents = batch.flatMap((search) => {
+          const performed = {
+            id: newId('event', search.at.getTime()),
+            occurredAt: search.at,
+            orgId,
+            type: 'search.performed',
+            anonymousId: search.targetingKey,
+            queryId: search.queryId,
+            data: {
+              query: search.query,
+              normalized: search.query,
+              mode: 'hybrid',
+              locale: null,
+              result_count: search.resultCount,
+              latency_ms: search.latencyMs,
+              cache: 'miss',
+              degraded: false,
+              filtered: false,
+              filters: null,
+              sample: true,
+            },
+          };
+          if (!search.clicked) return [performed];
+          const clickedAt = new Date(search.at.getTime() + 20_000);
+          return [
+            performed,
+            {
+              id: newId('event', clickedAt.getTime()),
+              occurredAt: clickedAt,
+              orgId,
+              type: 'search.result_clicked',
+              anonymousId: search.targetingKey,
+              contentId: search.clicked,
+              queryId: search.queryId,
+              data: { position: 1, sample: true },
+            },
+          ];
+        });
+        await tx.insert(events).values(searchEvents);
+        result.events += searchEvents.length;
+      }
+      result.experiment_exposures += searches.length;
     }
 
     // The sample upstream source, matched on its name; only when its secret can be sealed.

@@ -6,7 +6,7 @@ import {
   experiments,
   organizations,
 } from '../../../../shared/db/schema/index.ts';
-import { assign } from '../../../../shared/experiments/definition.ts';
+import { assign } from '../../../../shared/experiments/assign.ts';
 import { persistExposures } from '../../../../shared/experiments/exposure.ts';
 import { newId } from '../../../../shared/ids.ts';
 import { persistEngagementEvents } from '../../../../shared/search/analytics.ts';

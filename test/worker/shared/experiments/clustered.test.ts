@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { assign, type RunningExperiment } from '../../../../shared/experiments/assign.ts';
 import {
   designEffect,
   effectiveCounts,
   type UnitSums,
 } from '../../../../shared/experiments/clustered.ts';
-import { assign, type RunningExperiment } from '../../../../shared/experiments/definition.ts';
 import { analyzeExperiment } from '../../../../shared/experiments/stats.ts';
 
 /** Unit sums of units given as [exposures, conversions] pairs. */

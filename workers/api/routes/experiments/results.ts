@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { experiments } from '../../../../shared/db/schema/experiments.ts';
-import { ALL_METRICS } from '../../../../shared/experiments/definition.ts';
+import { ALL_METRICS } from '../../../../shared/experiments/assign.ts';
 import {
   type ExperimentResults,
   experimentResults,

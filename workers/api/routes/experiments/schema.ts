@@ -9,7 +9,7 @@ import {
   type Metric,
   SURFACES,
   type Surface,
-} from '../../../../shared/experiments/definition.ts';
+} from '../../../../shared/experiments/assign.ts';
 import type { ExperimentForResults } from '../../../../shared/experiments/results.ts';
 import { FlagKeySchema } from '../../../../shared/flags/schema.ts';
 import { BlendInput } from '../../../../shared/recommend/settings.ts';

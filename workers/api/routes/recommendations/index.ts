@@ -6,7 +6,8 @@ import { CACHE_POLICIES, cacheStores, createCache } from '../../../../shared/cac
 import { ContentId } from '../../../../shared/content/schema.ts';
 import type { ContentSnapshot } from '../../../../shared/db/schema/content.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { type Assignment, assignment } from '../../../../shared/experiments/definition.ts';
+import type { Assignment } from '../../../../shared/experiments/assign.ts';
+import { assignment } from '../../../../shared/experiments/definition.ts';
 import { recordExposure } from '../../../../shared/experiments/exposure.ts';
 import { newId } from '../../../../shared/ids.ts';
 import {

@@ -9,7 +9,8 @@ import {
   searchPassages,
 } from '../../../../shared/documents/search.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { type Assignment, assignment } from '../../../../shared/experiments/definition.ts';
+import type { Assignment } from '../../../../shared/experiments/assign.ts';
+import { assignment } from '../../../../shared/experiments/definition.ts';
 import { recordExposure } from '../../../../shared/experiments/exposure.ts';
 import { isId, newId } from '../../../../shared/ids.ts';
 import { recordSearch } from '../../../../shared/search/analytics.ts';
