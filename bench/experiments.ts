@@ -15,13 +15,16 @@
  * and declares at p ≤ α = 0.05; τ is 10% of the pooled rate (the library's default), with 5% and
  * 20% beside it. The fixed-horizon test declares at two-sided p < 0.05. The A/A comparison is
  * repeated on traffic harder for the normal approximation (1% conversion read every 100 users;
- * a 90/10 allocation).
+ * a 90/10 allocation). Then readers who search many times ({@link simulateClustered}): the same
+ * tests on per-search counts as they are, and corrected by the design effect
+ * (`shared/experiments/clustered.ts`), which the results route uses.
  *
  *   npm run bench:experiments          # writes bench/results/experiments.md
  *   BENCH_SEED=7 BENCH_EXPERIMENTS=20000 npm run bench:experiments
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { effectiveCounts, type UnitSums } from '../shared/experiments/clustered.ts';
 import { lnGamma } from '../shared/experiments/distributions.ts';
 import {
   type ArmCounts,
@@ -174,6 +177,91 @@ function simulate(random: () => number, setting: Setting): Outcome {
   };
 }
 
+/** Readers per look, and experiments, of the clustered scenario. */
+const CLUSTER_READERS = 200;
+const CLUSTER_EXPERIMENTS = Math.max(1, Math.round(EXPERIMENTS / 5));
+
+type ClusteredOutcome = {
+  /** The look the mSPRT declared at (null: never), on raw and on corrected counts. */
+  raw: { look: number; positive: boolean } | null;
+  corrected: { look: number; positive: boolean } | null;
+  /** The fixed-horizon test read once at the horizon, on raw and on corrected counts. */
+  rawAtHorizon: boolean;
+  correctedAtHorizon: boolean;
+  designEffect: number;
+};
+
+/**
+ * Readers who search many times, as a search experiment sees them: {@link CLUSTER_READERS}
+ * readers per look, each to the variant with probability 1/2, each searching 1 to 8 times (a
+ * geometric count, mean about 3) with a click leaning of their own: one in five clicks half of
+ * their searches, the rest one in twenty-five (an overall rate near 13%), times (1 + lift) in the
+ * variant. After every look the mSPRT looks at the per-search counts as they are (every search
+ * an independent trial, which they are not) and at the counts corrected by the design effect.
+ */
+function simulateClustered(random: () => number, lift: number): ClusteredOutcome {
+  const empty = (): UnitSums => ({
+    units: 0,
+    exposures: 0,
+    conversions: 0,
+    exposuresSquared: 0,
+    conversionsSquared: 0,
+    product: 0,
+  });
+  const arms = [empty(), empty()];
+  const previous = { raw: 1, corrected: 1 };
+  const outcome: ClusteredOutcome = {
+    raw: null,
+    corrected: null,
+    rawAtHorizon: false,
+    correctedAtHorizon: false,
+    designEffect: 1,
+  };
+  const raw = (a: UnitSums): ArmCounts => ({ exposures: a.exposures, conversions: a.conversions });
+  for (let look = 0; look < LOOKS; look++) {
+    for (let r = 0; r < CLUSTER_READERS; r++) {
+      const arm = random() < 0.5 ? 0 : 1;
+      let searches = 1;
+      while (searches < 8 && random() < 0.65) searches++;
+      const leaning = (random() < 0.2 ? 0.5 : 0.04) * (arm === 1 ? 1 + lift : 1);
+      let clicks = 0;
+      for (let n = 0; n < searches; n++) if (random() < leaning) clicks++;
+      const sums = arms[arm]!;
+      sums.units++;
+      sums.exposures += searches;
+      sums.conversions += clicks;
+      sums.exposuresSquared += searches * searches;
+      sums.conversionsSquared += clicks * clicks;
+      sums.product += clicks * searches;
+    }
+    const [c, v] = arms as [UnitSums, UnitSums];
+    for (const [name, control, variant] of [
+      ['raw', raw(c), raw(v)],
+      ['corrected', effectiveCounts(c), effectiveCounts(v)],
+    ] as const) {
+      if (outcome[name]) continue;
+      const test = sequentialTest(control, variant, {
+        alpha: ALPHA,
+        previousPValue: previous[name],
+      });
+      previous[name] = test.pValue;
+      if (test.significant) {
+        outcome[name] = {
+          look,
+          positive:
+            variant.conversions / variant.exposures > control.conversions / control.exposures,
+        };
+      }
+    }
+  }
+  const [c, v] = arms as [UnitSums, UnitSums];
+  outcome.rawAtHorizon = fixedHorizonTest(raw(c), raw(v), ALPHA).pValue < ALPHA;
+  outcome.correctedAtHorizon =
+    fixedHorizonTest(effectiveCounts(c), effectiveCounts(v), ALPHA).pValue < ALPHA;
+  outcome.designEffect = effectiveCounts(c).designEffect;
+  return outcome;
+}
+
 const share = (k: number, n: number) => {
   const ci = wilsonInterval({ exposures: n, conversions: k });
   return `${(k / n).toFixed(4)} (${k}/${n}; 95% CI ${ci.lower.toFixed(4)}–${ci.upper.toFixed(4)})`;
@@ -209,6 +297,13 @@ async function main() {
       outcomes: run({ lift: 0, variantShare: 0.1 }, 51),
     },
   ];
+  const clustered = [0, 0.05].map((lift, i) => {
+    const random = createRandom(SEED * 1000 + 70 + i);
+    return {
+      lift,
+      outcomes: Array.from({ length: CLUSTER_EXPERIMENTS }, () => simulateClustered(random, lift)),
+    };
+  });
   const seconds = (performance.now() - started) / 1000;
   const horizonUsers = aa[0]!.usersPerArm.at(-1)!;
 
@@ -290,6 +385,27 @@ async function main() {
     '| lift | test | power | wrong sign | mean users/arm (all) | median (all) | mean (detected) | median (detected) |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...powerRows,
+    '',
+    '## Readers who search many times',
+    '',
+    `Assignment is per reader, but a reader's searches are alike. ${CLUSTER_EXPERIMENTS.toLocaleString('en-US')} simulated experiments per row, ${LOOKS} looks of ${CLUSTER_READERS} readers each; a reader searches 1 to 8 times (${((1 - 0.65 ** 8) / 0.35).toFixed(2)} on average) and one in five clicks half of their searches, the others one in twenty-five (how \`simulateClustered\` draws them). "Raw" counts every search as an independent trial; "corrected" divides the counts by the design effect (\`shared/experiments/clustered.ts\`), as \`GET /v1/experiments/{id}/results\` does. Mean design effect at the horizon: ${mean(clustered[0]!.outcomes.map((o) => o.designEffect)).toFixed(2)}.`,
+    '',
+    '| traffic | test | counts | declared a difference |',
+    '| --- | --- | --- | ---: |',
+    ...clustered.flatMap(({ lift, outcomes }) => {
+      const label = lift === 0 ? 'A/A' : `+${lift * 100}% lift`;
+      const n = outcomes.length;
+      const declared = (pick: (o: ClusteredOutcome) => boolean) =>
+        share(outcomes.filter(pick).length, n);
+      return [
+        `| ${label} | mSPRT, every look | raw | ${declared((o) => o.raw !== null)} |`,
+        `| ${label} | mSPRT, every look | corrected | ${declared((o) => o.corrected !== null)} |`,
+        `| ${label} | fixed horizon, at the horizon | raw | ${declared((o) => o.rawAtHorizon)} |`,
+        `| ${label} | fixed horizon, at the horizon | corrected | ${declared((o) => o.correctedAtHorizon)} |`,
+      ];
+    }),
+    '',
+    'On A/A traffic the raw counts make both tests declare differences well above their nominal rate (the fixed-horizon test read once should be at 5%); the corrected counts bring them back. The price is power on real effects, which the raw counts only seemed to have.',
     '',
     '## Sample-ratio mismatch',
     '',
