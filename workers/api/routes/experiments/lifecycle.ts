@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { sqlState } from '../../../../shared/db/errors.ts';
@@ -136,6 +136,7 @@ export function registerTransition<S extends Schema, A extends Action>(
       });
     } catch (error) {
       if (sqlState(error) === '23505') {
+        // The one running or paused on this experiment's surface, to name in the answer.
         const [other] = await services.db
           .select({ key: experiments.key, id: experiments.id })
           .from(experiments)
@@ -144,6 +145,7 @@ export function registerTransition<S extends Schema, A extends Action>(
               eq(experiments.orgId, orgId),
               ne(experiments.id, id),
               inArray(experiments.status, ['running', 'paused']),
+              sql`${experiments.surface} = (select surface from experiments where id = ${id})`,
             ),
           );
         throw new AppError({
