@@ -10,7 +10,7 @@ CREATE TABLE "experiment_exposures" (
 	"latency_ms" integer NOT NULL,
 	"result_count" integer,
 	"occurred_at" timestamp with time zone NOT NULL,
-	CONSTRAINT "experiment_exposures_experiment_id_subject_id_pk" PRIMARY KEY("experiment_id","subject_id"),
+	CONSTRAINT "experiment_exposures_org_id_experiment_id_subject_id_pk" PRIMARY KEY("org_id","experiment_id","subject_id"),
 	CONSTRAINT "experiment_exposures_outcome" CHECK ("experiment_exposures"."outcome" in ('ok', 'degraded', 'error'))
 );
 --> statement-breakpoint
@@ -48,6 +48,6 @@ CREATE TABLE "experiments" (
 ALTER TABLE "experiment_exposures" ADD CONSTRAINT "experiment_exposures_experiment_id_experiments_id_fk" FOREIGN KEY ("experiment_id") REFERENCES "public"."experiments"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "experiment_exposures" ADD CONSTRAINT "experiment_exposures_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "experiments" ADD CONSTRAINT "experiments_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "experiment_exposures_variant_key_idx" ON "experiment_exposures" USING btree ("experiment_id","variant","targeting_key");--> statement-breakpoint
+CREATE INDEX "experiment_exposures_variant_key_idx" ON "experiment_exposures" USING btree ("org_id","experiment_id","variant","targeting_key");--> statement-breakpoint
 CREATE INDEX "experiments_org_created_idx" ON "experiments" USING btree ("org_id","created_at","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "experiments_one_active_per_surface" ON "experiments" USING btree ("org_id","surface") WHERE "experiments"."status" in ('running', 'paused');

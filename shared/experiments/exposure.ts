@@ -82,7 +82,7 @@ export async function persistExposures(
       experiment_id text, subject_id text, org_id text, variant text, targeting_key text,
       outcome text, latency_ms int, result_count int, occurred_at timestamptz)
     where exists (select 1 from experiments x where x.id = e.experiment_id and x.org_id = e.org_id)
-    on conflict (experiment_id, subject_id) do nothing
+    on conflict (org_id, experiment_id, subject_id) do nothing
     returning subject_id`);
   return rowsOf(result).length;
 }

@@ -75,7 +75,7 @@ async function countArms(db: Database, experiment: ExperimentForResults): Promis
         (${converted})::int as converted, (e.outcome <> 'ok')::int as failed
       from experiment_exposures e
         left join converting c on c.subject_id = e.subject_id
-      where e.experiment_id = ${experiment.id}
+      where e.org_id = ${experiment.orgId} and e.experiment_id = ${experiment.id}
     ),
     per_key as (
       select variant, count(*)::float8 as n, sum(converted)::float8 as x,

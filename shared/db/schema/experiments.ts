@@ -122,8 +122,13 @@ export const experimentExposures = pgTable(
     occurredAt: timestamptz('occurred_at').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.experimentId, t.subjectId] }),
-    index('experiment_exposures_variant_key_idx').on(t.experimentId, t.variant, t.targetingKey),
+    primaryKey({ columns: [t.orgId, t.experimentId, t.subjectId] }),
+    index('experiment_exposures_variant_key_idx').on(
+      t.orgId,
+      t.experimentId,
+      t.variant,
+      t.targetingKey,
+    ),
     check('experiment_exposures_outcome', sql`${t.outcome} in ('ok', 'degraded', 'error')`),
   ],
 );

@@ -1,8 +1,23 @@
+import { env } from 'cloudflare:workers';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearFlagSnapshots, expireFlagSnapshots } from '../../../../shared/flags/snapshot.ts';
+import { flags } from '../../../../shared/db/schema/index.ts';
+import {
+  clearFlagSnapshots,
+  expireFlagSnapshots,
+  flagSetKvKey,
+} from '../../../../shared/flags/snapshot.ts';
+import { bumpFlagSetVersion, loadFlagSet } from '../../../../shared/flags/store.ts';
 import { resetBreakers } from '../../../../shared/resilience/circuit-breaker.ts';
 import { bearer } from '../../auth.ts';
-import { call, DEAD_DATABASE_URL, expectProblem } from '../../helpers.ts';
+import {
+  call,
+  DEAD_DATABASE_URL,
+  eventually,
+  expectProblem,
+  testDb,
+  testServices,
+} from '../../helpers.ts';
 import { insertKey, json, signedIn } from '../keys/fixtures.ts';
 import { type Auth, booleanFlag, createFlag, patchFlag } from './fixtures.ts';
 
@@ -85,6 +100,50 @@ describe('POST /v1/flags/evaluate', () => {
       value: false,
       reason: 'DISABLED',
     });
+  });
+
+  it('reaches an isolate holding an older copy once its copy is 60 s old: from KV, or from Postgres when KV lags', async () => {
+    const { orgId, auth } = await signedIn('flags-eval-propagation');
+    await createFlag(auth, booleanFlag('elsewhere', { rules: [{ variant: 'on' }] }));
+    expect((await evaluate(auth, { flags: ['elsewhere'] })).flags[0]).toMatchObject({
+      value: true,
+    });
+    // Another isolate turns the kill switch on: Postgres and KV change, this isolate's copy not.
+    const change = async (killSwitch: boolean, publishToKv: boolean) => {
+      const version = await testServices().transaction(async (tx) => {
+        await tx
+          .update(flags)
+          .set({ killSwitch, version: sql`${flags.version} + 1` })
+          .where(and(eq(flags.orgId, orgId), eq(flags.key, 'elsewhere')));
+        return bumpFlagSetVersion(tx, orgId);
+      });
+      if (publishToKv) {
+        const set = await loadFlagSet(testDb(), orgId);
+        await env.CACHE.put(flagSetKvKey(orgId), JSON.stringify(set));
+      }
+      return version;
+    };
+    const v2 = await change(true, true);
+    // Within its 60 s this isolate answers from its own copy, with no network call...
+    expect(await evaluate(auth, { flags: ['elsewhere'] })).toMatchObject({
+      version: v2 - 1,
+      flags: [{ value: true }],
+    });
+    // ...and once the copy is 60 s old, from KV.
+    expireFlagSnapshots();
+    expect(await evaluate(auth, { flags: ['elsewhere'] })).toMatchObject({
+      version: v2,
+      flags: [{ value: false, reason: 'DISABLED' }],
+    });
+    // The other isolate's KV write failed: KV lags, and the version check against Postgres (after
+    // the answer) brings the change in.
+    const v3 = await change(false, false);
+    expireFlagSnapshots();
+    const answer = await eventually(async () => {
+      const result = await evaluate(auth, { flags: ['elsewhere'] });
+      return result.version === v3 ? result : undefined;
+    }, 10_000);
+    expect(answer.flags[0]).toMatchObject({ value: true, reason: 'TARGETING_MATCH' });
   });
 
   it('takes an API key with flags:evaluate, and refuses one without it', async () => {

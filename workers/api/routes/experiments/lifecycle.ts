@@ -5,7 +5,10 @@ import { principalId } from '../../../../shared/auth/permissions.ts';
 import { sqlState } from '../../../../shared/db/errors.ts';
 import { experiments } from '../../../../shared/db/schema/experiments.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import { forgetRunningExperiments } from '../../../../shared/experiments/definition.ts';
+import {
+  EXPERIMENTS_TTL_MS,
+  forgetRunningExperiments,
+} from '../../../../shared/experiments/definition.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
 import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
@@ -57,6 +60,7 @@ const TRANSITIONS = {
 
 type Action = keyof typeof TRANSITIONS;
 
+/** The route of one change of status: `POST /v1/experiments/{id}/<action>`. */
 export function transitionRoute<A extends Action>(action: A) {
   const t = TRANSITIONS[action];
   return createRoute({
@@ -67,7 +71,7 @@ export function transitionRoute<A extends Action>(action: A) {
     description:
       `${t.description} Only from ${t.from.join(' or ')} (else \`409\`). \`If-Match\` with ` +
       'the `ETag` makes it conditional. Applies at once in this instance, everywhere within ' +
-      `30 s. Audited as \`experiment.${action}\`. Needs \`settings:manage\`.`,
+      `${EXPERIMENTS_TTL_MS / 1000} s. Audited as \`experiment.${action}\`. Needs \`settings:manage\`.`,
     security: [{ bearer: [] }],
     middleware: [requireAuth('settings:manage')] as const,
     request: { params: ExperimentIdParamsSchema, headers: IfMatchHeaderSchema },
@@ -91,6 +95,7 @@ export function transitionRoute<A extends Action>(action: A) {
   });
 }
 
+/** The `409` of a change the experiment's status does not allow. */
 export const wrongStatus = (row: ExperimentRow, what: string, allowed: readonly Status[]) =>
   new AppError({
     code: 'CONFLICT',
@@ -98,6 +103,12 @@ export const wrongStatus = (row: ExperimentRow, what: string, allowed: readonly 
     extensions: { status: row.status },
   });
 
+/**
+ * Registers `route`, which moves an experiment from one of `action`'s statuses to its next, in a
+ * transaction holding the row, then forgets this isolate's running experiments so the change
+ * serves at once. A start that would make a second running or paused experiment on the surface
+ * (the partial unique index) is a `409` naming the other one.
+ */
 export function registerTransition<S extends Schema, A extends Action>(
   app: OpenAPIHono<AppBindings, S>,
   action: A,
