@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -6,6 +5,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../tools/db/migrate.ts';
+import { createServerDatabase } from '../helpers/server-database.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests use the query builder, not the relational API
 export type Database = PgDatabase<PgQueryResultHKT, any>;
@@ -93,34 +93,7 @@ export async function openDatabase(
   };
 }
 
-/** `create database sift_t_<random>` on the server of `DATABASE_URL`, and how to drop it. */
-export async function createServerDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) throw new Error('DATABASE_URL is not set');
-  const name = `sift_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        // WITH (FORCE): a connection a failed test left open must not keep the database alive.
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
+export { createServerDatabase };
 
 /** The SQLSTATE of a failed query (`23505` unique violation...), or undefined. */
 export async function sqlState(promise: Promise<unknown>): Promise<string | undefined> {

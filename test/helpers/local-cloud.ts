@@ -5,6 +5,7 @@ import {
   type LocalCloudOptions,
   startLocalCloud,
 } from '../../tools/local-cloud/index.ts';
+import { createServerDatabase } from './server-database.ts';
 
 /**
  * Starts the whole local cloud for tests: free ports, nothing on disk, fast QStash retries, and
@@ -23,15 +24,20 @@ export function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCl
 
 /**
  * A vitest `globalSetup`: one local cloud for a whole test project, its settings available in
- * tests as `inject('localCloud')`, stopped when the run ends.
+ * tests as `inject('localCloud')`, stopped when the run ends. With `DATABASE_URL` its Neon
+ * fronts a fresh migrated database on that server, not the shared one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const cloud = await startTestCloud();
+  // On the Postgres server: a database of the run's own (`createServerDatabase`), dropped after.
+  const database = process.env.DATABASE_URL
+    ? await createServerDatabase(process.env.DATABASE_URL, 'sift_cloud')
+    : undefined;
+  const cloud = await startTestCloud(database ? { databaseUrl: database.url } : {});
   const { host, port } = cloud.neon.pg;
-  // On the Postgres server this migrates the shared database in place: migrations are idempotent.
-  await migrateDatabase(
-    process.env.DATABASE_URL ?? `postgresql://postgres:postgres@${host}:${port}/postgres`,
-  );
+  await migrateDatabase(database?.url ?? `postgresql://postgres:postgres@${host}:${port}/postgres`);
   project.provide('localCloud', cloud.env);
-  return () => cloud.stop();
+  return async () => {
+    await cloud.stop();
+    await database?.drop();
+  };
 }

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { generateSigningKey } from '../../shared/auth/tokens.ts';
 import { generateSecretsKey } from '../../shared/secret-box.ts';
 import { migrateDatabase } from '../../tools/db/migrate.ts';
 import { startTestCloud } from './local-cloud.ts';
+import { createServerDatabase } from './server-database.ts';
 import { startWebhookLab } from './webhook-lab.ts';
 
 /**
@@ -13,24 +12,11 @@ import { startWebhookLab } from './webhook-lab.ts';
  * its settings handed to the Worker as bindings, everything torn down after the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  let databaseUrl: string | undefined;
-  let dropDatabase = async () => {};
-  if (process.env.DATABASE_URL) {
-    const server = new URL(process.env.DATABASE_URL);
-    const name = `sift_worker_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: server.toString() });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    server.pathname = `/${name}`;
-    databaseUrl = server.toString();
-    dropDatabase = async () => {
-      const again = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await again.connect();
-      await again.query(`drop database if exists ${name} with (force)`);
-      await again.end();
-    };
-  }
+  // On the Postgres server: a database of the run's own, dropped after (`createServerDatabase`).
+  const database = process.env.DATABASE_URL
+    ? await createServerDatabase(process.env.DATABASE_URL, 'sift_worker')
+    : undefined;
+  const databaseUrl = database?.url;
   const cloud = await startTestCloud({ databaseUrl });
   const lab = await startWebhookLab();
   const { host, port } = cloud.neon.pg;
@@ -58,6 +44,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await lab.close();
     await cloud.stop();
-    await dropDatabase();
+    await database?.drop();
   };
 }
