@@ -1,3 +1,5 @@
+import { eq } from 'drizzle-orm';
+import { organizations } from './db/schema/tenancy.ts';
 import type { Services } from './services.ts';
 
 type CacheServices = Pick<Services, 'logger'>;
@@ -44,4 +46,22 @@ export function orgCache<T, S extends CacheServices>(options: {
       forgotten.set(orgId, (forgotten.get(orgId) ?? 0) + 1);
     },
   };
+}
+
+/**
+ * The section `key` of the organisation's `settings` (`search`, `recommendations`…), read through
+ * the `postgres` breaker; undefined when it has none (or there is no such organisation).
+ */
+export async function storedSection(
+  services: Pick<Services, 'db' | 'guard'>,
+  orgId: string,
+  key: string,
+): Promise<unknown> {
+  const [row] = await services.guard('postgres', () =>
+    services.db
+      .select({ settings: organizations.settings })
+      .from(organizations)
+      .where(eq(organizations.id, orgId)),
+  );
+  return row?.settings[key];
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { organizations } from '../db/schema/tenancy.ts';
+import { orgCache } from '../org-cache.ts';
 import type { Services } from '../services.ts';
 
 /** Where the AI settings live in `organizations.settings`. */
@@ -40,42 +41,34 @@ export function effectiveAiSettings(stored: unknown): AiSettings {
   return parsed.success ? parsed.data : DEFAULT_AI_SETTINGS;
 }
 
-const memory = new Map<string, { settings: AiSettings; until: number }>();
-/** How many times each organisation's copy was forgotten: a read that began before keeps out. */
-const forgotten = new Map<string, number>();
-
-/**
- * The organisation's AI settings, kept in the isolate for {@link AI_SETTINGS_TTL_MS} (as search
- * keeps its ranking settings). Postgres being unreachable gives the defaults (logged, not kept):
- * no budget, so work goes on, and no content enrichment.
- */
-export async function aiSettings(
-  services: Pick<Services, 'db' | 'logger'>,
-  orgId: string,
-  now = Date.now(),
-): Promise<AiSettings> {
-  const cached = memory.get(orgId);
-  if (cached && cached.until > now) return cached.settings;
-  const generation = forgotten.get(orgId) ?? 0;
-  let settings: AiSettings;
-  try {
+const cache = orgCache<AiSettings, Pick<Services, 'db' | 'logger'>>({
+  name: 'AI settings',
+  ttlMs: AI_SETTINGS_TTL_MS,
+  // No budget, so work goes on, and no content enrichment.
+  fallback: DEFAULT_AI_SETTINGS,
+  async read(services, orgId) {
     const [row] = await services.db
       .select({ settings: organizations.settings })
       .from(organizations)
       .where(eq(organizations.id, orgId));
-    settings = effectiveAiSettings(row?.settings[AI_SETTINGS_KEY] ?? null);
-  } catch (error) {
-    services.logger.warn('AI settings unreadable; using defaults', { orgId, error });
-    return DEFAULT_AI_SETTINGS;
-  }
-  if ((forgotten.get(orgId) ?? 0) === generation) {
-    memory.set(orgId, { settings, until: now + AI_SETTINGS_TTL_MS });
-  }
-  return settings;
+    return effectiveAiSettings(row?.settings[AI_SETTINGS_KEY] ?? null);
+  },
+});
+
+/**
+ * The organisation's AI settings, kept in the isolate for {@link AI_SETTINGS_TTL_MS} (as search
+ * keeps its ranking settings; `shared/org-cache.ts`). Postgres being unreachable gives the
+ * defaults (logged, not kept): no budget, so work goes on, and no content enrichment.
+ */
+export function aiSettings(
+  services: Pick<Services, 'db' | 'logger'>,
+  orgId: string,
+  now = Date.now(),
+): Promise<AiSettings> {
+  return cache.get(services, orgId, now);
 }
 
 /** Drops the isolate's copy of the organisation's AI settings: called after they change. */
 export function forgetAiSettings(orgId: string): void {
-  memory.delete(orgId);
-  forgotten.set(orgId, (forgotten.get(orgId) ?? 0) + 1);
+  cache.forget(orgId);
 }

@@ -1,7 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { organizations } from '../db/schema/tenancy.ts';
-import { orgCache } from '../org-cache.ts';
+import { orgCache, storedSection } from '../org-cache.ts';
 import type { Services } from '../services.ts';
 import { type Blend, DEFAULT_BLEND } from './recommend.ts';
 
@@ -64,13 +62,7 @@ const cache = orgCache<Blend, BlendServices>({
   ttlMs: BLEND_TTL_MS,
   fallback: DEFAULT_BLEND,
   async read(services, orgId) {
-    const [row] = await services.guard('postgres', () =>
-      services.db
-        .select({ settings: organizations.settings })
-        .from(organizations)
-        .where(eq(organizations.id, orgId)),
-    );
-    const blend = blendOf(DEFAULT_BLEND, row?.settings[BLEND_SETTINGS_KEY]);
+    const blend = blendOf(DEFAULT_BLEND, await storedSection(services, orgId, BLEND_SETTINGS_KEY));
     if (blend) return blend;
     services.logger.warn('invalid recommendation settings; using defaults', { orgId });
     return DEFAULT_BLEND;

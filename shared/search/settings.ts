@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
-import { organizations } from '../db/schema/tenancy.ts';
-import { orgCache } from '../org-cache.ts';
+import { orgCache, storedSection } from '../org-cache.ts';
 import type { Services } from '../services.ts';
 import { DEFAULT_RANKING, RankingSettings } from './ranking.ts';
 
@@ -14,13 +12,7 @@ const cache = orgCache<RankingSettings, SettingsServices>({
   ttlMs: SETTINGS_TTL_MS,
   fallback: DEFAULT_RANKING,
   async read(services, orgId) {
-    const [row] = await services.guard('postgres', () =>
-      services.db
-        .select({ settings: organizations.settings })
-        .from(organizations)
-        .where(eq(organizations.id, orgId)),
-    );
-    const stored = row?.settings.search;
+    const stored = await storedSection(services, orgId, 'search');
     if (stored === undefined) return DEFAULT_RANKING;
     const parsed = RankingSettings.safeParse({ ...DEFAULT_RANKING, ...(stored as object) });
     if (parsed.success) return parsed.data;

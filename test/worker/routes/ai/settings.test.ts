@@ -65,6 +65,29 @@ describe('GET and PUT /v1/ai/settings', () => {
     expect(await storedSettings(orgId)).toEqual({});
   });
 
+  it('answers with an ETag: 304 to If-None-Match, 412 to a stale If-Match, the write to a current one', async () => {
+    const { orgId, auth } = await signedIn('ai-settings-etag');
+    const read = await call(PATH, { headers: auth });
+    const etag = read.headers.get('ETag')!;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect((await call(PATH, { headers: { ...auth, 'If-None-Match': etag } })).status).toBe(304);
+    const first = await call(
+      PATH,
+      json('PUT', { daily_budget_usd: 1 }, { ...auth, 'If-Match': etag }),
+    );
+    expect(first.status, await first.clone().text()).toBe(200);
+    const current = first.headers.get('ETag')!;
+    expect(current).not.toBe(etag);
+    // A second writer still holding the first read's ETag is refused, and nothing changes.
+    const stale = await expectProblem(
+      await call(PATH, json('PUT', { daily_budget_usd: 99 }, { ...auth, 'If-Match': etag })),
+      412,
+    );
+    expect(stale.current_etag).toBe(current);
+    expect((await storedSettings(orgId)).ai).toEqual({ daily_budget_usd: 1 });
+    expect((await call(PATH, { headers: { ...auth, 'If-None-Match': etag } })).status).toBe(200);
+  });
+
   it('answers 403 to an editor, who may not manage settings', async () => {
     const { auth } = await signedIn('ai-settings-editor', 'editor');
     await expectProblem(await call(PATH, { headers: auth }), 403);

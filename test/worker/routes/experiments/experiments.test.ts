@@ -7,9 +7,12 @@ import {
   organizations,
 } from '../../../../shared/db/schema/index.ts';
 import { assign } from '../../../../shared/experiments/assign.ts';
-import { persistExposures } from '../../../../shared/experiments/exposure.ts';
+import { type Exposure, persistExposures } from '../../../../shared/experiments/exposure.ts';
 import { newId } from '../../../../shared/ids.ts';
-import { persistEngagementEvents } from '../../../../shared/search/analytics.ts';
+import {
+  type EngagementEvent,
+  persistEngagementEvents,
+} from '../../../../shared/search/analytics.ts';
 import { indexContent } from '../../../../shared/search/index-entry.ts';
 import { bumpIndexVersions } from '../../../../shared/search/index-version.ts';
 import { bearer, createMember, createTenant, tokenFor } from '../../auth.ts';
@@ -51,11 +54,62 @@ const searchExperiment = (key: string, over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+let orgId: string;
+let contentId: string;
+
+/**
+ * Searches served under an experiment's variants and their result clicks, as the EVENTS consumer
+ * would write them: per arm, `readers` readers (`<variant>-<i>`) each searching `searches` times,
+ * every search of reader i clicked when `clicks(i)`.
+ */
+function traffic(
+  experimentId: string,
+  arms: {
+    variant: string;
+    readers: number;
+    searches: number;
+    clicks: (reader: number) => boolean;
+  }[],
+) {
+  const at = new Date().toISOString();
+  const exposures: Exposure[] = [];
+  const clicks: EngagementEvent[] = [];
+  for (const arm of arms) {
+    for (let reader = 0; reader < arm.readers; reader++) {
+      for (let n = 0; n < arm.searches; n++) {
+        const queryId = newId('query');
+        exposures.push({
+          experiment_id: experimentId,
+          org_id: orgId,
+          subject_id: queryId,
+          variant: arm.variant,
+          targeting_key: `${arm.variant}-${reader}`,
+          outcome: 'ok',
+          latency_ms: 20,
+          result_count: 3,
+          occurred_at: at,
+        });
+        if (arm.clicks(reader)) {
+          clicks.push({
+            id: newId('event'),
+            occurred_at: at,
+            org_id: orgId,
+            type: 'search.result_clicked',
+            user_id: null,
+            content_id: contentId,
+            query_id: queryId,
+            data: {},
+          });
+        }
+      }
+    }
+  }
+  return { exposures, clicks };
+}
+
 describe('/v1/experiments', () => {
-  let orgId: string;
   let ownerId: string;
   let auth: Record<string, string>;
-  let contentId: string;
 
   const create = async (body: unknown) => {
     const response = await call('/v1/experiments', json('POST', body, auth));
@@ -384,38 +438,10 @@ describe('/v1/experiments', () => {
     const experiment = await create(searchExperiment('promotable', { guardrails: [] }));
     await act(experiment.id, 'start');
     const db = testDb();
-    const now = new Date();
-    // 400 readers per arm, one search each: 20% click under control, 40% under fresher.
-    const exposures = [];
-    const clicks = [];
-    for (const variant of ['control', 'fresher']) {
-      for (let i = 0; i < 400; i++) {
-        const queryId = newId('query');
-        exposures.push({
-          experiment_id: experiment.id,
-          org_id: orgId,
-          subject_id: queryId,
-          variant,
-          targeting_key: `${variant}-${i}`,
-          outcome: 'ok' as const,
-          latency_ms: 20,
-          result_count: 3,
-          occurred_at: now.toISOString(),
-        });
-        if (i < (variant === 'control' ? 80 : 160)) {
-          clicks.push({
-            id: newId('event'),
-            occurred_at: now.toISOString(),
-            org_id: orgId,
-            type: 'search.result_clicked' as const,
-            user_id: null,
-            content_id: contentId,
-            query_id: queryId,
-            data: {},
-          });
-        }
-      }
-    }
+    const { exposures, clicks } = traffic(experiment.id, [
+      { variant: 'control', readers: 400, searches: 1, clicks: (reader) => reader < 80 },
+      { variant: 'fresher', readers: 400, searches: 1, clicks: (reader) => reader < 160 },
+    ]);
     expect(await persistExposures(db, exposures)).toBe(800);
     // Delivered twice: counted once.
     expect(await persistExposures(db, exposures.slice(0, 10))).toBe(0);
@@ -490,44 +516,12 @@ describe('/v1/experiments', () => {
   it('corrects for a reader searching many times, and flags a sample-ratio mismatch', async () => {
     const experiment = await create(searchExperiment('clustered', { guardrails: [] }));
     await act(experiment.id, 'start');
-    const now = new Date().toISOString();
-    const exposures = [];
-    const clicks = [];
     // Control: 100 readers; variant: 200 readers (a 50/50 allocation: a mismatch). Each reader
     // searches 5 times and either always clicks or never does.
-    for (const [variant, readers] of [
-      ['control', 100],
-      ['fresher', 200],
-    ] as const) {
-      for (let i = 0; i < readers; i++) {
-        for (let n = 0; n < 5; n++) {
-          const queryId = newId('query');
-          exposures.push({
-            experiment_id: experiment.id,
-            org_id: orgId,
-            subject_id: queryId,
-            variant,
-            targeting_key: `${variant}-${i}`,
-            outcome: 'ok' as const,
-            latency_ms: 10,
-            result_count: 1,
-            occurred_at: now,
-          });
-          if (i % 4 === 0) {
-            clicks.push({
-              id: newId('event'),
-              occurred_at: now,
-              org_id: orgId,
-              type: 'search.result_clicked' as const,
-              user_id: null,
-              content_id: contentId,
-              query_id: queryId,
-              data: {},
-            });
-          }
-        }
-      }
-    }
+    const { exposures, clicks } = traffic(experiment.id, [
+      { variant: 'control', readers: 100, searches: 5, clicks: (reader) => reader % 4 === 0 },
+      { variant: 'fresher', readers: 200, searches: 5, clicks: (reader) => reader % 4 === 0 },
+    ]);
     await persistExposures(testDb(), exposures);
     await persistEngagementEvents(testDb(), clicks);
     const results = (await (

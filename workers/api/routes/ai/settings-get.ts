@@ -1,30 +1,19 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import type { HttpDatabase } from '../../../../shared/db/client.ts';
-import { organizations } from '../../../../shared/db/schema/tenancy.ts';
 import {
   AI_SETTINGS_KEY,
   DEFAULT_AI_SETTINGS,
   effectiveAiSettings,
 } from '../../../../shared/enrichment/settings.ts';
 import type { AppBindings } from '../../app.ts';
+import { noneMatch } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { readSettingsSection, SETTINGS_ETAG_HEADER, settingsEtag } from '../../org-settings.ts';
 import { AiSettingsSchema } from './schema.ts';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
-
-/** `organizations.settings.ai` of the organisation; null when it has none (or no row). */
-export async function readStoredAiSettings(db: HttpDatabase, orgId: string): Promise<unknown> {
-  const [row] = await db
-    .select({ settings: organizations.settings })
-    .from(organizations)
-    .where(eq(organizations.id, orgId))
-    .limit(1);
-  return row?.settings[AI_SETTINGS_KEY] ?? null;
-}
 
 /** The settings as the API shows them: applied, defaults, and what is stored. */
 export function aiSettingsView(stored: unknown) {
@@ -43,13 +32,20 @@ export const route = createRoute({
   description:
     "The organisation's AI settings as applied (each field it has stored replaces the " +
     'default): the daily budget of its model calls and whether published content is enriched, ' +
-    'with `defaults` and `stored`. Needs `settings:manage`.',
+    'with `defaults` and `stored`. The `ETag` is a hash of the stored settings: send it as ' +
+    '`If-Match` to change only this state; `If-None-Match` with it answers `304`. Needs ' +
+    '`settings:manage`.',
   security: [{ bearer: [] }],
   middleware: [requireAuth('settings:manage')] as const,
   responses: {
     200: {
       description: 'The settings.',
+      headers: SETTINGS_ETAG_HEADER,
       content: { 'application/json': { schema: AiSettingsSchema } },
+    },
+    304: {
+      description: 'Not modified: `If-None-Match` names the current ETag.',
+      headers: SETTINGS_ETAG_HEADER,
     },
     ...problemResponses('UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED', ...COMMON_PROBLEMS),
   },
@@ -57,7 +53,14 @@ export const route = createRoute({
 
 export function registerAiSettingsGet<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
-    const stored = await readStoredAiSettings(c.var.services.db, c.var.principal!.orgId);
+    const stored = await readSettingsSection(
+      c.var.services.db,
+      c.var.principal!.orgId,
+      AI_SETTINGS_KEY,
+    );
+    const etag = await settingsEtag(stored);
+    c.header('ETag', etag);
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
     return c.json(aiSettingsView(stored), 200);
   });
 }

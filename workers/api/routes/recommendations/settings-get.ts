@@ -1,11 +1,12 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Schema } from 'hono';
+import { BLEND_SETTINGS_KEY } from '../../../../shared/recommend/settings.ts';
 import type { AppBindings } from '../../app.ts';
 import { noneMatch } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { SETTINGS_ETAG_HEADER, settingsEtag } from '../search/settings-get.ts';
-import { RecommendationSettingsSchema, readStored, settingsView } from './settings.ts';
+import { readSettingsSection, SETTINGS_ETAG_HEADER, settingsEtag } from '../../org-settings.ts';
+import { RecommendationSettingsSchema, settingsView } from './settings.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -33,7 +34,11 @@ export function registerRecommendationSettingsGet<S extends Schema>(
   app: OpenAPIHono<AppBindings, S>,
 ) {
   return app.openapi(route, async (c) => {
-    const stored = await readStored(c.var.services.db, c.var.principal!.orgId);
+    const stored = await readSettingsSection(
+      c.var.services.db,
+      c.var.principal!.orgId,
+      BLEND_SETTINGS_KEY,
+    );
     const etag = await settingsEtag(stored);
     c.header('ETag', etag);
     if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304);

@@ -1,8 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { eq, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import { organizations } from '../../../../shared/db/schema/tenancy.ts';
-import { AppError } from '../../../../shared/errors.ts';
 import {
   BLEND_SETTINGS_KEY,
   BLEND_TTL_MS,
@@ -10,10 +7,10 @@ import {
 } from '../../../../shared/recommend/settings.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
+import { ifMatchHeader } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
-import { SETTINGS_ETAG_HEADER, settingsEtag } from '../search/settings-get.ts';
+import { replaceSettingsSection, SETTINGS_ETAG_HEADER, settingsEtag } from '../../org-settings.ts';
 import {
   RecommendationSettingsInputSchema,
   RecommendationSettingsSchema,
@@ -72,27 +69,13 @@ export function registerRecommendationSettingsPut<S extends Schema>(
     const body = c.req.valid('json');
     const ifMatch = c.req.valid('header')['if-match'];
     const next = Object.keys(body).length > 0 ? body : null;
-    const { before, after } = await c.var.services.transaction(async (tx) => {
-      const [current] = await tx
-        .select({ settings: organizations.settings })
-        .from(organizations)
-        .where(eq(organizations.id, orgId))
-        .for('update');
-      if (!current) {
-        throw new AppError({ code: 'NOT_FOUND', message: 'The organisation no longer exists.' });
-      }
-      const stored = current.settings[BLEND_SETTINGS_KEY] ?? null;
-      const etag = await settingsEtag(stored);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
-        throw preconditionFailed(etag, 'recommendation settings');
-      }
-      const settings =
-        next === null
-          ? sql`${organizations.settings} - ${BLEND_SETTINGS_KEY}::text`
-          : sql`${organizations.settings} || jsonb_build_object(${BLEND_SETTINGS_KEY}::text, ${JSON.stringify(next)}::jsonb)`;
-      await tx.update(organizations).set({ settings }).where(eq(organizations.id, orgId));
-      return { before: stored, after: next };
-    });
+    const { before, after } = await replaceSettingsSection(
+      c.var.services,
+      orgId,
+      BLEND_SETTINGS_KEY,
+      next,
+      { ifMatch, what: 'recommendation settings' },
+    );
     forgetRecommendationBlend(orgId);
     audit(c, {
       action: 'recommendations.settings.update',

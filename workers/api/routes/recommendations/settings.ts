@@ -3,11 +3,8 @@
  * effective blend, the defaults and what the organisation has stored.
  */
 import { z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { organizations } from '../../../../shared/db/schema/tenancy.ts';
 import { type Blend, DEFAULT_BLEND } from '../../../../shared/recommend/recommend.ts';
-import { BLEND_SETTINGS_KEY, BlendInput, blendOf } from '../../../../shared/recommend/settings.ts';
-import type { AppBindings } from '../../app.ts';
+import { BlendInput, blendOf } from '../../../../shared/recommend/settings.ts';
 
 const Weights = (fields: readonly string[]) =>
   z.object(Object.fromEntries(fields.map((f) => [f, z.number()])));
@@ -73,12 +70,4 @@ export function settingsView(stored: unknown) {
     defaults: DEFAULT_BLEND,
     stored: stored ?? null,
   });
-}
-
-export async function readStored(db: AppBindings['Variables']['services']['db'], orgId: string) {
-  const [row] = await db
-    .select({ settings: organizations.settings })
-    .from(organizations)
-    .where(eq(organizations.id, orgId));
-  return row?.settings[BLEND_SETTINGS_KEY] ?? null;
 }

@@ -1,9 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
 import type { Schema } from 'hono';
-import { sha256Hex } from '../../../../shared/auth/refresh-tokens.ts';
-import type { HttpDatabase } from '../../../../shared/db/client.ts';
-import { organizations } from '../../../../shared/db/schema/tenancy.ts';
 import {
   DEFAULT_RANKING,
   FusionMethod,
@@ -15,6 +11,7 @@ import type { AppBindings } from '../../app.ts';
 import { noneMatch } from '../../content-read.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { readSettingsSection, SETTINGS_ETAG_HEADER, settingsEtag } from '../../org-settings.ts';
 
 /** Where the settings live in `organizations.settings`. */
 export const SETTINGS_KEY = 'search';
@@ -97,49 +94,6 @@ export const SearchSettingsSchema = z
   });
 export type SearchSettingsView = z.infer<typeof SearchSettingsSchema>;
 
-export const SETTINGS_ETAG_HEADER = z.object({
-  ETag: z.string().openapi({
-    description:
-      'A hash of the stored settings; send it as `If-Match` to change only this state, or as ' +
-      '`If-None-Match` to be told `304` while it holds.',
-    example: '"5f0c3a9d8b2e4c1f7a6d9e0b3c2f1a4e"',
-  }),
-});
-
-/** `organizations.settings.search` of the organisation; null when it has none (or no row). */
-export async function readStoredSettings(db: HttpDatabase, orgId: string): Promise<unknown> {
-  const [row] = await db
-    .select({ settings: organizations.settings })
-    .from(organizations)
-    .where(eq(organizations.id, orgId))
-    .limit(1);
-  return storedOf(row?.settings);
-}
-
-/** The stored search settings within an organisation's `settings` (null: none). */
-export function storedOf(settings: Record<string, unknown> | undefined): unknown {
-  return settings?.[SETTINGS_KEY] ?? null;
-}
-
-/** JSON with object keys sorted at every level, so equal values always hash alike. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/**
- * The strong ETag of stored settings: 128 bits of the SHA-256 of their canonical JSON. It names
- * the content, not a version, so returning to an earlier state brings its ETag back — a write
- * conditional on it is as safe then as before.
- */
-export async function settingsEtag(stored: unknown): Promise<string> {
-  return `"${(await sha256Hex(canonicalJson(stored))).slice(0, 32)}"`;
-}
-
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -188,7 +142,7 @@ export const route = createRoute({
 export function registerSearchSettingsGet<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const { orgId } = c.var.principal!;
-    const stored = await readStoredSettings(c.var.services.db, orgId);
+    const stored = await readSettingsSection(c.var.services.db, orgId, SETTINGS_KEY);
     const etag = await settingsEtag(stored);
     c.header('ETag', etag);
     if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304);

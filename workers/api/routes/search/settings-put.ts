@@ -1,26 +1,23 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { CategoryId } from '../../../../shared/content/schema.ts';
 import type { HttpDatabase } from '../../../../shared/db/client.ts';
 import { categories } from '../../../../shared/db/schema/content.ts';
-import { organizations } from '../../../../shared/db/schema/tenancy.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { RankingSettings, RankWeights } from '../../../../shared/search/ranking.ts';
 import { forgetRankingSettings } from '../../../../shared/search/settings.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
+import { ifMatchHeader } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
+import { replaceSettingsSection, SETTINGS_ETAG_HEADER, settingsEtag } from '../../org-settings.ts';
 import {
   PROPAGATION_SECONDS,
-  SETTINGS_ETAG_HEADER,
   SETTINGS_KEY,
   SearchSettingsSchema,
-  settingsEtag,
   settingsView,
-  storedOf,
 } from './settings-get.ts';
 
 /** The most categories with their own weights. */
@@ -166,10 +163,6 @@ export async function checkCategories(
   });
 }
 
-function organisationGone(): AppError {
-  return new AppError({ code: 'NOT_FOUND', message: 'The organisation no longer exists.' });
-}
-
 export function registerSearchSettingsPut<S extends Schema>(app: OpenAPIHono<AppBindings, S>) {
   return app.openapi(route, async (c) => {
     const { orgId } = c.var.principal!;
@@ -179,29 +172,9 @@ export function registerSearchSettingsPut<S extends Schema>(app: OpenAPIHono<App
     await checkCategories(services.db, orgId, Object.keys(body.category_weights ?? {}));
     // Only the fields given are stored, so the others follow the defaults; `{}` stores nothing.
     const next = Object.keys(body).length > 0 ? body : null;
-    const { before, after } = await services.transaction(async (tx) => {
-      const [current] = await tx
-        .select({ settings: organizations.settings })
-        .from(organizations)
-        .where(eq(organizations.id, orgId))
-        .for('update');
-      if (!current) throw organisationGone();
-      const stored = storedOf(current.settings);
-      const etag = await settingsEtag(stored);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
-        throw preconditionFailed(etag, 'search settings');
-      }
-      // A merge, not a replace: the organisation's other settings stay as they are.
-      const settings =
-        next === null
-          ? sql`${organizations.settings} - ${SETTINGS_KEY}::text`
-          : sql`${organizations.settings} || jsonb_build_object(${SETTINGS_KEY}::text, ${JSON.stringify(next)}::jsonb)`;
-      const [updated] = await tx
-        .update(organizations)
-        .set({ settings })
-        .where(eq(organizations.id, orgId))
-        .returning({ settings: organizations.settings });
-      return { before: stored, after: storedOf(updated!.settings) };
+    const { before, after } = await replaceSettingsSection(services, orgId, SETTINGS_KEY, next, {
+      ifMatch,
+      what: 'search settings',
     });
     forgetRankingSettings(orgId);
     audit(c, {
