@@ -562,7 +562,11 @@ describe('every route answers a dependency outage as the README promises', () =>
       resetBreakers();
       const { path, init } = await cell.request(w);
       const response = await call(path, init, DOWN[outage]);
-      const text = await response.text();
+      // A download (a document's original) is bytes, not text: described, not decoded.
+      const type = response.headers.get('content-type') ?? '';
+      const text = /^(text\/|application\/([a-z.+-]*\+)?json)/.test(type)
+        ? await response.text()
+        : `${(await response.arrayBuffer()).byteLength} bytes of ${type}`;
       const want = expected(label, outage);
       const status = response.status;
       if (status === 503) {
