@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRandom } from '../../shared/random.ts';
 
 export const VECTORS_PATH = new URL(
   '../../test/fixtures/flags/bucketing-vectors.json',
@@ -28,18 +29,6 @@ export type BucketingVectors = {
 export function referenceBucket(salt: string, key: string): { prefix: string; bucket: number } {
   const digest = createHash('sha256').update(`${salt}.${key}`, 'utf8').digest();
   return { prefix: digest.subarray(0, 4).toString('hex'), bucket: digest.readUInt32BE(0) % 10_000 };
-}
-
-/** mulberry32: a tiny seeded generator, so the cases are the same on every run. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:@';
@@ -62,7 +51,7 @@ const EDGE_CASES: [string, string][] = [
 
 /** The cases, in order: the edge cases, then 1,200 generated ones over 40 salts. */
 export function buildVectors(): BucketingVectors {
-  const random = generator(17);
+  const random = createRandom(17);
   const word = (min: number, max: number) => {
     const length = min + Math.floor(random() * (max - min + 1));
     let text = '';

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, bucketOf, inRollout, splitEntry } from '../../../../shared/flags/bucket.ts';
 import { sha256 } from '../../../../shared/flags/sha256.ts';
+import { createRandom } from '../../../../shared/random.ts';
 import vectorsText from '../../../fixtures/flags/bucketing-vectors.json?raw';
 
 type Case = { salt: string; key: string; prefix: string; bucket: number };
 const vectors = JSON.parse(vectorsText) as { buckets: number; cases: Case[] };
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-
-/** A seeded generator (mulberry32), so a failing property names a reproducible key. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('sha256', () => {
   it('matches Web Crypto on empty, short, block-boundary and multi-block inputs', async () => {
@@ -67,7 +56,7 @@ describe('bucketOf', () => {
 
 describe('rollouts', () => {
   it('never move a key out when a rollout widens (10,000 random keys, 200 random widenings)', () => {
-    const random = generator(42);
+    const random = createRandom(42);
     const keys = Array.from(
       { length: 10_000 },
       () => `u-${Math.floor(random() * 1e12).toString(36)}`,
