@@ -4,16 +4,14 @@ import type { Schema } from 'hono';
 import { experiments } from '../../../../shared/db/schema/experiments.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import { wrongStatus } from './lifecycle.ts';
 import {
   ExperimentIdParamsSchema,
-  experimentEtag,
   experimentView,
-  findExperiment,
   IfMatchHeaderSchema,
+  lockedExperiment,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -48,10 +46,7 @@ export function registerExperimentsDelete<S extends Schema>(app: OpenAPIHono<App
     const { id } = c.req.valid('param');
     const ifMatch = c.req.valid('header')['if-match'];
     const deleted = await c.var.services.transaction(async (tx) => {
-      const row = await findExperiment(tx, orgId, id, true);
-      const etag = experimentEtag(row);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
-        throw preconditionFailed(etag, 'state of the experiment');
+      const row = await lockedExperiment(tx, orgId, id, ifMatch);
       if (row.status !== 'draft') throw wrongStatus(row, 'deleted', ['draft']);
       await tx.delete(experiments).where(eq(experiments.id, row.id));
       return row;

@@ -11,7 +11,6 @@ import {
 } from '../../../../shared/experiments/definition.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
@@ -21,8 +20,8 @@ import {
   ExperimentSchema,
   experimentEtag,
   experimentView,
-  findExperiment,
   IfMatchHeaderSchema,
+  lockedExperiment,
 } from './schema.ts';
 
 type Status = ExperimentRow['status'];
@@ -124,10 +123,7 @@ export function registerTransition<S extends Schema, A extends Action>(
     let changed: { before: ExperimentRow; after: ExperimentRow };
     try {
       changed = await services.transaction(async (tx) => {
-        const before = await findExperiment(tx, orgId, id, true);
-        const etag = experimentEtag(before);
-        if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
-          throw preconditionFailed(etag, 'state of the experiment');
+        const before = await lockedExperiment(tx, orgId, id, ifMatch);
         if (!(t.from as readonly Status[]).includes(before.status)) {
           throw wrongStatus(before, `${action === 'stop' ? 'stopped' : `${action}ed`}`, t.from);
         }

@@ -14,7 +14,6 @@ import {
 import { forgetRankingSettings } from '../../../../shared/search/settings.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses, z } from '../../openapi.ts';
 import { SETTINGS_KEY } from '../search/settings-get.ts';
@@ -26,9 +25,9 @@ import {
   ExperimentSchema,
   experimentEtag,
   experimentView,
-  findExperiment,
   forResults,
   IfMatchHeaderSchema,
+  lockedExperiment,
 } from './schema.ts';
 
 const PromoteSchema = z
@@ -97,10 +96,7 @@ export function registerExperimentsPromote<S extends Schema>(app: OpenAPIHono<Ap
     const body = (c.req.header('content-type') ? c.req.valid('json') : undefined) ?? {};
     const { services } = c.var;
     const done = await services.transaction(async (tx) => {
-      const row = await findExperiment(tx, orgId, id, true);
-      const etag = experimentEtag(row);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag))
-        throw preconditionFailed(etag, 'state of the experiment');
+      const row = await lockedExperiment(tx, orgId, id, ifMatch);
       if (row.status !== 'stopped') {
         throw new AppError({
           code: 'CONFLICT',

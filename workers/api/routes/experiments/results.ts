@@ -14,8 +14,8 @@ import { COMMON_PROBLEMS, problemResponses, z } from '../../openapi.ts';
 import {
   ExperimentIdParamsSchema,
   type ExperimentRow,
-  findExperiment,
   forResults,
+  lockedExperiment,
 } from './schema.ts';
 
 const IntervalSchema = z.object({ lower: z.number(), upper: z.number() });
@@ -179,7 +179,7 @@ export function registerExperimentsResults<S extends Schema>(app: OpenAPIHono<Ap
     // One look at a time per experiment: each passes its p-values on to the next (a running
     // minimum), which is what keeps the sequential test valid.
     const { row, results } = await c.var.services.transaction(async (tx) => {
-      const row = await findExperiment(tx, orgId, id, true);
+      const row = await lockedExperiment(tx, orgId, id, undefined);
       const { results, sequential } = await experimentResults(tx, forResults(row));
       if (row.status === 'running' || row.status === 'paused') {
         // Not a change of the experiment: its `updated_at` and version stay.

@@ -14,7 +14,8 @@ import type { ExperimentForResults } from '../../../../shared/experiments/result
 import { FlagKeySchema } from '../../../../shared/flags/schema.ts';
 import { BlendInput } from '../../../../shared/recommend/settings.ts';
 import type { Database } from '../../../../shared/search/database.ts';
-import { ifMatchHeader } from '../../if-match.ts';
+import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
+import { PageCursor, pageLimit } from '../../pagination.ts';
 import { idParams } from '../../params.ts';
 import { SearchSettingsInputSchema } from '../search/settings-put.ts';
 
@@ -241,18 +242,8 @@ export const ExperimentListQuerySchema = z.object({
     .enum(SURFACES)
     .optional()
     .openapi({ description: 'Only experiments on this surface.' }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ description: 'Experiments per page (1 to 100).', example: 20 }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({ description: "The previous page's `next_cursor`." }),
+  limit: pageLimit('Experiments'),
+  cursor: PageCursor,
 });
 
 export const ETAG_HEADER = z.object({
@@ -279,7 +270,7 @@ export function experimentNotFound(): AppError {
   return new AppError({ code: 'NOT_FOUND', message: 'There is no experiment with this id.' });
 }
 
-/** The organisation's experiment `id`, locked `for update` when `lock`; else a 404. */
+/** The organisation's experiment `id`, locked `for update` when `lock`; else a `404`. */
 export async function findExperiment(
   db: Database,
   orgId: string,
@@ -292,6 +283,24 @@ export async function findExperiment(
     .where(and(eq(experiments.orgId, orgId), eq(experiments.id, id)));
   const [row] = await (lock ? query.for('update') : query);
   if (!row) throw experimentNotFound();
+  return row;
+}
+
+/**
+ * The organisation's experiment `id`, locked for the change `tx` makes: a `404` when there is
+ * none, a `412` when `ifMatch` is given and does not name its state.
+ */
+export async function lockedExperiment(
+  tx: Database,
+  orgId: string,
+  id: string,
+  ifMatch: string | undefined,
+): Promise<ExperimentRow> {
+  const row = await findExperiment(tx, orgId, id, true);
+  const etag = experimentEtag(row);
+  if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+    throw preconditionFailed(etag, 'state of the experiment');
+  }
   return row;
 }
 

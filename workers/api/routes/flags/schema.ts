@@ -1,5 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
 import { ACTOR_DESCRIPTION, ActorRefSchema } from '../../../../shared/actor.ts';
+import type { PooledDatabase } from '../../../../shared/db/client.ts';
+import { flags } from '../../../../shared/db/schema/flags.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { FLAG_TYPES } from '../../../../shared/flags/rules.ts';
 import {
@@ -12,7 +15,8 @@ import {
   VariantSchema,
 } from '../../../../shared/flags/schema.ts';
 import type { FlagRow } from '../../../../shared/flags/store.ts';
-import { ifMatchHeader } from '../../if-match.ts';
+import { ifMatchAllows, ifMatchHeader, preconditionFailed } from '../../if-match.ts';
+import { PageCursor, pageLimit } from '../../pagination.ts';
 
 export const FlagSchema = z
   .object({
@@ -94,18 +98,8 @@ export const FlagListQuerySchema = z.object({
     .enum(['true', 'false'])
     .optional()
     .openapi({ description: '`true`: only archived flags; `false` (default): only live ones.' }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ description: 'Flags per page (1 to 100).', example: 20 }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({ description: "The previous page's `next_cursor`." }),
+  limit: pageLimit('Flags'),
+  cursor: PageCursor,
 });
 
 export const IfMatchHeaderSchema = ifMatchHeader({
@@ -130,6 +124,29 @@ export function flagEtag(row: Pick<FlagRow, 'id' | 'version'>): string {
 
 export function flagNotFound(): AppError {
   return new AppError({ code: 'NOT_FOUND', message: 'There is no flag with this key.' });
+}
+
+/**
+ * The organisation's flag `key`, locked (`for update`) for the change `tx` makes: a `404` when
+ * there is none, a `412` when `ifMatch` is given and does not name its state.
+ */
+export async function lockedFlag(
+  tx: PooledDatabase,
+  orgId: string,
+  key: string,
+  ifMatch: string | undefined,
+): Promise<FlagRow> {
+  const [current] = await tx
+    .select()
+    .from(flags)
+    .where(and(eq(flags.orgId, orgId), eq(flags.key, key)))
+    .for('update');
+  if (!current) throw flagNotFound();
+  const etag = flagEtag(current);
+  if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
+    throw preconditionFailed(etag, 'state of the flag');
+  }
+  return current;
 }
 
 /** A flag as the API shows it. */

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Schema } from 'hono';
 import { principalId } from '../../../../shared/auth/permissions.ts';
 import { flags } from '../../../../shared/db/schema/flags.ts';
@@ -8,7 +8,6 @@ import { publishFlagSet } from '../../../../shared/flags/snapshot.ts';
 import { bumpFlagSetVersion } from '../../../../shared/flags/store.ts';
 import type { AppBindings } from '../../app.ts';
 import { audit } from '../../audit.ts';
-import { ifMatchAllows, preconditionFailed } from '../../if-match.ts';
 import { requireAuth } from '../../middleware/auth.ts';
 import { COMMON_PROBLEMS, problemResponses } from '../../openapi.ts';
 import {
@@ -19,9 +18,9 @@ import {
   FlagSchema,
   flagAuditData,
   flagEtag,
-  flagNotFound,
   flagView,
   IfMatchHeaderSchema,
+  lockedFlag,
 } from './schema.ts';
 
 export const route = createRoute({
@@ -74,16 +73,7 @@ export function registerFlagsUpdate<S extends Schema>(app: OpenAPIHono<AppBindin
     const ifMatch = c.req.valid('header')['if-match'];
     const { services } = c.var;
     const { before, after, version } = await services.transaction(async (tx) => {
-      const [current] = await tx
-        .select()
-        .from(flags)
-        .where(and(eq(flags.orgId, orgId), eq(flags.key, key)))
-        .for('update');
-      if (!current) throw flagNotFound();
-      const etag = flagEtag(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, etag)) {
-        throw preconditionFailed(etag, 'state of the flag');
-      }
+      const current = await lockedFlag(tx, orgId, key, ifMatch);
       if (current.archivedAt !== null) throw archivedConflict(key);
       const merged = applyPatch(current, patch);
       const [updated] = await tx
