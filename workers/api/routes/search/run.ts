@@ -162,11 +162,13 @@ export async function runSearch(
   const principal = c.var.principal!;
   const targetingKey =
     input.targetingKey ?? (principal.kind === 'user' ? principal.userId : undefined);
-  const assigned = await assignment(services, principal.orgId, 'search', targetingKey);
+  // Read beside the search's other settings (`search` awaits it); it never rejects.
+  const assigning = assignment(services, principal.orgId, 'search', targetingKey);
   // A further page is the same search: its exposure was recorded with the first.
-  const exposed = assigned !== null && !input.cursor ? assigned : null;
+  const exposedBy = async () => (input.cursor ? null : await assigning);
   try {
-    const body = await search(c, input, assigned, started);
+    const body = await search(c, input, assigning, started);
+    const exposed = await exposedBy();
     if (exposed) {
       recordExposure(services, principal.orgId, exposed, {
         subjectId: body.query_id,
@@ -178,6 +180,7 @@ export async function runSearch(
     return body;
   } catch (error) {
     // A request refused for its own faults (4xx) was not served: only failures count.
+    const exposed = await exposedBy();
     if (exposed && !(error instanceof AppError && error.status < 500)) {
       recordExposure(services, principal.orgId, exposed, {
         subjectId: newId('query'),
@@ -191,13 +194,13 @@ export async function runSearch(
 }
 
 /**
- * The search itself (see {@link runSearch}), ranked with the settings of `assigned`'s variant
- * over the organisation's when the searcher is in a running experiment.
+ * The search itself (see {@link runSearch}), ranked with the settings of the assigned variant
+ * over the organisation's when the searcher is in a running experiment (`assigning`).
  */
 async function search(
   c: Context<AppBindings>,
   input: SearchInput,
-  assigned: Assignment | null,
+  assigning: Promise<Assignment | null>,
   started: number,
 ): Promise<SearchResponse> {
   const services = c.var.services;
@@ -209,11 +212,12 @@ async function search(
   if (wantsDocuments) refuseDocumentSearch(principal, input);
   // Documents have no status, dates or metadata: a filter on them leaves documents out.
   const searchesDocuments = wantsDocuments && input.contentOnly.length === 0;
-  const [understood, stored, version, namespaces] = await Promise.all([
+  const [understood, stored, version, namespaces, assigned] = await Promise.all([
     wrapTime(c, 'understand', understand(services, orgId, input.q, input.locale)),
     rankingSettings(services, orgId),
     readIndexVersion(services, orgId),
     indexNamespaces(services, orgId),
+    assigning,
   ]);
   const settings = assigned ? variantSettings(stored, assigned, services.logger) : stored;
   const retrieval = {
