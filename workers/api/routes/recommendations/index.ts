@@ -204,7 +204,8 @@ export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBi
         anonymousId: query.anonymous_id,
       };
       // The reader a running experiment assigns: the user, else the visitor, else the visit.
-      const [stored, assigned] = await Promise.all([
+      // Read beside the reader's recent items (`recommendations` awaits it); it never rejects.
+      const blending = Promise.all([
         recommendationBlend(services, orgId),
         assignment(
           services,
@@ -212,10 +213,13 @@ export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBi
           'recommendations',
           reader.userId ?? reader.anonymousId ?? reader.sessionId,
         ),
-      ]);
-      const blend = assigned ? variantBlend(stored, assigned, services.logger) : stored;
+      ]).then(([stored, assigned]) => ({
+        assigned,
+        blend: assigned ? variantBlend(stored, assigned, services.logger) : stored,
+      }));
       try {
-        const body = await recommendations(c, { query, reader, blend, now: new Date() });
+        const body = await recommendations(c, { query, reader, blending, now: new Date() });
+        const { assigned } = await blending;
         if (assigned) {
           recordExposure(services, orgId, assigned, {
             subjectId: body.recomm_id,
@@ -234,6 +238,7 @@ export function registerRecommendations<S extends Schema>(app: OpenAPIHono<AppBi
           200,
         );
       } catch (error) {
+        const { assigned } = await blending;
         if (assigned && !(error instanceof AppError && error.status < 500)) {
           recordExposure(services, orgId, assigned, {
             subjectId: newId('recommendation'),
@@ -262,18 +267,18 @@ function variantBlend(stored: Blend, assigned: Assignment, logger: Services['log
   return stored;
 }
 
-/** The list for `reader` under `blend`: from the cache, else made and cached. */
+/** The list for `reader` under the blend `blending` settles on: from the cache, else made and cached. */
 async function recommendations(
   c: Context<AppBindings>,
   {
     query,
     reader,
-    blend,
+    blending,
     now,
   }: {
     query: z.infer<typeof RecommendationsQuerySchema>;
     reader: Reader;
-    blend: Blend;
+    blending: Promise<{ blend: Blend }>;
     now: Date;
   },
 ) {
@@ -287,12 +292,13 @@ async function recommendations(
     exclude: query.exclude,
   };
   // The reader's recent items key the cache: their next event makes a new key.
-  const recent: HistoryItem[] | null = await recentItems(services, orgId, reader).catch(
-    (error: unknown) => {
+  const [recent, { blend }] = await Promise.all([
+    recentItems(services, orgId, reader).catch((error: unknown): HistoryItem[] | null => {
       services.logger.warn('recommendations: recent items unavailable', { error });
       return null;
-    },
-  );
+    }),
+    blending,
+  ]);
   const cache = createCache<{ recommendations: CachedRecommendations }>(
     cacheStores(services),
     { recommendations: CACHE_POLICIES.recommendations },
